@@ -1,0 +1,31 @@
+"""Shared test helpers: where the recorded data lives, and a skip when it is absent."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("PAPERBOT_SHARED", PROJECT_ROOT.parent / "shared"))
+FIXTURES = SHARED / "fixtures"
+SEEDS = SHARED / "seeds"
+
+
+def shared_path(*parts: str) -> Path:
+    """A file under ../shared, or skip the test with the reason when shared/ is not beside us."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"recorded data not available: {path} (shared/ is not beside the project)")
+    return path
+
+
+@pytest.fixture
+def fixtures_dir() -> Path:
+    return shared_path("fixtures")
+
+
+@pytest.fixture
+def seeds_dir() -> Path:
+    return shared_path("seeds")
