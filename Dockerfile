@@ -1,0 +1,24 @@
+# paperbot: slim Python 3.11, non-root, state (database + Markdown digests) in the /data volume.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PAPERBOT_CONFIG=/app/config/paperbot.yaml
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+COPY config ./config
+RUN pip install . \
+    && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin paperbot \
+    && mkdir -p /data \
+    && chown paperbot:paperbot /data
+
+# Relative paths in the config (data/paperbot.db, digests/) resolve inside the volume.
+WORKDIR /data
+VOLUME ["/data"]
+USER paperbot
+
+ENTRYPOINT ["paperbot"]
+CMD ["run"]
