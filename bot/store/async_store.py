@@ -1,0 +1,110 @@
+"""The asyncio face of the store: one dedicated thread owns the Store; coroutines hand it work."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import sqlite3
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from bot.store.database import Store
+from bot.store.errors import StoreError, store_error_from
+
+T = TypeVar("T")
+P = ParamSpec("P")
+
+THREAD_NAME = "paperbot-db"
+
+
+class AsyncStore:
+    """Runs every store call on one thread, in submission order.
+
+    >>> db = await AsyncStore.open("data/paperbot.db")
+    >>> day = await db.run(lambda s: s.latest_day())
+    >>> papers = await db.run(Store.papers_for_day, day)
+    >>> await db.close()
+
+    A call already running on the DB thread finishes even if the awaiting task is cancelled
+    (SQLite cannot be interrupted halfway through a transaction from here).
+    """
+
+    def __init__(self, executor: ThreadPoolExecutor, store: Store, thread_id: int) -> None:
+        self._executor = executor
+        self._store = store  # touched only on the DB thread
+        self.thread_id = thread_id
+        self._closed = False
+
+    @classmethod
+    async def open(cls, path: str | os.PathLike[str], **store_options: Any) -> "AsyncStore":
+        """Start the DB thread and open the Store on it (options as for `Store`)."""
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=THREAD_NAME)
+
+        def open_on_db_thread() -> tuple[Store, int]:
+            return Store(path, **store_options), threading.get_ident()
+
+        loop = asyncio.get_running_loop()
+        try:
+            store, thread_id = await loop.run_in_executor(executor, open_on_db_thread)
+        except BaseException:
+            executor.shutdown(wait=False)
+            raise
+        return cls(executor, store, thread_id)
+
+    @property
+    def path(self) -> Path:
+        return self._store.path
+
+    async def run(
+        self, fn: Callable[Concatenate[Store, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """`fn(store, *args, **kwargs)` on the DB thread; its result, or its exception unchanged."""
+        self._check_open(getattr(fn, "__name__", "store call"))
+        call = functools.partial(fn, self._store, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+
+    async def run_operation(
+        self,
+        operation: str,
+        fn: Callable[Concatenate[Store, P], T],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """Like `run`, but a raw sqlite3 error escaping `fn` (locked, disk full...) becomes a
+        StoreError naming `operation`, for code that queries `store.db` itself. (Store's own
+        methods already report StoreError.)"""
+        self._check_open(operation)
+
+        def translated() -> T:
+            try:
+                return fn(self._store, *args, **kwargs)
+            except sqlite3.Error as exc:
+                raise store_error_from(operation, exc) from exc
+
+        return await asyncio.get_running_loop().run_in_executor(self._executor, translated)
+
+    def _check_open(self, operation: str) -> None:
+        if self._closed:
+            raise StoreError(operation, f"the store at {self.path} is closed", reason="closed")
+
+    async def close(self) -> None:
+        """Finish the calls already submitted, close the database, stop the thread."""
+        if self._closed:
+            return
+        self._closed = True
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(self._executor, self._store.close)
+        finally:
+            # The queue is empty now (FIFO, one worker), so this only joins an idle thread.
+            self._executor.shutdown(wait=True)
+
+    async def __aenter__(self) -> "AsyncStore":
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()

@@ -1,0 +1,190 @@
+"""Opening a database: file safety, pragmas, versioned migrations and refusing newer schemas."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+import threading
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+
+from bot.store import Migration, MigrationRegistry, SchemaTooNewError, Store, StoreError
+from bot.store.migrations import REGISTRY
+
+from .conftest import SteppingClock
+
+
+def add_notes_table(db: sqlite_utils.Database) -> None:
+    db.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL)")
+
+
+def test_new_database_gets_schema_and_records_migration(db_path: Path, clock: SteppingClock):
+    with Store(db_path, clock=clock) as store:
+        assert store.schema_version() == 1
+        rows = store.db.execute("SELECT version, name, applied_at FROM migrations").fetchall()
+        assert rows == [
+            (1, "papers, listings, full-text search, fetch state", "2025-04-21T00:05:00+00:00")
+        ]
+        tables = set(store.db.table_names())
+        assert {"papers", "listings", "papers_fts", "fetch_state", "migrations"} <= tables
+        assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert store.db.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
+
+
+def test_reopening_applies_nothing_and_keeps_the_record(db_path: Path, clock: SteppingClock):
+    Store(db_path, clock=clock).close()
+    clock.advance(days=1)
+    with Store(db_path, clock=clock) as again:
+        assert again.applied_migrations == []
+        assert again.schema_version() == 1
+        rows = again.db.execute("SELECT version, applied_at FROM migrations").fetchall()
+        assert rows == [(1, "2025-04-21T00:05:00+00:00")]
+
+
+def test_a_migration_added_later_is_applied_once(db_path: Path, clock: SteppingClock):
+    Store(db_path, clock=clock).close()
+    extended = REGISTRY.extended(Migration(2, "notes", add_notes_table))
+    with Store(db_path, clock=clock, registry=extended) as store:
+        assert [m.version for m in store.applied_migrations] == [2]
+        assert store.schema_version() == 2
+        assert "notes" in store.db.table_names()
+    with Store(db_path, clock=clock, registry=extended) as store:
+        assert store.applied_migrations == []
+        versions = [r[0] for r in store.db.execute("SELECT version FROM migrations ORDER BY 1")]
+        assert versions == [1, 2]
+
+
+def test_refuses_a_database_newer_than_the_code(db_path: Path, clock: SteppingClock):
+    extended = REGISTRY.extended(Migration(2, "notes", add_notes_table))
+    Store(db_path, clock=clock, registry=extended).close()
+    with pytest.raises(SchemaTooNewError) as caught:
+        Store(db_path, clock=clock)
+    error = caught.value
+    assert (error.database_version, error.known_version) == (2, 1)
+    assert error.reason == "schema_too_new"
+    assert "schema version 2" in str(error) and "up to 1" in str(error)
+    assert str(db_path) in str(error)
+    # Refusing wrote nothing: the newer code still finds its own schema intact.
+    with Store(db_path, clock=clock, registry=extended) as store:
+        assert store.schema_version() == 2
+
+
+def test_a_failing_migration_is_rolled_back_and_retried_next_time(
+    db_path: Path, clock: SteppingClock
+):
+    def half_done(db: sqlite_utils.Database) -> None:
+        add_notes_table(db)
+        raise RuntimeError("column missing in the plan")
+
+    broken = REGISTRY.extended(Migration(2, "notes", half_done))
+    with pytest.raises(StoreError) as caught:
+        Store(db_path, clock=clock, registry=broken)
+    assert caught.value.reason == "migration"
+    assert "migration 2 ('notes') failed and was rolled back" in str(caught.value)
+    assert "column missing in the plan" in str(caught.value)
+
+    with Store(db_path, clock=clock) as store:
+        assert store.schema_version() == 1
+        assert "notes" not in store.db.table_names()
+    fixed = REGISTRY.extended(Migration(2, "notes", add_notes_table))
+    with Store(db_path, clock=clock, registry=fixed) as store:
+        assert store.schema_version() == 2
+
+
+def test_a_gap_in_versions_is_reported(db_path: Path, clock: SteppingClock):
+    gappy = REGISTRY.extended(Migration(3, "notes", add_notes_table))
+    with pytest.raises(StoreError, match=r"migration version\(s\) \[2\] are missing"):
+        Store(db_path, clock=clock, registry=gappy)
+
+
+def test_decorator_registry_orders_by_version_and_rejects_a_taken_version():
+    registry = MigrationRegistry()
+
+    @registry(2, "second")
+    def second(db: sqlite_utils.Database) -> None: ...
+
+    @registry(1, "first")
+    def first(db: sqlite_utils.Database) -> None: ...
+
+    assert [(m.version, m.name) for m in registry.ordered()] == [(1, "first"), (2, "second")]
+    assert registry.latest_version == 2
+    with pytest.raises(ValueError, match=r"version 2 is taken by 'second'.*next free version \(3\)"):
+        registry(2, "ledger")(add_notes_table)
+    with pytest.raises(ValueError, match="positive integer"):
+        registry(0, "zero")(add_notes_table)
+
+
+def test_global_registry_holds_the_papers_migration():
+    assert REGISTRY.ordered()[0].version == 1
+    assert REGISTRY.ordered()[0].name.startswith("papers")
+
+
+def test_file_is_private_and_folder_created_private(db_path: Path, clock: SteppingClock):
+    old_umask = os.umask(0o022)
+    try:
+        with Store(db_path, clock=clock) as store:
+            store.db.execute("CREATE TABLE scratch (x)")  # makes SQLite create the -wal file
+            wal = Path(str(db_path) + "-wal")
+            assert wal.exists()
+            assert stat.S_IMODE(wal.stat().st_mode) == 0o600
+    finally:
+        os.umask(old_umask)
+    assert stat.S_IMODE(db_path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(db_path.parent.stat().st_mode) == 0o700
+
+
+def test_existing_folder_and_file_permissions_are_left_alone(tmp_path: Path, clock: SteppingClock):
+    folder = tmp_path / "shared"
+    folder.mkdir(mode=0o750)
+    folder.chmod(0o750)
+    path = folder / "bot.db"
+    sqlite3.connect(path).close()
+    path.chmod(0o640)
+    Store(path, clock=clock).close()
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o750
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path):
+    path = tmp_path / "notes.txt"
+    path.write_text("these are my notes, not a database\n" * 100)
+    with pytest.raises(StoreError) as caught:
+        Store(path)
+    assert caught.value.reason == "corrupt"
+    assert caught.value.operation == "opening the database"
+    assert "not an SQLite database" in str(caught.value)
+
+
+def test_a_folder_that_cannot_be_created_is_a_clear_error(tmp_path: Path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(StoreError) as caught:
+        Store(blocker / "sub" / "bot.db")
+    assert caught.value.reason == "cannot_open"
+    assert "cannot create" in str(caught.value)
+
+
+def test_two_processes_opening_a_new_file_at_once_apply_migrations_once(db_path: Path):
+    start = threading.Barrier(4)
+    outcomes: list[object] = []
+
+    def open_and_close() -> None:
+        start.wait()
+        try:
+            with Store(db_path) as store:
+                outcomes.append(store.schema_version())
+        except Exception as exc:  # collected, asserted below
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=open_and_close) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes == [1, 1, 1, 1]
+    with Store(db_path) as store:
+        assert store.db.execute("SELECT count(*) FROM migrations").fetchone()[0] == 1
