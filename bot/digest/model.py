@@ -1,0 +1,254 @@
+"""The platform-neutral digest: one destination's matched papers for one announcement day.
+
+Renderers (Markdown here, Slack and Discord in `bot.platforms`) only translate a `Digest`; every
+decision about what is in it, in which order and how it is counted is taken once, here.
+
+Merging rule (`build_digest`): when several subscriptions of one destination match the same
+paper, the paper appears once. Its hits are the union of all the matches' hits (duplicates
+dropped, first-seen order), its hit terms the union of their terms, and its score the *maximum*
+of their scores. Max rather than sum: a channel that subscribed to near-synonyms ("VLM" and
+"vision language model") should not see a paper float to the top merely because the synonyms
+overlap; a paper is as relevant as its best reason to be there.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from types import MappingProxyType
+
+from bot.models import Hit, Match, Paper
+
+log = logging.getLogger(__name__)
+
+Span = tuple[int, int]
+
+
+class DigestError(ValueError):
+    """A digest could not be built or written; the message says what was wrong."""
+
+
+@dataclass(frozen=True, slots=True)
+class AnnounceCounts:
+    """How many of a digest's papers arrived as new, cross-listed or updated papers.
+
+    `replace` covers both `replace` and `replace-cross` (a reader cares that it is an update);
+    `cross` counts only first-time cross-lists, so the three add up to the total.
+    """
+
+    new: int = 0
+    cross: int = 0
+    replace: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.new + self.cross + self.replace
+
+    @classmethod
+    def of(cls, papers: Iterable[Paper]) -> "AnnounceCounts":
+        new = cross = replace = 0
+        for paper in papers:
+            if paper.is_update:
+                replace += 1
+            elif paper.is_cross_list:
+                cross += 1
+            else:
+                # Unknown announce types are counted as new rather than lost from the total.
+                new += 1
+        return cls(new=new, cross=cross, replace=replace)
+
+
+def paper_labels(paper: Paper) -> tuple[str, ...]:
+    """What a reader should know about how the paper was announced: `updated v2`, `cross-list`.
+
+    A brand-new paper gets no label (it is the normal case).
+    """
+    labels: list[str] = []
+    if paper.is_update:
+        labels.append(f"updated v{paper.version}" if paper.version else "updated")
+    if paper.is_cross_list:
+        labels.append("cross-list")
+    return tuple(labels)
+
+
+@dataclass(frozen=True, slots=True)
+class DigestItem:
+    """One paper in a digest, with why it is there.
+
+    `title_spans` / `abstract_spans` are merged, sorted, non-overlapping character ranges of the
+    paper's title / abstract that a query term hit (renderers bold them).
+    """
+
+    paper: Paper
+    hit_terms: tuple[str, ...] = ()
+    title_spans: tuple[Span, ...] = ()
+    abstract_spans: tuple[Span, ...] = ()
+    score: float = 0.0
+    labels: tuple[str, ...] = ()
+    subscription_ids: tuple[str, ...] = ()
+    hits: tuple[Hit, ...] = ()
+
+    @property
+    def paper_id(self) -> str:
+        return self.paper.id
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """One destination's papers for one announcement day.
+
+    `items` are ordered by (-score, paper id) and may be cut by `max_items`; `truncated` says how
+    many matched papers were left out, and `counts` always describes *all* matched papers, so
+    `counts.total == len(items) + truncated`. `mentions` maps a user id to the ids of the papers
+    to mention them on (personal keywords); empty unless that feature fills it.
+    """
+
+    destination: str
+    title: str
+    day: date
+    items: tuple[DigestItem, ...] = ()
+    counts: AnnounceCounts = field(default_factory=AnnounceCounts)
+    subscriptions: tuple[str, ...] = ()
+    truncated: int = 0
+    mentions: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: MappingProxyType({}), hash=False)
+
+    def __post_init__(self) -> None:
+        # A read-only copy, so a frozen digest cannot be changed through the caller's dict.
+        frozen = MappingProxyType({str(user): tuple(ids) for user, ids in self.mentions.items()})
+        object.__setattr__(self, "mentions", frozen)
+
+    @property
+    def total(self) -> int:
+        """Every matched paper, including those cut by `max_items`."""
+        return self.counts.total
+
+    @property
+    def is_empty(self) -> bool:
+        return self.total == 0
+
+    @property
+    def paper_ids(self) -> tuple[str, ...]:
+        return tuple(item.paper.id for item in self.items)
+
+
+def merge_spans(spans: Iterable[Span]) -> tuple[Span, ...]:
+    """Sort spans and merge those that overlap or touch: [(0, 3), (2, 5), (5, 6)] -> [(0, 6)].
+
+    Touching spans are merged too, so a renderer never emits two emphasis markers back to back.
+    Empty or reversed spans are dropped.
+    """
+    merged: list[list[int]] = []
+    for start, end in sorted((s, e) for s, e in spans if e > s):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return tuple((s, e) for s, e in merged)
+
+
+def _field_spans(hits: Iterable[Hit], field_name: str, text: str, paper_id: str) -> tuple[Span, ...]:
+    spans = []
+    for hit in hits:
+        if hit.field != field_name:
+            continue
+        if 0 <= hit.start < hit.end <= len(text):
+            spans.append((hit.start, hit.end))
+        else:
+            # A matcher bug should cost one highlight, not the whole day's digest.
+            log.warning("ignoring out-of-range %s hit %r [%d:%d] on %s (length %d)",
+                        field_name, hit.term, hit.start, hit.end, paper_id, len(text))
+    return merge_spans(spans)
+
+
+class _Accumulator:
+    """Everything the matches say about one paper, merged."""
+
+    __slots__ = ("paper", "hits", "score", "subscription_ids")
+
+    def __init__(self, paper: Paper, score: float) -> None:
+        self.paper = paper
+        self.hits: dict[Hit, None] = {}
+        self.score = score
+        self.subscription_ids: dict[str, None] = {}
+
+    def add(self, match: Match) -> None:
+        for hit in match.hits:
+            self.hits.setdefault(hit, None)
+        self.subscription_ids.setdefault(match.subscription_id, None)
+        self.score = max(self.score, match.score)
+
+    def item(self) -> DigestItem:
+        paper = self.paper
+        hits = tuple(self.hits)
+        terms = tuple(dict.fromkeys(hit.term for hit in hits))
+        return DigestItem(
+            paper=paper,
+            hit_terms=terms,
+            title_spans=_field_spans(hits, "title", paper.title, paper.id),
+            abstract_spans=_field_spans(hits, "abstract", paper.abstract, paper.id),
+            score=self.score,
+            labels=paper_labels(paper),
+            subscription_ids=tuple(self.subscription_ids),
+            hits=hits,
+        )
+
+
+def build_digest(
+    destination: str,
+    title: str,
+    day: date,
+    matches: Iterable[Match],
+    *,
+    subscriptions_text: Sequence[str] = (),
+    max_items: int | None = None,
+    mentions: Mapping[str, Sequence[str]] | None = None,
+) -> Digest:
+    """Merge one destination's matches for `day` into a `Digest` (see the module doc for merging).
+
+    Items are ordered by (-score, paper id). `max_items` keeps the first N of that order and
+    records how many were cut in `Digest.truncated`; None keeps all. No matches is a valid,
+    empty digest ("no matching papers today").
+    """
+    if not isinstance(destination, str) or not destination.strip():
+        raise DigestError("a digest needs a destination key (got an empty one)")
+    if isinstance(day, datetime) or not isinstance(day, date):
+        raise DigestError(f"a digest's day must be a date like 2025-04-20, got {day!r}")
+    if max_items is not None and (isinstance(max_items, bool) or not isinstance(max_items, int)
+                                  or max_items < 0):
+        raise DigestError(f"max_items must be a whole number of papers >= 0 or None, got {max_items!r}")
+    if isinstance(subscriptions_text, str):
+        # A bare string would be split into characters; it is one subscription's text.
+        subscriptions_text = (subscriptions_text,)
+
+    by_id: dict[str, _Accumulator] = {}
+    for match in matches:
+        if not isinstance(match, Match):
+            raise DigestError(f"build_digest takes Match records, got {type(match).__name__}")
+        acc = by_id.get(match.paper.id)
+        if acc is None:
+            # The first match's Paper stands for the paper: all matches of one day come from
+            # the same listing, so their records agree.
+            acc = by_id[match.paper.id] = _Accumulator(match.paper, match.score)
+        acc.add(match)
+
+    items = sorted((acc.item() for acc in by_id.values()),
+                   key=lambda item: (-item.score, item.paper.id))
+    counts = AnnounceCounts.of(item.paper for item in items)
+    truncated = 0
+    if max_items is not None and len(items) > max_items:
+        truncated = len(items) - max_items
+        items = items[:max_items]
+
+    return Digest(
+        destination=destination,
+        title=title,
+        day=day,
+        items=tuple(items),
+        counts=counts,
+        subscriptions=tuple(str(text) for text in subscriptions_text),
+        truncated=truncated,
+        mentions=MappingProxyType({user: tuple(ids) for user, ids in (mentions or {}).items()}),
+    )
