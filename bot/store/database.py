@@ -10,7 +10,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import sqlite_utils
 
@@ -29,6 +29,8 @@ from bot.store.papers import FetchState, SaveSummary
 
 DEFAULT_BUSY_TIMEOUT_SECONDS = 5.0
 
+# A zero-argument callable returning an aware datetime, or any object with such a `now()` method
+# (bot.clock's Clock), so the scheduler's clock can be handed over as is.
 Clock = Callable[[], datetime]
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -70,11 +72,11 @@ class Store:
         path: str | os.PathLike[str],
         *,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS,
-        clock: Clock = utc_now,
+        clock: Clock | Any = utc_now,
         registry: MigrationRegistry = REGISTRY,
     ) -> None:
         self.path = Path(path)
-        self._clock = clock
+        self._clock: Clock = clock.now if hasattr(clock, "now") else clock
         self._thread_id = threading.get_ident()
         self._db: sqlite_utils.Database | None = None
         operation = "opening the database"
