@@ -12,8 +12,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from bot.store.database import Store
+from bot.store.database import DEFAULT_BUSY_TIMEOUT_SECONDS, Clock, Store, utc_now
 from bot.store.errors import StoreError, store_error_from
+from bot.store.migrations import REGISTRY, MigrationRegistry
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -24,10 +25,10 @@ THREAD_NAME = "paperbot-db"
 class AsyncStore:
     """Runs every store call on one thread, in submission order.
 
-    >>> db = await AsyncStore.open("data/paperbot.db")
-    >>> day = await db.run(lambda s: s.latest_day())
-    >>> papers = await db.run(Store.papers_for_day, day)
-    >>> await db.close()
+        db = await AsyncStore.open("data/paperbot.db")
+        day = await db.run(lambda s: s.latest_day())
+        papers = await db.run(Store.papers_for_day, day)
+        await db.close()
 
     A call already running on the DB thread finishes even if the awaiting task is cancelled
     (SQLite cannot be interrupted halfway through a transaction from here).
@@ -40,12 +41,20 @@ class AsyncStore:
         self._closed = False
 
     @classmethod
-    async def open(cls, path: str | os.PathLike[str], **store_options: Any) -> "AsyncStore":
+    async def open(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS,
+        clock: Clock | Any = utc_now,
+        registry: MigrationRegistry = REGISTRY,
+    ) -> "AsyncStore":
         """Start the DB thread and open the Store on it (options as for `Store`)."""
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=THREAD_NAME)
 
         def open_on_db_thread() -> tuple[Store, int]:
-            return Store(path, **store_options), threading.get_ident()
+            store = Store(path, busy_timeout=busy_timeout, clock=clock, registry=registry)
+            return store, threading.get_ident()
 
         loop = asyncio.get_running_loop()
         try:

@@ -207,6 +207,12 @@ class Store:
     def search(self, text: str, limit: int = 20, day: date | None = None) -> list[Paper]:
         return paper_queries.search(self.db, text, limit, day)
 
+    @_operation("rebuilding the search index")
+    def rebuild_search_index(self) -> None:
+        """Re-create the full-text index from the papers table (needed after a VACUUM, which may
+        renumber the rowids the index refers to)."""
+        self.db["papers"].rebuild_fts()
+
     # -- fetch state ------------------------------------------------------------------------
 
     @_operation("reading fetch state")

@@ -94,7 +94,8 @@ class MigrationRegistry:
             missing = sorted(set(expected) - set(self._by_version))
             raise StoreError(
                 "checking migrations",
-                f"migration version(s) {missing} are missing; registered: {sorted(self._by_version)}",
+                f"migration version(s) {missing} are missing; "
+                f"registered: {sorted(self._by_version)}",
                 reason="migration",
             )
 

@@ -60,7 +60,8 @@ async def test_concurrent_runs_from_many_tasks_are_serialised(db_path: Path):
     results = await asyncio.gather(*(db.run(save_one, n) for n in range(200)))
     assert results == [1] * 200
     assert most_inside == 1
-    assert await db.run(lambda s: s.db.execute("SELECT count(*) FROM listings").fetchone()[0]) == 200
+    listings = await db.run(lambda s: s.db.execute("SELECT count(*) FROM listings").fetchone()[0])
+    assert listings == 200
     assert len(await db.run(Store.listing_days)) == 20
     await db.close()
 

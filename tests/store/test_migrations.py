@@ -112,7 +112,8 @@ def test_decorator_registry_orders_by_version_and_rejects_a_taken_version():
 
     assert [(m.version, m.name) for m in registry.ordered()] == [(1, "first"), (2, "second")]
     assert registry.latest_version == 2
-    with pytest.raises(ValueError, match=r"version 2 is taken by 'second'.*next free version \(3\)"):
+    taken = r"version 2 is taken by 'second'.*next free version \(3\)"
+    with pytest.raises(ValueError, match=taken):
         registry(2, "ledger")(add_notes_table)
     with pytest.raises(ValueError, match="positive integer"):
         registry(0, "zero")(add_notes_table)

@@ -60,7 +60,18 @@ def test_saving_the_same_day_twice_changes_nothing(store: Store, clock: Stepping
     assert store.save_listing(MONDAY, papers) == SaveSummary()
     assert store.db.execute("SELECT * FROM papers ORDER BY id").fetchall() == before
     assert count(store, "listings") == 3
-    assert [p.id for p in store.papers_for_day(MONDAY)] == ["2504.00003", "2504.00001", "2504.00002"]
+    read_order = [p.id for p in store.papers_for_day(MONDAY)]
+    assert read_order == ["2504.00003", "2504.00001", "2504.00002"]
+
+
+def test_saving_the_same_day_after_enrichment_keeps_the_enrichment(store: Store):
+    listed = make_paper("2504.00001", categories=("cs.AI", "cs.CV"))
+    store.save_listing(MONDAY, [listed])
+    store.save_enrichment("2504.00001", comment="9 pages", journal_ref=None, doi=None,
+                          categories=["cs.CV", "cs.AI"])
+    assert store.save_listing(MONDAY, [listed]) == SaveSummary()
+    paper = store.papers_for_day(MONDAY)[0]
+    assert (paper.categories, paper.comment) == (("cs.CV", "cs.AI"), "9 pages")
 
 
 def test_a_replacement_on_a_later_day_updates_content_and_keeps_enrichment(

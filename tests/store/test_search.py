@@ -117,3 +117,10 @@ def test_an_updated_paper_is_reindexed(library: Store):
     assert ids(library.search("humanoid hopper")) == ["2504.00002"]
     # FTS5 compares the index with the papers table and raises SQLITE_CORRUPT on any stale entry.
     library.db.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES('integrity-check', 1)")
+
+
+def test_the_search_index_can_be_rebuilt(library: Store):
+    library.db.execute("INSERT INTO papers_fts(papers_fts) VALUES('delete-all')")
+    assert library.search("diffusion") == []
+    library.rebuild_search_index()
+    assert ids(library.search("diffusion")) == ["2504.00001", "2504.00002"]
