@@ -11,7 +11,7 @@ Per paper (the seed's layout, see `render_markdown`)::
 Escaping, by where the text lands (CommonMark / GitHub Flavored Markdown):
 
 - title, authors, comment, topic name: inline Markdown, so every character that could open
-  markup (`` \\ ` * _ [ ] < > & ~ | ``) is backslash-escaped and line breaks become spaces; an
+  markup (`` \\ ` * _ [ ] < > & ~ | # ``) is backslash-escaped and line breaks become spaces; an
   injected `[x](javascript:...)` stays text, `<script>` stays text.
 - abstract: it sits inside `<details>`, which CommonMark parses as an HTML block (spec §4.6,
   kind 6, running to the next blank line), where Markdown is *not* interpreted: `*`, `_` and
@@ -59,7 +59,7 @@ FILE_MODE = 0o644
 
 # ASCII punctuation that can start Markdown or HTML inline syntax; backslash-escaping any ASCII
 # punctuation is always allowed by CommonMark, so escaping a little too much is harmless.
-_INLINE_SPECIAL = frozenset("\\`*_[]<>&~|")
+_INLINE_SPECIAL = frozenset("\\`*_[]<>&~|#")
 _LINE_BREAKS = re.compile(r"[ \t]*(?:\r\n|\r|\n)+[ \t]*")
 _BADGE_COUNT = re.compile(r"img\.shields\.io/badge/Papers-(\d+)-")
 _DAY_FILE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.md$")
@@ -137,8 +137,10 @@ def _terms_line(terms: Sequence[str]) -> str:
 def render_item(item: DigestItem, *, open_abstracts: bool = False) -> list[str]:
     """The lines of one paper (without the blank line that follows it)."""
     paper = item.paper
-    title = bold_spans(paper.title, _tighten(paper.title, item.title_spans),
-                       bold=_emphasise_hit, escape=escape_inline)
+    title = "(untitled)"
+    if paper.title.strip():
+        title = bold_spans(paper.title, _tighten(paper.title, item.title_spans),
+                           bold=_emphasise_hit, escape=escape_inline)
     badges = " ".join(code_span(category) for category in category_badges(paper.categories))
     header = f"- **[{title}]({abs_url(paper.id)})**  {code_span('arXiv:' + paper.id)}"
     if badges:
@@ -268,6 +270,10 @@ class DayFile:
 class MarkdownWriter:
     """Writes digests under `out_dir`: `<topic>/<date>.md`, `<topic>.md` (the latest day) and
     `README.md` (an index of every topic found on disk, so several topics share it).
+
+    The README is rebuilt from the files on disk at every write; two processes writing different
+    topics at the same instant may each miss the other's newest day until the next write (each
+    file is still whole).
 
     `replace_file` is the rename step of every atomic write (default `os.replace`); it is a seam
     for tests that simulate a crash between writing and renaming.

@@ -160,9 +160,9 @@ INJECTIONS = [
     "</details>", "<details open>", "</summary><b>x</b>", "*bold*", "**strong**", "_under_",
     "`code`", "```fence```", "[x](javascript:alert(1))", "![i](http://evil.example/x.png)",
     "<img src=x onerror=alert(1)>", "&lt;already&gt; &amp;", "a | b | c", "~~strike~~",
-    "back\\slash \\*", "line one\n\n# Heading\n- item\n", "cr\r\nlf", "$\\times$ 36.9\\%",
+    "back\\slash \\*", "C# ##", "line one\n\n# Heading\n- item\n", "cr\r\nlf", "$\\times$ 36.9\\%",
 ]
-INLINE_SPECIAL = set("\\`*_[]<>&~|")
+INLINE_SPECIAL = set("\\`*_[]<>&~|#")
 
 
 def assert_inert_inline(markdown: str, original: str) -> None:
@@ -336,10 +336,11 @@ def test_title_hit_emphasis_stays_valid_markdown(title, hits, expected):
     assert f"- **[{expected}](https://arxiv.org/abs/2504.00001)**" in text
 
 
-def test_no_authors_and_no_abstract_keep_the_structure():
-    paper = make_paper(authors=(), abstract="")
+def test_no_title_authors_or_abstract_keep_the_structure():
+    paper = make_paper(title=" ", authors=(), abstract="")
     lines = render_markdown(build_digest("md", "T", DAY, [make_match(paper)])).split("\n")
     item = next(i for i, line in enumerate(lines) if line.startswith("- **["))
+    assert lines[item].startswith("- **[(untitled)](https://arxiv.org/abs/2504.00001)**")
     assert lines[item + 1:item + 4] == ["  <details><summary>Abstract</summary>",
                                         "  (no abstract)", "  </details>"]
 
