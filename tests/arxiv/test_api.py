@@ -1,0 +1,126 @@
+import json
+
+import pytest
+
+from bot.arxiv.api import Enrichment, apply_enrichment, parse_api_response
+from bot.arxiv.errors import ApiError, MalformedFeed
+from bot.models import Paper
+from tests.conftest import shared_path
+
+
+def recorded(name: str) -> bytes:
+    """A 2026 API recording: the JSON holds the response bytes decoded as latin-1."""
+    data = json.loads(shared_path("fixtures", "arxiv-api", "current", name).read_text(encoding="utf-8"))
+    return data["body"].encode("latin-1")
+
+
+def legacy(name: str) -> bytes:
+    return shared_path("fixtures", "arxiv-api", "legacy-2016", name).read_bytes()
+
+
+def test_error_entry_raises_api_error_with_arxivs_message():
+    with pytest.raises(ApiError) as caught:
+        parse_api_response(recorded("id_abc_s0_m100_b79c8dcf6bc3.json"))
+    assert caught.value.message == "incorrect id format for abc"
+    assert "incorrect id format for abc" in str(caught.value)
+
+
+def test_empty_result_is_an_empty_list():
+    assert parse_api_response(recorded("id_0000.0000_s0_m100_8b51d9633a68.json")) == []
+
+
+def test_unknown_id_is_simply_absent():
+    assert parse_api_response(recorded("id_0808.05394_s0_m100_7b0c7d0a7cdd.json")) == []
+    [only] = parse_api_response(recorded("id_0808.05394_1707.08567_s0_m100_42e5aa0ec3af.json"))
+    assert only.id == "1707.08567"
+
+
+def test_new_style_entry():
+    [paper] = parse_api_response(recorded("id_1605.08386_s0_m100_199195aa31ad.json"))
+    assert paper == Enrichment(
+        id="1605.08386", version=1, title="Heat-bath random walks with Markov bases",
+        abstract=paper.abstract, authors=("Caprice Stanley", "Tobias Windisch"),
+        categories=("math.CO", "math.ST"), comment="20 pages, 3 figures", journal_ref=None, doi=None,
+    )
+    assert paper.abstract.startswith("Graphs on lattice points are studied")
+    assert paper.primary_category == "math.CO"
+
+
+def test_old_style_ids():
+    [astro] = parse_api_response(recorded("id_astro-ph_0601001_s0_m100_3150dca9dc76.json"))
+    assert (astro.id, astro.version) == ("astro-ph/0601001", 1)
+    assert astro.journal_ref == "ActaAstron.56:1-50,2006"
+    assert astro.comment.startswith("62 pages including 16 figures")
+    assert "V_max<17.5" in astro.abstract and "Gould & Morgan (2003)" in astro.abstract
+    [quant] = parse_api_response(recorded("id_quant-ph_0201082v1_s0_m100_86989fe779ef.json"))
+    assert (quant.id, quant.version, quant.categories) == ("quant-ph/0201082", 1, ("quant-ph", "cs.PL"))
+
+
+def test_latin1_trap_accented_authors_decode_right():
+    [proceedings] = parse_api_response(recorded("id_1707.08567_s0_m100_6a1afebfc6a3.json"))
+    assert "Dirk Wübben" in proceedings.authors
+    assert len(proceedings.authors) == 34
+    entries = parse_api_response(recorded("q_testing_s0_m10_bc5a6c384fe9.json"))
+    authors = {a for e in entries for a in e.authors}
+    assert "Aurora Ramírez" in authors
+    assert not any("Ã" in a for a in authors)
+
+
+def test_legacy_2016_format():
+    [paper] = parse_api_response(legacy("id_list=1111.2011v2.xml"))
+    assert (paper.id, paper.version) == ("1111.2011", 2)
+    assert paper.title == "Quantum Criticality for Extended Nodes on a Bethe Lattice in the Large Connectivity Limit"
+    assert paper.categories == ("cond-mat.str-el", "cond-mat.stat-mech")
+    assert paper.doi == "10.1103/PhysRevB.85.115117"
+    assert paper.journal_ref == "Phys. Rev. B 85, 115117 (2012)"
+    assert paper.comment == "8 pages, 3 figures. Published version"
+    assert paper.authors == ("James M. Murray", "Adrian Del Maestro", "Zlatko Tesanovic")
+    assert "\n" not in paper.abstract and paper.abstract.startswith("Theoretical description of anisotropic")
+    many = parse_api_response(legacy("search_query=au_del_maestro.xml"))
+    assert len(many) == 10
+    assert all(any(a.endswith("Del Maestro") for a in e.authors) for e in many)
+    ids = [e.id for e in many]
+    assert "cond-mat/0412498" in ids and "1201.4869" in ids  # old and new style side by side
+
+
+@pytest.mark.parametrize(
+    ("name", "count"),
+    [("q_testing_s0_m100_cfe7536492ca.json", 100), ("q_testing_s0_m15_80c242b59d59.json", 15)],
+)
+def test_every_entry_of_a_full_page_reads(name, count):
+    entries = parse_api_response(recorded(name))
+    assert len(entries) == count
+    for entry in entries:
+        assert entry.title and entry.abstract and entry.authors and entry.categories
+        assert entry.categories[0] == entry.primary_category
+    assert sum(e.doi is not None for e in entries) >= 1
+
+
+def test_primary_category_comes_first_even_when_listed_later():
+    body = recorded("id_1605.08386_s0_m100_199195aa31ad.json").replace(
+        b'<arxiv:primary_category term="math.CO"/>', b'<arxiv:primary_category term="math.ST"/>')
+    [paper] = parse_api_response(body)
+    assert paper.categories == ("math.ST", "math.CO")
+
+
+def test_truncated_or_foreign_documents_are_malformed():
+    body = recorded("id_1605.08386_s0_m100_199195aa31ad.json")
+    with pytest.raises(MalformedFeed, match="not well-formed XML"):
+        parse_api_response(body[: len(body) // 2])
+    with pytest.raises(MalformedFeed, match="not an Atom feed"):
+        parse_api_response(b"<html><body>busy</body></html>")
+    with pytest.raises(MalformedFeed, match="empty"):
+        parse_api_response(b"")
+
+
+def test_apply_enrichment_fills_fields_and_moves_the_primary_first():
+    paper = Paper(id="1605.08386", title="t", abstract="a", authors=("X",),
+                  categories=("math.ST", "math.CO"), announce_type="cross", version=2)
+    [enrichment] = parse_api_response(recorded("id_1605.08386_s0_m100_199195aa31ad.json"))
+    enriched = apply_enrichment(paper, enrichment)
+    assert enriched.categories == ("math.CO", "math.ST")
+    assert enriched.comment == "20 pages, 3 figures"
+    assert enriched.journal_ref is None and enriched.doi is None
+    assert (enriched.version, enriched.announce_type, enriched.title) == (2, "cross", "t")
+    outside = apply_enrichment(paper.with_changes(categories=("cs.LG",)), enrichment)
+    assert outside.categories == ("math.CO", "cs.LG")

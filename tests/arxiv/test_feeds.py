@@ -1,0 +1,234 @@
+import xml.etree.ElementTree as ET
+from collections import Counter
+from datetime import date
+
+import feedparser
+import pytest
+
+from bot.arxiv.errors import FeedError, MalformedFeed
+from bot.arxiv.feeds import Listing, collapse_whitespace, parse_listing, split_authors
+from tests.conftest import shared_path
+from tests.fakes.arxiv_server import atom_listing
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def listing_bytes(name: str) -> bytes:
+    return shared_path("fixtures", "arxiv-listing", name).read_bytes()
+
+
+@pytest.fixture(scope="module")
+def quant_ph_rss() -> Listing:
+    return parse_listing(listing_bytes("quant-ph-2025-04-28.rss.xml"))
+
+
+@pytest.fixture(scope="module")
+def quant_ph_atom() -> Listing:
+    return parse_listing(listing_bytes("quant-ph-2025-04-28.atom.xml"))
+
+
+def raw_atom_abstracts(body: bytes) -> dict[str, str]:
+    """Summary text straight from the XML, after "Abstract:", keyed by versionless id."""
+    out = {}
+    for entry in ET.fromstring(body).iter(f"{ATOM}entry"):
+        raw_id = entry.findtext(f"{ATOM}id").rsplit(":", 1)[1].rsplit("v", 1)[0]
+        out[raw_id] = entry.findtext(f"{ATOM}summary").split("Abstract:", 1)[1]
+    return out
+
+
+@pytest.mark.parametrize("form", ["quant_ph_rss", "quant_ph_atom"])
+def test_quant_ph_has_all_four_announce_types(form, request):
+    listing = request.getfixturevalue(form)
+    assert listing.title == "quant-ph updates on arXiv.org"
+    assert listing.feed_date == date(2025, 4, 28)
+    assert len(listing.papers) == listing.entry_count == 81
+    assert not listing.is_empty and listing.skipped == ()
+    counts = Counter(p.announce_type for p in listing.papers)
+    assert counts == {"new": 40, "cross": 10, "replace": 22, "replace-cross": 9}
+    assert {p.announced for p in listing.papers} == {date(2025, 4, 28)}
+    assert len({p.id for p in listing.papers}) == 81
+
+
+def test_rss_and_atom_forms_agree_paper_by_paper(quant_ph_rss, quant_ph_atom):
+    assert [p.id for p in quant_ph_rss.papers] == [p.id for p in quant_ph_atom.papers]
+    for rss, atom in zip(quant_ph_rss.papers, quant_ph_atom.papers):
+        assert rss == atom, rss.id
+
+
+def test_quant_ph_paper_fields(quant_ph_atom):
+    papers = {p.id: p for p in quant_ph_atom.papers}
+    first = papers["2504.17830"]
+    assert first.version == 1
+    assert first.title == "Self-Adjoint Time Operator in a Weighted Energy Space"
+    assert first.authors == ("Radmir Kokoulin",)
+    assert first.abstract.startswith("We introduce a self-adjoint time operator \\(T_w = ")
+    assert first.abs_url == "https://arxiv.org/abs/2504.17830"
+    assert papers["2504.17837"].authors == ("Youssef Kora", "Christoph Simon")
+    assert papers["2504.17837"].categories == ("quant-ph", "physics.comp-ph")
+    for paper in quant_ph_atom.papers:
+        assert paper.title and paper.authors and paper.categories
+        assert not paper.abstract.startswith(("arXiv:", "Abstract")), paper.id
+        assert "Announce Type" not in paper.abstract
+        assert "\n" not in paper.abstract and "  " not in paper.abstract
+    # Updates carry their version: every replacement is past v1.
+    assert all(p.version > 1 for p in quant_ph_atom.papers if p.announce_type == "replace")
+
+
+def test_a_literal_less_than_sign_survives_in_both_forms(quant_ph_rss, quant_ph_atom):
+    for listing in (quant_ph_rss, quant_ph_atom):
+        [paper] = [p for p in listing.papers if "$0<" in p.abstract]
+        assert "($0< \\delta \\ll 1$)" in paper.abstract
+
+
+def test_multi_author_entries_keep_every_author_not_only_the_last(quant_ph_atom):
+    raw = listing_bytes("quant-ph-2025-04-28.atom.xml").decode("utf-8")
+    most = max(quant_ph_atom.papers, key=lambda p: len(p.authors))
+    assert len(most.authors) >= 5
+    assert ", ".join(most.authors) in raw  # the dc:creator string, split and nothing lost
+
+
+def test_line_breaks_inside_abstracts_become_spaces(quant_ph_atom):
+    body = listing_bytes("quant-ph-2025-04-28.atom.xml")
+    raw = raw_atom_abstracts(body)
+    multi_line = [pid for pid, text in raw.items() if "\n" in text.strip()]
+    assert multi_line, "the fixture should hold abstracts written over several lines"
+    papers = {p.id: p for p in quant_ph_atom.papers}
+    for pid, text in raw.items():
+        # Same words in the same order: no word glued to its neighbour, none lost.
+        assert papers[pid].abstract.split(" ") == text.split(), pid
+    pid = multi_line[0]
+    before, after = raw[pid].strip().split("\n", 1)
+    assert f"{before.split()[-1]} {after.split()[0]}" in papers[pid].abstract
+
+
+def test_seed_mllm_listing():
+    body = listing_bytes("seed-mllm-2025-04-21.atom.xml")
+    listing = parse_listing(body)
+    assert listing.title == "cs.AI+cs.CL+cs.CV+cs.LG+cs.MA+cs.RO updates on arXiv.org"
+    assert listing.feed_date == date(2025, 4, 21)
+    assert len(listing.papers) == 15
+    papers = {p.id: p for p in listing.papers}
+    grasp = papers["2502.04873"]
+    assert grasp.authors == ("Jiaming Wang", "Jizhuo Chen", "Diwen Liu", "Linh Kästner")
+    assert grasp.announce_type == "replace" and grasp.version == 2
+    assert papers["2504.13365"].title.startswith("VLLFL: A Vision-Language Model Based")
+    raw = raw_atom_abstracts(body)
+    for pid, text in raw.items():
+        assert papers[pid].abstract == " ".join(text.split()), pid
+
+
+def test_synthetic_line_break_between_two_words_keeps_a_space():
+    body = atom_listing([{
+        "id": "2504.00001v1", "title": "Vision\n   Language\tModels",
+        "abstract": "To address the bottleneck within the\ncurrent video generation community,\r\n\n  we present",
+        "authors": ["A. Author"], "categories": ["cs.CV"],
+    }])
+    [paper] = parse_listing(body).papers
+    assert paper.title == "Vision Language Models"
+    assert paper.abstract == "To address the bottleneck within the current video generation community, we present"
+
+
+RSS_WITH_TAG_LIKE_TEXT = b"""<?xml version='1.0' encoding='UTF-8'?>
+<rss xmlns:arxiv="http://arxiv.org/schemas/atom" xmlns:dc="http://purl.org/dc/elements/1.1/" version="2.0">
+<channel><title>cs.LG updates on arXiv.org</title><pubDate>Mon, 28 Apr 2025 00:00:00 -0400</pubDate>
+<item><title>Bounds for x&lt;y and &lt;b&gt;bold&lt;/b&gt; claims</title>
+<link>https://arxiv.org/abs/2504.00002</link>
+<description>arXiv:2504.00002v3 Announce Type: replace-cross 
+Abstract: For $a&lt;b$ and $x&lt;y, z&gt;w$ we show &lt;script&gt;f()&lt;/script&gt; that A &amp;amp; B hold.</description>
+<guid isPermaLink="false">oai:arXiv.org:2504.00002v3</guid>
+<category>cs.LG</category><category>math.OC</category>
+<pubDate>Mon, 28 Apr 2025 00:00:00 -0400</pubDate>
+<arxiv:announce_type>replace-cross</arxiv:announce_type>
+<dc:creator>Ann Smith (MIT, Cambridge), Bo Li</dc:creator></item></channel></rss>"""
+
+
+def test_rss_description_text_that_looks_like_tags_is_kept_and_matches_atom():
+    # feedparser's default HTML sanitizer turns "$a<b$ and $x<y, z>w$" into "$a<b>w$": text lost.
+    sanitized = feedparser.parse(RSS_WITH_TAG_LIKE_TEXT).entries[0].summary
+    assert "$x<y" not in sanitized
+    [rss] = parse_listing(RSS_WITH_TAG_LIKE_TEXT).papers
+    expected = "For $a<b$ and $x<y, z>w$ we show <script>f()</script> that A &amp; B hold."
+    assert rss.abstract == expected
+    assert rss.title == "Bounds for x<y and <b>bold</b> claims"
+    assert rss.authors == ("Ann Smith (MIT, Cambridge)", "Bo Li")
+    assert (rss.id, rss.version, rss.announce_type) == ("2504.00002", 3, "replace-cross")
+    atom = atom_listing([{
+        "id": "2504.00002v3", "title": "Bounds for x<y and <b>bold</b> claims",
+        "abstract": "For $a<b$ and $x<y, z>w$ we show <script>f()</script> that A &amp; B hold.",
+        "authors": ["Ann Smith (MIT, Cambridge)", "Bo Li"], "categories": ["cs.LG", "math.OC"],
+        "announce_type": "replace-cross",
+    }])
+    assert parse_listing(atom).papers == [rss]
+
+
+@pytest.mark.parametrize("name", ["empty-test-2024-11-28.rss.xml", "empty-test-2024-11-28.atom.xml"])
+def test_empty_feed_is_a_listing_without_papers(name):
+    listing = parse_listing(listing_bytes(name))
+    assert listing.is_empty
+    assert listing.papers == []
+    assert listing.title == "test updates on arXiv.org"
+    assert listing.feed_date == date(2024, 11, 28)
+
+
+@pytest.mark.parametrize("name", ["error-bad-archive.rss.xml", "error-bad-archive.atom.xml"])
+def test_error_feed_names_the_bad_category(name):
+    with pytest.raises(FeedError) as caught:
+        parse_listing(listing_bytes(name))
+    assert caught.value.categories == ("astroph",)
+    assert "Bad archive 'astroph'" in caught.value.message
+    assert "'astroph'" in str(caught.value) and "astro-ph" in str(caught.value)
+
+
+@pytest.mark.parametrize("name", ["quant-ph-2025-04-28.rss.xml", "quant-ph-2025-04-28.atom.xml"])
+@pytest.mark.parametrize("fraction", [0.01, 0.3, 0.5, 0.999])
+def test_truncated_document_is_malformed_not_a_partial_listing(name, fraction):
+    body = listing_bytes(name)
+    cut = body[: int(len(body) * fraction)]
+    # feedparser alone would hand back the entries it saw before the cut.
+    assert feedparser.parse(cut).bozo
+    with pytest.raises(MalformedFeed, match="not well-formed XML at line"):
+        parse_listing(cut)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"", "empty response body"),
+        (b"   \n", "empty response body"),
+        (b"Rate exceeded.", "not well-formed"),
+        (b"<html><body><h1>Service Unavailable</h1></body></html>", "not an RSS or Atom document"),
+    ],
+)
+def test_non_feeds_are_malformed(body, message):
+    with pytest.raises(MalformedFeed, match=message):
+        parse_listing(body)
+
+
+def test_a_harmless_bozo_flag_does_not_reject_a_complete_document():
+    body = atom_listing([{"id": "2504.00003v1", "title": "T", "abstract": "A.", "authors": ["Linh Kästner"],
+                          "categories": ["cs.RO"]}])
+    mislabelled = body.replace("Kästner".encode(), "Kästner".encode("latin-1"))  # declared utf-8
+    assert feedparser.parse(mislabelled).bozo
+    [paper] = parse_listing(mislabelled).papers
+    assert paper.authors == ("Linh Kästner",)
+
+
+def test_an_entry_without_a_readable_id_is_skipped_and_reported():
+    body = atom_listing([
+        {"id": "2504.00004v1", "title": "Good", "abstract": "A.", "authors": ["X"], "categories": ["cs.AI"]},
+        {"id": "not-an-id", "title": "Bad", "abstract": "B.", "authors": ["Y"], "categories": ["cs.AI"]},
+    ])
+    listing = parse_listing(body)
+    assert [p.id for p in listing.papers] == ["2504.00004"]
+    assert listing.entry_count == 2 and not listing.is_empty
+    assert len(listing.skipped) == 1 and "entry 2" in listing.skipped[0] and "not-an-id" in listing.skipped[0]
+
+
+def test_parse_listing_wants_bytes():
+    with pytest.raises(TypeError, match="bytes"):
+        parse_listing("<feed/>")
+
+
+def test_helpers():
+    assert collapse_whitespace(" a\n\tb  c\u00a0d ") == "a b c d"
+    assert split_authors(["A, B", "C (X, Y), D"]) == ("A", "B", "C (X, Y)", "D")
