@@ -8,7 +8,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -56,10 +56,13 @@ class AsyncStore:
             store = Store(path, busy_timeout=busy_timeout, clock=clock, registry=registry)
             return store, threading.get_ident()
 
-        loop = asyncio.get_running_loop()
+        opening = executor.submit(open_on_db_thread)
         try:
-            store, thread_id = await loop.run_in_executor(executor, open_on_db_thread)
+            store, thread_id = await asyncio.wrap_future(opening)
         except BaseException:
+            # Failed, or cancelled while opening: close what may still get opened, on its own
+            # thread and after the open job (one worker, FIFO), then let the thread end.
+            executor.submit(_close_if_opened, opening)
             executor.shutdown(wait=False)
             raise
         return cls(executor, store, thread_id)
@@ -117,3 +120,8 @@ class AsyncStore:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
+
+
+def _close_if_opened(opening: Future[tuple[Store, int]]) -> None:
+    if not opening.cancelled() and opening.exception() is None:
+        opening.result()[0].close()

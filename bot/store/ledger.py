@@ -19,8 +19,17 @@ from bot.store.migrations import migration
 PENDING, POSTING, DONE, FAILED = "pending", "posting", "done", "failed"
 
 
-@migration(2, "delivery ledger")
+@migration(2, "delivery ledger and announcement days")
 def create_delivery_ledger(db: sqlite_utils.Database) -> None:
+    # What the scheduler learnt about each feed day: announced (with how many papers) or empty
+    # (arXiv made no announcement), so a restart neither re-polls a finished day nor forgets one.
+    db.execute(
+        "CREATE TABLE announcement_days ("
+        " day TEXT PRIMARY KEY,"
+        " status TEXT NOT NULL,"
+        " papers INTEGER NOT NULL,"
+        " recorded_at TEXT NOT NULL)"
+    )
     db.execute(
         "CREATE TABLE deliveries ("
         " destination TEXT NOT NULL,"
@@ -118,6 +127,24 @@ def delivered_paper_ids(db: sqlite_utils.Database, destination: str, day: date) 
         [destination, day.isoformat()],
     ).fetchall()
     return {pid: ref for pid, ref in rows}
+
+
+def record_announcement_day(db: sqlite_utils.Database, day: date, status: str, papers: int,
+                            now: datetime) -> None:
+    with db.atomic():
+        db.execute(
+            "INSERT INTO announcement_days (day, status, papers, recorded_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (day) DO UPDATE SET status = excluded.status, papers = excluded.papers,"
+            " recorded_at = excluded.recorded_at",
+            [day.isoformat(), status, papers, now.isoformat(timespec="seconds")],
+        )
+
+
+def latest_announcement_day(db: sqlite_utils.Database) -> tuple[date, str] | None:
+    """The newest feed day the scheduler has finished fetching, and whether it was `announced`
+    or `empty`."""
+    row = db.execute("SELECT day, status FROM announcement_days ORDER BY day DESC LIMIT 1").fetchone()
+    return (date.fromisoformat(row[0]), row[1]) if row else None
 
 
 def pause_destination(db: sqlite_utils.Database, destination: str, reason: str, now: datetime) -> None:

@@ -111,9 +111,36 @@ async def test_open_failures_propagate_and_leave_no_thread(db_path: Path):
     before = {t.ident for t in threading.enumerate()}
     with pytest.raises(SchemaTooNewError):
         await AsyncStore.open(db_path)
+    assert await _threads_ended_besides(before)
+
+
+async def test_cancelling_open_closes_the_store_and_ends_the_thread(db_path: Path):
+    before = {t.ident for t in threading.enumerate()}
+    db_path.parent.mkdir()
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # the open waits on the busy timeout...
+    opening = asyncio.ensure_future(AsyncStore.open(db_path, busy_timeout=2.0))
     await asyncio.sleep(0.05)
-    leftover = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
-    assert leftover == []
+    opening.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await opening
+    holder.execute("ROLLBACK")  # ...and succeeds in the background once the lock is gone
+    holder.close()
+    assert await _threads_ended_besides(before)
+    # SQLite removes the -wal file when the last connection closes: the store was closed.
+    assert Path(f"{db_path}-wal").exists() is False
+    with Store(db_path) as store:
+        assert store.schema_version() == 1
+
+
+async def _threads_ended_besides(before: set[int | None], within: float = 2.0) -> bool:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while loop.time() < deadline:
+        if not [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]:
+            return True
+        await asyncio.sleep(0.01)
+    return False
 
 
 async def test_close_finishes_pending_work_then_refuses_more(db_path: Path):
