@@ -144,8 +144,7 @@ class Store:
         """Close the connection (again is harmless)."""
         if self._db is None:
             return
-        if threading.get_ident() != self._thread_id:
-            self._check_usable("closing the database")
+        self._check_usable("closing the database")  # refuses another thread
         self._db.close()
         self._db = None
 
