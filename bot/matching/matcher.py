@@ -1,0 +1,852 @@
+"""All subscriptions compiled together and matched against a day's papers (DESIGN.md §4).
+
+How a day is matched:
+
+1. Each paper is normalised once per `match()` call: title, abstract and authors become token
+   streams (`" tok tok tok "`, tokens folded, separated by single spaces; each author wrapped in
+   `\\x04 ... \\x05` markers so family names can be anchored to the end of a name).
+2. One Aho-Corasick automaton (pyahocorasick) holds every term of every subscription as a key in
+   the same normalised form with a space on both sides, so only whole tokens and whole phrases can
+   hit. Plural tolerance is two more keys per term (`" model "`, `" models "`, `" modeles "`), the
+   closed compound of a hyphenated term another (`" multimodal "` for `multi-modal`).
+3. The few checks the automaton cannot do run on the hits only: terms written in capitals must hit
+   capital tokens (`MLLM` is not "mLLMs"), multi-word author names check the given name.
+4. An inverted index from terms to subscriptions picks the candidate subscriptions; each
+   subscription is indexed under one set of terms at least one of which must hit for it to be true
+   (for `a AND b` just the rarer-looking one), so boolean evaluation runs only for candidates.
+
+So the cost of a day grows with the papers' text and the matches found, not with the number of
+subscriptions.
+
+Updates: `add()` and `remove()` are incremental for terms, keys and the index (shared terms are
+reference-counted); the automaton itself is finalised again lazily on the next `match()` or
+`explain()` (pyahocorasick needs `make_automaton()` after any change: a C pass over all keys).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, field
+from itertools import accumulate, chain, repeat
+from operator import add, itemgetter
+from typing import Callable, Iterable, Sequence
+
+import ahocorasick
+
+from bot.arxiv.taxonomy import archive_of, canonical_category, is_known_category
+from bot.models import ANNOUNCE_TYPES, Hit, Match, Paper
+
+from .query import And, Node, Not, Or, Query, Term, describe_node, evaluate, iter_terms
+from .text import is_capitalised, term_tokens, token_spans, tokenize
+
+_AUTHOR_START = "\x04"
+_AUTHOR_END = "\x05"
+_PLURAL_SUFFIXES = ("", "s", "es")
+_MAX_COMPOUND_HYPHENS = 4
+
+# Score: a term counts once per field it hit; a few extra occurrences break ties between papers
+# without ever outweighing another distinct term.
+FIELD_WEIGHTS = {"title": 3.0, "abstract": 1.0, "authors": 2.0, "categories": 0.5}
+_OCCURRENCE_BONUS = 0.1
+_MAX_BONUS_OCCURRENCES = 5
+
+_TITLE, _ABSTRACT, _AUTHORS = 0, 1, 2
+_REGION_FIELDS = ("title", "abstract", "authors")
+DEFAULT_TYPES = frozenset({"new", "cross"})
+
+
+def field_text(paper: Paper, field_name: str) -> str:
+    """The text a Hit's span indexes into: title and abstract as they are, authors joined with
+    ", ", categories joined with " "."""
+    if field_name == "title":
+        return paper.title
+    if field_name == "abstract":
+        return paper.abstract
+    if field_name == "authors":
+        return ", ".join(paper.authors)
+    if field_name == "categories":
+        return " ".join(paper.categories)
+    raise ValueError(f'unknown field "{field_name}" (title, abstract, authors, categories)')
+
+
+# --- subscriptions ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A query plus options: announce types to admit and an optional category restriction.
+
+    `types`: "new" and "cross" by default; "replace" also admits "replace-cross".
+    `categories`: when not empty, the paper must be in one of them (categories or archives).
+    """
+
+    id: str
+    query: Query
+    types: frozenset[str] = DEFAULT_TYPES
+    categories: frozenset[str] = frozenset()
+
+    def __post_init__(self):
+        if not isinstance(self.id, str) or not self.id:
+            raise ValueError(f"a subscription id must be non-empty text, not {self.id!r}")
+        if not isinstance(self.query, Query):
+            raise ValueError(f'subscription "{self.id}": query must be a parsed Query '
+                             f"(use parse_query), not {type(self.query).__name__}")
+        types = self.types
+        if isinstance(types, str):
+            types = [part.strip() for part in types.split(",") if part.strip()]
+        types = frozenset(types)
+        unknown = sorted(types - set(ANNOUNCE_TYPES))
+        if unknown:
+            raise ValueError(f'subscription "{self.id}": unknown announce type "{unknown[0]}" '
+                             f"(known: {', '.join(ANNOUNCE_TYPES)})")
+        if not types:
+            raise ValueError(f'subscription "{self.id}": no announce types selected')
+        categories = self.categories
+        if isinstance(categories, str):
+            categories = [categories]
+        canonical = set()
+        for name in categories:
+            known = canonical_category(name)
+            if known is None and is_known_category(name.lower()):
+                known = name.lower()
+            if known is None:
+                raise ValueError(f'subscription "{self.id}": unknown category "{name}"')
+            canonical.add(known)
+        object.__setattr__(self, "types", types)
+        object.__setattr__(self, "categories", frozenset(canonical))
+
+    @property
+    def admitted_types(self) -> frozenset[str]:
+        if "replace" in self.types:
+            return self.types | {"replace-cross"}
+        return self.types
+
+    def admits_type(self, paper: Paper) -> bool:
+        return paper.announce_type in self.admitted_types
+
+    def admits_categories(self, paper: Paper) -> bool:
+        return not self.categories or not self.categories.isdisjoint(_category_set(paper))
+
+
+def _category_set(paper: Paper) -> set[str]:
+    return set(paper.categories) | {archive_of(c) for c in paper.categories}
+
+
+# --- compiled terms ---------------------------------------------------------------------------
+
+
+class _CompiledTerm:
+    """One distinct (field, text) across all subscriptions, with its automaton keys."""
+
+    __slots__ = ("id", "term", "display", "kind", "regions", "keys", "tokens", "category",
+                 "users", "capital_tokens")
+
+    def __init__(self, term_id: int, term: Term):
+        self.id = term_id
+        self.term = term
+        self.display = term.text
+        self.users = 0
+        self.keys: list[tuple[str, tuple]] = []   # (key, check) where check is per-key data
+        self.category = None
+        self.capital_tokens: tuple[str, ...] = ()
+        if term.field in ("cat", "primary"):
+            self.kind = term.field
+            self.regions = ()
+            self.category = term.text
+            self.tokens = ()
+            return
+        parts = term_tokens(term.text)
+        self.tokens = tuple(folded for folded, _, _ in parts)
+        if term.field == "au":
+            self.kind = "author"
+            self.regions = (_AUTHORS,)
+            key = f" {self.tokens[-1]} {_AUTHOR_END}"
+            # One family-name token needs no check; more tokens may hold a given name.
+            self.keys.append((key, None if len(self.tokens) == 1 else ("author",)))
+            return
+        self.kind = "text"
+        self.regions = {None: (_TITLE, _ABSTRACT), "ti": (_TITLE,), "abs": (_ABSTRACT,)}[term.field]
+        self.capital_tokens = tuple(written for _, written, _ in parts if is_capitalised(written))
+        for variant in _compound_variants(parts):
+            folded = " ".join(token for token, _ in variant)
+            capitals = tuple(capital for _, capital in variant)
+            for suffix in _PLURAL_SUFFIXES:
+                check = ("capitals", capitals, len(variant), len(suffix)) if any(capitals) else None
+                self.keys.append((f" {folded}{suffix} ", check))
+
+
+def _compound_variants(parts: list[tuple[str, str, bool]]) -> list[list[tuple[str, bool]]]:
+    """Token sequences a term matches: as split, and with hyphenated pieces closed up."""
+    hyphens = [index for index, (_, _, joined) in enumerate(parts) if joined]
+    if len(hyphens) > _MAX_COMPOUND_HYPHENS:
+        choices = [(), tuple(hyphens)]
+    else:
+        choices = [tuple(h for bit, h in enumerate(hyphens) if mask >> bit & 1)
+                   for mask in range(1 << len(hyphens))]
+    variants = []
+    for closed in choices:
+        tokens: list[tuple[str, bool]] = []
+        folded, written = "", ""
+        for index, (part_folded, part_written, _) in enumerate(parts):
+            folded += part_folded
+            written += part_written
+            if index not in closed:
+                tokens.append((folded, is_capitalised(written)))
+                folded, written = "", ""
+        variants.append(tokens)
+    return variants
+
+
+def _author_name_matches(query: Sequence[str], author: Sequence[str]) -> bool:
+    """Family name (a suffix of the author's tokens), optionally after a given name or initial."""
+    if len(query) <= len(author) and tuple(author[len(author) - len(query):]) == tuple(query):
+        return True
+    if len(query) >= 2 and len(author) >= len(query):
+        given, family = query[0], query[1:]
+        if tuple(author[len(author) - len(family):]) != tuple(family):
+            return False
+        first = author[0]
+        return (first == given or (len(given) == 1 and first.startswith(given))
+                or (len(first) == 1 and given.startswith(first)))
+    return False
+
+
+# --- a paper, normalised once -----------------------------------------------------------------
+
+
+class _Region:
+    """One field's token stream plus lazily computed positions (only needed for hits)."""
+
+    __slots__ = ("text", "tokens", "stream", "hits", "pids", "_starts", "_spans", "_sorted",
+                 "_sorted_pids")
+
+    def __init__(self, text: str, tokens: list[str], stream: str):
+        self.text = text
+        self.tokens = tokens
+        self.stream = stream
+        self.hits: list[tuple[int, int]] = []
+        self.pids: set[int] = set()
+        self._starts = None
+        self._spans = None
+        self._sorted = None
+        self._sorted_pids = None
+
+    @classmethod
+    def of_text(cls, text: str) -> "_Region":
+        tokens = tokenize(text)
+        return cls(text, tokens, f" {' '.join(tokens)} " if tokens else "")
+
+    def token_at(self, stream_offset: int) -> int:
+        """Index of the token starting at `stream_offset` in the stream."""
+        if self._starts is None:
+            # token i starts at 1 + sum(len(tokens[:i])) + i
+            self._starts = list(accumulate(map(add, map(len, self.tokens), repeat(1)), initial=1))
+        return bisect_left(self._starts, stream_offset)
+
+    def spans(self) -> list[tuple[int, int, str]]:
+        if self._spans is None:
+            self._spans = token_spans(self.text)
+        return self._spans
+
+    def ends(self, pid: int) -> list[int]:
+        """Stream offsets where key `pid` ended (sorted by pid once, then sliced)."""
+        if self._sorted is None:
+            self._sorted = sorted(zip(map(itemgetter(1), self.hits), map(itemgetter(0), self.hits)))
+            self._sorted_pids = list(map(itemgetter(0), self._sorted))
+        low = bisect_left(self._sorted_pids, pid)
+        result = []
+        for found_pid, end in self._sorted[low:]:
+            if found_pid != pid:
+                break
+            result.append(end)
+        return result
+
+
+class _AuthorRegion(_Region):
+    """Authors as `\\x04 given family \\x05` segments; spans index into ", ".join(authors)."""
+
+    __slots__ = ("names", "author_tokens", "segment_starts", "_author_spans")
+
+    def __init__(self, authors: Sequence[str]):
+        self.names = tuple(authors)
+        self.author_tokens = [tokenize(author) for author in self.names]
+        segments = [f" {_AUTHOR_START} {' '.join(tokens)} {_AUTHOR_END}"
+                    for tokens in self.author_tokens]
+        self.segment_starts = list(accumulate(map(len, segments), initial=0))
+        super().__init__(", ".join(self.names), [], "".join(segments) + " " if segments else "")
+        self._author_spans = None
+
+    def author_at(self, stream_offset: int) -> int:
+        return bisect_right(self.segment_starts, stream_offset) - 1
+
+    def author_span(self, index: int) -> tuple[int, int]:
+        if self._author_spans is None:
+            spans, offset = [], 0
+            for name in self.names:
+                spans.append((offset, offset + len(name)))
+                offset += len(name) + 2
+            self._author_spans = spans
+        return self._author_spans[index]
+
+
+class _PaperState:
+    """A paper normalised once for a whole match() call, with its per-term hits cached."""
+
+    __slots__ = ("paper", "regions", "category_keys", "category_set", "term_hits", "hit")
+
+    def __init__(self, paper: Paper):
+        self.paper = paper
+        self.regions = (_Region.of_text(paper.title), _Region.of_text(paper.abstract),
+                        _AuthorRegion(paper.authors))
+        categories = paper.categories
+        self.category_set = _category_set(paper)
+        keys = [f"cat:{name}" for name in self.category_set]
+        if categories:
+            keys += [f"primary:{categories[0]}", f"primary:{archive_of(categories[0])}"]
+        self.category_keys = keys
+        self.term_hits: dict[int, tuple[tuple[Hit, ...], float]] = {}
+        self.hit: set[int] = set()
+
+
+# --- compiled subscriptions -------------------------------------------------------------------
+
+_ANY, _CONJUNCTION, _GENERAL = 0, 1, 2
+_EMPTY: frozenset[int] = frozenset()
+
+
+def _negation_normal_form(node: Node, negate: bool = False) -> Node:
+    """Push NOTs down to the terms, so `NOT (NOT a AND NOT b)` is seen as `a OR b`."""
+    if isinstance(node, Term):
+        return Not(node) if negate else node
+    if isinstance(node, Not):
+        return _negation_normal_form(node.child, not negate)
+    children = tuple(_negation_normal_form(child, negate) for child in node.children)
+    return And(children) if isinstance(node, And) != negate else Or(children)
+
+
+def _term_cost(term: _CompiledTerm) -> float:
+    """A guess at how often a term hits (no statistics needed): longer phrases are rarer,
+    archives are common."""
+    if term.kind == "text":
+        return 1.0 / len(term.tokens)
+    if term.kind == "author":
+        return 0.3
+    is_archive = "." not in term.category
+    return (300.0 if is_archive else 30.0) / (3.0 if term.kind == "primary" else 1.0)
+
+
+def _necessary_terms(node: Node, term_of: Callable[[Term], _CompiledTerm]
+                     ) -> tuple[float, frozenset[int]] | None:
+    """Terms of which at least one must hit for `node` (in negation normal form) to be true,
+    preferring the cheapest choice among the parts of an AND."""
+    if isinstance(node, Term):
+        term = term_of(node)
+        return _term_cost(term), frozenset({term.id})
+    if isinstance(node, Not):
+        return None
+    parts = [_necessary_terms(child, term_of) for child in node.children]
+    known = [part for part in parts if part is not None]
+    if isinstance(node, And):
+        return min(known, key=itemgetter(0)) if known else None
+    if len(known) < len(parts):
+        return None
+    return sum(cost for cost, _ in known), frozenset().union(*(ids for _, ids in known))
+
+
+def _evaluator(node: Node, id_of: Callable[[Term], int]) -> Callable[[set[int]], bool]:
+    """A predicate on the set of hit term ids, for a tree in negation normal form."""
+    if isinstance(node, Term):
+        term_id = id_of(node)
+        return lambda hit: term_id in hit
+    if isinstance(node, Not):
+        term_id = id_of(node.child)
+        return lambda hit: term_id not in hit
+    positive = frozenset(id_of(c) for c in node.children if isinstance(c, Term))
+    negative = frozenset(id_of(c.child) for c in node.children if isinstance(c, Not))
+    others = tuple(_evaluator(c, id_of) for c in node.children if isinstance(c, (And, Or)))
+    if isinstance(node, And):
+        return lambda hit: (positive <= hit and negative.isdisjoint(hit)
+                            and all(part(hit) for part in others))
+    return lambda hit: (not positive.isdisjoint(hit) or not negative <= hit
+                        or any(part(hit) for part in others))
+
+
+class _CompiledSubscription:
+    __slots__ = ("subscription", "slot", "types", "categories", "mode", "required", "excluded",
+                 "evaluate", "positive", "necessary", "term_ids")
+
+    def __init__(self, subscription: Subscription, slot: int, term_ids: dict[tuple, int],
+                 terms: list[_CompiledTerm]):
+        self.subscription = subscription
+        self.slot = slot
+        self.term_ids = term_ids
+        self.types = subscription.admitted_types
+        self.categories = subscription.categories or None
+        query = subscription.query
+        id_of = lambda term: term_ids[(term.field, term.text)]  # noqa: E731
+        root = _negation_normal_form(query.root)
+        self.positive = frozenset(id_of(term) for term in query.positive_terms)
+        self.required = self.excluded = _EMPTY
+        self.evaluate = None
+        children = root.children if isinstance(root, (And, Or)) else (root,)
+        if isinstance(root, Term) or (isinstance(root, Or) and all(isinstance(c, Term) for c in children)):
+            self.mode = _ANY  # being a candidate means one of its terms hit
+        elif isinstance(root, And) and all(isinstance(c, (Term, Not)) for c in children):
+            self.mode = _CONJUNCTION
+            self.required = frozenset(id_of(c) for c in children if isinstance(c, Term))
+            self.excluded = frozenset(id_of(c.child) for c in children if isinstance(c, Not))
+        else:
+            self.mode = _GENERAL
+            self.evaluate = _evaluator(root, id_of)
+        necessary = _necessary_terms(root, lambda term: terms[id_of(term)])
+        # parse_query rejects queries that can be true with no term present, so this holds.
+        assert necessary is not None, query.describe()
+        self.necessary = necessary[1]
+
+    def is_true(self, hit: set[int]) -> bool:
+        if self.mode == _ANY:
+            return not self.necessary.isdisjoint(hit)
+        if self.mode == _CONJUNCTION:
+            return self.required <= hit and self.excluded.isdisjoint(hit)
+        return self.evaluate(hit)
+
+
+# --- explanations -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TermReport:
+    """One term of a query as seen in one paper."""
+
+    term: str                      # canonical form, e.g. `ti:transformer`, `"world model"`
+    excluding: bool                # the term sits under NOT
+    hits: tuple[Hit, ...] = ()
+    near_misses: tuple[str, ...] = ()  # e.g. a case mismatch on a term written in capitals
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why a paper matches a subscription, or what kept a near miss out."""
+
+    subscription_id: str
+    paper_id: str
+    query: str
+    matched: bool
+    score: float
+    terms: tuple[TermReport, ...]
+    reasons: tuple[str, ...] = ()   # empty when matched
+    field_texts: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def text(self) -> str:
+        if self.matched:
+            head = (f"{self.paper_id} matches subscription {self.subscription_id} "
+                    f"(score {self.score:g}): {self.query}")
+        else:
+            head = f"{self.paper_id} does not match subscription {self.subscription_id}: {self.query}"
+        lines = [head]
+        for reason in self.reasons:
+            lines.append(f"  why not: {reason}")
+        for report in self.terms:
+            label = f"NOT {report.term}" if report.excluding else report.term
+            if report.hits:
+                lines.append(f"  {label}: hit in {_describe_hits(report.hits, self.field_texts)}")
+            else:
+                lines.append(f"  {label}: no hit")
+            for near in report.near_misses:
+                lines.append(f"    near miss: {near}")
+        return "\n".join(lines)
+
+
+def _describe_hits(hits: Sequence[Hit], field_texts: dict[str, str], limit: int = 3) -> str:
+    by_field: dict[str, list[Hit]] = {}
+    for hit in hits:
+        by_field.setdefault(hit.field, []).append(hit)
+    parts = []
+    for field_name, field_hits in by_field.items():
+        text = field_texts.get(field_name, "")
+        quoted = list(dict.fromkeys(f'"{text[h.start:h.end]}"' for h in field_hits))
+        shown = ", ".join(quoted[:limit]) + (", ..." if len(quoted) > limit else "")
+        count = f" ({len(field_hits)} times)" if len(field_hits) > 1 else ""
+        parts.append(f"{field_name} {shown}{count}")
+    return "; ".join(parts)
+
+
+# --- the matcher ------------------------------------------------------------------------------
+
+
+class CompiledMatcher:
+    """Every subscription compiled together; see the module docstring for how."""
+
+    def __init__(self, subscriptions: Iterable[Subscription] = ()):
+        self._automaton = ahocorasick.Automaton()
+        self._dirty = False
+        self._pid_of_key: dict[str, int] = {}
+        self._key_length: list[int] = []
+        self._key_tokens: list[int] = []
+        self._key_entries: list[list[tuple[int, tuple | None]]] = []
+        self._plain: tuple[list, list, list] = ([], [], [])
+        self._checked: tuple[list, list, list] = ([], [], [])
+        self._checked_pids: tuple[set, set, set] = (set(), set(), set())
+        self._terms: list[_CompiledTerm | None] = []
+        self._term_id: dict[tuple, int] = {}
+        self._category_terms: dict[str, list[int]] = {}
+        self._index: dict[int, set[int]] = {}
+        self._subscriptions: list[_CompiledSubscription | None] = []
+        self._slot_of: dict[str, int] = {}
+        self._free_slots: list[int] = []
+        for subscription in subscriptions:
+            self.add(subscription)
+
+    # -- building --
+
+    def __len__(self) -> int:
+        return len(self._slot_of)
+
+    def __contains__(self, subscription_id: str) -> bool:
+        return subscription_id in self._slot_of
+
+    @property
+    def subscription_ids(self) -> list[str]:
+        return list(self._slot_of)
+
+    def subscription(self, subscription_id: str) -> Subscription:
+        return self._compiled(subscription_id).subscription
+
+    def add(self, subscription: Subscription) -> None:
+        """Add one subscription (incremental; the automaton is finalised on next use)."""
+        if not isinstance(subscription, Subscription):
+            raise ValueError(f"expected a Subscription, not {type(subscription).__name__}")
+        if subscription.id in self._slot_of:
+            raise ValueError(f'a subscription with id "{subscription.id}" is already compiled')
+        term_ids = {(term.field, term.text): self._acquire_term(term)
+                    for term in subscription.query.terms}
+        slot = self._free_slots.pop() if self._free_slots else len(self._subscriptions)
+        compiled = _CompiledSubscription(subscription, slot, term_ids, self._terms)
+        if slot == len(self._subscriptions):
+            self._subscriptions.append(compiled)
+        else:
+            self._subscriptions[slot] = compiled
+        self._slot_of[subscription.id] = slot
+        for term_id in compiled.necessary:
+            self._index.setdefault(term_id, set()).add(slot)
+
+    def remove(self, subscription_id: str) -> None:
+        """Remove one subscription; terms no other subscription uses are dropped."""
+        compiled = self._compiled(subscription_id)
+        for term_id in compiled.necessary:
+            slots = self._index[term_id]
+            slots.discard(compiled.slot)
+            if not slots:
+                del self._index[term_id]
+        for term_id in compiled.term_ids.values():
+            self._release_term(term_id)
+        self._subscriptions[compiled.slot] = None
+        self._free_slots.append(compiled.slot)
+        del self._slot_of[subscription_id]
+
+    def _compiled(self, subscription_id: str) -> _CompiledSubscription:
+        slot = self._slot_of.get(subscription_id)
+        if slot is None:
+            raise KeyError(f'no subscription "{subscription_id}" is compiled')
+        return self._subscriptions[slot]
+
+    def _acquire_term(self, term: Term) -> int:
+        signature = (term.field, term.text)
+        term_id = self._term_id.get(signature)
+        if term_id is None:
+            term_id = len(self._terms)
+            compiled = _CompiledTerm(term_id, term)
+            self._terms.append(compiled)
+            self._term_id[signature] = term_id
+            if compiled.category is not None:
+                self._category_terms.setdefault(f"{compiled.kind}:{compiled.category}", []).append(term_id)
+            for key, check in compiled.keys:
+                pid = self._pid_for(key)
+                self._key_entries[pid].append((term_id, check))
+                self._refresh_key(pid)
+        self._terms[term_id].users += 1
+        return term_id
+
+    def _release_term(self, term_id: int) -> None:
+        term = self._terms[term_id]
+        term.users -= 1
+        if term.users:
+            return
+        self._terms[term_id] = None
+        del self._term_id[(term.term.field, term.term.text)]
+        if term.category is not None:
+            key = f"{term.kind}:{term.category}"
+            self._category_terms[key].remove(term_id)
+            if not self._category_terms[key]:
+                del self._category_terms[key]
+        for key, _ in term.keys:
+            pid = self._pid_of_key[key]
+            entries = [entry for entry in self._key_entries[pid] if entry[0] != term_id]
+            self._key_entries[pid] = entries
+            self._refresh_key(pid)
+            if not entries:
+                self._automaton.remove_word(key)
+                del self._pid_of_key[key]
+                self._dirty = True
+
+    def _pid_for(self, key: str) -> int:
+        pid = self._pid_of_key.get(key)
+        if pid is None:
+            pid = len(self._key_entries)
+            self._pid_of_key[key] = pid
+            self._automaton.add_word(key, pid)
+            self._dirty = True
+            self._key_length.append(len(key))
+            self._key_tokens.append(key.count(" ") - 1)
+            self._key_entries.append([])
+            for region in range(3):
+                self._plain[region].append(())
+                self._checked[region].append(())
+        return pid
+
+    def _refresh_key(self, pid: int) -> None:
+        entries = self._key_entries[pid]
+        for region in range(3):
+            plain = tuple(term_id for term_id, check in entries
+                          if check is None and region in self._terms[term_id].regions)
+            checked = tuple((term_id, check) for term_id, check in entries
+                            if check is not None and region in self._terms[term_id].regions)
+            self._plain[region][pid] = plain
+            self._checked[region][pid] = checked
+            if checked:
+                self._checked_pids[region].add(pid)
+            else:
+                self._checked_pids[region].discard(pid)
+
+    def _finalise(self) -> None:
+        if self._dirty:
+            if len(self._automaton):
+                self._automaton.make_automaton()
+            self._dirty = False
+
+    # -- matching --
+
+    def match(self, papers: Iterable[Paper]) -> list[Match]:
+        """Every (subscription, paper) pair that matches, in paper order; callers sort a digest
+        by (-score, paper id)."""
+        self._finalise()
+        subscriptions = self._subscriptions
+        index_get = self._index.get
+        matches: list[Match] = []
+        for paper in papers:
+            state = _PaperState(paper)
+            hit = self._find_hits(state)
+            if not hit:
+                continue
+            candidates = set().union(*map(index_get, hit, repeat(_EMPTY)))
+            announce_type = paper.announce_type
+            category_set = state.category_set
+            matched = []
+            for slot in candidates:
+                compiled = subscriptions[slot]
+                if announce_type not in compiled.types:
+                    continue
+                if compiled.categories is not None and compiled.categories.isdisjoint(category_set):
+                    continue
+                mode = compiled.mode
+                if (mode == _ANY
+                        or (mode == _CONJUNCTION and compiled.required <= hit
+                            and compiled.excluded.isdisjoint(hit))
+                        or (mode == _GENERAL and compiled.evaluate(hit))):
+                    matched.append(slot)
+            matched.sort()
+            for slot in matched:
+                compiled = subscriptions[slot]
+                hits, score = self._scored_hits(state, compiled.positive & hit)
+                matches.append(Match(compiled.subscription.id, paper, hits, score))
+        return matches
+
+    def _find_hits(self, state: _PaperState, near_misses: dict | None = None) -> set[int]:
+        """Ids of the terms that hit this paper (in a field the term searches)."""
+        hit = state.hit
+        if len(self._automaton):
+            scan = self._automaton.iter
+            for region_index, region in enumerate(state.regions):
+                if not region.stream:
+                    continue
+                region.hits = found = list(scan(region.stream))
+                if not found:
+                    continue
+                region.pids = pids = set(map(itemgetter(1), found))
+                hit.update(chain.from_iterable(map(self._plain[region_index].__getitem__, pids)))
+                checked = self._checked[region_index]
+                for pid in pids & self._checked_pids[region_index]:
+                    for term_id, check in checked[pid]:
+                        if term_id in hit and near_misses is None:
+                            continue
+                        if self._occurrences(state, region_index, pid, term_id, check, near_misses,
+                                             first_only=near_misses is None):
+                            hit.add(term_id)
+        category_terms = self._category_terms
+        for key in state.category_keys:
+            term_ids = category_terms.get(key)
+            if term_ids:
+                hit.update(term_ids)
+        return hit
+
+    def _occurrences(self, state: _PaperState, region_index: int, pid: int, term_id: int,
+                     check: tuple | None, near_misses: dict | None = None,
+                     first_only: bool = False) -> list[tuple[int, int]]:
+        """Spans (into the field's text) where key `pid` hit for this term, checks applied."""
+        region = state.regions[region_index]
+        key_length = self._key_length[pid]
+        spans = []
+        for end in region.ends(pid):
+            if region_index == _AUTHORS:
+                author = region.author_at(end)
+                if check is not None and not _author_name_matches(
+                        self._terms[term_id].tokens, region.author_tokens[author]):
+                    continue
+                spans.append(region.author_span(author))
+            else:
+                first = region.token_at(end - key_length + 2)
+                token_spans_ = region.spans()
+                last = first + self._key_tokens[pid] - 1
+                if check is not None and not _capitals_hold(token_spans_, first, check):
+                    if near_misses is not None:
+                        seen = region.text[token_spans_[first][0]:token_spans_[last][1]]
+                        near_misses.setdefault(term_id, []).append((_REGION_FIELDS[region_index], seen))
+                    continue
+                spans.append((token_spans_[first][0], token_spans_[last][1]))
+            if first_only:
+                break
+        return spans
+
+    def _term_hits(self, state: _PaperState, term_id: int) -> tuple[tuple[Hit, ...], float]:
+        """All hits of one term in one paper, with the term's share of the score (cached)."""
+        cached = state.term_hits.get(term_id)
+        if cached is not None:
+            return cached
+        term = self._terms[term_id]
+        hits: list[Hit] = []
+        if term.category is not None:
+            offset = 0
+            for position, name in enumerate(state.paper.categories):
+                if term.kind == "primary" and position > 0:
+                    break
+                if name == term.category or archive_of(name) == term.category:
+                    hits.append(Hit(term.display, "categories", offset, offset + len(name)))
+                offset += len(name) + 1
+        else:
+            for region_index in term.regions:
+                region = state.regions[region_index]
+                if not region.pids:
+                    continue
+                field_name = _REGION_FIELDS[region_index]
+                for key, check in term.keys:
+                    pid = self._pid_of_key[key]
+                    if pid in region.pids:
+                        for start, end in self._occurrences(state, region_index, pid, term_id, check):
+                            hits.append(Hit(term.display, field_name, start, end))
+            hits.sort(key=lambda h: (h.field != "title", h.field, h.start))
+        fields = {h.field for h in hits}
+        score = sum(FIELD_WEIGHTS[f] for f in fields)
+        score += _OCCURRENCE_BONUS * min(max(len(hits) - 1, 0), _MAX_BONUS_OCCURRENCES)
+        result = (tuple(hits), score)
+        state.term_hits[term_id] = result
+        return result
+
+    def _scored_hits(self, state: _PaperState, term_ids: Iterable[int]) -> tuple[tuple[Hit, ...], float]:
+        ordered = sorted(term_ids)
+        if len(ordered) == 1:
+            hits, score = self._term_hits(state, ordered[0])
+            return hits, round(score, 3)
+        all_hits: list[Hit] = []
+        total = 0.0
+        for term_id in ordered:
+            hits, score = self._term_hits(state, term_id)
+            all_hits.extend(hits)
+            total += score
+        return tuple(all_hits), round(total, 3)
+
+    # -- explaining --
+
+    def explain(self, subscription_id: str, paper: Paper) -> Explanation:
+        """Which terms hit in which field, or what excluded the paper."""
+        self._finalise()
+        compiled = self._compiled(subscription_id)
+        subscription = compiled.subscription
+        state = _PaperState(paper)
+        near_misses: dict[int, list[tuple[str, str]]] = {}
+        hit = self._find_hits(state, near_misses)
+        query = subscription.query
+        id_of = lambda term: compiled.term_ids[(term.field, term.text)]  # noqa: E731
+
+        def describe_term_hits(term: Term) -> str:
+            hits, _ = self._term_hits(state, id_of(term))
+            return _describe_hits(hits, texts)
+
+        texts = {name: field_text(paper, name) for name in ("title", "abstract", "authors", "categories")}
+        reasons: list[str] = []
+        if not subscription.admits_type(paper):
+            reasons.append(f'announce type "{paper.announce_type}" is not selected (this '
+                           f"subscription takes {', '.join(sorted(subscription.admitted_types))})")
+        if not subscription.admits_categories(paper):
+            reasons.append(f"not in the subscription's categories "
+                           f"({', '.join(sorted(subscription.categories))}); the paper is in "
+                           f"{', '.join(paper.categories) or 'no category'}")
+        query_true = compiled.is_true(hit)
+        if not query_true:
+            reasons.extend(_why_false(query.root, lambda term: id_of(term) in hit, describe_term_hits))
+        matched = not reasons
+        reports = []
+        negative = set(query.negative_terms)
+        for term in query.terms:
+            term_id = id_of(term)
+            hits = self._term_hits(state, term_id)[0] if term_id in hit else ()
+            near = tuple(
+                f'{field_name} has "{seen}", but {term.text} is written in capitals and matches '
+                "only capitals"
+                for field_name, seen in dict.fromkeys(near_misses.get(term_id, ())))
+            reports.append(TermReport(term.describe(), term in negative and term not in
+                                      query.positive_terms, hits, near))
+        score = self._scored_hits(state, compiled.positive & hit)[1] if matched else 0.0
+        return Explanation(subscription_id, paper.id, query.describe(), matched, score,
+                           tuple(reports), tuple(reasons), texts)
+
+
+def _capitals_hold(spans: list[tuple[int, int, str]], first: int, check: tuple) -> bool:
+    """Tokens the term writes in capitals must be capitals in the text (a plural suffix aside)."""
+    _, capitals, count, suffix_length = check
+    for offset, capital in enumerate(capitals):
+        if not capital:
+            continue
+        written = spans[first + offset][2]
+        if offset == count - 1 and suffix_length:
+            written = written[:-suffix_length]
+        if not is_capitalised(written):
+            return False
+    return True
+
+
+def _why_false(node: Node, is_hit: Callable[[Term], bool],
+               describe_hits: Callable[[Term], str]) -> list[str]:
+    """Readable reasons a (sub)query is false for a paper."""
+    if isinstance(node, Term):
+        return [f"{node.describe()} did not hit"]
+    if isinstance(node, Not):
+        hit_terms = [term for term, negated in iter_terms(node.child) if is_hit(term)]
+        where = "; ".join(f"{term.describe()} in {describe_hits(term)}" for term in hit_terms)
+        return [f"excluded by NOT {describe_node(node.child, nested=True)}"
+                + (f" ({where})" if where else "")]
+    if isinstance(node, Or):
+        return [f"none of {', '.join(describe_node(c, nested=True) for c in node.children)} hit"]
+    reasons = []
+    for child in node.children:
+        if evaluate(child, is_hit):
+            continue
+        if isinstance(child, Not):
+            reasons.extend(_why_false(child, is_hit, describe_hits))
+        else:
+            reasons.append(f"missing AND part: {describe_node(child, nested=True)}")
+    return reasons
+
+
+def compile_subscriptions(subscriptions: Iterable[Subscription]) -> CompiledMatcher:
+    """Compile every subscription into one matcher (see CompiledMatcher.add/remove for updates)."""
+    return CompiledMatcher(subscriptions)

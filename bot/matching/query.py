@@ -1,0 +1,450 @@
+"""The subscription query language: parsing, limits, canonical description (DESIGN.md §4).
+
+Grammar, loosest binding first (NOT > AND > OR/comma):
+
+    query    := or_expr
+    or_expr  := and_expr (("," | "OR") and_expr)*
+    and_expr := unary (["AND"] unary | "NOT" unary)*     adjacency is AND; "a NOT b" = a AND NOT b
+    unary    := ("NOT" | "-") unary | primary
+    primary  := "(" or_expr ")" | [field] ('"phrase"' | word word ...)
+    field    := ti: | abs: | au: | cat: | primary:
+
+Operators are upper case (`AND`, `OR`, `NOT`); lower-case "and" is an ordinary word, so
+`vision and language` is one phrase. Adjacent unquoted words form one phrase; a field applies to
+the phrase (or quoted phrase) after it, `cat:`/`primary:` to one category or archive name.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field as dc_field
+from typing import Iterable, Sequence, Union
+
+from bot.arxiv.taxonomy import ARCHIVES, CATEGORIES, canonical_category, is_known_category
+
+from .text import term_tokens
+
+TEXT_FIELDS = ("ti", "abs", "au")
+CATEGORY_FIELDS = ("cat", "primary")
+FIELDS = TEXT_FIELDS + CATEGORY_FIELDS
+_OPERATORS = ("AND", "OR", "NOT")
+_OPEN_QUOTES = '"\u201c\u201d\u201e'
+_CLOSE_QUOTES = '"\u201c\u201d'
+_WORD_STOP = set('(),') | set(_OPEN_QUOTES)
+
+
+class QuerySyntaxError(ValueError):
+    """A query that cannot be read; the text says where (1-based column) and why."""
+
+    def __init__(self, message: str, column: int | None = None, hint: str | None = None):
+        self.message = message
+        self.column = column
+        self.hint = hint
+        text = message if column is None else f"{message} at column {column}"
+        if hint:
+            text = f"{text} ({hint})"
+        super().__init__(text)
+
+    def pointer(self, query: str) -> str:
+        """The query with a caret under the offending column, for a monospace chat reply."""
+        if self.column is None:
+            return query
+        return f"{query}\n{' ' * (self.column - 1)}^"
+
+
+@dataclass(frozen=True)
+class QueryLimits:
+    """Bounds on what users may type (configuration `limits.query_*`)."""
+
+    max_length: int = 500
+    max_terms: int = 50
+    max_depth: int = 10
+
+    @classmethod
+    def from_settings(cls, limits) -> "QueryLimits":
+        """From `bot.config.LimitSettings` (query_length, query_terms, query_depth)."""
+        return cls(limits.query_length, limits.query_terms, limits.query_depth)
+
+
+# --- the syntax tree --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Term:
+    """A leaf: a word or phrase (`field` None = title and abstract), an author, or a category."""
+
+    text: str
+    field: str | None = None
+    column: int = dc_field(default=0, compare=False)
+
+    def describe(self) -> str:
+        prefix = f"{self.field}:" if self.field else ""
+        return prefix + _quote_if_needed(self.text)
+
+
+@dataclass(frozen=True)
+class Not:
+    child: "Node"
+
+
+@dataclass(frozen=True)
+class And:
+    children: tuple["Node", ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    children: tuple["Node", ...]
+
+
+Node = Union[Term, Not, And, Or]
+
+_BARE_WORD = re.compile(r"[\w][\w.\-+']*\Z")
+
+
+def _quote_if_needed(text: str) -> str:
+    if _BARE_WORD.match(text) and text not in _OPERATORS and ":" not in text:
+        return text
+    for quote in _OPEN_QUOTES:
+        text = text.replace(quote, " ")
+    return '"' + " ".join(text.split()) + '"'
+
+
+def describe_node(node: Node, nested: bool = False) -> str:
+    """Canonical text: operators spelled out, every mixed group in parentheses."""
+    if isinstance(node, Term):
+        return node.describe()
+    if isinstance(node, Not):
+        return "NOT " + describe_node(node.child, nested=True)
+    joiner = " AND " if isinstance(node, And) else " OR "
+    text = joiner.join(describe_node(child, nested=True) for child in node.children)
+    return f"({text})" if nested else text
+
+
+def iter_terms(node: Node, negated: bool = False) -> Iterable[tuple[Term, bool]]:
+    """Every leaf with whether it sits under an odd number of NOTs."""
+    if isinstance(node, Term):
+        yield node, negated
+    elif isinstance(node, Not):
+        yield from iter_terms(node.child, not negated)
+    else:
+        for child in node.children:
+            yield from iter_terms(child, negated)
+
+
+def evaluate(node: Node, is_hit) -> bool:
+    """Truth of the tree given a predicate on leaves."""
+    if isinstance(node, Term):
+        return is_hit(node)
+    if isinstance(node, Not):
+        return not evaluate(node.child, is_hit)
+    if isinstance(node, And):
+        return all(evaluate(child, is_hit) for child in node.children)
+    return any(evaluate(child, is_hit) for child in node.children)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A parsed query. `source` is what was typed (or the keywords it came from)."""
+
+    root: Node
+    source: str = ""
+    terms: tuple[Term, ...] = dc_field(default=(), compare=False)
+
+    def describe(self) -> str:
+        """How the query was read, in canonical form (for the `/papers subscribe` reply)."""
+        return describe_node(self.root)
+
+    @property
+    def positive_terms(self) -> tuple[Term, ...]:
+        return tuple(dict.fromkeys(t for t, negated in iter_terms(self.root) if not negated))
+
+    @property
+    def negative_terms(self) -> tuple[Term, ...]:
+        return tuple(dict.fromkeys(t for t, negated in iter_terms(self.root) if negated))
+
+    def __str__(self) -> str:
+        return self.describe()
+
+
+def _make_query(root: Node, source: str) -> Query:
+    if evaluate(root, lambda term: False):
+        # Nothing the query looks for needs to be present: it would match the whole listing.
+        raise QuerySyntaxError(
+            f"the query matches papers by what they lack ({describe_node(root)}), so it would "
+            "match almost the whole listing",
+            1,
+            "add a term to look for, e.g. diffusion -robot",
+        )
+    terms = tuple(dict.fromkeys(term for term, _ in iter_terms(root)))
+    return Query(root=root, source=source, terms=terms)
+
+
+# --- lexer ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: str  # WORD QUOTED FIELD LPAREN RPAREN COMMA MINUS AND OR NOT END
+    text: str
+    column: int
+
+
+def _lex(text: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    position = 0
+    length = len(text)
+    while position < length:
+        char = text[position]
+        column = position + 1
+        if char.isspace():
+            position += 1
+        elif char in "(),":
+            kind = {"(": "LPAREN", ")": "RPAREN", ",": "COMMA"}[char]
+            tokens.append(_Token(kind, char, column))
+            position += 1
+        elif char in _OPEN_QUOTES:
+            close = -1
+            for index in range(position + 1, length):
+                if text[index] in _CLOSE_QUOTES:
+                    close = index
+                    break
+            if close < 0:
+                raise QuerySyntaxError("the quote opened here is never closed", column)
+            tokens.append(_Token("QUOTED", text[position + 1:close], column))
+            position = close + 1
+        elif char == "-":
+            tokens.append(_Token("MINUS", "-", column))
+            position += 1
+        else:
+            end = position
+            while end < length and not text[end].isspace() and text[end] not in _WORD_STOP:
+                end += 1
+            word = text[position:end]
+            field_match = re.match(r"([A-Za-z]+):", word)
+            if field_match:
+                name = field_match.group(1).lower()
+                if name not in FIELDS:
+                    raise QuerySyntaxError(
+                        f'unknown field "{field_match.group(1)}:"', column,
+                        "fields are ti:, abs:, au:, cat:, primary:; quote the words to search "
+                        "for them as text",
+                    )
+                tokens.append(_Token("FIELD", name + ":", column))
+                rest = word[field_match.end():]
+                if rest:
+                    tokens.append(_Token("WORD", rest, column + field_match.end()))
+            elif word in _OPERATORS:
+                tokens.append(_Token(word, word, column))
+            else:
+                tokens.append(_Token("WORD", word, column))
+            position = end
+    tokens.append(_Token("END", "", length + 1))
+    return tokens
+
+
+# --- parser -----------------------------------------------------------------------------------
+
+_STARTS_OPERAND = ("WORD", "QUOTED", "FIELD", "LPAREN", "MINUS", "NOT")
+
+
+class _Parser:
+    def __init__(self, text: str, limits: QueryLimits):
+        self.text = text
+        self.limits = limits
+        self.tokens = _lex(text)
+        self.index = 0
+        self.depth = 0
+        self.term_count = 0
+
+    @property
+    def current(self) -> _Token:
+        return self.tokens[self.index]
+
+    def advance(self) -> _Token:
+        token = self.tokens[self.index]
+        self.index += 1
+        return token
+
+    def expect_operand(self, after: _Token) -> None:
+        if self.current.kind not in _STARTS_OPERAND:
+            found = "the end of the query" if self.current.kind == "END" else f'"{self.current.text}"'
+            raise QuerySyntaxError(f'expected a term after "{after.text}", found {found}',
+                                   self.current.column)
+
+    def parse(self) -> Node:
+        if self.current.kind == "END":
+            raise QuerySyntaxError("the query is empty", 1, 'try e.g. VLM, "vision language model"')
+        node = self.parse_or()
+        if self.current.kind == "RPAREN":
+            raise QuerySyntaxError('unexpected ")" with no "(" open', self.current.column)
+        if self.current.kind != "END":  # pragma: no cover - every other token continues an AND
+            raise QuerySyntaxError(f'unexpected "{self.current.text}"', self.current.column)
+        return node
+
+    def parse_or(self) -> Node:
+        children = [self.parse_and()]
+        while self.current.kind in ("COMMA", "OR"):
+            operator = self.advance()
+            self.expect_operand(operator)
+            children.append(self.parse_and())
+        return children[0] if len(children) == 1 else Or(tuple(children))
+
+    def parse_and(self) -> Node:
+        children = [self.parse_unary()]
+        while True:
+            kind = self.current.kind
+            if kind == "AND":
+                operator = self.advance()
+                self.expect_operand(operator)
+                children.append(self.parse_unary())
+            elif kind in _STARTS_OPERAND:  # adjacency, `-term` and binary NOT all mean AND
+                children.append(self.parse_unary())
+            else:
+                break
+        return children[0] if len(children) == 1 else And(tuple(children))
+
+    def parse_unary(self) -> Node:
+        negations = 0
+        while self.current.kind in ("NOT", "MINUS"):
+            operator = self.advance()
+            self.expect_operand(operator)
+            negations += 1
+        node = self.parse_primary()
+        return Not(node) if negations % 2 else node
+
+    def parse_primary(self) -> Node:
+        token = self.current
+        if token.kind == "LPAREN":
+            self.advance()
+            self.depth += 1
+            if self.depth > self.limits.max_depth:
+                raise QuerySyntaxError(
+                    f"parentheses nested too deeply (the limit is {self.limits.max_depth})",
+                    token.column)
+            self.expect_operand(token)
+            node = self.parse_or()
+            if self.current.kind != "RPAREN":
+                found = ("the end of the query" if self.current.kind == "END"
+                         else f'"{self.current.text}"')
+                raise QuerySyntaxError(
+                    f'expected ")" to close the "(" of column {token.column}, found {found}',
+                    self.current.column)
+            self.advance()
+            self.depth -= 1
+            return node
+        if token.kind == "FIELD":
+            self.advance()
+            name = token.text[:-1]
+            value = self.current
+            if value.kind == "QUOTED":
+                self.advance()
+                return self.make_term(value.text, name, token.column, value.column)
+            if value.kind == "WORD":
+                if name in CATEGORY_FIELDS:
+                    self.advance()
+                    return self.make_term(value.text, name, token.column, value.column)
+                return self.make_term(self.word_run(), name, token.column, value.column)
+            self.expect_operand(token)  # a FIELD or "(" after a field is not a term either
+            raise QuerySyntaxError(f'expected a term right after "{token.text}"', value.column)
+        if token.kind == "QUOTED":
+            self.advance()
+            return self.make_term(token.text, None, token.column, token.column)
+        if token.kind == "WORD":
+            return self.make_term(self.word_run(), None, token.column, token.column)
+        if token.kind == "RPAREN":
+            raise QuerySyntaxError('unexpected ")" where a term should be', token.column)
+        if token.kind == "END":
+            raise QuerySyntaxError("expected a term, found the end of the query", token.column)
+        raise QuerySyntaxError(f'expected a term, found "{token.text}"', token.column)
+
+    def word_run(self) -> str:
+        words = []
+        while self.current.kind == "WORD":
+            words.append(self.advance().text)
+        return " ".join(words)
+
+    def make_term(self, text: str, field_name: str | None, column: int, text_column: int) -> Term:
+        self.term_count += 1
+        if self.term_count > self.limits.max_terms:
+            raise QuerySyntaxError(f"too many terms (the limit is {self.limits.max_terms})", column)
+        return make_term(text, field_name, column, text_column)
+
+
+def make_term(text: str, field_name: str | None, column: int = 0, text_column: int = 0) -> Term:
+    """A validated leaf: categories checked against the taxonomy, phrases must hold a word."""
+    text = " ".join(text.split())
+    if field_name in CATEGORY_FIELDS:
+        name = canonical_category(text)
+        if name is None and is_known_category(text.lower()):
+            name = text.lower()
+        if name is None:
+            close = difflib.get_close_matches(text, sorted(CATEGORIES | ARCHIVES), n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]}?" if close else "use an archive like cs or a category like cs.CV"
+            raise QuerySyntaxError(f'unknown category "{text}" after "{field_name}:"', text_column, hint)
+        return Term(name, field_name, column)
+    if not text:
+        raise QuerySyntaxError("empty quotes: expected a word or phrase inside", text_column)
+    if not term_tokens(text):
+        raise QuerySyntaxError(f'"{text}" has no letters or digits to search for', text_column)
+    return Term(text, field_name, column)
+
+
+def parse_query(text: str, limits: QueryLimits = QueryLimits()) -> Query:
+    """Parse what a user typed; raises QuerySyntaxError saying where and why."""
+    if not isinstance(text, str):
+        raise QuerySyntaxError(f"a query is text, not {type(text).__name__}")
+    if len(text) > limits.max_length:
+        raise QuerySyntaxError(
+            f"the query is too long: {len(text)} characters (the limit is {limits.max_length})",
+            limits.max_length + 1)
+    parser = _Parser(text, limits)
+    return _make_query(parser.parse(), text)
+
+
+def query_from_keywords(keywords: Sequence[str | Sequence[str]],
+                        filters: Sequence[str] = (),
+                        limits: QueryLimits | None = None) -> Query:
+    """The seed configuration form: each keyword item is a phrase (a string) or a list of phrases
+    that must all be present; items are alternatives; every filter excludes.
+
+    Phrases are taken literally (no query syntax). `limits` applies only its term count.
+    """
+    if isinstance(keywords, str):
+        keywords = [keywords]
+    alternatives: list[Node] = []
+    for position, item in enumerate(keywords or (), start=1):
+        if isinstance(item, str):
+            alternatives.append(_keyword_term(item, position))
+        elif isinstance(item, (list, tuple)) and item and all(isinstance(p, str) for p in item):
+            parts = [_keyword_term(phrase, position) for phrase in item]
+            alternatives.append(parts[0] if len(parts) == 1 else And(tuple(parts)))
+        else:
+            raise QuerySyntaxError(
+                f"keyword {position} must be a phrase or a non-empty list of phrases, "
+                f"not {item!r}")
+    if not alternatives:
+        raise QuerySyntaxError("keywords is empty: give at least one phrase to look for")
+    root: Node = alternatives[0] if len(alternatives) == 1 else Or(tuple(alternatives))
+    if isinstance(filters, str):
+        filters = [filters]
+    exclusions = [Not(_keyword_term(phrase, position, "filter"))
+                  for position, phrase in enumerate(filters or (), start=1)]
+    if exclusions:
+        root = And((root, *exclusions))
+    source = describe_node(root)
+    query = _make_query(root, source)
+    if limits is not None and len(query.terms) > limits.max_terms:
+        raise QuerySyntaxError(f"too many keywords and filters: {len(query.terms)} "
+                               f"(the limit is {limits.max_terms})")
+    return query
+
+
+def _keyword_term(phrase, position: int, what: str = "keyword") -> Term:
+    if not isinstance(phrase, str):
+        raise QuerySyntaxError(f"{what} {position} must be text, not {phrase!r}")
+    try:
+        return make_term(phrase, None)
+    except QuerySyntaxError as error:
+        raise QuerySyntaxError(f"{what} {position}: {error.message}") from None
