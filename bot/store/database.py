@@ -6,6 +6,7 @@ import functools
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
@@ -16,7 +17,7 @@ import sqlite_utils
 
 from bot.models import Paper
 from bot.store import papers as paper_queries
-from bot.store.errors import StoreError, store_error_from
+from bot.store.errors import StoreError, describe_sqlite_error, store_error_from
 from bot.store.migrations import (
     REGISTRY,
     Migration,
@@ -92,7 +93,7 @@ class Store:
             db = sqlite_utils.Database(conn, execute_plugins=False)
             db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
             db.execute("PRAGMA foreign_keys = ON")
-            db.enable_wal()
+            _enable_wal(db, busy_timeout)
             load_migration_modules()
             self.applied_migrations: list[Migration] = apply_migrations(
                 db, registry, now=self._clock, path=str(self.path)
@@ -225,6 +226,20 @@ class Store:
         paper_queries.save_fetch_state(
             self.db, url, etag, last_modified, status, now=self._timestamp()
         )
+
+
+def _enable_wal(db: sqlite_utils.Database, busy_timeout: float) -> None:
+    """Switch to WAL, retrying while other connections touch a brand-new file: SQLite answers
+    SQLITE_BUSY to a journal-mode change at once, without waiting on the busy handler."""
+    deadline = time.monotonic() + busy_timeout
+    while True:
+        try:
+            db.enable_wal()
+            return
+        except sqlite3.OperationalError as exc:
+            if describe_sqlite_error(exc)[0] != "locked" or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _create_private_file(path: Path) -> None:
