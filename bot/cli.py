@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from datetime import date
 from collections.abc import Callable, Sequence
 
 from bot import __version__
@@ -40,6 +41,150 @@ def cmd_check_config(args: argparse.Namespace, _: Settings | None = None) -> int
     return 0
 
 
+# --- run ------------------------------------------------------------------------------------
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import run_bot
+
+    asyncio.run(run_bot(settings))
+    return 0
+
+
+# --- fetch ----------------------------------------------------------------------------------
+
+def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.arxiv.client import ArxivClient
+    from bot.arxiv.errors import ArxivError
+    from bot.ingest import NOT_MODIFIED, fetch_and_store
+    from bot.store import AsyncStore
+
+    categories = _categories_option(args.categories) or settings.arxiv.categories
+
+    async def fetch() -> int:
+        async with await AsyncStore.open(settings.storage.path) as store:
+            async with ArxivClient(settings.arxiv) as arxiv:
+                try:
+                    result = await fetch_and_store(arxiv, store, categories, conditional=not args.force)
+                except ArxivError as exc:
+                    print(f"fetch failed: {exc}", file=sys.stderr)
+                    return 1
+        if result.status == NOT_MODIFIED:
+            print("arXiv's feed has not changed since the last fetch (304); nothing new stored")
+            return 0
+        if result.papers == 0:
+            print(f"no announcement in the feed for {' '.join(categories)} ({result.day or 'undated'}): "
+                  "a weekend, a holiday, or no papers in these categories")
+            return 0
+        summary = result.summary
+        by_type = summary.by_type if summary else {}
+        print(f"{result.day}: {result.papers} papers stored from {' '.join(categories)}")
+        for kind in ("new", "cross", "replace", "replace-cross"):
+            print(f"  {kind:<14}{by_type.get(kind, 0):>5}")
+        if summary:
+            print(f"  ({summary.new_papers} papers new to the database, {summary.updated_papers} updated)")
+        for category in result.truncated:
+            print(f"  warning: {category} hit arXiv's 2000-item cap; some of its papers are missing")
+        return 0
+
+    return asyncio.run(fetch())
+
+
+def _categories_option(values: Sequence[str] | None) -> list[str]:
+    """`--categories cs.AI cs.CL` or `--categories cs.AI,cs.CL`, checked against the taxonomy."""
+    from bot.arxiv.taxonomy import canonical_category
+
+    out: list[str] = []
+    for value in values or ():
+        for name in filter(None, (v.strip() for v in value.split(","))):
+            canonical = canonical_category(name)
+            if canonical is None:
+                raise SystemExit(f"paperbot: unknown arXiv category {name!r}")
+            out.append(canonical)
+    return out
+
+
+def _day_option(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date like 2025-04-21, got {value!r}") from None
+
+
+# --- search ---------------------------------------------------------------------------------
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.store import AsyncStore
+
+    async def search() -> list:
+        async with await AsyncStore.open(settings.storage.path) as store:
+            return await store.run(lambda s: s.search(args.text, limit=args.limit, day=args.date))
+
+    papers = asyncio.run(search())
+    if not papers:
+        print(f"no stored paper matches {args.text!r}")
+        return 1
+    for paper in papers:
+        print(f"{paper.id}  {paper.title}")
+        print(f"    {', '.join(paper.categories)} · {paper.abs_url}")
+    return 0
+
+
+# --- test-query -----------------------------------------------------------------------------
+
+def cmd_test_query(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.matching import QueryLimits, QuerySyntaxError, Subscription, compile_subscriptions, parse_query
+    from bot.store import AsyncStore
+
+    try:
+        query = parse_query(args.query, QueryLimits.from_settings(settings.limits))
+    except QuerySyntaxError as exc:
+        print(f"query error: {exc}", file=sys.stderr)
+        pointer = exc.pointer(args.query) if exc.column is not None else ""
+        if pointer:
+            print(pointer, file=sys.stderr)
+        return 2
+
+    async def load() -> tuple[date | None, list]:
+        async with await AsyncStore.open(settings.storage.path) as store:
+            day = args.date or await store.run(lambda s: s.latest_day())
+            papers = await store.run(lambda s: s.papers_for_day(day)) if day else []
+            return day, papers
+
+    day, papers = asyncio.run(load())
+    if day is None:
+        print("no announcement day is stored yet; run `paperbot fetch` first", file=sys.stderr)
+        return 1
+    types = args.types.split(",") if args.types else ["new", "cross", "replace"]
+    subscription = Subscription(id="test", query=query, types=frozenset(types))
+    matcher = compile_subscriptions([subscription])
+    matches = sorted(matcher.match(papers), key=lambda m: (-m.score, m.paper.id))
+    print(f"query read as: {query.describe()}")
+    print(f"{day}: {len(matches)} of {len(papers)} papers match")
+    for match in matches:
+        print()
+        print(f"{match.paper.title}")
+        print(f"  {match.paper.abs_url}  {' '.join(match.paper.categories)}  [{match.paper.announce_type}]")
+        for line in matcher.explain("test", match.paper).text().splitlines()[1:]:
+            print(f"  {line}")
+    return 0 if matches else 1
+
+
+# --- digest ---------------------------------------------------------------------------------
+
+def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.digest_once import DigestRequest, make_digests
+
+    request = DigestRequest(day=args.date, topics=tuple(args.topic or ()), out_dir=args.out,
+                            feed_file=args.feed, categories=tuple(_categories_option(args.categories)))
+    try:
+        return asyncio.run(make_digests(settings, request))
+    except ValueError as exc:
+        print(f"digest: {exc}", file=sys.stderr)
+        return 2
+
+
 # --- parser ---------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,6 +203,50 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check-config", help="validate the configuration and name every problem",
                        description="Validate the configuration file and report each problem with its exact key.")
     p.set_defaults(handler=cmd_check_config, needs_settings=False)
+
+    p = sub.add_parser("run", help="run the daily cycle: poll arXiv, match, deliver (until Ctrl-C)",
+                       description="Run paperbot: wait for each arXiv announcement, store and match it, "
+                                   "and deliver digests to every configured destination. Stops cleanly "
+                                   "on SIGINT/SIGTERM.")
+    p.set_defaults(handler=cmd_run)
+
+    p = sub.add_parser("fetch", help="fetch today's arXiv listing, store it, print a summary",
+                       description="Fetch the current listing feed (one request for all categories), "
+                                   "store its papers and print counts by announce type.")
+    p.add_argument("--categories", nargs="+", metavar="CAT",
+                   help="categories to fetch (default: arxiv.categories of the configuration)")
+    p.add_argument("--force", action="store_true",
+                   help="fetch even if the feed is unchanged since the last fetch (no conditional GET)")
+    p.set_defaults(handler=cmd_fetch)
+
+    p = sub.add_parser("search", help="full-text search over stored papers",
+                       description="Search the titles, abstracts and authors of stored papers.")
+    p.add_argument("text", help="words to look for (plain text; no query syntax needed)")
+    p.add_argument("--limit", type=int, default=20, help="at most this many results (default 20)")
+    p.add_argument("--date", type=_day_option, help="only papers announced on this day (YYYY-MM-DD)")
+    p.set_defaults(handler=cmd_search)
+
+    p = sub.add_parser("test-query", help="run a query on a stored day and explain each match",
+                       description="Parse QUERY in the /papers query language, run it on a stored "
+                                   "announcement day and print every matching paper with why it matched.")
+    p.add_argument("query", help='the query, e.g. \'VLM, "vision language model" NOT robot\'')
+    p.add_argument("--date", type=_day_option, help="the announcement day (default: the latest stored)")
+    p.add_argument("--types", help="announce types to include, comma-separated (default new,cross,replace)")
+    p.set_defaults(handler=cmd_test_query)
+
+    p = sub.add_parser("digest", help="one-shot: fetch, match and write Markdown digests",
+                       description="Fetch (or read --feed), match every configured topic and write "
+                                   "<out>/<topic>/<date>.md, <out>/<topic>.md and <out>/README.md. "
+                                   "A drop-in for the seed's cron job.")
+    p.add_argument("--date", type=_day_option,
+                   help="render this stored day (YYYY-MM-DD) instead of fetching the latest")
+    p.add_argument("--topic", action="append", metavar="T",
+                   help="only this topic (repeatable; default: every configured topic)")
+    p.add_argument("--out", metavar="DIR", help="output folder (default: each topic's `markdown:` folder)")
+    p.add_argument("--feed", metavar="FILE", help="render a saved listing file (Atom or RSS), no network")
+    p.add_argument("--categories", nargs="+", metavar="CAT",
+                   help="categories to fetch (default: arxiv.categories of the configuration)")
+    p.set_defaults(handler=cmd_digest)
 
     return parser
 

@@ -1,0 +1,165 @@
+"""Deliver one digest to one destination, restart-safe, through any sink.
+
+The ledger is written after every message, so a crash costs at most the message in flight; on the
+next run the parent is found again (ledger, or the platform itself via `find_parent`) and only the
+papers the thread does not hold yet are posted. Pacing, rate-limit waits and pausing of lost
+destinations happen here, once for every platform.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from bot.clock import Clock, sleep_unless_stopped
+from bot.delivery.sink import (
+    Destination,
+    DestinationUnavailable,
+    DocumentSink,
+    RateLimited,
+    ThreadSink,
+)
+from bot.digest.model import Digest, DigestItem
+from bot.store import AsyncStore
+from bot.store import ledger
+
+log = logging.getLogger(__name__)
+
+DONE, PAUSED, FAILED, SKIPPED, INTERRUPTED = "done", "paused", "failed", "skipped", "interrupted"
+ABANDONED = "abandoned"  # failed too often today; the next day starts afresh
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryResult:
+    destination: str
+    day: date
+    outcome: str
+    messages: int = 0
+    papers: int = 0
+    detail: str = ""
+
+
+class DeliveryRunner:
+    def __init__(self, store: AsyncStore, clock: Clock, *, max_rate_limit_waits: int = 5,
+                 max_attempts_per_day: int = 5, stop: asyncio.Event | None = None) -> None:
+        self.store = store
+        self.clock = clock
+        self.max_rate_limit_waits = max_rate_limit_waits
+        self.max_attempts_per_day = max_attempts_per_day
+        self.stop = stop or asyncio.Event()
+        self._last_message_at: dict[str, float] = {}
+
+    async def deliver(self, sink: DocumentSink | ThreadSink, destination: Destination,
+                      digest: Digest) -> DeliveryResult:
+        key, day = destination.key, digest.day
+        reason = await self.store.run(lambda s: ledger.paused_reason(s.db, key))
+        if reason:
+            return DeliveryResult(key, day, PAUSED, detail=reason)
+        record = await self.store.run(lambda s: ledger.get_delivery(s.db, key, day))
+        if record and record.state == ledger.DONE:
+            return DeliveryResult(key, day, DONE, detail="already delivered")
+        if record and record.attempts >= self.max_attempts_per_day:
+            return DeliveryResult(key, day, ABANDONED, detail=f"gave up after {record.attempts} attempts: {record.last_error}")
+        now = self.clock.now()
+        record = await self.store.run(lambda s: ledger.start_attempt(s.db, key, day, now))
+        try:
+            if isinstance(sink, ThreadSink):
+                result = await self._deliver_thread(sink, destination, digest, record.parent_ref)
+            else:
+                result = await self._deliver_document(sink, destination, digest)
+        except DestinationUnavailable as exc:
+            log.warning("pausing %s: %s", key, exc.reason)
+            now = self.clock.now()
+            await self.store.run(lambda s: (ledger.pause_destination(s.db, key, exc.reason, now),
+                                            ledger.finish(s.db, key, day, ledger.FAILED, now, exc.reason)))
+            return DeliveryResult(key, day, PAUSED, detail=exc.reason)
+        except Exception as exc:  # noqa: BLE001 - one destination's failure must not stop the others
+            detail = f"{type(exc).__name__}: {exc}"
+            log.error("delivery of %s for %s failed (will retry at the next pass): %s", key, day, detail,
+                      exc_info=not isinstance(exc, (RateLimited, OSError)))
+            now = self.clock.now()
+            await self.store.run(lambda s: ledger.finish(s.db, key, day, ledger.FAILED, now, detail))
+            return DeliveryResult(key, day, FAILED, detail=detail)
+        if result.outcome == DONE or result.outcome == SKIPPED:
+            now = self.clock.now()
+            await self.store.run(lambda s: ledger.finish(s.db, key, day, ledger.DONE, now))
+        return result
+
+    async def _deliver_document(self, sink: DocumentSink, destination: Destination,
+                                digest: Digest) -> DeliveryResult:
+        ref = await sink.publish(destination, digest)
+        now = self.clock.now()
+        ids = digest.paper_ids
+        await self.store.run(lambda s: ledger.record_papers(s.db, destination.key, digest.day, ids, ref, now))
+        return DeliveryResult(destination.key, digest.day, DONE, messages=1, papers=len(ids), detail=ref)
+
+    async def _deliver_thread(self, sink: ThreadSink, destination: Destination, digest: Digest,
+                              parent_ref: str | None) -> DeliveryResult:
+        key, day = destination.key, digest.day
+        if digest.is_empty and not destination.empty_note:
+            return DeliveryResult(key, day, SKIPPED, detail="no matching papers")
+        messages = 0
+        if parent_ref is None:
+            parent_ref = await self._call(sink, key, lambda: sink.find_parent(destination, digest))
+        if parent_ref is None:
+            await self._pace(sink, key)
+            parent_ref = await self._call(sink, key, lambda: sink.post_parent(destination, digest))
+            messages += 1
+            now = self.clock.now()
+            await self.store.run(lambda s: ledger.set_parent(s.db, key, day, parent_ref, now))
+            already: dict[str, str] = {}
+        else:
+            already = await self.store.run(lambda s: ledger.delivered_paper_ids(s.db, key, day))
+            # Close the window between posting a message and recording it: ask the thread itself.
+            on_platform = await self._call(sink, key, lambda: sink.posted_paper_ids(destination, parent_ref))
+            missing = sorted(on_platform - set(already))
+            if missing:
+                now = self.clock.now()
+                await self.store.run(lambda s: ledger.record_papers(s.db, key, day, missing, parent_ref, now))
+                already.update({pid: parent_ref for pid in missing})
+        remaining: list[DigestItem] = [item for item in digest.items if item.paper.id not in already]
+        posted = 0
+        for batch in sink.pack(destination, digest, remaining):
+            if self.stop.is_set():
+                return DeliveryResult(key, day, INTERRUPTED, messages, posted, "stopping; will resume")
+            await self._pace(sink, key)
+            ref = await self._call(sink, key, lambda b=batch: sink.post_items(destination, digest, parent_ref, b))
+            messages += 1
+            ids = [item.paper.id for item in batch]
+            now = self.clock.now()
+            await self.store.run(lambda s: ledger.record_papers(s.db, key, day, ids, ref, now))
+            posted += len(ids)
+        return DeliveryResult(key, day, DONE, messages, posted, parent_ref)
+
+    async def _pace(self, sink: ThreadSink, key: str) -> None:
+        """Keep at least the sink's per-destination interval between two messages."""
+        interval = getattr(sink, "min_message_interval", 0.0)
+        last = self._last_message_at.get(key)
+        now = self.clock.now().timestamp()
+        if last is not None and interval > 0:
+            wait = last + interval - now
+            if wait > 0:
+                await self.clock.sleep(wait)
+        self._last_message_at[key] = self.clock.now().timestamp()
+
+    async def _call(self, sink, key: str, call):
+        """One platform call, waiting out rate limits (bounded) as the platform asks."""
+        for attempt in range(self.max_rate_limit_waits + 1):
+            try:
+                return await call()
+            except RateLimited as exc:
+                if attempt == self.max_rate_limit_waits:
+                    raise
+                log.info("%s: rate limited, waiting %.1f s", key, exc.retry_after)
+                if await sleep_unless_stopped(self.clock, exc.retry_after, self.stop):
+                    raise
+        raise AssertionError("unreachable")
+
+
+async def deliver_all(runner: DeliveryRunner, jobs: Sequence[tuple[DocumentSink | ThreadSink, Destination, Digest]]
+                      ) -> list[DeliveryResult]:
+    """Deliver to many destinations concurrently; each one's failure stays its own."""
+    return list(await asyncio.gather(*(runner.deliver(sink, dest, digest) for sink, dest, digest in jobs)))

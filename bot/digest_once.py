@@ -1,0 +1,96 @@
+"""`paperbot digest`: fetch (or read a saved feed), match every topic, write Markdown. One shot.
+
+A drop-in for the seed system's cron job: no scheduler, no ledger (rewriting a day's files is
+idempotent), the same matching and rendering as `paperbot run`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from bot.arxiv.client import ArxivClient
+from bot.arxiv.errors import ArxivError
+from bot.config import Settings
+from bot.delivery.daily import digest_for, match_day
+from bot.delivery.destinations import topic_destination, topic_subscription
+from bot.ingest import ANNOUNCED, fetch_and_store, ingest_file
+from bot.matching import QueryLimits
+from bot.platforms.markdown import MarkdownSink
+from bot.store import AsyncStore
+
+log = logging.getLogger(__name__)
+
+DEFAULT_OUT_DIR = "digests"
+
+
+@dataclass(frozen=True)
+class DigestRequest:
+    day: date | None = None
+    topics: tuple[str, ...] = ()
+    out_dir: str | None = None
+    feed_file: str | None = None
+    categories: tuple[str, ...] = ()
+
+
+async def make_digests(settings: Settings, request: DigestRequest) -> int:
+    unknown = [t for t in request.topics if t not in settings.topics]
+    if unknown:
+        raise ValueError(f"unknown topic(s) {', '.join(unknown)}; configured: {', '.join(settings.topics) or 'none'}")
+    topics = {name: settings.topics[name] for name in (request.topics or settings.topics)}
+    if not topics:
+        raise ValueError("the configuration has no topics to render")
+
+    async with await AsyncStore.open(settings.storage.path) as store:
+        async with ArxivClient(settings.arxiv) as arxiv:
+            day = await _resolve_day(settings, request, store, arxiv)
+            if day is None:
+                return 1
+            limits = QueryLimits.from_settings(settings.limits)
+            subscriptions = [topic_subscription(name, topic, limits) for name, topic in topics.items()]
+            # A saved feed means "no network": no enrichment either.
+            by_subscription = await match_day(store, day, subscriptions,
+                                              arxiv=None if request.feed_file else arxiv)
+    sink = MarkdownSink()
+    for name, topic in topics.items():
+        out = request.out_dir or topic.markdown or DEFAULT_OUT_DIR
+        destination = topic_destination(name, topic, settings, out_dir=out)
+        digest = digest_for(destination, day, by_subscription)
+        path = await sink.publish(destination, digest)
+        print(f"{name}: {digest.total} papers for {day} -> {path}")
+    return 0
+
+
+async def _resolve_day(settings: Settings, request: DigestRequest, store: AsyncStore,
+                       arxiv: ArxivClient) -> date | None:
+    """The stored day to render: from --feed, --date, or a fresh fetch."""
+    if request.feed_file:
+        path = Path(request.feed_file)
+        if not path.is_file():
+            raise ValueError(f"feed file not found: {path}")
+        try:
+            result = await ingest_file(store, path)
+        except ArxivError as exc:
+            raise ValueError(f"cannot read {path}: {exc}") from None
+        if result.status != ANNOUNCED:
+            print(f"{path}: the feed holds no announcement (empty feed); nothing to render")
+            return None
+        return result.day
+    if request.day is not None:
+        stored = await store.run(lambda s: s.listing_days())
+        if request.day in stored:
+            return request.day
+    categories = list(request.categories) or settings.arxiv.categories
+    try:
+        result = await fetch_and_store(arxiv, store, categories, conditional=False)
+    except ArxivError as exc:
+        print(f"digest: fetching arXiv failed: {exc}")
+        return None
+    if result.status != ANNOUNCED:
+        print(f"no announcement in today's feed ({result.day or 'undated'}): a weekend or holiday")
+        return None
+    if request.day is not None and result.day != request.day:
+        raise ValueError(f"{request.day} is not stored and arXiv's feed holds only its latest day ({result.day})")
+    return result.day

@@ -1,0 +1,208 @@
+"""The announcement cycle, as one asyncio task with an injected clock.
+
+Each pass: work out the newest feed day whose rebuild time has passed (arXiv's calendar); if it is
+not stored yet, poll arXiv for it (conditional GET) until the feed carries that day; then match
+all subscriptions once for the day and deliver to every destination whose local post time has
+come. Only the latest day is ever delivered, so a bot that was down catches up one day, never a
+backlog. Between passes it sleeps until the next thing can happen: a poll, a post time, the next
+rebuild.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.arxiv.calendar import AnnouncementCalendar
+from bot.arxiv.client import ArxivClient
+from bot.arxiv.errors import ArxivError
+from bot.clock import Clock, sleep_unless_stopped
+from bot.config import ArxivSettings
+from bot.delivery.destinations import DestinationDirectory, Directory
+from bot.delivery.runner import DONE, FAILED, INTERRUPTED, DeliveryResult, DeliveryRunner
+from bot.delivery.sink import Destination, DocumentSink, ThreadSink
+from bot.delivery.daily import digest_for, match_day
+from bot.ingest import ANNOUNCED, EMPTY, NOT_MODIFIED, fetch_and_store
+from bot.matching import Subscription
+from bot.models import Match
+from bot.store import AsyncStore
+from bot.store import ledger
+
+log = logging.getLogger(__name__)
+
+# After this long past the rebuild time without a new feed, poll less often.
+SLOW_POLL_AFTER = timedelta(hours=6)
+SLOW_POLL_INTERVAL = timedelta(hours=1)
+RETRY_FAILED_DELIVERY_AFTER = timedelta(minutes=5)
+
+
+def due_time(destination: Destination, day: date, calendar: AnnouncementCalendar) -> datetime:
+    """When `destination` should receive the digest of feed day `day`: at its local post time
+    on or after the moment the feed became available (at once when it has no post time)."""
+    available = calendar.rebuild_time(day)
+    if destination.post_time is None:
+        return available
+    zone = ZoneInfo(destination.timezone)
+    local = available.astimezone(zone)
+    candidate = datetime.combine(local.date(), destination.post_time, tzinfo=zone)
+    if candidate < local:
+        candidate = datetime.combine(local.date() + timedelta(days=1), destination.post_time, tzinfo=zone)
+    return candidate
+
+
+@dataclass
+class _DayMatches:
+    """One matcher pass over a day, shared by every destination (cached per day and subscription set)."""
+
+    day: date
+    subscriptions_key: tuple
+    by_subscription: dict[str, list[Match]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PassReport:
+    target_day: date
+    day_status: str | None
+    deliveries: tuple[DeliveryResult, ...]
+    next_wake: datetime
+
+
+class Scheduler:
+    def __init__(
+        self,
+        *,
+        arxiv_settings: ArxivSettings,
+        store: AsyncStore,
+        arxiv: ArxivClient,
+        directories: Sequence[DestinationDirectory],
+        sinks: Mapping[str, DocumentSink | ThreadSink],
+        clock: Clock,
+        stop: asyncio.Event | None = None,
+    ) -> None:
+        self.settings = arxiv_settings
+        self.store = store
+        self.arxiv = arxiv
+        self.directories = list(directories)
+        self.sinks = dict(sinks)
+        self.clock = clock
+        self.stop = stop or asyncio.Event()
+        self.calendar = AnnouncementCalendar(arxiv_settings.holidays)
+        self.runner = DeliveryRunner(store, clock, stop=self.stop)
+        self._matches: _DayMatches | None = None
+        self.last_successful_poll: datetime | None = None
+
+    async def run_forever(self) -> None:
+        log.info("scheduler started; categories %s", " ".join(self.settings.categories))
+        while not self.stop.is_set():
+            try:
+                report = await self.run_once()
+                next_wake = report.next_wake
+            except Exception:  # noqa: BLE001 - the loop must survive a bad pass and try again
+                log.exception("scheduler pass failed; retrying in %s", RETRY_FAILED_DELIVERY_AFTER)
+                next_wake = self.clock.now() + RETRY_FAILED_DELIVERY_AFTER
+            wait = max(1.0, (next_wake - self.clock.now()).total_seconds())
+            log.info("next pass at %s (in %.0f s)", next_wake.isoformat(timespec="minutes"), wait)
+            if await sleep_unless_stopped(self.clock, wait, self.stop):
+                break
+        log.info("scheduler stopped")
+
+    async def run_once(self) -> PassReport:
+        now = self.clock.now()
+        target = self.calendar.latest_feed_day(now)
+        finished = await self.store.run(lambda s: ledger.latest_announcement_day(s.db))
+        polling = finished is None or finished[0] < target
+        if polling:
+            finished = await self._poll(target) or finished
+            polling = finished is None or finished[0] < target
+        deliveries: tuple[DeliveryResult, ...] = ()
+        pending_wakes: list[datetime] = []
+        if finished is not None:
+            deliveries, pending_wakes = await self._deliver_due(*finished)
+        next_rebuild = self.calendar.rebuild_time(self.calendar.next_feed_day(target))
+        wakes = [next_rebuild, *pending_wakes]
+        if polling:
+            late = now - self.calendar.rebuild_time(target) > SLOW_POLL_AFTER
+            interval = max(timedelta(minutes=self.settings.poll_interval_minutes),
+                           SLOW_POLL_INTERVAL if late else timedelta(0))
+            wakes.append(now + interval)
+        return PassReport(target, finished[1] if finished else None, deliveries, min(wakes))
+
+    # -- polling ------------------------------------------------------------------------------
+
+    async def _poll(self, target: date) -> tuple[date, str] | None:
+        """Fetch the feed once; record the day when it carries `target` (or newer)."""
+        try:
+            result = await fetch_and_store(self.arxiv, self.store, self.settings.categories)
+        except ArxivError as exc:
+            log.error("arXiv poll for %s failed, will retry at the next poll: %s", target, exc)
+            return None
+        self.last_successful_poll = self.clock.now()
+        if result.status == NOT_MODIFIED:
+            log.info("feed for %s not rebuilt yet (304)", target)
+            return None
+        day = result.day or target
+        if day < target:
+            log.info("feed still dated %s; waiting for %s", day, target)
+            return None
+        status = ANNOUNCED if result.status == ANNOUNCED else EMPTY
+        now = self.clock.now()
+        await self.store.run(lambda s: ledger.record_announcement_day(s.db, day, status, result.papers, now))
+        if status == ANNOUNCED:
+            summary = result.summary
+            types = ", ".join(f"{k} {v}" for k, v in sorted((summary.by_type if summary else {}).items()))
+            log.info("stored %s: %d papers (%s)", day, result.papers, types)
+        else:
+            log.info("no announcement for %s (empty feed)", day)
+        return day, status
+
+    # -- matching and delivery ----------------------------------------------------------------
+
+    async def _directory(self) -> Directory:
+        destinations: list[Destination] = []
+        subscriptions: list[Subscription] = []
+        for directory in self.directories:
+            loaded = await directory.load()
+            destinations += loaded.destinations
+            subscriptions += loaded.subscriptions
+        return Directory(tuple(destinations), tuple(subscriptions))
+
+    async def day_matches(self, day: date, subscriptions: Sequence[Subscription]) -> dict[str, list[Match]]:
+        """The day's matches, computed once per day and subscription set (passes reuse them)."""
+        key = tuple(sorted((s.id, s.query.describe(), tuple(sorted(s.types)), tuple(sorted(s.categories)))
+                           for s in subscriptions))
+        cached = self._matches
+        if cached is None or cached.day != day or cached.subscriptions_key != key:
+            by_subscription = await match_day(self.store, day, subscriptions, arxiv=self.arxiv)
+            cached = self._matches = _DayMatches(day, key, by_subscription)
+        return cached.by_subscription
+
+    async def _deliver_due(self, day: date, status: str) -> tuple[tuple[DeliveryResult, ...], list[datetime]]:
+        now = self.clock.now()
+        directory = await self._directory()
+        due: list[Destination] = []
+        later: list[datetime] = []
+        for destination in directory.destinations:
+            if destination.platform not in self.sinks:
+                continue
+            if status == EMPTY and not destination.empty_note:
+                continue  # no announcement: nothing to say unless the destination asked for a note
+            when = due_time(destination, day, self.calendar)
+            if when <= now:
+                due.append(destination)
+            else:
+                later.append(when)
+        if not due:
+            return (), later
+        by_subscription = await self.day_matches(day, directory.subscriptions) if status == ANNOUNCED else {}
+        jobs = [(self.sinks[d.platform], d, digest_for(d, day, by_subscription)) for d in due]
+        results = await asyncio.gather(*(self.runner.deliver(sink, d, digest) for sink, d, digest in jobs))
+        for result in results:
+            if result.outcome != DONE or result.messages:
+                log.info("delivery %s %s: %s %s", result.destination, day, result.outcome, result.detail)
+        if any(r.outcome in (FAILED, INTERRUPTED) for r in results):
+            later.append(now + RETRY_FAILED_DELIVERY_AFTER)
+        return tuple(results), later
