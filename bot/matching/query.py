@@ -116,7 +116,10 @@ def describe_node(node: Node, nested: bool = False) -> str:
     if isinstance(node, Term):
         return node.describe()
     if isinstance(node, Not):
-        return "NOT " + describe_node(node.child, nested=True)
+        if isinstance(node.child, Term):
+            return "NOT " + node.child.describe()
+        inner = describe_node(node.child)
+        return f"NOT ({inner})"
     joiner = " AND " if isinstance(node, And) else " OR "
     text = joiner.join(describe_node(child, nested=True) for child in node.children)
     return f"({text})" if nested else text
