@@ -37,6 +37,7 @@ MigrationFunction = Callable[[sqlite_utils.Database], None]
 # Modules whose import registers migrations. Append yours; order does not matter (versions do).
 MIGRATION_MODULES: list[str] = [
     "bot.store.papers",
+    "bot.store.ledger",
 ]
 
 MIGRATIONS_TABLE = "migrations"

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from bot.store import AsyncStore, SchemaTooNewError, Store, StoreError
-from bot.store.migrations import REGISTRY, Migration
+from bot.store.migrations import REGISTRY, Migration, load_migration_modules
+
+load_migration_modules()  # so REGISTRY holds every module's migrations before we compare
 
 from .conftest import make_paper
 
@@ -93,7 +95,7 @@ async def test_run_operation_names_raw_sqlite_failures(db_path: Path):
         with pytest.raises(StoreError) as caught:
             await db.run_operation(
                 "recording a delivery",
-                lambda s: s.db.execute("CREATE TABLE deliveries (id INTEGER PRIMARY KEY)"),
+                lambda s: s.db.execute("CREATE TABLE scratch_notes (id INTEGER PRIMARY KEY)"),
             )
         assert caught.value.operation == "recording a delivery"
         assert caught.value.reason == "locked"
@@ -101,12 +103,12 @@ async def test_run_operation_names_raw_sqlite_failures(db_path: Path):
     finally:
         other.execute("ROLLBACK")
         other.close()
-    assert await db.run_operation("counting", lambda s: s.schema_version()) == 1
+    assert await db.run_operation("counting", lambda s: s.schema_version()) == REGISTRY.latest_version
     await db.close()
 
 
 async def test_open_failures_propagate_and_leave_no_thread(db_path: Path):
-    newer = REGISTRY.extended(Migration(2, "notes", lambda db: db.execute("CREATE TABLE n (x)")))
+    newer = REGISTRY.extended(Migration(REGISTRY.latest_version + 1, "notes", lambda db: db.execute("CREATE TABLE n (x)")))
     Store(db_path, registry=newer).close()
     before = {t.ident for t in threading.enumerate()}
     with pytest.raises(SchemaTooNewError):
@@ -130,7 +132,7 @@ async def test_cancelling_open_closes_the_store_and_ends_the_thread(db_path: Pat
     # SQLite removes the -wal file when the last connection closes: the store was closed.
     assert Path(f"{db_path}-wal").exists() is False
     with Store(db_path) as store:
-        assert store.schema_version() == 1
+        assert store.schema_version() == REGISTRY.latest_version
 
 
 async def _threads_ended_besides(before: set[int | None], within: float = 2.0) -> bool:

@@ -12,9 +12,15 @@ import pytest
 import sqlite_utils
 
 from bot.store import Migration, MigrationRegistry, SchemaTooNewError, Store, StoreError
-from bot.store.migrations import REGISTRY
+from bot.store.migrations import REGISTRY, load_migration_modules
+
+load_migration_modules()  # so REGISTRY holds every module's migrations before we compare
 
 from .conftest import SteppingClock
+
+# Other modules register migrations too (the delivery ledger...): compare against the registry.
+LATEST = REGISTRY.latest_version
+NEXT = LATEST + 1
 
 
 def add_notes_table(db: sqlite_utils.Database) -> None:
@@ -23,11 +29,10 @@ def add_notes_table(db: sqlite_utils.Database) -> None:
 
 def test_new_database_gets_schema_and_records_migration(db_path: Path, clock: SteppingClock):
     with Store(db_path, clock=clock) as store:
-        assert store.schema_version() == 1
+        assert store.schema_version() == LATEST
         rows = store.db.execute("SELECT version, name, applied_at FROM migrations").fetchall()
-        assert rows == [
-            (1, "papers, listings, full-text search, fetch state", "2025-04-21T00:05:00+00:00")
-        ]
+        assert rows[0] == (1, "papers, listings, full-text search, fetch state", "2025-04-21T00:05:00+00:00")
+        assert [r[0] for r in rows] == list(range(1, LATEST + 1))
         tables = set(store.db.table_names())
         assert {"papers", "listings", "papers_fts", "fetch_state", "migrations"} <= tables
         assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -40,37 +45,37 @@ def test_reopening_applies_nothing_and_keeps_the_record(db_path: Path, clock: St
     clock.advance(days=1)
     with Store(db_path, clock=clock) as again:
         assert again.applied_migrations == []
-        assert again.schema_version() == 1
+        assert again.schema_version() == LATEST
         rows = again.db.execute("SELECT version, applied_at FROM migrations").fetchall()
-        assert rows == [(1, "2025-04-21T00:05:00+00:00")]
+        assert rows[0] == (1, "2025-04-21T00:05:00+00:00") and len(rows) == LATEST
 
 
 def test_a_migration_added_later_is_applied_once(db_path: Path, clock: SteppingClock):
     Store(db_path, clock=clock).close()
-    extended = REGISTRY.extended(Migration(2, "notes", add_notes_table))
+    extended = REGISTRY.extended(Migration(NEXT, "notes", add_notes_table))
     with Store(db_path, clock=clock, registry=extended) as store:
-        assert [m.version for m in store.applied_migrations] == [2]
-        assert store.schema_version() == 2
+        assert [m.version for m in store.applied_migrations] == [NEXT]
+        assert store.schema_version() == NEXT
         assert "notes" in store.db.table_names()
     with Store(db_path, clock=clock, registry=extended) as store:
         assert store.applied_migrations == []
         versions = [r[0] for r in store.db.execute("SELECT version FROM migrations ORDER BY 1")]
-        assert versions == [1, 2]
+        assert versions == list(range(1, NEXT + 1))
 
 
 def test_refuses_a_database_newer_than_the_code(db_path: Path, clock: SteppingClock):
-    extended = REGISTRY.extended(Migration(2, "notes", add_notes_table))
+    extended = REGISTRY.extended(Migration(NEXT, "notes", add_notes_table))
     Store(db_path, clock=clock, registry=extended).close()
     with pytest.raises(SchemaTooNewError) as caught:
         Store(db_path, clock=clock)
     error = caught.value
-    assert (error.database_version, error.known_version) == (2, 1)
+    assert (error.database_version, error.known_version) == (NEXT, LATEST)
     assert error.reason == "schema_too_new"
-    assert "schema version 2" in str(error) and "up to 1" in str(error)
+    assert f"schema version {NEXT}" in str(error) and f"up to {LATEST}" in str(error)
     assert str(db_path) in str(error)
     # Refusing wrote nothing: the newer code still finds its own schema intact.
     with Store(db_path, clock=clock, registry=extended) as store:
-        assert store.schema_version() == 2
+        assert store.schema_version() == NEXT
 
 
 def test_a_failing_migration_is_rolled_back_and_retried_next_time(
@@ -80,24 +85,24 @@ def test_a_failing_migration_is_rolled_back_and_retried_next_time(
         add_notes_table(db)
         raise RuntimeError("column missing in the plan")
 
-    broken = REGISTRY.extended(Migration(2, "notes", half_done))
+    broken = REGISTRY.extended(Migration(NEXT, "notes", half_done))
     with pytest.raises(StoreError) as caught:
         Store(db_path, clock=clock, registry=broken)
     assert caught.value.reason == "migration"
-    assert "migration 2 ('notes') failed and was rolled back" in str(caught.value)
+    assert f"migration {NEXT} ('notes') failed and was rolled back" in str(caught.value)
     assert "column missing in the plan" in str(caught.value)
 
     with Store(db_path, clock=clock) as store:
-        assert store.schema_version() == 1
+        assert store.schema_version() == LATEST
         assert "notes" not in store.db.table_names()
-    fixed = REGISTRY.extended(Migration(2, "notes", add_notes_table))
+    fixed = REGISTRY.extended(Migration(NEXT, "notes", add_notes_table))
     with Store(db_path, clock=clock, registry=fixed) as store:
-        assert store.schema_version() == 2
+        assert store.schema_version() == NEXT
 
 
 def test_a_gap_in_versions_is_reported(db_path: Path, clock: SteppingClock):
-    gappy = REGISTRY.extended(Migration(3, "notes", add_notes_table))
-    with pytest.raises(StoreError, match=r"migration version\(s\) \[2\] are missing"):
+    gappy = REGISTRY.extended(Migration(NEXT + 1, "notes", add_notes_table))
+    with pytest.raises(StoreError, match=rf"migration version\(s\) \[{NEXT}\] are missing"):
         Store(db_path, clock=clock, registry=gappy)
 
 
@@ -186,6 +191,6 @@ def test_two_processes_opening_a_new_file_at_once_apply_migrations_once(db_path:
         thread.start()
     for thread in threads:
         thread.join()
-    assert outcomes == [1, 1, 1, 1]
+    assert outcomes == [LATEST] * 4
     with Store(db_path) as store:
-        assert store.db.execute("SELECT count(*) FROM migrations").fetchone()[0] == 1
+        assert store.db.execute("SELECT count(*) FROM migrations").fetchone()[0] == LATEST

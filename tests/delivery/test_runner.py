@@ -1,0 +1,220 @@
+"""The delivery runner over the real SQLite ledger: resume without duplicates, pausing, pacing."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import pytest
+
+from bot.delivery.runner import ABANDONED, DONE, FAILED, INTERRUPTED, PAUSED, SKIPPED, DeliveryRunner
+from bot.delivery.sink import Destination, DestinationUnavailable, RateLimited, TransientDeliveryError
+from bot.digest.model import build_digest
+from bot.models import Match, Paper
+from bot.store import AsyncStore
+from bot.store import ledger
+from tests.fakes.clock import FakeClock
+from tests.fakes.thread_sink import MemoryChat, MemoryThreadSink
+
+DAY = date(2025, 4, 21)
+
+
+def paper(n: int) -> Paper:
+    return Paper(id=f"2504.{10000 + n}", title=f"Paper {n}", abstract="About VLMs.", authors=("A. Author",),
+                 categories=("cs.CV",), announce_type="new", version=1, announced=DAY)
+
+
+def destination(channel: str = "C1", **kw) -> Destination:
+    return Destination(key=f"memory:{channel}", platform="memory", address=channel, title="test",
+                       subscription_ids=("s",), **kw)
+
+
+def digest_of(n: int, dest: Destination | None = None):
+    dest = dest or destination()
+    return build_digest(dest.key, dest.title, DAY, [Match("s", paper(i), (), float(n - i)) for i in range(n)])
+
+
+@pytest.fixture
+async def store(tmp_path):
+    db = await AsyncStore.open(tmp_path / "p.db")
+    yield db
+    await db.close()
+
+
+@pytest.fixture
+def clock():
+    return FakeClock(datetime(2025, 4, 21, 12, tzinfo=timezone.utc))
+
+
+class Crash(Exception):
+    """Stands for the process dying at that point."""
+
+
+async def test_posts_parent_then_packed_batches_and_records_everything(store, clock):
+    chat = MemoryChat()
+    sink = MemoryThreadSink(chat, per_message=3)
+    dest = destination()
+    result = await DeliveryRunner(store, clock).deliver(sink, dest, digest_of(7))
+    assert result.outcome == DONE and result.messages == 4 and result.papers == 7
+    assert sink.calls.count("parent") == 1 and sink.calls.count("items") == 3
+    delivered = await store.run(lambda s: ledger.delivered_paper_ids(s.db, dest.key, DAY))
+    assert sorted(delivered) == sorted(p for p in chat.papers_in("C1"))
+    record = await store.run(lambda s: ledger.get_delivery(s.db, dest.key, DAY))
+    assert record.state == ledger.DONE and record.parent_ref == "m1"
+
+    again = await DeliveryRunner(store, clock).deliver(MemoryThreadSink(chat), dest, digest_of(7))
+    assert again.outcome == DONE and again.messages == 0
+    assert len(chat.messages) == 4
+
+
+async def test_crash_mid_thread_resumes_in_the_same_thread_without_duplicates(store, clock):
+    chat = MemoryChat()
+    posted = []
+
+    def crash_on_third_batch(kind, ids):
+        if kind == "items":
+            posted.append(ids)
+            if len(posted) == 3:
+                raise Crash("killed")
+
+    dest = destination()
+    first = await DeliveryRunner(store, clock).deliver(
+        MemoryThreadSink(chat, before_post=crash_on_third_batch), dest, digest_of(10))
+    assert first.outcome == FAILED and "Crash" in first.detail
+    assert len(chat.papers_in("C1")) == 6
+
+    # "Restart": a new runner and sink over the same database and platform.
+    resumed = await DeliveryRunner(store, clock).deliver(MemoryThreadSink(chat), dest, digest_of(10))
+    assert resumed.outcome == DONE and resumed.papers == 4
+    papers = chat.papers_in("C1")
+    assert sorted(papers) == sorted(p.id for p in map(paper, range(10)))
+    assert len(papers) == len(set(papers)) == 10
+    parents = [m for m in chat.messages if m.thread is None]
+    assert len(parents) == 1 and all(m.thread == parents[0].ref for m in chat.messages[1:])
+
+
+async def test_crash_between_posting_and_recording_is_reconciled_from_the_thread(store, clock):
+    chat = MemoryChat()
+    calls = []
+
+    def crash_after_second_batch_is_posted(kind, ids):
+        if kind == "items":
+            calls.append(ids)
+            if len(calls) == 2:
+                raise Crash("killed after the platform stored the message")
+
+    dest = destination()
+    await DeliveryRunner(store, clock).deliver(
+        MemoryThreadSink(chat, after_post=crash_after_second_batch_is_posted), dest, digest_of(9))
+    recorded = await store.run(lambda s: ledger.delivered_paper_ids(s.db, dest.key, DAY))
+    assert len(recorded) == 3 and len(chat.papers_in("C1")) == 6  # the ledger is behind the platform
+
+    sink = MemoryThreadSink(chat)
+    result = await DeliveryRunner(store, clock).deliver(sink, dest, digest_of(9))
+    assert result.outcome == DONE and result.papers == 3
+    assert "history" in sink.calls
+    papers = chat.papers_in("C1")
+    assert len(papers) == len(set(papers)) == 9
+
+
+async def test_crash_right_after_the_parent_finds_it_instead_of_posting_another(store, clock):
+    chat = MemoryChat()
+
+    def crash_after_parent(kind, ids):
+        if kind == "parent":
+            raise Crash("killed before the ledger heard of the parent")
+
+    dest = destination()
+    await DeliveryRunner(store, clock).deliver(MemoryThreadSink(chat, after_post=crash_after_parent), dest, digest_of(4))
+    assert [m.thread for m in chat.messages] == [None]
+    result = await DeliveryRunner(store, clock).deliver(MemoryThreadSink(chat), dest, digest_of(4))
+    assert result.outcome == DONE
+    assert len([m for m in chat.messages if m.thread is None]) == 1
+    assert len(chat.papers_in("C1")) == 4
+
+
+async def test_lost_channel_pauses_only_that_destination(store, clock):
+    chat = MemoryChat()
+
+    def channel_gone(kind, ids):
+        raise DestinationUnavailable("channel_not_found: the channel was deleted or the bot cannot see it")
+
+    lost, fine = destination("C1"), destination("C2")
+    runner = DeliveryRunner(store, clock)
+    r1 = await runner.deliver(MemoryThreadSink(chat, before_post=channel_gone), lost, digest_of(3, lost))
+    r2 = await runner.deliver(MemoryThreadSink(chat), fine, digest_of(3, fine))
+    assert r1.outcome == PAUSED and "channel_not_found" in r1.detail
+    assert r2.outcome == DONE and len(chat.papers_in("C2")) == 3
+    reason = await store.run(lambda s: ledger.paused_reason(s.db, lost.key))
+    assert reason.startswith("channel_not_found")
+    # Paused stays paused (no more calls) until resumed.
+    sink = MemoryThreadSink(chat)
+    assert (await runner.deliver(sink, lost, digest_of(3, lost))).outcome == PAUSED
+    assert sink.calls == []
+    await store.run(lambda s: ledger.resume_destination(s.db, lost.key))
+    assert (await runner.deliver(sink, lost, digest_of(3, lost))).outcome == DONE
+
+
+async def test_rate_limit_is_waited_out_on_the_injected_clock(store, clock):
+    chat = MemoryChat()
+    limited = []
+
+    def once_rate_limited(kind, ids):
+        if kind == "items" and not limited:
+            limited.append(1)
+            raise RateLimited(30)
+
+    result = await DeliveryRunner(store, clock).deliver(
+        MemoryThreadSink(chat, before_post=once_rate_limited), destination(), digest_of(2))
+    assert result.outcome == DONE
+    assert 30 in clock.sleeps
+    assert len(chat.papers_in("C1")) == 2
+
+
+async def test_messages_to_one_channel_are_paced(store, clock):
+    chat = MemoryChat()
+    sink = MemoryThreadSink(chat, per_message=1, min_message_interval=1.0)
+    start = clock.now()
+    await DeliveryRunner(store, clock).deliver(sink, destination(), digest_of(5))
+    # 6 messages at least 1 s apart: 5 gaps.
+    assert (clock.now() - start).total_seconds() >= 5.0
+    assert all(s <= 1.0 for s in clock.sleeps)
+
+
+async def test_empty_day_is_silent_unless_a_note_was_asked_for(store, clock):
+    chat = MemoryChat()
+    silent = await DeliveryRunner(store, clock).deliver(MemoryThreadSink(chat), destination(), digest_of(0))
+    assert silent.outcome == SKIPPED and chat.messages == []
+    noted = destination("C9", empty_note=True)
+    result = await DeliveryRunner(store, clock).deliver(MemoryThreadSink(chat), noted, digest_of(0, noted))
+    assert result.outcome == DONE and [m.channel for m in chat.messages] == ["C9"]
+
+
+async def test_repeated_failures_are_abandoned_for_the_day(store, clock):
+    chat = MemoryChat()
+
+    def always_down(kind, ids):
+        raise TransientDeliveryError("HTTP 503")
+
+    runner = DeliveryRunner(store, clock, max_attempts_per_day=2)
+    sink = MemoryThreadSink(chat, before_post=always_down)
+    assert (await runner.deliver(sink, destination(), digest_of(1))).outcome == FAILED
+    assert (await runner.deliver(sink, destination(), digest_of(1))).outcome == FAILED
+    third = await runner.deliver(sink, destination(), digest_of(1))
+    assert third.outcome == ABANDONED and "HTTP 503" in third.detail
+
+
+async def test_stop_between_messages_leaves_the_day_resumable(store, clock):
+    chat = MemoryChat()
+    runner = DeliveryRunner(store, clock)
+
+    def stop_after_first_batch(kind, ids):
+        if kind == "items":
+            runner.stop.set()
+
+    dest = destination()
+    result = await runner.deliver(MemoryThreadSink(chat, after_post=stop_after_first_batch), dest, digest_of(6))
+    assert result.outcome == INTERRUPTED and result.papers == 3
+    record = await store.run(lambda s: ledger.get_delivery(s.db, dest.key, DAY))
+    assert record.state == ledger.POSTING
+    resumed = await DeliveryRunner(store, clock).deliver(MemoryThreadSink(chat), dest, digest_of(6))
+    assert resumed.outcome == DONE and len(set(chat.papers_in("C1"))) == len(chat.papers_in("C1")) == 6
