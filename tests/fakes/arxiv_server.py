@@ -20,7 +20,9 @@ import asyncio
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timezone
 from email.utils import parsedate_to_datetime
+from zoneinfo import ZoneInfo
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -295,13 +297,19 @@ def _not_modified(request: web.Request, resource: _Resource) -> bool:
 def atom_listing(entries: Iterable[dict[str, Any]], *, title: str = "test updates on arXiv.org",
                  day: str = "2025-04-28") -> bytes:
     """A synthetic rss.arxiv.org Atom listing. Each entry: id (with version), title, abstract,
-    authors (list), categories (list), announce_type (default "new")."""
+    authors (list), categories (list), announce_type (default "new").
+
+    Dates are written as arXiv does: midnight US Eastern of `day`, with that day's UTC offset
+    (-04:00 in summer, -05:00 in winter)."""
+    midnight = datetime.combine(date.fromisoformat(day), datetime.min.time(), tzinfo=ZoneInfo("America/New_York"))
+    published = midnight.isoformat()
+    updated = midnight.astimezone(timezone.utc).isoformat()
     parts = [
         "<?xml version='1.0' encoding='utf-8'?>\n"
         '<feed xmlns="http://www.w3.org/2005/Atom" xmlns:arxiv="http://arxiv.org/schemas/atom" '
         'xmlns:dc="http://purl.org/dc/elements/1.1/">\n'
         f"  <id>http://rss.arxiv.org/atom/</id>\n  <title>{escape(title)}</title>\n"
-        f"  <updated>{day}T04:00:00+00:00</updated>\n"
+        f"  <updated>{updated}</updated>\n"
     ]
     for entry in entries:
         announce_type = entry.get("announce_type", "new")
@@ -310,7 +318,7 @@ def atom_listing(entries: Iterable[dict[str, Any]], *, title: str = "test update
             f"  <entry><id>oai:arXiv.org:{escape(entry['id'])}</id><title>{escape(entry['title'])}</title>"
             f"<summary>arXiv:{escape(entry['id'])} Announce Type: {announce_type} \n"
             f"Abstract: {escape(entry['abstract'])}</summary>{categories}"
-            f"<published>{day}T00:00:00-04:00</published>"
+            f"<published>{published}</published>"
             f"<arxiv:announce_type>{announce_type}</arxiv:announce_type>"
             f"<dc:creator>{escape(', '.join(entry['authors']))}</dc:creator></entry>\n"
         )

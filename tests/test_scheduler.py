@@ -1,0 +1,216 @@
+"""The announcement cycle across a simulated week: fake clock, fake arXiv, real store and files."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.arxiv.calendar import AnnouncementCalendar
+from bot.arxiv.client import ArxivClient
+from bot.config import Settings, TopicSettings
+from bot.delivery.destinations import ConfiguredTopics
+from bot.delivery.sink import Destination
+from bot.platforms.markdown import MarkdownSink
+from bot.scheduler import Scheduler, due_time
+from bot.store import AsyncStore
+from tests.fakes.arxiv_server import FakeArxiv, Reply, atom_listing
+from tests.fakes.clock import FakeClock
+
+EASTERN = ZoneInfo("America/New_York")
+CATEGORY = "cs.CV"
+
+
+def eastern(y, m, d, hh=0, mm=0) -> datetime:
+    return datetime(y, m, d, hh, mm, tzinfo=EASTERN)
+
+
+def feed_for(day: str, n_matching: int = 2, n_other: int = 1) -> bytes:
+    entries = [
+        {"id": f"{day[2:4]}{day[5:7]}.{day[8:10]}{i:03d}v1", "title": f"A VLM for task {i} on {day}",
+         "abstract": "We study vision-language models.", "authors": ["Ann Author", "Bo Writer"],
+         "categories": [CATEGORY]}
+        for i in range(n_matching)
+    ] + [
+        {"id": f"{day[2:4]}{day[5:7]}.{day[8:10]}{500 + i:03d}v1", "title": f"Graph theory note {i}",
+         "abstract": "Nothing about vision.", "authors": ["C. Other"], "categories": [CATEGORY]}
+        for i in range(n_other)
+    ]
+    return atom_listing(entries, title=f"{CATEGORY} updates on arXiv.org", day=day)
+
+
+def empty_feed(day: str) -> bytes:
+    return atom_listing([], title=f"{CATEGORY} updates on arXiv.org", day=day)
+
+
+class Harness:
+    def __init__(self, fake: FakeArxiv, tmp_path: Path, start: datetime, **topic) -> None:
+        self.fake = fake
+        self.out = tmp_path / "digests"
+        self.db_path = tmp_path / "data" / "p.db"
+        self.clock = FakeClock(start)
+        self.settings = Settings(
+            arxiv=fake.settings(categories=[CATEGORY], enrich=False, backoff_base_seconds=0,
+                                poll_interval_minutes=15),
+            topics={"VLMs": TopicSettings(keywords=["VLM", "vision language model"], markdown=str(self.out),
+                                          **topic)},
+        )
+
+    async def scheduler(self) -> tuple[Scheduler, AsyncStore, ArxivClient]:
+        """A fresh process: new store connection, client and scheduler over the same files."""
+        store = await AsyncStore.open(self.db_path, clock=self.clock)
+        arxiv = ArxivClient(self.settings.arxiv)
+        scheduler = Scheduler(arxiv_settings=self.settings.arxiv, store=store, arxiv=arxiv,
+                              directories=[ConfiguredTopics(self.settings)],
+                              sinks={"markdown": MarkdownSink()}, clock=self.clock)
+        return scheduler, store, arxiv
+
+    def day_files(self) -> list[str]:
+        folder = self.out / "VLMs"
+        return sorted(p.stem for p in folder.glob("*.md")) if folder.exists() else []
+
+    def listing_requests(self) -> int:
+        return len(self.fake.requests_to(FakeArxiv.listing_path(CATEGORY)))
+
+
+@pytest.fixture
+async def fake():
+    async with FakeArxiv() as server:
+        yield server
+
+
+async def test_a_week_weekend_holiday_late_feed_304_and_errors(fake, tmp_path):
+    # Thanksgiving week 2026: Thursday 2026-11-26 is an arXiv holiday (no feed dated that day).
+    h = Harness(fake, tmp_path, eastern(2026, 11, 23, 0, 5))
+    scheduler, store, arxiv = await h.scheduler()
+    try:
+        fake.serve_listing(CATEGORY, feed_for("2026-11-23"), etag='"mon"')
+        report = await scheduler.run_once()
+        assert report.target_day == date(2026, 11, 23) and report.day_status == "announced"
+        assert h.day_files() == ["2026-11-23"]
+        assert "Papers-2-" in (h.out / "VLMs.md").read_text()
+        assert report.next_wake == eastern(2026, 11, 24)  # the next rebuild, nothing to poll before
+
+        # Tuesday: the feed is late. 304 (same ETag) -> keep polling every 15 minutes.
+        h.clock.set(report.next_wake)
+        report = await scheduler.run_once()
+        assert report.day_status == "announced" and report.target_day == date(2026, 11, 24)
+        assert fake.requests_to("/atom/cs.CV")[-1].header("If-None-Match") == '"mon"'
+        assert report.next_wake == eastern(2026, 11, 24, 0, 15)
+        assert h.day_files() == ["2026-11-23"]
+
+        # Still Monday's content under a new ETag: stale date -> still waiting, nothing written.
+        fake.serve_listing(CATEGORY, feed_for("2026-11-23"), etag='"mon-again"')
+        h.clock.set(report.next_wake)
+        report = await scheduler.run_once()
+        assert h.day_files() == ["2026-11-23"]
+        assert report.next_wake == h.clock.now() + timedelta(minutes=15)
+
+        # The new feed appears; a 503 first is retried by the client within the same poll.
+        fake.serve_listing(CATEGORY, feed_for("2026-11-24", n_matching=3), etag='"tue"')
+        fake.script(Reply.unavailable())
+        h.clock.set(report.next_wake)
+        report = await scheduler.run_once()
+        assert h.day_files() == ["2026-11-23", "2026-11-24"]
+        assert "Papers-3-" in (h.out / "VLMs.md").read_text()
+
+        # Wednesday: arXiv is down for the whole poll (every try fails): no empty digest, retry later.
+        h.clock.set(eastern(2026, 11, 25, 0, 1))
+        fake.script(*[Reply.unavailable()] * h.settings.arxiv.max_tries)
+        report = await scheduler.run_once()
+        assert h.day_files() == ["2026-11-23", "2026-11-24"]
+        assert report.next_wake == h.clock.now() + timedelta(minutes=15)
+        fake.serve_listing(CATEGORY, feed_for("2026-11-25"), etag='"wed"')
+        h.clock.set(report.next_wake)
+        report = await scheduler.run_once()
+        assert h.day_files()[-1] == "2026-11-25"
+        # The next feed day after Wednesday is Friday: Thursday is a holiday.
+        assert report.next_wake == eastern(2026, 11, 27)
+
+        # Thursday (holiday): a pass makes no request at all.
+        before = h.listing_requests()
+        h.clock.set(eastern(2026, 11, 26, 9))
+        await scheduler.run_once()
+        assert h.listing_requests() == before
+
+        # Friday: arXiv made no announcement after all (empty feed): recorded, nothing written,
+        # and no more polling that day.
+        fake.serve_listing(CATEGORY, empty_feed("2026-11-27"), etag='"fri"')
+        h.clock.set(eastern(2026, 11, 27, 0, 2))
+        report = await scheduler.run_once()
+        assert report.day_status == "empty"
+        assert h.day_files()[-1] == "2026-11-25"
+        assert report.next_wake == eastern(2026, 11, 30)  # Monday's rebuild
+
+        # Weekend: nothing to do, no requests.
+        before = h.listing_requests()
+        for day in (28, 29):
+            h.clock.set(eastern(2026, 11, day, 12))
+            await scheduler.run_once()
+        assert h.listing_requests() == before
+    finally:
+        await arxiv.close()
+        await store.close()
+    index = (h.out / "README.md").read_text()
+    assert "2026-11-25" in index
+
+
+async def test_downtime_catches_up_the_latest_day_only(fake, tmp_path):
+    h = Harness(fake, tmp_path, eastern(2026, 11, 23, 0, 5))
+    h.settings.schedule.post_time = "08:00"
+    # Monday is fetched at 00:05 but due at 08:00; the bot is down from 07:00 until Tuesday 09:00.
+    fake.serve_listing(CATEGORY, feed_for("2026-11-23"), etag='"mon"')
+    scheduler, store, arxiv = await h.scheduler()
+    report = await scheduler.run_once()
+    assert report.day_status == "announced" and h.day_files() == []
+    assert report.next_wake == eastern(2026, 11, 23, 8)
+    await arxiv.close()
+    await store.close()
+
+    fake.serve_listing(CATEGORY, feed_for("2026-11-24"), etag='"tue"')
+    h.clock.set(eastern(2026, 11, 24, 9))
+    scheduler, store, arxiv = await h.scheduler()
+    try:
+        await scheduler.run_once()
+        assert h.day_files() == ["2026-11-24"]  # Monday is never posted late
+        # Another restart the same day delivers nothing twice.
+        files_before = {p: p.stat().st_mtime_ns for p in (h.out / "VLMs").glob("*.md")}
+        again, store2, arxiv2 = await h.scheduler()
+        await again.run_once()
+        await arxiv2.close()
+        await store2.close()
+        assert {p: p.stat().st_mtime_ns for p in (h.out / "VLMs").glob("*.md")} == files_before
+    finally:
+        await arxiv.close()
+        await store.close()
+
+
+async def test_a_day_with_no_match_still_rewrites_the_latest_file(fake, tmp_path):
+    h = Harness(fake, tmp_path, eastern(2026, 11, 23, 0, 5))
+    fake.serve_listing(CATEGORY, feed_for("2026-11-23"), etag='"mon"')
+    scheduler, store, arxiv = await h.scheduler()
+    try:
+        await scheduler.run_once()
+        fake.serve_listing(CATEGORY, feed_for("2026-11-24", n_matching=0, n_other=4), etag='"tue"')
+        h.clock.set(eastern(2026, 11, 24, 0, 5))
+        await scheduler.run_once()
+    finally:
+        await arxiv.close()
+        await store.close()
+    latest = (h.out / "VLMs.md").read_text()
+    assert "2026-11-24" in latest and "Papers-0-" in latest
+    assert "No matching papers" in latest
+
+
+def test_due_time_in_the_destinations_time_zone():
+    calendar = AnnouncementCalendar()
+    base = dict(key="k", platform="markdown", address="x", title="t", subscription_ids=())
+    at_once = Destination(**base)
+    assert due_time(at_once, date(2026, 11, 24), calendar) == eastern(2026, 11, 24)
+    berlin = Destination(**base, post_time=datetime.strptime("08:30", "%H:%M").time(), timezone="Europe/Berlin")
+    assert due_time(berlin, date(2026, 11, 24), calendar) == datetime(2026, 11, 24, 8, 30, tzinfo=ZoneInfo("Europe/Berlin"))
+    # 05:00 in Berlin is before the 06:00 (Berlin) rebuild: the next morning.
+    early = Destination(**base, post_time=datetime.strptime("05:00", "%H:%M").time(), timezone="Europe/Berlin")
+    assert due_time(early, date(2026, 11, 24), calendar) == datetime(2026, 11, 25, 5, 0, tzinfo=ZoneInfo("Europe/Berlin"))
