@@ -38,6 +38,7 @@ MigrationFunction = Callable[[sqlite_utils.Database], None]
 MIGRATION_MODULES: list[str] = [
     "bot.store.papers",
     "bot.store.ledger",
+    "bot.store.subscriptions",
 ]
 
 MIGRATIONS_TABLE = "migrations"

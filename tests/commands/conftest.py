@@ -1,0 +1,57 @@
+"""Shared fixtures: a real SQLite store holding the recorded 2025-04-21 listing (seed MLLM day)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import pytest
+
+from bot.arxiv.feeds import Listing, parse_listing
+from bot.commands.execute import CommandContext, CommandExecutor
+from bot.config import Settings
+from bot.store import AsyncStore
+from tests.conftest import shared_path
+
+SEED_DAY = date(2025, 4, 21)
+NOW = datetime(2025, 4, 21, 14, 30, tzinfo=timezone.utc)
+
+
+def fixed_clock() -> datetime:
+    return NOW
+
+
+@pytest.fixture(scope="session")
+def seed_listing() -> Listing:
+    body = shared_path("fixtures", "arxiv-listing", "seed-mllm-2025-04-21.atom.xml").read_bytes()
+    listing = parse_listing(body)
+    assert listing.feed_date == SEED_DAY and listing.papers
+    return listing
+
+
+@pytest.fixture
+async def empty_store(tmp_path):
+    store = await AsyncStore.open(tmp_path / "paperbot.db", clock=fixed_clock)
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+async def store(empty_store, seed_listing):
+    await empty_store.run(lambda s: s.save_listing(SEED_DAY, seed_listing.papers))
+    return empty_store
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings()
+
+
+@pytest.fixture
+def executor(store, settings) -> CommandExecutor:
+    return CommandExecutor(store, settings)
+
+
+def context(*, platform: str = "slack", workspace: str = "T0001", channel: str = "C0001",
+            user: str = "U0001", can_manage: bool = True,
+            channel_name: str | None = "ml-papers") -> CommandContext:
+    return CommandContext(platform, workspace, channel, user, can_manage, channel_name)
