@@ -1,0 +1,136 @@
+"""Chat channels as delivery destinations: what `/papers subscribe` and `/papers settings` stored,
+read back through the `DestinationDirectory` seam the scheduler consumes.
+
+One Destination per channel that has subscriptions (`slack:<workspace>:<channel>`), fed by one
+matcher Subscription per stored row (`chan:<row id>`). A channel's unset settings fall back to the
+deployment's `schedule` configuration and the documented defaults (new and cross-listed papers,
+no cap, silent on days without matches).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import time
+
+from bot.config import ScheduleSettings
+from bot.delivery.destinations import Directory
+from bot.delivery.sink import Destination
+from bot.matching import QueryLimits, QuerySyntaxError, Subscription, parse_query
+from bot.store import AsyncStore, Store
+from bot.store import subscriptions as channel_store
+from bot.store.subscriptions import ChannelRef, ChannelSettingsRecord, ChannelSubscriptionRecord
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CHANNEL_TYPES: tuple[str, ...] = ("new", "cross")
+# Stored queries were checked against the limits of the day they were added; a later, stricter
+# configuration must not silently drop a channel's existing subscriptions, so reading them back
+# uses these generous bounds instead.
+STORED_QUERY_LIMITS = QueryLimits(max_length=100_000, max_terms=10_000, max_depth=1_000)
+
+
+def channel_destination_key(channel: ChannelRef) -> str:
+    """The ledger key of a channel's daily thread: `slack:T123:C456`."""
+    return f"{channel.platform}:{channel.workspace}:{channel.channel}"
+
+
+def channel_subscription_id(row_id: int) -> str:
+    return f"chan:{row_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelSchedule:
+    """A channel's settings with the defaults filled in (what delivery actually does)."""
+
+    post_time: time | None        # None: as soon as the day's listing is available
+    timezone: str
+    types: tuple[str, ...]
+    max_papers: int | None        # None: every matched paper
+    empty_note: bool              # post a short note on days without matches
+    types_are_default: bool = True
+
+
+def parse_hh_mm(value: str) -> time:
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+def effective_channel_settings(record: ChannelSettingsRecord,
+                               schedule: ScheduleSettings | None = None) -> ChannelSchedule:
+    schedule = schedule or ScheduleSettings()
+    post_time = record.post_time or schedule.post_time
+    return ChannelSchedule(
+        post_time=parse_hh_mm(post_time) if post_time else None,
+        timezone=record.timezone or schedule.timezone,
+        types=record.types or DEFAULT_CHANNEL_TYPES,
+        max_papers=record.max_papers,
+        empty_note=record.empty_day == "note",
+        types_are_default=not record.types,
+    )
+
+
+def channel_subscription(row: ChannelSubscriptionRecord, channel_types: tuple[str, ...],
+                         limits: QueryLimits = STORED_QUERY_LIMITS) -> Subscription:
+    """The matcher subscription of a stored row (raises QuerySyntaxError if it no longer parses)."""
+    return Subscription(
+        id=channel_subscription_id(row.id),
+        query=parse_query(row.query, limits),
+        types=frozenset(row.types or channel_types),
+    )
+
+
+def _load(store: Store, platform: str, schedule: ScheduleSettings | None) -> Directory:
+    rows = channel_store.all_subscriptions(store.db, platform)
+    settings = channel_store.all_channel_settings(store.db, platform)
+    by_channel: dict[ChannelRef, list[ChannelSubscriptionRecord]] = defaultdict(list)
+    for row in rows:
+        by_channel[row.channel].append(row)
+    destinations: list[Destination] = []
+    subscriptions: list[Subscription] = []
+    for channel, channel_rows in by_channel.items():
+        record = settings.get(channel) or ChannelSettingsRecord(channel)
+        effective = effective_channel_settings(record, schedule)
+        channel_subscriptions = []
+        for row in channel_rows:
+            try:
+                channel_subscriptions.append(channel_subscription(row, effective.types))
+            except (QuerySyntaxError, ValueError) as exc:
+                # Only possible if the query language changed under a stored row; one bad row
+                # must not silence the channel's other subscriptions.
+                log.warning("skipping stored subscription %s of %s (%r): %s",
+                            row.id, channel_destination_key(channel), row.query, exc)
+        if not channel_subscriptions:
+            continue
+        subscriptions += channel_subscriptions
+        destinations.append(Destination(
+            key=channel_destination_key(channel),
+            platform=channel.platform,
+            address=channel.channel,
+            title=record.channel_name or channel.channel,
+            subscription_ids=tuple(s.id for s in channel_subscriptions),
+            subscriptions_text=tuple(s.query.describe() for s in channel_subscriptions),
+            post_time=effective.post_time,
+            timezone=effective.timezone,
+            empty_note=effective.empty_note,
+            max_papers=effective.max_papers,
+            options={"workspace": channel.workspace, "channel": channel.channel,
+                     "channel_name": record.channel_name},
+        ))
+    return Directory(tuple(destinations), tuple(subscriptions))
+
+
+class ChannelSubscriptions:
+    """The `DestinationDirectory` of one platform's chat channels, read fresh on every `load()`
+    so a `/papers subscribe` reaches the next scheduler pass without a restart."""
+
+    def __init__(self, store: AsyncStore, platform: str, *,
+                 schedule: ScheduleSettings | None = None) -> None:
+        self.store = store
+        self.platform = platform
+        self.schedule = schedule
+
+    async def load(self) -> Directory:
+        return await self.store.run_operation("loading channel subscriptions", _load,
+                                             self.platform, self.schedule)
