@@ -1,0 +1,317 @@
+"""Executing /papers commands on a real store holding the recorded 2025-04-21 listing."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.commands.execute import TEST_SHOWN, TODAY_SHOWN, CommandExecutor, execute
+from bot.commands.grammar import USAGE
+from bot.commands.responses import (
+    INVALID,
+    OK,
+    REFUSED,
+    UNAVAILABLE,
+    DigestSection,
+    Heading,
+    Lines,
+    PaperList,
+    Preformatted,
+    Response,
+)
+from bot.config import Settings, parse_settings
+from bot.matching import QuerySyntaxError, Subscription, compile_subscriptions, parse_query
+from bot.store import ledger
+from bot.store import subscriptions as channel_store
+
+from .conftest import NOW, SEED_DAY, context
+
+LAB = context()
+VISITOR = context(user="U0002", can_manage=False)
+
+
+def matched_ids(papers, query: str, types=("new", "cross")) -> list[str]:
+    """What the matcher itself says, to check replies against (never a number typed by hand)."""
+    subscription = Subscription("check", parse_query(query), types=frozenset(types))
+    return [m.paper.id for m in compile_subscriptions([subscription]).match(papers)]
+
+
+def sections_of(response: Response, kind) -> list:
+    return [s for s in response.sections if isinstance(s, kind)]
+
+
+def lines_of(response: Response) -> list[str]:
+    return [line for section in sections_of(response, Lines) for line in section.lines]
+
+
+async def stored(store, channel=LAB):
+    return await store.run(lambda s: channel_store.list_subscriptions(s.db, channel.channel_ref))
+
+
+async def test_subscribe_list_unsubscribe_round_trip(executor, store, seed_listing):
+    papers = seed_listing.papers
+    mllm = matched_ids(papers, "MLLM")
+    assert len(mllm) == 3  # the replaced DialogGen v2 is the 4th, but updates are off by default
+
+    reply = await executor.execute(LAB, "subscribe MLLM")
+    assert reply.outcome == OK and not reply.ephemeral  # the channel sees what changed
+    assert reply.text == ("Subscribed this channel to MLLM (subscription 1). On the latest day, "
+                          f"2025-04-21, it would have matched {len(mllm)} papers of {len(papers)}.")
+    assert sections_of(reply, Preformatted) == [Preformatted("MLLM", caption="Read as:")]
+    [preview] = sections_of(reply, PaperList)
+    assert {item.paper.id for item in preview.items} == set(mllm) and preview.more == 0
+
+    either = 'VLM, "vision language model"'
+    expected = matched_ids(papers, either)
+    reply = await executor.execute(LAB, f"subscribe {either}")
+    assert f"it would have matched {len(expected)} papers" in reply.text
+    [preview] = sections_of(reply, PaperList)
+    assert len(preview.items) == 3 and preview.more == len(expected) - 3
+
+    listed = await executor.execute(LAB, "list")
+    assert listed.ephemeral and listed.outcome == OK
+    assert Heading("Subscriptions (2 of at most 25)") in listed.sections
+    assert lines_of(listed)[:2] == ["1. MLLM", f"2. {either}"]
+
+    reply = await executor.execute(LAB, "unsubscribe 1")
+    assert reply.outcome == OK and not reply.ephemeral
+    assert reply.text == "Removed subscription 1 of this channel: MLLM"
+    assert "1 subscription left; the ones after it moved up by one in /papers list." in lines_of(reply)
+    assert lines_of(await executor.execute(LAB, "list"))[0] == f"1. {either}"
+
+    reply = await executor.execute(LAB, "unsubscribe all")
+    assert reply.text.startswith("Removed all 1 subscription of this channel")
+    assert await stored(store) == []
+    listed = await executor.execute(LAB, "list")
+    assert listed.text == "This channel has no subscriptions yet. Add one with /papers subscribe <query>."
+
+
+async def test_subscriptions_are_kept_per_channel(executor, store):
+    await executor.execute(LAB, "subscribe MLLM")
+    elsewhere = context(channel="C0002")
+    assert (await executor.execute(elsewhere, "list")).text.startswith("This channel has no subscriptions")
+    reply = await executor.execute(elsewhere, "unsubscribe 1")
+    assert reply.outcome == INVALID and reply.text == "This channel has no subscriptions to remove."
+    assert len(await stored(store)) == 1
+
+
+async def test_subscribe_counts_updates_when_the_channel_takes_them(executor, seed_listing):
+    with_updates = matched_ids(seed_listing.papers, "MLLM", ("new", "cross", "replace"))
+    assert len(with_updates) == 4
+    await executor.execute(LAB, "settings types new,cross,replace")
+    reply = await executor.execute(LAB, "subscribe MLLM")
+    assert "it would have matched 4 papers of 15" in reply.text
+    assert "Announce types: new, cross, replace. Change them with /papers settings types ..." in lines_of(reply)
+
+
+async def test_subscribe_before_any_day_is_stored(empty_store, settings):
+    reply = await execute(LAB, "subscribe MLLM", store=empty_store, settings=settings)
+    assert reply.outcome == OK
+    assert "No day is stored yet, so I cannot say how many papers it would have matched" in reply.text
+    today = await execute(LAB, "today", store=empty_store, settings=settings)
+    assert today.text.startswith("No announcement day is stored yet")
+
+
+async def test_a_bad_query_shows_the_parsers_message_and_a_caret(executor, store):
+    reply = await executor.execute(LAB, "subscribe VLM AND")
+    with pytest.raises(QuerySyntaxError) as parsed:
+        parse_query("VLM AND")
+    assert reply.outcome == INVALID and reply.ephemeral
+    assert reply.text == f"I could not read that query: {parsed.value}"
+    assert 'expected a term after "AND"' in reply.text
+    assert sections_of(reply, Preformatted) == [Preformatted("VLM AND\n       ^", caption="Where:")]
+    assert f"Usage: {USAGE['subscribe']}" in lines_of(reply)
+    assert await stored(store) == []
+
+
+async def test_configured_query_limits_apply(store):
+    strict = CommandExecutor(store, parse_settings({"limits": {"query_terms": 2, "query_length": 20}}))
+    too_many = await strict.execute(LAB, "subscribe a, b, c")
+    assert too_many.outcome == INVALID and "limit is 2" in too_many.text
+    too_long = await strict.execute(LAB, "test " + "x" * 21)
+    assert too_long.outcome == INVALID and "the query is too long: 21 characters (the limit is 20)" in too_long.text
+
+
+async def test_the_same_query_twice_is_refused(executor, store):
+    await executor.execute(LAB, "subscribe VLM, MLLM")
+    again = await executor.execute(LAB, 'subscribe "VLM" OR MLLM')  # read the same way
+    assert again.outcome == INVALID
+    assert again.text == "This channel is already subscribed to VLM OR MLLM (subscription 1 in /papers list)."
+    assert len(await stored(store)) == 1
+
+
+async def test_people_who_may_not_manage_the_channel_are_refused(executor, store):
+    await executor.execute(LAB, "subscribe MLLM")
+    for text in ("subscribe VLM", "unsubscribe 1", "unsubscribe all", "settings max 5"):
+        reply = await executor.execute(VISITOR, text)
+        assert reply.outcome == REFUSED and reply.ephemeral, text
+        assert "Only members of this channel may change its papers." in reply.text
+    assert [r.query for r in await stored(store)] == ["MLLM"]
+    # Looking is for everyone.
+    for text in ("list", "settings", "today", "test VLM", "search vision", "help"):
+        assert (await executor.execute(VISITOR, text)).outcome == OK, text
+
+
+async def test_the_refusal_names_who_may_on_each_platform(store):
+    settings = parse_settings({"slack": {"admins_only": True}, "discord": {"manager_role": "Paper Editors"}})
+    executor = CommandExecutor(store, settings)
+    slack = await executor.execute(VISITOR, "subscribe VLM")
+    assert slack.text == ("You cannot add subscriptions here. On this workspace only Slack admins "
+                          "and owners may change a channel's papers.")
+    discord = await executor.execute(context(platform="discord", can_manage=False), "settings max 5")
+    assert discord.text == ("You cannot change this channel's settings here. Only members with the "
+                            "Manage Channels permission or the Paper Editors role may change a "
+                            "channel's papers.")
+
+
+async def test_the_subscription_limit_is_a_clear_refusal(store):
+    executor = CommandExecutor(store, parse_settings({"limits": {"subscriptions_per_channel": 2}}))
+    assert (await executor.execute(LAB, "subscribe a1")).outcome == OK
+    assert (await executor.execute(LAB, "subscribe b2")).outcome == OK
+    reply = await executor.execute(LAB, "subscribe c3")
+    assert reply.outcome == REFUSED
+    assert reply.text.startswith("This channel already has 2 subscriptions, the most allowed "
+                                 "(limits.subscriptions_per_channel is 2). Remove one first")
+    assert len(await stored(store)) == 2
+    assert (await executor.execute(context(channel="C9"), "subscribe c3")).outcome == OK
+
+
+async def test_settings_show_change_and_validate(executor, store):
+    shown = await executor.execute(VISITOR, "settings")
+    assert shown.ephemeral and lines_of(shown)[:4] == [
+        "Daily post: as soon as the day's papers are in (time zone America/New_York)",
+        "Announce types: new, cross (the default)",
+        "No limit on papers a day",
+        "Days without matching papers: silent",
+    ]
+    changed = await executor.execute(LAB, "settings time 7:30 tz asia/tokyo max 12 empty note")
+    assert changed.outcome == OK and not changed.ephemeral
+    assert changed.text == ("Settings changed: daily post at 07:30, time zone Asia/Tokyo, at most 12 "
+                            "papers a day, a short note on days without matches.")
+    record = await store.run(lambda s: channel_store.get_channel_settings(s.db, LAB.channel_ref))
+    assert (record.post_time, record.timezone, record.max_papers, record.empty_day) == (
+        "07:30", "Asia/Tokyo", 12, "note")
+    assert record.channel_name == "ml-papers"
+    assert lines_of(await executor.execute(LAB, "list"))[-4:] == [
+        "Daily post: at 07:30 (Asia/Tokyo)",
+        "Announce types: new, cross (the default)",
+        "At most 12 papers a day",
+        "Days without matching papers: a short note",
+    ]
+    bad = await executor.execute(LAB, "settings tz Mars/Olympus_Mons")
+    assert bad.outcome == INVALID
+    assert bad.text.startswith('Unknown time zone "Mars/Olympus_Mons"') and bad.text.endswith(USAGE["settings"])
+    unchanged = await store.run(lambda s: channel_store.get_channel_settings(s.db, LAB.channel_ref))
+    assert unchanged == record
+
+
+async def test_configured_schedule_is_the_default(store):
+    executor = CommandExecutor(store, parse_settings({"schedule": {"post_time": "08:15",
+                                                                   "timezone": "Europe/London"}}))
+    shown = await executor.execute(LAB, "settings")
+    assert lines_of(shown)[0] == "Daily post: at 08:15 (Europe/London)"
+
+
+async def test_list_shows_why_delivery_is_paused(executor, store):
+    await executor.execute(LAB, "subscribe MLLM")
+    key = LAB.destination_key
+    assert key == "slack:T0001:C0001"
+    await store.run(lambda s: ledger.pause_destination(s.db, key, "channel_not_found: the channel was archived", NOW))
+    listed = await executor.execute(LAB, "list")
+    assert listed.text.startswith("Daily posts to this channel are paused "
+                                  "(channel_not_found: the channel was archived).")
+    assert "Daily posts to this channel are paused: channel_not_found: the channel was archived" in lines_of(listed)
+    other = await executor.execute(context(channel="C0002"), "list")
+    assert "paused" not in other.plain_text()
+
+
+async def test_today_for_the_channels_subscriptions(executor, seed_listing):
+    assert (await executor.execute(LAB, "today")).text.startswith("This channel has no subscriptions yet.")
+    await executor.execute(LAB, "subscribe MLLM")
+    await executor.execute(LAB, "subscribe transformer")
+    expected = set(matched_ids(seed_listing.papers, "MLLM")) | set(matched_ids(seed_listing.papers, "transformer"))
+    reply = await executor.execute(VISITOR, "today")
+    assert reply.ephemeral and reply.outcome == OK
+    assert reply.text == f"{len(expected)} papers of 15 on 2025-04-21 match this channel's subscriptions."
+    [section] = sections_of(reply, DigestSection)
+    assert set(section.digest.paper_ids) == expected and section.digest.day == SEED_DAY
+    assert section.digest.subscriptions == ("MLLM", "transformer")
+
+
+async def test_today_with_an_ad_hoc_query_is_capped(executor, seed_listing):
+    everything = matched_ids(seed_listing.papers, "cat:cs")
+    assert len(everything) > TODAY_SHOWN
+    reply = await executor.execute(LAB, "today cat:cs")
+    assert reply.text == (f"{len(everything)} papers of 15 on 2025-04-21 match cat:cs; "
+                          f"showing the first {TODAY_SHOWN}.")
+    [section] = sections_of(reply, DigestSection)
+    assert len(section.digest.items) == TODAY_SHOWN
+    assert section.digest.truncated == len(everything) - TODAY_SHOWN
+    assert f"... and {len(everything) - TODAY_SHOWN} more" in reply.plain_text()
+    nothing = await executor.execute(LAB, "today quantum gravity")
+    assert nothing.text.startswith("0 papers of 15") and "No paper announced on 2025-04-21 matched." in lines_of(nothing)
+
+
+async def test_test_explains_each_match_and_the_near_misses(executor, seed_listing):
+    mllm = matched_ids(seed_listing.papers, "MLLM")
+    reply = await executor.execute(LAB, "test MLLM")
+    assert reply.ephemeral and reply.text == "Dry run on 2025-04-21: 3 papers of 15 would match MLLM."
+    matches, near = sections_of(reply, PaperList)
+    assert {item.paper.id for item in matches.items} == set(mllm)
+    for explanation in matches.explanations:
+        assert explanation.startswith("score ") and 'MLLM: hit in abstract "MLLM' in explanation
+    # DialogGen v2 says MLLMs five times but is an update, which this channel does not take.
+    assert [item.paper.id for item in near.items] == ["2403.08857"]
+    assert near.explanations[0].startswith('why not: announce type "replace" is not selected')
+
+
+async def test_test_caps_the_papers_it_explains(executor, seed_listing):
+    everything = matched_ids(seed_listing.papers, "cat:cs")
+    reply = await executor.execute(LAB, "test cat:cs")
+    listed = sections_of(reply, PaperList)[0]
+    assert len(listed.items) == len(listed.explanations) == TEST_SHOWN
+    assert listed.more == len(everything) - TEST_SHOWN
+
+
+async def test_search_uses_the_full_text_index(executor, store):
+    direct = await store.run(lambda s: s.search("vision language", limit=200))
+    reply = await executor.execute(VISITOR, "search vision language")
+    assert reply.ephemeral and reply.outcome == OK
+    [found] = sections_of(reply, PaperList)
+    assert [item.paper.id for item in found.items] == [p.id for p in direct[:10]]
+    assert found.more == len(direct) - len(found.items)
+    updated = [item for item in found.items if item.paper.is_update]
+    assert all(item.labels[0].startswith("updated") for item in updated)
+    none = await executor.execute(LAB, "search zebrafish")
+    assert none.outcome == OK and none.text == 'No stored paper matches "zebrafish".'
+    nothing = await executor.execute(LAB, "search ?!")
+    assert nothing.outcome == INVALID and nothing.text.startswith("Nothing to search for")
+
+
+async def test_help_lists_the_grammar_and_the_term_semantics(executor):
+    reply = await executor.execute(LAB, "help")
+    text = reply.plain_text()
+    for name in ("today", "subscribe", "unsubscribe", "list", "test", "search", "help"):
+        assert USAGE[name] in text
+    assert USAGE["settings"] in text
+    assert "VLM matches VLM, VLMs and VLM-based, not LVLMs" in text
+    assert "MLLM matches only MLLM(s), not mLLMs" in text
+    one = await executor.execute(LAB, "help settings")
+    assert Preformatted(USAGE["settings"]) in one.sections
+    assert "only people allowed to manage the channel may change them" in one.plain_text()
+    assert (await executor.execute(LAB, "")).text == reply.text
+
+
+async def test_personal_keywords_are_announced_for_later(executor, store):
+    for text in ("me add diffusion", "me list", "me deliver dm", "me remove all"):
+        reply = await executor.execute(VISITOR, text)
+        assert reply.ephemeral and reply.outcome == OK
+        assert reply.text.startswith("Personal keywords (/papers me ...) arrive in a later version")
+    assert (await executor.execute(LAB, "me dance")).outcome == INVALID
+
+
+async def test_a_closed_store_is_an_answer_not_a_traceback(empty_store, settings):
+    executor = CommandExecutor(empty_store, settings)
+    await empty_store.close()
+    reply = await executor.execute(LAB, "list")
+    assert reply.outcome == UNAVAILABLE
+    assert reply.text.startswith("I cannot reach my database just now")
