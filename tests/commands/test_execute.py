@@ -18,7 +18,7 @@ from bot.commands.responses import (
     Preformatted,
     Response,
 )
-from bot.config import Settings, parse_settings
+from bot.config import parse_settings
 from bot.matching import QuerySyntaxError, Subscription, compile_subscriptions, parse_query
 from bot.store import ledger
 from bot.store import subscriptions as channel_store
