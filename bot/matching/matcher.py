@@ -25,6 +25,7 @@ reference-counted); the automaton itself is finalised again lazily on the next `
 
 from __future__ import annotations
 
+import gc
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from itertools import accumulate, chain, repeat
@@ -37,7 +38,7 @@ from bot.arxiv.taxonomy import archive_of, canonical_category, is_known_category
 from bot.models import ANNOUNCE_TYPES, Hit, Match, Paper
 
 from .query import And, Node, Not, Or, Query, Term, describe_node, evaluate, iter_terms
-from .text import is_capitalised, term_tokens, token_spans, tokenize
+from .text import JOINER, is_capitalised, term_tokens, token_pieces, tokenize
 
 _AUTHOR_START = "\x04"
 _AUTHOR_END = "\x05"
@@ -51,6 +52,7 @@ _OCCURRENCE_BONUS = 0.1
 _MAX_BONUS_OCCURRENCES = 5
 
 _TITLE, _ABSTRACT, _AUTHORS = 0, 1, 2
+_EMPTY_SET: frozenset = frozenset()
 _REGION_FIELDS = ("title", "abstract", "authors")
 DEFAULT_TYPES = frozenset({"new", "cross"})
 
@@ -139,7 +141,7 @@ class _CompiledTerm:
     """One distinct (field, text) across all subscriptions, with its automaton keys."""
 
     __slots__ = ("id", "term", "display", "kind", "regions", "keys", "tokens", "category",
-                 "users", "capital_tokens")
+                 "users", "capital_tokens", "pid_checks")
 
     def __init__(self, term_id: int, term: Term):
         self.id = term_id
@@ -147,6 +149,7 @@ class _CompiledTerm:
         self.display = term.text
         self.users = 0
         self.keys: list[tuple[str, tuple]] = []   # (key, check) where check is per-key data
+        self.pid_checks: list[tuple[int, tuple | None]] = []  # the same, keys as automaton ids
         self.category = None
         self.capital_tokens: tuple[str, ...] = ()
         if term.field in ("cat", "primary"):
@@ -217,55 +220,53 @@ def _author_name_matches(query: Sequence[str], author: Sequence[str]) -> bool:
 class _Region:
     """One field's token stream plus lazily computed positions (only needed for hits)."""
 
-    __slots__ = ("text", "tokens", "stream", "hits", "pids", "_starts", "_spans", "_sorted",
-                 "_sorted_pids")
+    __slots__ = ("text", "pieces", "stream", "hits", "pids", "_offsets", "_ends")
 
-    def __init__(self, text: str, tokens: list[str], stream: str):
+    def __init__(self, text: str):
         self.text = text
-        self.tokens = tokens
-        self.stream = stream
+        self.pieces, self.stream = token_pieces(text)
         self.hits: list[tuple[int, int]] = []
-        self.pids: set[int] = set()
-        self._starts = None
-        self._spans = None
-        self._sorted = None
-        self._sorted_pids = None
-
-    @classmethod
-    def of_text(cls, text: str) -> "_Region":
-        tokens = tokenize(text)
-        return cls(text, tokens, f" {' '.join(tokens)} " if tokens else "")
+        self.pids: set[int] = _EMPTY_SET
+        self._offsets = None
+        self._ends = None
 
     def token_at(self, stream_offset: int) -> int:
-        """Index of the token starting at `stream_offset` in the stream."""
-        if self._starts is None:
-            # token i starts at 1 + sum(len(tokens[:i])) + i
-            self._starts = list(accumulate(map(add, map(len, self.tokens), repeat(1)), initial=1))
-        return bisect_left(self._starts, stream_offset)
+        """Index of the token starting at `stream_offset` in the stream (tokens are separated
+        by exactly one space, so counting spaces is enough)."""
+        return self.stream.count(" ", 0, stream_offset) - 1
 
-    def spans(self) -> list[tuple[int, int, str]]:
-        if self._spans is None:
-            self._spans = token_spans(self.text)
-        return self._spans
+    def written(self, index: int) -> str:
+        """Token `index` as written in the (cleaned) text."""
+        return self.pieces[2 * index + 1]
+
+    def span(self, first: int, last: int) -> tuple[int, int]:
+        """Character span in the original text from token `first` to token `last`."""
+        if self._offsets is None:
+            self._offsets = list(accumulate(map(len, self.pieces), initial=0))
+        end = self._offsets[2 * last + 2]
+        end -= len(self.pieces[2 * last + 1]) - len(self.pieces[2 * last + 1].rstrip(JOINER))
+        return self._offsets[2 * first + 1], end
 
     def ends(self, pid: int) -> list[int]:
-        """Stream offsets where key `pid` ended (sorted by pid once, then sliced)."""
-        if self._sorted is None:
-            self._sorted = sorted(zip(map(itemgetter(1), self.hits), map(itemgetter(0), self.hits)))
-            self._sorted_pids = list(map(itemgetter(0), self._sorted))
-        low = bisect_left(self._sorted_pids, pid)
-        result = []
-        for found_pid, end in self._sorted[low:]:
-            if found_pid != pid:
-                break
-            result.append(end)
-        return result
+        """Stream offsets where key `pid` ended (hits grouped by key on first use)."""
+        by_pid = self._ends
+        if by_pid is None:
+            by_pid = self._ends = {}
+            for end, found in self.hits:
+                if found in by_pid:
+                    by_pid[found].append(end)
+                else:
+                    by_pid[found] = [end]
+        return by_pid.get(pid, ())
 
 
-class _AuthorRegion(_Region):
+class _AuthorRegion:
     """Authors as `\\x04 given family \\x05` segments; spans index into ", ".join(authors)."""
 
-    __slots__ = ("names", "author_tokens", "segment_starts", "_author_spans")
+    __slots__ = ("names", "author_tokens", "segment_starts", "stream", "hits", "pids",
+                 "_author_spans", "_ends")
+
+    ends = _Region.ends
 
     def __init__(self, authors: Sequence[str]):
         self.names = tuple(authors)
@@ -273,8 +274,15 @@ class _AuthorRegion(_Region):
         segments = [f" {_AUTHOR_START} {' '.join(tokens)} {_AUTHOR_END}"
                     for tokens in self.author_tokens]
         self.segment_starts = list(accumulate(map(len, segments), initial=0))
-        super().__init__(", ".join(self.names), [], "".join(segments) + " " if segments else "")
+        self.stream = "".join(segments) + " " if segments else ""
+        self.hits: list[tuple[int, int]] = []
+        self.pids: set[int] = _EMPTY_SET
         self._author_spans = None
+        self._ends = None
+
+    @property
+    def text(self) -> str:
+        return ", ".join(self.names)
 
     def author_at(self, stream_offset: int) -> int:
         return bisect_right(self.segment_starts, stream_offset) - 1
@@ -289,15 +297,18 @@ class _AuthorRegion(_Region):
         return self._author_spans[index]
 
 
+_NO_AUTHORS = _AuthorRegion(())
+
+
 class _PaperState:
     """A paper normalised once for a whole match() call, with its per-term hits cached."""
 
     __slots__ = ("paper", "regions", "category_keys", "category_set", "term_hits", "hit")
 
-    def __init__(self, paper: Paper):
+    def __init__(self, paper: Paper, with_authors: bool = True):
         self.paper = paper
-        self.regions = (_Region.of_text(paper.title), _Region.of_text(paper.abstract),
-                        _AuthorRegion(paper.authors))
+        self.regions = (_Region(paper.title), _Region(paper.abstract),
+                        _AuthorRegion(paper.authors) if with_authors else _NO_AUTHORS)
         categories = paper.categories
         self.category_set = _category_set(paper)
         keys = [f"cat:{name}" for name in self.category_set]
@@ -372,12 +383,14 @@ def _evaluator(node: Node, id_of: Callable[[Term], int]) -> Callable[[set[int]],
 
 
 class _CompiledSubscription:
-    __slots__ = ("subscription", "slot", "types", "categories", "mode", "required", "excluded",
-                 "evaluate", "positive", "necessary", "term_ids")
+    __slots__ = ("subscription", "id", "slot", "types", "categories", "mode", "required",
+                 "excluded", "evaluate", "positive", "single", "necessary", "term_ids",
+                 "is_single_keyword")
 
     def __init__(self, subscription: Subscription, slot: int, term_ids: dict[tuple, int],
                  terms: list[_CompiledTerm]):
         self.subscription = subscription
+        self.id = subscription.id
         self.slot = slot
         self.term_ids = term_ids
         self.types = subscription.admitted_types
@@ -386,6 +399,8 @@ class _CompiledSubscription:
         id_of = lambda term: term_ids[(term.field, term.text)]  # noqa: E731
         root = _negation_normal_form(query.root)
         self.positive = frozenset(id_of(term) for term in query.positive_terms)
+        # one positive term: its hits and score are the match's, shared through the paper's cache
+        self.single = next(iter(self.positive)) if len(self.positive) == 1 else None
         self.required = self.excluded = _EMPTY
         self.evaluate = None
         children = root.children if isinstance(root, (And, Or)) else (root,)
@@ -398,6 +413,7 @@ class _CompiledSubscription:
         else:
             self.mode = _GENERAL
             self.evaluate = _evaluator(root, id_of)
+        self.is_single_keyword = isinstance(root, Term) and self.categories is None
         necessary = _necessary_terms(root, lambda term: terms[id_of(term)])
         # parse_query rejects queries that can be true with no term present, so this holds.
         assert necessary is not None, query.describe()
@@ -491,11 +507,21 @@ class CompiledMatcher:
         self._term_id: dict[tuple, int] = {}
         self._category_terms: dict[str, list[int]] = {}
         self._index: dict[int, set[int]] = {}
+        # The commonest subscription, one keyword and no category restriction, needs no
+        # evaluation at all: its term hitting is the match. Kept apart, by announce types.
+        self._single_index: dict[int, dict[frozenset[str], list[str]]] = {}
         self._subscriptions: list[_CompiledSubscription | None] = []
         self._slot_of: dict[str, int] = {}
         self._free_slots: list[int] = []
-        for subscription in subscriptions:
-            self.add(subscription)
+        self._author_keys = 0  # no author stream is built while no term searches authors
+        collecting = gc.isenabled()
+        gc.disable()  # as in match(): many small objects, no cycles worth collecting meanwhile
+        try:
+            for subscription in subscriptions:
+                self.add(subscription)
+        finally:
+            if collecting:
+                gc.enable()
 
     # -- building --
 
@@ -527,13 +553,24 @@ class CompiledMatcher:
         else:
             self._subscriptions[slot] = compiled
         self._slot_of[subscription.id] = slot
+        if compiled.is_single_keyword:
+            by_types = self._single_index.setdefault(compiled.single, {})
+            by_types.setdefault(compiled.types, []).append(compiled.id)
+            return
         for term_id in compiled.necessary:
             self._index.setdefault(term_id, set()).add(slot)
 
     def remove(self, subscription_id: str) -> None:
         """Remove one subscription; terms no other subscription uses are dropped."""
         compiled = self._compiled(subscription_id)
-        for term_id in compiled.necessary:
+        if compiled.is_single_keyword:
+            by_types = self._single_index[compiled.single]
+            by_types[compiled.types].remove(compiled.id)
+            if not by_types[compiled.types]:
+                del by_types[compiled.types]
+            if not by_types:
+                del self._single_index[compiled.single]
+        for term_id in () if compiled.is_single_keyword else compiled.necessary:
             slots = self._index[term_id]
             slots.discard(compiled.slot)
             if not slots:
@@ -562,8 +599,11 @@ class CompiledMatcher:
                 self._category_terms.setdefault(f"{compiled.kind}:{compiled.category}", []).append(term_id)
             for key, check in compiled.keys:
                 pid = self._pid_for(key)
+                compiled.pid_checks.append((pid, check))
                 self._key_entries[pid].append((term_id, check))
                 self._refresh_key(pid)
+            if compiled.kind == "author":
+                self._author_keys += 1
         self._terms[term_id].users += 1
         return term_id
 
@@ -574,6 +614,8 @@ class CompiledMatcher:
             return
         self._terms[term_id] = None
         del self._term_id[(term.term.field, term.term.text)]
+        if term.kind == "author":
+            self._author_keys -= 1
         if term.category is not None:
             key = f"{term.kind}:{term.category}"
             self._category_terms[key].remove(term_id)
@@ -627,21 +669,43 @@ class CompiledMatcher:
     # -- matching --
 
     def match(self, papers: Iterable[Paper]) -> list[Match]:
-        """Every (subscription, paper) pair that matches, in paper order; callers sort a digest
-        by (-score, paper id)."""
+        """Every (subscription, paper) pair that matches, grouped by paper in input order;
+        callers sort a digest by (-score, paper id)."""
         self._finalise()
+        # A day allocates millions of small acyclic objects; with the compiled tables in memory,
+        # the cyclic collector's passes over them would cost more than the matching itself.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._match(papers)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _match(self, papers: Iterable[Paper]) -> list[Match]:
         subscriptions = self._subscriptions
         index_get = self._index.get
+        single_terms = self._single_index.keys()
+        single_get = self._single_index.__getitem__
+        term_hits = self._term_hits
+        scored_hits = self._scored_hits
+        with_authors = self._author_keys > 0
         matches: list[Match] = []
+        append = matches.append
         for paper in papers:
-            state = _PaperState(paper)
+            state = _PaperState(paper, with_authors)
             hit = self._find_hits(state)
             if not hit:
                 continue
-            candidates = set().union(*map(index_get, hit, repeat(_EMPTY)))
             announce_type = paper.announce_type
             category_set = state.category_set
-            matched = []
+            cache = state.term_hits
+            for term_id in hit & single_terms:
+                for types, ids in single_get(term_id).items():
+                    if announce_type in types:
+                        hits, score = cache.get(term_id) or term_hits(state, term_id)
+                        matches.extend(map(Match, ids, repeat(paper), repeat(hits), repeat(score)))
+            candidates = set().union(*map(index_get, hit, repeat(_EMPTY)))
             for slot in candidates:
                 compiled = subscriptions[slot]
                 if announce_type not in compiled.types:
@@ -649,16 +713,17 @@ class CompiledMatcher:
                 if compiled.categories is not None and compiled.categories.isdisjoint(category_set):
                     continue
                 mode = compiled.mode
-                if (mode == _ANY
-                        or (mode == _CONJUNCTION and compiled.required <= hit
-                            and compiled.excluded.isdisjoint(hit))
-                        or (mode == _GENERAL and compiled.evaluate(hit))):
-                    matched.append(slot)
-            matched.sort()
-            for slot in matched:
-                compiled = subscriptions[slot]
-                hits, score = self._scored_hits(state, compiled.positive & hit)
-                matches.append(Match(compiled.subscription.id, paper, hits, score))
+                if mode == _CONJUNCTION:
+                    if not (compiled.required <= hit and compiled.excluded.isdisjoint(hit)):
+                        continue
+                elif mode == _GENERAL and not compiled.evaluate(hit):
+                    continue
+                single = compiled.single
+                if single is not None:
+                    found = cache.get(single) or term_hits(state, single)
+                else:
+                    found = scored_hits(state, compiled.positive & hit)
+                append(Match(compiled.id, paper, found[0], found[1]))
         return matches
 
     def _find_hits(self, state: _PaperState, near_misses: dict | None = None) -> set[int]:
@@ -674,8 +739,11 @@ class CompiledMatcher:
                     continue
                 region.pids = pids = set(map(itemgetter(1), found))
                 hit.update(chain.from_iterable(map(self._plain[region_index].__getitem__, pids)))
+                to_check = pids & self._checked_pids[region_index]
+                if not to_check:
+                    continue
                 checked = self._checked[region_index]
-                for pid in pids & self._checked_pids[region_index]:
+                for pid in to_check:
                     for term_id, check in checked[pid]:
                         if term_id in hit and near_misses is None:
                             continue
@@ -705,14 +773,14 @@ class CompiledMatcher:
                 spans.append(region.author_span(author))
             else:
                 first = region.token_at(end - key_length + 2)
-                token_spans_ = region.spans()
                 last = first + self._key_tokens[pid] - 1
-                if check is not None and not _capitals_hold(token_spans_, first, check):
+                if check is not None and not _capitals_hold(region, first, check):
                     if near_misses is not None:
-                        seen = region.text[token_spans_[first][0]:token_spans_[last][1]]
-                        near_misses.setdefault(term_id, []).append((_REGION_FIELDS[region_index], seen))
+                        start, stop = region.span(first, last)
+                        near_misses.setdefault(term_id, []).append(
+                            (_REGION_FIELDS[region_index], region.text[start:stop]))
                     continue
-                spans.append((token_spans_[first][0], token_spans_[last][1]))
+                spans.append(region.span(first, last))
             if first_only:
                 break
         return spans
@@ -732,34 +800,51 @@ class CompiledMatcher:
                 if name == term.category or archive_of(name) == term.category:
                     hits.append(Hit(term.display, "categories", offset, offset + len(name)))
                 offset += len(name) + 1
+        elif term.kind == "author":
+            for pid, check in term.pid_checks:
+                if pid in state.regions[_AUTHORS].pids:
+                    for start, end in self._occurrences(state, _AUTHORS, pid, term_id, check):
+                        hits.append(Hit(term.display, "authors", start, end))
         else:
+            display = term.display
+            key_length, key_tokens = self._key_length, self._key_tokens
             for region_index in term.regions:
                 region = state.regions[region_index]
-                if not region.pids:
+                pids = region.pids
+                if not pids:
                     continue
                 field_name = _REGION_FIELDS[region_index]
-                for key, check in term.keys:
-                    pid = self._pid_of_key[key]
-                    if pid in region.pids:
-                        for start, end in self._occurrences(state, region_index, pid, term_id, check):
-                            hits.append(Hit(term.display, field_name, start, end))
-            hits.sort(key=lambda h: (h.field != "title", h.field, h.start))
-        fields = {h.field for h in hits}
-        score = sum(FIELD_WEIGHTS[f] for f in fields)
-        score += _OCCURRENCE_BONUS * min(max(len(hits) - 1, 0), _MAX_BONUS_OCCURRENCES)
+                for pid, check in term.pid_checks:
+                    if pid not in pids:
+                        continue
+                    back = key_length[pid] - 2
+                    extra = key_tokens[pid] - 1
+                    for end in region.ends(pid):
+                        first = region.token_at(end - back)
+                        if check is None or _capitals_hold(region, first, check):
+                            start, stop = region.span(first, first + extra)
+                            hits.append(Hit(display, field_name, start, stop))
+            if len(hits) > 1:
+                hits.sort(key=_hit_order)
+        if not hits:
+            score = 0.0
+        elif len(hits) == 1:
+            score = FIELD_WEIGHTS[hits[0].field]
+        else:
+            score = sum(FIELD_WEIGHTS[f] for f in {h.field for h in hits})
+            score = round(score + _OCCURRENCE_BONUS * min(len(hits) - 1, _MAX_BONUS_OCCURRENCES), 3)
         result = (tuple(hits), score)
         state.term_hits[term_id] = result
         return result
 
-    def _scored_hits(self, state: _PaperState, term_ids: Iterable[int]) -> tuple[tuple[Hit, ...], float]:
-        ordered = sorted(term_ids)
-        if len(ordered) == 1:
-            hits, score = self._term_hits(state, ordered[0])
-            return hits, round(score, 3)
+    def _scored_hits(self, state: _PaperState, term_ids: set[int]) -> tuple[tuple[Hit, ...], float]:
+        if len(term_ids) == 1:
+            (term_id,) = term_ids
+            return state.term_hits.get(term_id) or self._term_hits(state, term_id)
         all_hits: list[Hit] = []
         total = 0.0
-        for term_id in ordered:
-            hits, score = self._term_hits(state, term_id)
+        for term_id in sorted(term_ids):
+            hits, score = state.term_hits.get(term_id) or self._term_hits(state, term_id)
             all_hits.extend(hits)
             total += score
         return tuple(all_hits), round(total, 3)
@@ -790,12 +875,11 @@ class CompiledMatcher:
             reasons.append(f"not in the subscription's categories "
                            f"({', '.join(sorted(subscription.categories))}); the paper is in "
                            f"{', '.join(paper.categories) or 'no category'}")
-        query_true = compiled.is_true(hit)
-        if not query_true:
+        if not compiled.is_true(hit):
             reasons.extend(_why_false(query.root, lambda term: id_of(term) in hit, describe_term_hits))
         matched = not reasons
         reports = []
-        negative = set(query.negative_terms)
+        positive = set(query.positive_terms)
         for term in query.terms:
             term_id = id_of(term)
             hits = self._term_hits(state, term_id)[0] if term_id in hit else ()
@@ -803,22 +887,25 @@ class CompiledMatcher:
                 f'{field_name} has "{seen}", but {term.text} is written in capitals and matches '
                 "only capitals"
                 for field_name, seen in dict.fromkeys(near_misses.get(term_id, ())))
-            reports.append(TermReport(term.describe(), term in negative and term not in
-                                      query.positive_terms, hits, near))
+            reports.append(TermReport(term.describe(), term not in positive, hits, near))
         score = self._scored_hits(state, compiled.positive & hit)[1] if matched else 0.0
         return Explanation(subscription_id, paper.id, query.describe(), matched, score,
                            tuple(reports), tuple(reasons), texts)
 
 
-def _capitals_hold(spans: list[tuple[int, int, str]], first: int, check: tuple) -> bool:
+def _hit_order(hit: Hit) -> tuple:
+    return (hit.field != "title", hit.field, hit.start)
+
+
+def _capitals_hold(region: _Region, first: int, check: tuple) -> bool:
     """Tokens the term writes in capitals must be capitals in the text (a plural suffix aside)."""
     _, capitals, count, suffix_length = check
     for offset, capital in enumerate(capitals):
         if not capital:
             continue
-        written = spans[first + offset][2]
+        written = region.written(first + offset)
         if offset == count - 1 and suffix_length:
-            written = written[:-suffix_length]
+            written = written.rstrip(JOINER)[:-suffix_length]
         if not is_capitalised(written):
             return False
     return True

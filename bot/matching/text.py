@@ -23,17 +23,18 @@ _COMBINING = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
 # (text that arrives already decomposed: "Ka\u0308stner").
 _TOKEN_RE = re.compile(rf"\w[\w{JOINER}{_COMBINING}]*")
 
+# Backslash sequences (and the braces around accents) need context; handled by a regex pass.
 _LATEX_RE = re.compile(
     r"""
       (?P<accent>\{?\\(?:["'`^~=.]|[cvuHkrbdt](?![A-Za-z]))\s*\{?(?=[A-Za-z]))  # {\"o} \'e \v{c}
     | (?P<letter>\{?\\(?:ss|aa|AA|ae|AE|oe|OE|o|O|l|L|i|j)(?![A-Za-z])\}?)      # {\o} \ss \i
     | (?P<close>(?<=[A-Za-z])\}(?=[A-Za-z]))                                     # K{\"a}stner
     | (?P<command>\\(?:[A-Za-z]+\*?|[\s\S]))                                     # \textit \% \\
-    | (?P<markup>[{}$^~])
     """,
     re.VERBOSE,
 )
-_LATEX_TRIGGER = re.compile(r"[\\{}$^~]")
+# Everything else that is markup is a separator: one C-level translate, same length.
+_SEPARATORS = str.maketrans({c: " " for c in "{}$^~_"})
 
 
 def _neutralise_markup(match: re.Match[str]) -> str:
@@ -49,11 +50,9 @@ def _neutralise_markup(match: re.Match[str]) -> str:
 
 def clean_markup(text: str) -> str:
     """The text with LaTeX markup neutralised and `_` made a separator; same length as `text`."""
-    if _LATEX_TRIGGER.search(text):
+    if "\\" in text:
         text = _LATEX_RE.sub(_neutralise_markup, text)
-    if "_" in text:
-        text = text.replace("_", " ")
-    return text
+    return text.translate(_SEPARATORS)
 
 
 def fold(token: str) -> str:
@@ -119,3 +118,22 @@ def term_tokens(text: str) -> list[tuple[str, str, bool]]:
 
 
 _HYPHENS = ("-", "\u2010", "\u2011")
+
+
+_PIECES_RE = re.compile(f"({_TOKEN_RE.pattern})")
+
+
+def token_pieces(text: str) -> tuple[list[str], str]:
+    """One pass for a paper field: the alternating separator/token pieces of its cleaned text
+    (tokens at odd positions, so piece lengths give spans) and its token stream
+    (`" tok tok tok "`, folded; empty when there is no token)."""
+    pieces = _PIECES_RE.split(clean_markup(text))
+    raw = pieces[1::2]
+    if not raw:
+        return pieces, ""
+    joined = " ".join(raw)
+    if joined.isascii():
+        if JOINER in joined:
+            joined = joined.replace(JOINER, "")
+        return pieces, f" {joined.lower()} "
+    return pieces, f" {' '.join(map(fold, raw))} "

@@ -1,0 +1,317 @@
+"""Matching benchmark (DESIGN.md §9): compiled matcher vs a per-subscription regex scan.
+
+Papers: the recorded corpus (Kaggle-schema JSON lines under ../shared/fixtures/corpus), repeated
+with light perturbation (sentences rotated, a word dropped, new ids) up to 3,000. Subscriptions:
+generated from the corpus vocabulary with a fixed seed at 1k, 10k and 100k -- single words,
+phrases, OR lists, AND / NOT, ti:, au:, cat: -- words drawn uniformly from the corpus vocabulary
+(three or more letters, not a stopword, in at most 5% of the papers: subscriptions look for
+topics, not for "the").
+
+The naive baseline compiles one regex per subscription (an alternation of its terms, run over
+each paper's normalised title and abstract) and evaluates the boolean query on what it found. It
+runs at 1k and 10k, measured in the same process. At 1k the two match sets are compared for the
+subscriptions the baseline can express (no capitals-only terms, no given-name author terms).
+
+    .venv/bin/python benchmarks/bench_match.py [--quick]
+
+Prints a table, then a last line of JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import random
+import re
+import resource
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))
+
+from bot.arxiv.taxonomy import archive_of, canonical_category  # noqa: E402
+from bot.matching import Subscription, compile_subscriptions, parse_query  # noqa: E402
+from bot.matching.query import QuerySyntaxError, Term, evaluate, iter_terms  # noqa: E402
+from bot.matching.text import is_capitalised, term_tokens, tokenize  # noqa: E402
+from bot.models import Paper  # noqa: E402
+
+CORPUS = PROJECT.parent / "shared" / "fixtures" / "corpus"
+SEED = 20250421
+_STOPWORDS = set("""about above after again against also although among an and another any are
+as at based be been being between both but by can could de did do does done due each either et
+for from further given had has have having here however if in into is it its itself la le may
+more most much must new non not now of on one only or other our out over per same several shall
+she should show shown since so some such than that the their them then there these they this
+those though three through thus to two under up upon us use used using very via was we well were
+what when where whether which while who whose will with within without would yet""".split())
+
+
+# --- data ---------------------------------------------------------------------------------------
+
+
+def load_corpus() -> list[Paper]:
+    papers = []
+    for path in sorted(CORPUS.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            authors = [a.strip() for a in re.split(r",|\band\b", record["authors"]) if a.strip()]
+            papers.append(Paper(
+                record["id"], " ".join(record["title"].split()), " ".join(record["abstract"].split()),
+                tuple(authors), tuple(record["categories"].split()), "new"))
+    seen, unique = set(), []
+    for paper in papers:  # the two files share ids
+        if paper.id not in seen:
+            seen.add(paper.id)
+            unique.append(paper)
+    return unique
+
+
+def perturbed_papers(base: list[Paper], count: int, rng: random.Random) -> list[Paper]:
+    papers = list(base[:count])
+    copy = 0
+    while len(papers) < count:
+        source = base[copy % len(base)]
+        copy += 1
+        sentences = re.split(r"(?<=\.) ", source.abstract)
+        shift = rng.randrange(len(sentences))
+        words = " ".join(sentences[shift:] + sentences[:shift]).split(" ")
+        if len(words) > 5:
+            del words[rng.randrange(len(words))]
+        papers.append(source.with_changes(id=f"9{copy // 10000:03d}.{copy % 10000:05d}",
+                                          abstract=" ".join(words)))
+    return papers
+
+
+class Vocabulary:
+    def __init__(self, papers: list[Paper]):
+        frequency: Counter[str] = Counter()
+        spelling: dict[str, Counter[str]] = {}
+        for paper in papers:
+            words = set(re.findall(r"[A-Za-z][A-Za-z0-9]{2,}", f"{paper.title} {paper.abstract}"))
+            for word in words:
+                spelling.setdefault(word.lower(), Counter())[word] += 1
+            frequency.update({w.lower() for w in words})
+        limit = max(2, int(0.05 * len(papers)))
+        self.words = sorted(w for w, n in frequency.items() if n <= limit and w not in _STOPWORDS)
+        # acronyms keep their capitals (QCD, LHC), everything else is typed in lower case
+        self.spelling = {w: (spelling[w].most_common(1)[0][0] if is_capitalised(
+            spelling[w].most_common(1)[0][0]) else w) for w in self.words}
+        self.abstract_words = [re.findall(r"[A-Za-z][A-Za-z0-9]+", p.abstract) for p in papers]
+        self.families = sorted({a.split()[-1] for p in papers for a in p.authors
+                                if a.split() and re.fullmatch(r"[A-Za-z]{3,}", a.split()[-1])})
+        self.categories = sorted({c for p in papers for c in p.categories if canonical_category(c)})
+
+
+def generate_queries(vocabulary: Vocabulary, count: int, rng: random.Random) -> list[str]:
+    def word() -> str:
+        return vocabulary.spelling[rng.choice(vocabulary.words)]
+
+    def phrase() -> str:
+        for _ in range(20):
+            words = rng.choice(vocabulary.abstract_words)
+            length = rng.choice((2, 2, 3))
+            if len(words) > length:
+                start = rng.randrange(len(words) - length)
+                chosen = words[start:start + length]
+                if not any(w.lower() in _STOPWORDS for w in (chosen[0], chosen[-1])):
+                    return '"' + " ".join(w if is_capitalised(w) else w.lower() for w in chosen) + '"'
+        return word()
+
+    def item() -> str:
+        return phrase() if rng.random() < 0.3 else word()
+
+    queries = []
+    for _ in range(count):
+        roll = rng.random()
+        if roll < 0.35:
+            queries.append(word())
+        elif roll < 0.50:
+            queries.append(phrase())
+        elif roll < 0.65:
+            queries.append(", ".join(item() for _ in range(rng.randint(2, 4))))
+        elif roll < 0.75:
+            queries.append(f"{item()} AND {item()}")
+        elif roll < 0.80:
+            queries.append(f"({item()} OR {item()}) -{word()}")
+        elif roll < 0.85:
+            queries.append(f"ti:{word()}")
+        elif roll < 0.90:
+            queries.append(f"au:{rng.choice(vocabulary.families)}")
+        elif roll < 0.95:
+            queries.append(f"cat:{rng.choice(vocabulary.categories)} AND {item()}")
+        else:
+            queries.append(f"{item()} -cat:{archive_of(rng.choice(vocabulary.categories))}")
+    return queries
+
+
+def make_subscriptions(texts: list[str]) -> list[Subscription]:
+    subscriptions = []
+    for index, text in enumerate(texts):
+        try:
+            subscriptions.append(Subscription(f"s{index}", parse_query(text)))
+        except QuerySyntaxError as error:  # pragma: no cover - the generator makes valid queries
+            raise SystemExit(f"generated query {text!r} does not parse: {error}")
+    return subscriptions
+
+
+# --- the naive baseline ------------------------------------------------------------------------
+
+
+def _term_regex(term: Term) -> str:
+    """A term as a regex over normalised text (folded tokens joined by single spaces), to follow
+    a word start."""
+    if term.field == "au":
+        family = tokenize(term.text)[-1]  # given names are beyond the baseline
+        return rf"{re.escape(family)}(?= \|)"
+    pieces = []
+    parts = term_tokens(term.text)
+    for index, (folded, _, hyphenated) in enumerate(parts):
+        pieces.append(re.escape(folded))
+        if index + 1 < len(parts):
+            pieces.append(" ?" if hyphenated else " ")
+    return rf"{''.join(pieces)}(?:s|es)?(?!\S)"
+
+
+class NaiveSubscription:
+    """One compiled regex for all of a subscription's text terms; categories by set lookup."""
+
+    def __init__(self, subscription: Subscription):
+        self.id = subscription.id
+        self.query = subscription.query
+        self.terms = list(dict.fromkeys(t for t, _ in iter_terms(self.query.root)))
+        self.groups = {}
+        alternatives = []
+        for index, term in enumerate(self.terms):
+            if term.field in ("cat", "primary"):
+                continue
+            self.groups[f"t{index}"] = term
+            alternatives.append(f"(?P<t{index}>{_term_regex(term)})")
+        # longest first, so a phrase is not shadowed by a shorter term starting at the same word
+        alternatives.sort(key=len, reverse=True)
+        self.regex = re.compile(rf"(?<!\S)(?:{'|'.join(alternatives)})") if alternatives else None
+        self.expressible = not any(
+            (t.field == "au" and len(tokenize(t.text)) > 1)
+            or (t.field not in ("au", "cat", "primary") and any(is_capitalised(w) for _, w, _ in term_tokens(t.text)))
+            for t in self.terms)
+
+    def matches(self, fields: dict[str, str], categories: tuple[str, ...]) -> bool:
+        hit: set[Term] = set()
+        if self.regex is not None:
+            for field_name, text in fields.items():
+                for found in self.regex.finditer(text):
+                    term = self.groups[found.lastgroup]
+                    wanted = {None: ("title", "abstract"), "ti": ("title",), "abs": ("abstract",),
+                              "au": ("authors",)}[term.field]
+                    if field_name in wanted:
+                        hit.add(term)
+        for term in self.terms:
+            if term.field == "cat":
+                if any(c == term.text or archive_of(c) == term.text for c in categories):
+                    hit.add(term)
+            elif term.field == "primary":
+                if categories and (categories[0] == term.text or archive_of(categories[0]) == term.text):
+                    hit.add(term)
+        return evaluate(self.query.root, hit.__contains__)
+
+
+def naive_match(subscriptions: list[NaiveSubscription], papers: list[Paper]) -> set[tuple[str, str]]:
+    prepared = []
+    for paper in papers:  # normalising once is not the baseline's cost; scanning per query is
+        fields = {"title": " ".join(tokenize(paper.title)),
+                  "abstract": " ".join(tokenize(paper.abstract)),
+                  "authors": " ".join(" ".join(tokenize(a)) + " |" for a in paper.authors)}
+        prepared.append((paper, fields))
+    found = set()
+    for subscription in subscriptions:
+        for paper, fields in prepared:
+            if paper.announce_type in ("new", "cross") and subscription.matches(fields, paper.categories):
+                found.add((subscription.id, paper.id))
+    return found
+
+
+# --- running --------------------------------------------------------------------------------------
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def timed(function, *args):
+    gc.collect()
+    start = time.perf_counter()
+    result = function(*args)
+    return result, time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="300 papers, and the 100k size skipped (a smoke run, not the targets)")
+    args = parser.parse_args()
+    if not CORPUS.exists():
+        raise SystemExit(f"corpus not found: {CORPUS} (shared/ must sit beside the project)")
+
+    paper_count = 300 if args.quick else 3000
+    sizes = (1000, 10000) if args.quick else (1000, 10000, 100000)
+    rng = random.Random(SEED)
+    base = load_corpus()
+    papers = perturbed_papers(base, paper_count, rng)
+    vocabulary = Vocabulary(base)
+    print(f"papers: {len(papers)} (from {len(base)} corpus records); vocabulary: "
+          f"{len(vocabulary.words)} words, {len(vocabulary.families)} family names")
+
+    rows = []
+    figures: dict[str, float] = {}
+    for size in sizes:
+        subscriptions = make_subscriptions(generate_queries(vocabulary, size, random.Random(SEED + size)))
+        matcher, compile_seconds = timed(compile_subscriptions, subscriptions)
+        matches, match_seconds = timed(matcher.match, papers)
+        # a second run: the first pays one-off costs (automaton pages, caches) a daily run pays too
+        _, match_seconds_again = timed(matcher.match, papers)
+        row = {"subscriptions": size, "compile_s": compile_seconds, "match_s": match_seconds,
+               "match_again_s": match_seconds_again, "matches": len(matches),
+               "rss_mb": peak_rss_mb(), "naive_s": None, "ratio": None}
+        if size <= 10000:
+            naive = [NaiveSubscription(s) for s in subscriptions]
+            naive_found, naive_seconds = timed(naive_match, naive, papers)
+            row["naive_s"] = naive_seconds
+            row["ratio"] = naive_seconds / match_seconds
+            figures[f"naive_seconds_{size // 1000}k"] = round(naive_seconds, 3)
+            figures[f"ratio_{size // 1000}k"] = round(naive_seconds / match_seconds, 1)
+            if size == 1000:
+                expressible = {s.id for s in naive if s.expressible}
+                fast = {(m.subscription_id, m.paper.id) for m in matches
+                        if m.subscription_id in expressible}
+                slow = {pair for pair in naive_found if pair[0] in expressible}
+                agree = fast == slow
+                print(f"agreement at 1k: {len(expressible)} of {size} subscriptions expressible by "
+                      f"the baseline; match sets {'AGREE' if agree else 'DIFFER'} "
+                      f"({len(fast)} pairs fast, {len(slow)} baseline, "
+                      f"{len(fast ^ slow)} differ)")
+                figures["agreement_1k"] = agree
+        rows.append(row)
+        figures["seconds"] = round(match_seconds, 3)
+        figures["subscriptions"] = size
+        del matcher, matches
+
+    print()
+    print(f"{'subs':>7} {'compile s':>10} {'match s':>8} {'again s':>8} {'matches':>9} "
+          f"{'peak RSS MB':>12} {'naive s':>9} {'ratio':>7}")
+    for row in rows:
+        naive = f"{row['naive_s']:9.2f}" if row["naive_s"] is not None else f"{'-':>9}"
+        ratio = f"{row['ratio']:7.0f}" if row["ratio"] is not None else f"{'-':>7}"
+        print(f"{row['subscriptions']:>7} {row['compile_s']:10.2f} {row['match_s']:8.3f} "
+              f"{row['match_again_s']:8.3f} {row['matches']:>9} {row['rss_mb']:12.0f} {naive} {ratio}")
+    print()
+    result = {"bench": "match", "subscriptions": figures["subscriptions"], "papers": len(papers),
+              "seconds": figures["seconds"]}
+    result.update({k: v for k, v in figures.items() if k not in result})
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
