@@ -141,7 +141,7 @@ class _CompiledTerm:
     """One distinct (field, text) across all subscriptions, with its automaton keys."""
 
     __slots__ = ("id", "term", "display", "kind", "regions", "keys", "tokens", "category",
-                 "users", "capital_tokens", "pid_checks")
+                 "users", "pid_checks")
 
     def __init__(self, term_id: int, term: Term):
         self.id = term_id
@@ -151,7 +151,6 @@ class _CompiledTerm:
         self.keys: list[tuple[str, tuple]] = []   # (key, check) where check is per-key data
         self.pid_checks: list[tuple[int, tuple | None]] = []  # the same, keys as automaton ids
         self.category = None
-        self.capital_tokens: tuple[str, ...] = ()
         if term.field in ("cat", "primary"):
             self.kind = term.field
             self.regions = ()
@@ -169,7 +168,6 @@ class _CompiledTerm:
             return
         self.kind = "text"
         self.regions = {None: (_TITLE, _ABSTRACT), "ti": (_TITLE,), "abs": (_ABSTRACT,)}[term.field]
-        self.capital_tokens = tuple(written for _, written, _ in parts if is_capitalised(written))
         for variant in _compound_variants(parts):
             folded = " ".join(token for token, _ in variant)
             capitals = tuple(capital for _, capital in variant)

@@ -1,6 +1,6 @@
 """The subscription query language: parsing, limits, canonical description (DESIGN.md §4).
 
-Grammar, loosest binding first (NOT > AND > OR/comma):
+Grammar (NOT binds tightest, then AND, then OR and the comma):
 
     query    := or_expr
     or_expr  := and_expr (("," | "OR") and_expr)*

@@ -271,3 +271,37 @@ def test_matcher_agrees_with_a_plain_scan_on_the_corpus():
                 if evaluate(q.root, lambda term: _reference_term_hit(term, p))}
     assert len(expected) > 200  # the comparison covers real matches, not an empty set
     assert found == expected
+
+
+def test_announce_types_apply_to_every_kind_of_subscription():
+    subject = Paper("1", "diffusion video", "", (), ("cs.CV",), "replace-cross")
+    matcher = compile_subscriptions([
+        Subscription("single", parse_query("diffusion"), types=frozenset({"replace"})),
+        Subscription("either", parse_query("diffusion, robot"), types=frozenset({"replace"})),
+        Subscription("both", parse_query("diffusion video")),
+        Subscription("not-updates", parse_query("diffusion -robot"), types=frozenset({"new"})),
+    ])
+    assert sorted(m.subscription_id for m in matcher.match([subject])) == ["either", "single"]
+
+
+def test_match_leaves_the_garbage_collector_as_it_found_it():
+    import gc
+
+    matcher = seed_matcher()
+    subject = Paper("1", "VLM", "", (), ("cs.CV",))
+    assert gc.isenabled()
+    assert matcher.match([subject])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        matcher.match([subject])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_an_empty_matcher_matches_nothing():
+    matcher = compile_subscriptions([])
+    assert matcher.match([Paper("1", "VLM", "", (), ("cs.CV",))]) == []
+    with pytest.raises(KeyError, match='no subscription "x" is compiled'):
+        matcher.explain("x", Paper("1", "VLM", "", (), ()))
