@@ -104,6 +104,8 @@ class Scheduler:
             except Exception:  # noqa: BLE001 - the loop must survive a bad pass and try again
                 log.exception("scheduler pass failed; retrying in %s", RETRY_FAILED_DELIVERY_AFTER)
                 next_wake = self.clock.now() + RETRY_FAILED_DELIVERY_AFTER
+            if self.stop.is_set():
+                break
             wait = max(1.0, (next_wake - self.clock.now()).total_seconds())
             log.info("next pass at %s (in %.0f s)", next_wake.isoformat(timespec="minutes"), wait)
             if await sleep_unless_stopped(self.clock, wait, self.stop):
@@ -136,9 +138,12 @@ class Scheduler:
     async def _poll(self, target: date) -> tuple[date, str] | None:
         """Fetch the feed once; record the day when it carries `target` (or newer)."""
         try:
-            result = await fetch_and_store(self.arxiv, self.store, self.settings.categories)
+            result = await self._unless_stopped(fetch_and_store(self.arxiv, self.store, self.settings.categories))
         except ArxivError as exc:
             log.error("arXiv poll for %s failed, will retry at the next poll: %s", target, exc)
+            return None
+        if result is None:
+            log.info("stopping: arXiv poll for %s abandoned", target)
             return None
         self.last_successful_poll = self.clock.now()
         if result.status == NOT_MODIFIED:
@@ -158,6 +163,22 @@ class Scheduler:
         else:
             log.info("no announcement for %s (empty feed)", day)
         return day, status
+
+    async def _unless_stopped(self, work):
+        """Run `work`, but give up on it when a stop is requested: a poll can spend minutes in
+        backoff, and SIGTERM must not wait for that. Returns None when stopped. (A listing is
+        saved in one transaction, so cancelling never leaves half a day stored.)"""
+        task = asyncio.ensure_future(work)
+        stopper = asyncio.ensure_future(self.stop.wait())
+        try:
+            await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopper.cancel()
+        if task.done():
+            return task.result()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return None
 
     # -- matching and delivery ----------------------------------------------------------------
 

@@ -214,3 +214,25 @@ def test_due_time_in_the_destinations_time_zone():
     # 05:00 in Berlin is before the 06:00 (Berlin) rebuild: the next morning.
     early = Destination(**base, post_time=datetime.strptime("05:00", "%H:%M").time(), timezone="Europe/Berlin")
     assert due_time(early, date(2026, 11, 24), calendar) == datetime(2026, 11, 25, 5, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+
+
+async def test_stop_interrupts_a_slow_poll_promptly(fake, tmp_path):
+    import asyncio
+    import time
+
+    h = Harness(fake, tmp_path, eastern(2026, 11, 23, 0, 5))
+    h.settings.arxiv.timeout_seconds = 30
+    fake.serve_listing(CATEGORY, feed_for("2026-11-23"))
+    fake.script(Reply.slow(20))  # arXiv hangs; SIGTERM must not wait for the timeout and retries
+    scheduler, store, arxiv = await h.scheduler()
+    try:
+        running = asyncio.ensure_future(scheduler.run_forever())
+        await asyncio.sleep(0.2)
+        started = time.monotonic()
+        scheduler.stop.set()
+        await asyncio.wait_for(running, 5)
+        assert time.monotonic() - started < 2
+        assert h.day_files() == []
+    finally:
+        await arxiv.close()
+        await store.close()
