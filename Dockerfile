@@ -20,5 +20,10 @@ WORKDIR /data
 VOLUME ["/data"]
 USER paperbot
 
+EXPOSE 8080
+# /healthz answers 200 while the scheduler runs and the database is writable.
+HEALTHCHECK --interval=60s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import urllib.request, sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4).status == 200 else 1)"]
+
 ENTRYPOINT ["paperbot"]
-CMD ["run"]
+CMD ["run", "--ops-port", "8080", "--ops-host", "0.0.0.0"]

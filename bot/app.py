@@ -12,6 +12,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings, secrets_present
 from bot.delivery.destinations import ConfiguredTopics, DestinationDirectory
 from bot.delivery.sink import DocumentSink, ThreadSink
+from bot.ops import OpsServer
 from bot.platforms.markdown import MarkdownSink
 from bot.scheduler import Scheduler
 from bot.store import AsyncStore
@@ -53,7 +54,23 @@ async def run_bot(settings: Settings, *, clock: Clock | None = None, stop: async
                 clock=clock,
                 stop=stop,
             )
-            await scheduler.run_forever()
+            running = asyncio.ensure_future(scheduler.run_forever())
+            ops = None
+            if settings.ops.port:
+                ops = OpsServer(store, scheduler_alive=lambda: not running.done(),
+                                last_poll=lambda: scheduler.last_successful_poll, now=clock.now,
+                                host=settings.ops.host, port=settings.ops.port)
+                try:
+                    await ops.start()
+                except OSError as exc:
+                    log.error("operations endpoint not started on %s:%d: %s", settings.ops.host,
+                              settings.ops.port, exc.strerror or exc)
+                    ops = None
+            try:
+                await running
+            finally:
+                if ops is not None:
+                    await ops.close()
     finally:
         await store.close()
         log.info("paperbot stopped")

@@ -10,6 +10,7 @@ from datetime import date
 from collections.abc import Callable, Sequence
 
 from bot import __version__
+from bot.logs import configure_logging
 from bot.config import ConfigError, Settings, load_settings, resolve_config_path, secrets_present
 
 log = logging.getLogger("paperbot")
@@ -46,6 +47,10 @@ def cmd_check_config(args: argparse.Namespace, _: Settings | None = None) -> int
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import run_bot
 
+    if args.ops_port is not None or args.ops_host is not None:
+        ops = settings.ops.model_copy(update={k: v for k, v in (("port", args.ops_port), ("host", args.ops_host))
+                                              if v is not None})
+        settings = settings.model_copy(update={"ops": ops})
     asyncio.run(run_bot(settings))
     return 0
 
@@ -198,6 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="configuration file (default: $PAPERBOT_CONFIG or the shipped config/paperbot.yaml)")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                         help="logging verbosity (default: INFO)")
+    parser.add_argument("--log-format", choices=["text", "json"],
+                        help="log lines as text or one JSON object each (default: text, or ops.json_logs)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("check-config", help="validate the configuration and name every problem",
@@ -208,6 +215,10 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Run paperbot: wait for each arXiv announcement, store and match it, "
                                    "and deliver digests to every configured destination. Stops cleanly "
                                    "on SIGINT/SIGTERM.")
+    p.add_argument("--ops-port", type=int, metavar="PORT",
+                   help="serve /healthz and /metrics on this port (overrides ops.port)")
+    p.add_argument("--ops-host", metavar="HOST",
+                   help="address for the operations endpoint (default 127.0.0.1; 0.0.0.0 in Docker)")
     p.set_defaults(handler=cmd_run)
 
     p = sub.add_parser("fetch", help="fetch today's arXiv listing, store it, print a summary",
@@ -254,7 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(args.log_level, json_lines=args.log_format == "json")
     if not getattr(args, "command", None):
         parser.print_help()
         return 0
@@ -267,6 +278,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"configuration error: {exc}", file=sys.stderr)
         print("run `paperbot check-config` for the full list", file=sys.stderr)
         return 2
+    if args.log_format is None and settings.ops.json_logs:
+        configure_logging(args.log_level, json_lines=True)
     try:
         return handler(args, settings)
     except KeyboardInterrupt:

@@ -168,6 +168,14 @@ class DiscordSettings(_Section):
     shards: int | None = Field(None, ge=1)
 
 
+class OpsSettings(_Section):
+    """The operations endpoint (/healthz, /metrics) and log format."""
+
+    port: int | None = Field(None, ge=1, le=65535)  # None: no endpoint
+    host: str = "127.0.0.1"
+    json_logs: bool = False
+
+
 class Settings(_Section):
     arxiv: ArxivSettings = Field(default_factory=ArxivSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
@@ -176,6 +184,7 @@ class Settings(_Section):
     limits: LimitSettings = Field(default_factory=LimitSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
+    ops: OpsSettings = Field(default_factory=OpsSettings)
 
     @model_validator(mode="before")
     @classmethod

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot import metrics
 from bot.arxiv.calendar import AnnouncementCalendar
 from bot.arxiv.client import ArxivClient
 from bot.arxiv.errors import ArxivError
@@ -140,20 +141,25 @@ class Scheduler:
         try:
             result = await self._unless_stopped(fetch_and_store(self.arxiv, self.store, self.settings.categories))
         except ArxivError as exc:
+            metrics.POLLS.labels("failed").inc()
             log.error("arXiv poll for %s failed, will retry at the next poll: %s", target, exc)
             return None
         if result is None:
             log.info("stopping: arXiv poll for %s abandoned", target)
             return None
         self.last_successful_poll = self.clock.now()
+        metrics.LAST_SUCCESSFUL_POLL.set(self.last_successful_poll.timestamp())
         if result.status == NOT_MODIFIED:
+            metrics.POLLS.labels("not_modified").inc()
             log.info("feed for %s not rebuilt yet (304)", target)
             return None
         day = result.day or target
         if day < target:
+            metrics.POLLS.labels("stale").inc()
             log.info("feed still dated %s; waiting for %s", day, target)
             return None
         status = ANNOUNCED if result.status == ANNOUNCED else EMPTY
+        metrics.POLLS.labels(status).inc()
         now = self.clock.now()
         await self.store.run(lambda s: ledger.record_announcement_day(s.db, day, status, result.papers, now))
         if status == ANNOUNCED:

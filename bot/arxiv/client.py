@@ -20,6 +20,7 @@ from email.utils import parsedate_to_datetime
 import aiohttp
 from yarl import URL
 
+from bot import metrics
 from bot.arxiv.api import Enrichment, apply_enrichment, parse_api_response
 from bot.arxiv.errors import ApiError, FeedError, FetchFailed, MalformedFeed
 from bot.arxiv.feeds import Listing, parse_listing
@@ -268,6 +269,7 @@ class ArxivClient:
         for attempt in range(1, max_tries + 1):
             retry_after: float | None = None
             async with self.pacer:
+                metrics.ARXIV_REQUESTS.inc()
                 try:
                     async with session.get(url, headers=headers, timeout=timeout) as response:
                         body = await response.read()
@@ -297,6 +299,7 @@ class ArxivClient:
                 delay = max(self._backoff(attempt), retry_after or 0.0)
                 # Hold off inside the pacer, so no other request of the process slips in first.
                 self.pacer.hold_off(delay)
+                metrics.ARXIV_RETRIES.inc()
             log.warning("arXiv request %s failed (%s), try %d of %d; retrying in %.1f s",
                         url, cause, attempt, max_tries, delay)
         log.error("arXiv request %s failed after %d tries: %s", url, max_tries, cause)

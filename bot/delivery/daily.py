@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import date
 
+from bot import metrics
 from bot.arxiv.client import ArxivClient
 from bot.delivery.sink import Destination
 from bot.digest.model import Digest, build_digest
@@ -35,6 +36,7 @@ async def match_day(store: AsyncStore, day: date, subscriptions: Sequence[Subscr
         paper = enriched.get(m.paper.id, m.paper)
         by_subscription[m.subscription_id].append(
             m if paper is m.paper else Match(m.subscription_id, paper, m.hits, m.score))
+    metrics.PAPERS_MATCHED.inc(len(matched))
     log.info("matched %s: %d of %d papers for %d subscriptions", day, len(matched), len(papers),
              len(subscriptions))
     return dict(by_subscription)

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from bot import metrics
 from bot.clock import Clock, sleep_unless_stopped
 from bot.delivery.sink import (
     Destination,
@@ -54,6 +55,14 @@ class DeliveryRunner:
 
     async def deliver(self, sink: DocumentSink | ThreadSink, destination: Destination,
                       digest: Digest) -> DeliveryResult:
+        result = await self._deliver(sink, destination, digest)
+        metrics.DELIVERIES.labels(result.outcome).inc()
+        if result.messages:
+            metrics.MESSAGES_POSTED.labels(sink.platform).inc(result.messages)
+        return result
+
+    async def _deliver(self, sink: DocumentSink | ThreadSink, destination: Destination,
+                       digest: Digest) -> DeliveryResult:
         key, day = destination.key, digest.day
         reason = await self.store.run(lambda s: ledger.paused_reason(s.db, key))
         if reason:

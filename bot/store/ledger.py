@@ -167,3 +167,8 @@ def paused_reason(db: sqlite_utils.Database, destination: str) -> str | None:
         "SELECT paused_reason FROM destination_status WHERE destination = ?", [destination]
     ).fetchone()
     return row[0] if row else None
+
+
+def paused_reasons(db: sqlite_utils.Database) -> list[str]:
+    """The reason of every paused destination (for metrics)."""
+    return [row[0] or "" for row in db.execute("SELECT paused_reason FROM destination_status").fetchall()]

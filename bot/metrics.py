@@ -1,0 +1,31 @@
+"""Process metrics in Prometheus form (prometheus_client), on a registry of our own.
+
+Counters are incremented where things happen (arXiv client, scheduler, delivery runner); the
+operations endpoint (`bot.ops`) serves them. A registry of our own keeps library defaults (process,
+GC collectors) out and lets tests read exact values.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+POLLS = Counter("paperbot_polls", "arXiv listing polls by outcome", ["outcome"], registry=REGISTRY)
+ARXIV_REQUESTS = Counter("paperbot_arxiv_requests", "HTTP requests sent to arXiv (every try)", registry=REGISTRY)
+ARXIV_RETRIES = Counter("paperbot_arxiv_retries", "arXiv requests retried after a failure", registry=REGISTRY)
+PAPERS_MATCHED = Counter("paperbot_papers_matched", "papers matched by at least one subscription, per day pass",
+                         registry=REGISTRY)
+MESSAGES_POSTED = Counter("paperbot_messages_posted", "messages or documents delivered", ["platform"],
+                          registry=REGISTRY)
+DELIVERIES = Counter("paperbot_deliveries", "delivery attempts by outcome", ["outcome"], registry=REGISTRY)
+DELIVERIES_PAUSED = Gauge("paperbot_deliveries_paused", "destinations paused, by reason code", ["reason"],
+                          registry=REGISTRY)
+LAST_SUCCESSFUL_POLL = Gauge("paperbot_last_successful_poll_timestamp_seconds",
+                             "Unix time of the last poll that reached arXiv", registry=REGISTRY)
+
+
+def reason_code(reason: str) -> str:
+    """A low-cardinality label from a free-text pause reason: its leading code word."""
+    head = reason.split(":", 1)[0].strip().split()
+    return head[0][:40] if head else "unknown"

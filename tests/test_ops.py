@@ -1,0 +1,130 @@
+"""Operations: /healthz and /metrics over real HTTP, JSON logs, secrets never in logs."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import socket
+import sqlite3
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import pytest
+
+from bot.app import run_bot
+from bot.arxiv.calendar import AnnouncementCalendar
+from bot.config import Settings, TopicSettings
+from bot.logs import JsonFormatter
+from bot.ops import OpsServer
+from bot.store import AsyncStore
+from tests.fakes.arxiv_server import FakeArxiv, atom_listing
+
+SECRETS = {
+    "SLACK_BOT_TOKEN": "xoxb-1111-secret-bot-token",
+    "SLACK_APP_TOKEN": "xapp-2222-secret-app-token",
+    "SLACK_SIGNING_SECRET": "3333signingsecret",
+    "DISCORD_TOKEN": "NDQ0.discord.secret-token",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def todays_feed() -> tuple[str, bytes]:
+    today = AnnouncementCalendar().latest_feed_day(datetime.now(ZoneInfo("America/New_York")))
+    body = atom_listing([{"id": "2511.00001v1", "title": "A VLM for everything", "abstract": "VLMs.",
+                          "authors": ["Ann Author"], "categories": ["cs.CV"]}],
+                        title="cs.CV updates on arXiv.org", day=today.isoformat())
+    return today.isoformat(), body
+
+
+async def test_health_and_metrics_while_running_and_no_secret_in_debug_logs(tmp_path, monkeypatch, caplog):
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
+    caplog.set_level(logging.DEBUG)
+    port = free_port()
+    day, body = todays_feed()
+    async with FakeArxiv() as fake:
+        fake.serve_listing("cs.CV", body)
+        settings = Settings(
+            arxiv=fake.settings(categories=["cs.CV"], enrich=False, holidays=[]),
+            storage={"path": str(tmp_path / "p.db")},
+            topics={"VLMs": TopicSettings(keywords=["VLM"], markdown=str(tmp_path / "digests"))},
+            ops={"port": port},
+        )
+        stop = asyncio.Event()
+        running = asyncio.ensure_future(run_bot(settings, stop=stop, handle_signals=False))
+        try:
+            target = tmp_path / "digests" / "VLMs" / f"{day}.md"
+            for _ in range(100):
+                if target.exists():
+                    break
+                await asyncio.sleep(0.05)
+            assert target.exists()
+            async with aiohttp.ClientSession() as http:
+                async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                    assert response.status == 200
+                    health = await response.json()
+                async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
+                    assert response.status == 200
+                    exposition = await response.text()
+        finally:
+            stop.set()
+            await asyncio.wait_for(running, 5)
+    assert health["status"] == "ok" and health["scheduler_alive"] and health["database_writable"]
+    assert 0 <= health["last_successful_poll_age_seconds"] < 60
+    assert 'paperbot_polls_total{outcome="announced"}' in exposition
+    assert "paperbot_arxiv_requests_total" in exposition
+    assert 'paperbot_messages_posted_total{platform="markdown"}' in exposition
+    logged = caplog.text
+    assert "secrets present: DISCORD_TOKEN" in logged or "secrets present" in logged
+    for value in SECRETS.values():
+        assert value not in logged
+
+
+async def test_health_is_503_when_the_database_is_locked_or_the_scheduler_died(tmp_path):
+    store = await AsyncStore.open(tmp_path / "p.db", busy_timeout=0.1)
+    port = free_port()
+    alive = {"value": True}
+    server = OpsServer(store, scheduler_alive=lambda: alive["value"], last_poll=lambda: None,
+                       now=lambda: datetime.now(timezone.utc), port=port)
+    await server.start()
+    holder = sqlite3.connect(tmp_path / "p.db", isolation_level=None)
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                assert response.status == 200
+                assert (await response.json())["last_successful_poll_age_seconds"] is None
+            holder.execute("BEGIN EXCLUSIVE")
+            async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                assert response.status == 503
+                assert (await response.json())["database_writable"] is False
+            holder.execute("ROLLBACK")
+            alive["value"] = False
+            async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                assert response.status == 503
+                assert (await response.json())["scheduler_alive"] is False
+    finally:
+        holder.close()
+        await server.close()
+        await store.close()
+
+
+def test_json_log_lines_are_json():
+    record = logging.LogRecord("paperbot", logging.ERROR, __file__, 1, "failed %s", ("x",), None)
+    line = JsonFormatter().format(record)
+    entry = json.loads(line)
+    assert entry["level"] == "ERROR" and entry["message"] == "failed x" and entry["logger"] == "paperbot"
+
+
+@pytest.mark.parametrize("bad", [{"ops": {"port": 0}}, {"ops": {"port": 70000}}, {"ops": {"prt": 1}}])
+def test_ops_settings_are_validated(bad):
+    from bot.config import ConfigError, parse_settings
+
+    with pytest.raises(ConfigError):
+        parse_settings(bad)
