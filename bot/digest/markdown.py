@@ -25,7 +25,7 @@ Hit terms in the title are emphasised with `***...***` (bold-italic): the whole 
 bold, and bold inside bold is invisible; the italic part is what a reader sees.
 
 Files (`MarkdownWriter`) are written atomically (temporary file in the same folder, then
-`os.replace`) with mode 0644: digests are meant to be published, nothing in them is private.
+`os.replace`) with mode 0600 (owner-only, like the database).
 """
 
 from __future__ import annotations
@@ -55,7 +55,9 @@ log = logging.getLogger(__name__)
 ABS_URL = "https://arxiv.org/abs/"
 BADGE_URL = "https://img.shields.io/badge/Papers-{count}-2688EB"
 NO_MATCH_TEXT = "No matching papers in today's announcement."
-FILE_MODE = 0o644
+# Owner-only like the database: a deployment that publishes the digests (a git push, a web
+# server) reads them as the same user; nobody else on the machine needs to.
+FILE_MODE = 0o600
 
 # ASCII punctuation that can start Markdown or HTML inline syntax; backslash-escaping any ASCII
 # punctuation is always allowed by CommonMark, so escaping a little too much is harmless.

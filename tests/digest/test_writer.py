@@ -39,9 +39,9 @@ def test_write_produces_the_day_file_the_latest_file_and_the_index(tmp_path):
     assert (tmp_path / "MLLM.md").read_text(encoding="utf-8") == expected
     readme = (tmp_path / "README.md").read_text(encoding="utf-8")
     assert "| [MLLM](MLLM.md) | [2025-04-21](MLLM/2025-04-21.md) | 3 |" in readme
-    # Published files: owner read/write, everyone else read; no temporary file left behind.
+    # Owner-only files; no temporary file left behind.
     for path in written:
-        assert stat.S_IMODE(path.stat().st_mode) == 0o644
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert sorted(p.name for p in tmp_path.rglob(".*")) == []
 
 
