@@ -30,7 +30,7 @@ from bot.delivery.daily import digest_for, match_day
 from bot.ingest import ANNOUNCED, EMPTY, NOT_MODIFIED, fetch_and_store
 from bot.matching import Subscription
 from bot.models import Match
-from bot.store import AsyncStore
+from bot.store import AsyncStore, StoreError
 from bot.store import ledger
 
 log = logging.getLogger(__name__)
@@ -102,6 +102,11 @@ class Scheduler:
             try:
                 report = await self.run_once()
                 next_wake = report.next_wake
+            except StoreError as exc:
+                # Locked, full or read-only database: an operator problem, not a bug; one clear
+                # line. What was stored stays stored (every write is one transaction).
+                log.error("database problem (%s), retrying in %s: %s", exc.reason, RETRY_FAILED_DELIVERY_AFTER, exc)
+                next_wake = self.clock.now() + RETRY_FAILED_DELIVERY_AFTER
             except Exception:  # noqa: BLE001 - the loop must survive a bad pass and try again
                 log.exception("scheduler pass failed; retrying in %s", RETRY_FAILED_DELIVERY_AFTER)
                 next_wake = self.clock.now() + RETRY_FAILED_DELIVERY_AFTER

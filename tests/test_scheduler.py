@@ -236,3 +236,41 @@ async def test_stop_interrupts_a_slow_poll_promptly(fake, tmp_path):
     finally:
         await arxiv.close()
         await store.close()
+
+
+async def test_a_locked_database_costs_a_pass_not_the_day(fake, tmp_path, caplog):
+    import asyncio
+    import logging
+    import sqlite3
+
+    h = Harness(fake, tmp_path, eastern(2026, 11, 23, 0, 5))
+    fake.serve_listing(CATEGORY, feed_for("2026-11-23"), etag='"mon"')
+    store = await AsyncStore.open(h.db_path, clock=h.clock, busy_timeout=0.1)
+    arxiv = ArxivClient(h.settings.arxiv)
+    scheduler = Scheduler(arxiv_settings=h.settings.arxiv, store=store, arxiv=arxiv,
+                          directories=[ConfiguredTopics(h.settings)], sinks={"markdown": MarkdownSink()},
+                          clock=h.clock)
+    holder = sqlite3.connect(h.db_path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another process holds the write lock
+    caplog.set_level(logging.ERROR)
+    try:
+        running = asyncio.ensure_future(scheduler.run_forever())
+        for _ in range(50):
+            if "database problem (locked)" in caplog.text:
+                break
+            await asyncio.sleep(0.02)
+        assert "database problem (locked)" in caplog.text and "Traceback" not in caplog.text
+        assert h.day_files() == []
+        holder.execute("ROLLBACK")
+        # The retry pass (5 minutes later on the fake clock) stores and delivers the day.
+        for _ in range(100):
+            if h.day_files():
+                break
+            await asyncio.sleep(0.02)
+        assert h.day_files() == ["2026-11-23"]
+        scheduler.stop.set()
+        await asyncio.wait_for(running, 5)
+    finally:
+        holder.close()
+        await arxiv.close()
+        await store.close()
