@@ -1,0 +1,292 @@
+"""The Slack app: `/papers` and the Show abstract button routed into the neutral command layer, in
+Socket Mode (bot + app token, no public URL) or HTTP mode (signed requests on `slack.port`).
+
+    runtime = await start_slack(settings, store)      # None when SLACK_BOT_TOKEN is not set
+    if runtime:
+        await runtime.start()                         # connect (socket) or listen (http)
+        ... scheduler with directories=[runtime.directory], sinks={"slack": runtime.sink} ...
+        await runtime.close()
+
+Every handler acknowledges at once (Slack wants an answer within 3 s) and then replies through
+the command's response_url or chat.postEphemeral. Nothing a user types or clicks can produce a
+stack trace in Slack: the command layer answers every input, and anything unexpected here is
+logged and answered with a short apology.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.commands import CommandContext, CommandExecutor, Response
+from bot.config import Settings
+from bot.delivery.channels import ChannelSubscriptions, channel_destination_key
+from bot.platforms.slack import render
+from bot.platforms.slack.sink import SlackSink, slack_error_code
+from bot.store import AsyncStore, StoreError
+from bot.store import ledger
+from bot.store.subscriptions import ChannelRef
+
+log = logging.getLogger(__name__)
+
+COMMAND = "/papers"
+EVENTS_PATH = "/slack/events"  # commands, interactivity and events all arrive here (HTTP mode)
+MAX_PAPER_ID = 64              # longer button values are not ours
+
+
+class SlackSetupError(Exception):
+    """Slack cannot start as configured; the message says what to set or fix (never a token)."""
+
+
+class SlackHandlers:
+    """What the bolt listeners do, kept apart from bolt's wiring so each step reads plainly."""
+
+    def __init__(self, store: AsyncStore, settings: Settings,
+                 executor: CommandExecutor | None = None) -> None:
+        self.store = store
+        self.settings = settings
+        self.executor = executor or CommandExecutor(store, settings)
+
+    async def can_manage(self, client: AsyncWebClient, user_id: str) -> bool:
+        """Anyone in the channel, or (slack.admins_only) only workspace admins and owners."""
+        if not self.settings.slack.admins_only:
+            return True
+        try:
+            info = await client.users_info(user=user_id)
+        except SlackApiError as exc:
+            log.warning("users.info for %s failed (%s); treating them as not an admin",
+                        user_id, slack_error_code(exc) or exc)
+            return False
+        user = info.get("user") or {}
+        return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+
+    async def command(self, payload: Mapping[str, Any], client: AsyncWebClient) -> Response:
+        ctx = CommandContext(
+            platform="slack",
+            workspace=str(payload.get("team_id") or ""),
+            channel=str(payload.get("channel_id") or ""),
+            user=str(payload.get("user_id") or ""),
+            can_manage=await self.can_manage(client, str(payload.get("user_id") or "")),
+            channel_name=payload.get("channel_name") or None,
+        )
+        return await self.executor.execute(ctx, str(payload.get("text") or ""))
+
+    async def abstract(self, paper_id: str) -> render.Message:
+        paper_id = paper_id.strip()[:MAX_PAPER_ID]
+        try:
+            papers = await self.store.run(lambda s: s.get_papers([paper_id]))
+        except StoreError as exc:
+            log.warning("abstract of %s: store unavailable: %s", paper_id, exc)
+            return render.Message(text="I cannot reach my database just now; please try again in a minute.",
+                                  blocks=[render.section("I cannot reach my database just now; please try "
+                                                         "again in a minute.")])
+        paper = papers.get(paper_id)
+        return render.abstract_message(paper) if paper else render.missing_paper_message(paper_id)
+
+    async def resume(self, team_id: str, channel_id: str, why: str) -> None:
+        """A channel the bot lost is back (invited again, unarchived): lift its pause."""
+        key = channel_destination_key(ChannelRef("slack", team_id, channel_id))
+        reason = await self.store.run(lambda s: ledger.paused_reason(s.db, key))
+        if reason is None:
+            return
+        await self.store.run(lambda s: ledger.resume_destination(s.db, key))
+        log.info("resuming daily posts to %s (%s); it was paused: %s", key, why, reason)
+
+
+def reply_message(response: Response) -> render.Message:
+    try:
+        return render.response_message(response)
+    except Exception:  # noqa: BLE001 - a rendering bug must still leave the user an answer
+        log.exception("rendering a /papers reply failed; sending it as plain text")
+        text = render.escaped_within(response.plain_text(), render.MAX_FALLBACK_TEXT)
+        return render.Message(text=text, blocks=[])
+
+
+def build_slack_app(*, client: AsyncWebClient, store: AsyncStore, settings: Settings,
+                    signing_secret: str = "", verify_requests: bool = True,
+                    handlers: SlackHandlers | None = None) -> AsyncApp:
+    """The bolt app with paperbot's listeners. `verify_requests` checks Slack's signature on
+    every HTTP request (bolt's RequestVerification; bad or stale -> 401)."""
+    if verify_requests and not signing_secret:
+        raise SlackSetupError("HTTP mode needs SLACK_SIGNING_SECRET (Basic Information > App "
+                              "Credentials > Signing Secret) to check that requests come from Slack.")
+    handlers = handlers or SlackHandlers(store, settings)
+    app = AsyncApp(client=client, signing_secret=signing_secret or "unused-in-socket-mode",
+                   request_verification_enabled=verify_requests, process_before_response=False,
+                   name="paperbot", logger=logging.getLogger("paperbot.slack.bolt"))
+
+    @app.command(COMMAND)
+    async def papers_command(ack, command, respond, client):
+        await ack()
+        try:
+            response = await handlers.command(command, client)
+        except Exception:  # noqa: BLE001 - the user gets an apology, the log the traceback
+            log.exception("/papers from %s in %s failed", command.get("user_id"), command.get("channel_id"))
+            response = Response(text="Sorry, something went wrong on my side; it has been logged.",
+                                outcome="internal")
+        message = reply_message(response)
+        try:
+            await respond(text=message.text, blocks=message.blocks or None,
+                          response_type="ephemeral" if response.ephemeral else "in_channel",
+                          replace_original=False)
+        except Exception as exc:  # noqa: BLE001 - the response_url may have expired (30 min)
+            log.warning("could not answer /papers in %s: %s", command.get("channel_id"), exc)
+
+    @app.action(render.ABSTRACT_ACTION)
+    async def show_abstract(ack, body, action, client, respond):
+        await ack()
+        message = await handlers.abstract(str(action.get("value") or ""))
+        container = body.get("container") or {}
+        channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
+        user = (body.get("user") or {}).get("id")
+        thread_ts = container.get("thread_ts") or (body.get("message") or {}).get("thread_ts")
+        try:
+            # chat.postEphemeral keeps the answer in the thread the button was clicked in.
+            await client.chat_postEphemeral(channel=channel, user=user, text=message.text,
+                                            blocks=message.blocks, thread_ts=thread_ts)
+            return
+        except SlackApiError as exc:
+            log.info("chat.postEphemeral for an abstract failed (%s); answering via response_url",
+                     slack_error_code(exc) or exc)
+        try:
+            await respond(text=message.text, blocks=message.blocks, response_type="ephemeral",
+                          replace_original=False)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("could not show an abstract to %s: %s", user, exc)
+
+    @app.event("member_joined_channel")
+    async def bot_joined(event, body, context):
+        if event.get("user") and event.get("user") == context.get("bot_user_id"):
+            await handlers.resume(event.get("team") or body.get("team_id") or "", event.get("channel") or "",
+                                  "paperbot was invited back")
+
+    @app.event("channel_unarchive")
+    async def channel_unarchived(event, body):
+        await handlers.resume(body.get("team_id") or "", event.get("channel") or "", "the channel was unarchived")
+
+    @app.error
+    async def on_error(error, body):
+        log.error("Slack request failed: %s: %s", type(error).__name__, error)
+
+    return app
+
+
+def _api_url(url: str) -> str:
+    # slack_sdk appends the method name to base_url: it must end with a slash.
+    return url if url.endswith("/") else url + "/"
+
+
+class SlackRuntime:
+    """One workspace's Slack connection: the sink and directory for the scheduler, and the
+    listener (Socket Mode client or HTTP server) for commands and buttons."""
+
+    def __init__(self, *, app: AsyncApp, client: AsyncWebClient, store: AsyncStore, settings: Settings,
+                 team_id: str, bot_user_id: str, app_token: str | None = None,
+                 http_host: str = "0.0.0.0", http_port: int | None = None,
+                 session: aiohttp.ClientSession | None = None) -> None:
+        self.app = app
+        self.client = client
+        self.settings = settings
+        self.mode = settings.slack.mode
+        self.team_id = team_id
+        self.bot_user_id = bot_user_id
+        self.sink = SlackSink(client, team_id)
+        self.directory = ChannelSubscriptions(store, "slack", schedule=settings.schedule)
+        self._app_token = app_token
+        self._http_host = http_host
+        self._http_port = settings.slack.port if http_port is None else http_port
+        self._session = session
+        self._socket: AsyncSocketModeHandler | None = None
+        self._runner: web.AppRunner | None = None
+        self.bound_port: int | None = None
+
+    def web_app(self) -> web.Application:
+        """The HTTP-mode endpoint (POST /slack/events), verified and dispatched by bolt."""
+        async def events(request: web.Request) -> web.Response:
+            bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
+            return await to_aiohttp_response(bolt_response)
+
+        application = web.Application()
+        application.router.add_post(EVENTS_PATH, events)
+        return application
+
+    async def start(self) -> None:
+        if self.mode == "socket":
+            self._socket = AsyncSocketModeHandler(self.app, self._app_token, web_client=self.client)
+            await self._socket.connect_async()
+            log.info("Slack: connected in Socket Mode as %s in workspace %s", self.bot_user_id, self.team_id)
+            return
+        self._runner = web.AppRunner(self.web_app(), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self._http_host, self._http_port)
+        await site.start()
+        sockets = getattr(site._server, "sockets", None) or []  # the real port when 0 was asked
+        self.bound_port = sockets[0].getsockname()[1] if sockets else self._http_port
+        log.info("Slack: listening for requests on %s:%s%s", self._http_host, self.bound_port, EVENTS_PATH)
+
+    async def close(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()
+            self._socket = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+
+
+async def start_slack(settings: Settings, store: AsyncStore, *,
+                      environ: Mapping[str, str] = os.environ,
+                      http_host: str = "0.0.0.0", http_port: int | None = None) -> SlackRuntime | None:
+    """Build the Slack runtime from the environment's secrets; None when SLACK_BOT_TOKEN is unset.
+
+    Checks the bot token with auth.test (which also names the workspace the sink posts to);
+    raises SlackSetupError with a readable reason when a needed secret is missing or rejected.
+    """
+    token = environ.get("SLACK_BOT_TOKEN")
+    if not token:
+        log.info("Slack: SLACK_BOT_TOKEN is not set, so Slack is off")
+        return None
+    mode = settings.slack.mode
+    app_token = environ.get("SLACK_APP_TOKEN") or None
+    signing_secret = environ.get("SLACK_SIGNING_SECRET") or ""
+    if mode == "socket" and not app_token:
+        raise SlackSetupError("slack.mode is socket, which needs SLACK_APP_TOKEN: an app-level token "
+                              "(xapp-...) with the connections:write scope, from Basic Information > "
+                              "App-Level Tokens. Or set slack.mode: http with SLACK_SIGNING_SECRET.")
+    if mode == "http" and not signing_secret:
+        raise SlackSetupError("slack.mode is http, which needs SLACK_SIGNING_SECRET (Basic Information > "
+                              "App Credentials > Signing Secret).")
+    session = aiohttp.ClientSession()
+    client = AsyncWebClient(token=token, base_url=_api_url(settings.slack.api_url), session=session,
+                            retry_handlers=[])  # see bot.platforms.slack.sink: the core retries
+    try:
+        try:
+            auth = await client.auth_test()
+        except SlackApiError as exc:
+            raise SlackSetupError(f"Slack rejected SLACK_BOT_TOKEN ({slack_error_code(exc) or exc}); "
+                                  "copy the Bot User OAuth Token (xoxb-...) again from OAuth & Permissions.") from None
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            raise SlackSetupError(f"cannot reach the Slack Web API at {settings.slack.api_url}: "
+                                  f"{type(exc).__name__}: {exc}") from None
+        app = build_slack_app(client=client, store=store, settings=settings, signing_secret=signing_secret,
+                              verify_requests=mode == "http")
+    except BaseException:
+        await session.close()
+        raise
+    team_id, bot_user_id = str(auth.get("team_id") or ""), str(auth.get("user_id") or "")
+    log.info("Slack: bot %s in workspace %s (%s mode)", bot_user_id, team_id, mode)
+    return SlackRuntime(app=app, client=client, store=store, settings=settings, team_id=team_id,
+                        bot_user_id=bot_user_id, app_token=app_token, http_host=http_host,
+                        http_port=http_port, session=session)

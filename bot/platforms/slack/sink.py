@@ -1,0 +1,219 @@
+"""The Slack ThreadSink: the day's parent message and packed replies in its thread.
+
+This module only translates. Retries, pacing and pausing are the core's (`bot.delivery.runner`):
+Slack errors become the neutral `DestinationUnavailable` / `RateLimited` /
+`TransientDeliveryError`. Every message carries metadata (`paperbot_digest`: destination, day,
+kind, paper ids), so after a crash the thread and the papers already in it are found again from
+Slack itself (`conversations.history` / `conversations.replies` with `include_all_metadata`).
+
+The WebClient should be built without slack_sdk's retry handlers (`retry_handlers=[]`, as
+`start_slack` does): its rate-limit handler would sleep out 429s where the core cannot see them
+(and so cannot pace other work or stop), and its connection-error handler re-sends a
+chat.postMessage whose answer was lost, which posts the papers twice. Without them a lost answer
+is a `TransientDeliveryError`, and the next pass reconciles from the thread's metadata.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import datetime, time, timedelta, timezone
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.delivery.sink import (
+    DeliveryProblem,
+    Destination,
+    DestinationUnavailable,
+    RateLimited,
+    TransientDeliveryError,
+)
+from bot.digest.model import Digest, DigestItem
+from bot.platforms.slack import render
+
+log = logging.getLogger(__name__)
+
+# What a lost channel needs before posts can resume; shown in `/papers list` and the log.
+UNAVAILABLE_REASONS = {
+    "not_in_channel": "paperbot is not a member of this channel. Invite it with `/invite @paperbot`; "
+                      "daily posts resume when it joins.",
+    "channel_not_found": "Slack says this channel does not exist or paperbot cannot see it (deleted, "
+                         "or private without paperbot in it). Invite paperbot with `/invite @paperbot`.",
+    "is_archived": "this channel is archived. Daily posts resume when it is unarchived.",
+    "missing_scope": "paperbot's Slack app lacks a permission it needs ({needed}). Reinstall the app "
+                     "from config/slack-manifest.yaml.",
+    "account_inactive": "paperbot's Slack token belongs to a deactivated account or an uninstalled "
+                        "app; reinstall the app.",
+    "restricted_action": "this workspace does not allow paperbot to post in this channel.",
+    "team_access_not_granted": "paperbot's token has no access to this workspace.",
+    "wrong_workspace": "this channel belongs to workspace {workspace}, but paperbot's token is for "
+                       "workspace {team}.",
+}
+# Slack refused the blocks themselves; the same papers go out once more as plain text.
+BLOCK_ERRORS = frozenset({"invalid_blocks", "invalid_blocks_format", "msg_too_long", "too_many_blocks"})
+DEFAULT_RETRY_AFTER = 30.0  # seconds, if a 429 comes without Retry-After (Slack always sends it)
+HISTORY_PAGE = 200
+HISTORY_PAGES = 10
+
+
+def slack_error_code(exc: SlackApiError) -> str:
+    response = exc.response
+    data = getattr(response, "data", None)
+    if isinstance(data, dict) and data.get("error"):
+        return str(data["error"])
+    return ""
+
+
+def _status(exc: SlackApiError) -> int | None:
+    response = exc.response
+    return getattr(response, "status_code", None) or getattr(response, "status", None)
+
+
+def _retry_after(exc: SlackApiError) -> float:
+    headers = getattr(exc.response, "headers", None) or {}
+    value = None
+    for name, header in dict(headers).items():
+        if str(name).lower() == "retry-after":
+            value = header[0] if isinstance(header, list) else header
+    try:
+        return max(0.0, float(value)) if value is not None else DEFAULT_RETRY_AFTER
+    except ValueError:
+        return DEFAULT_RETRY_AFTER
+
+
+def translate_error(exc: Exception, destination: Destination, method: str) -> DeliveryProblem:
+    """A Slack failure as the core's neutral error."""
+    if isinstance(exc, SlackApiError):
+        code = slack_error_code(exc)
+        status = _status(exc)
+        if status == 429 or code == "ratelimited":
+            return RateLimited(_retry_after(exc), f"by Slack {method} in {destination.address}")
+        if code in UNAVAILABLE_REASONS:
+            needed = getattr(exc.response, "data", {}).get("needed", "a scope") if code == "missing_scope" else ""
+            reason = UNAVAILABLE_REASONS[code].format(needed=needed, workspace="", team="")
+            return DestinationUnavailable(f"{reason} (Slack: {code})")
+        if status is not None and status >= 500 or code in ("internal_error", "fatal_error",
+                                                              "service_unavailable", "request_timeout"):
+            return TransientDeliveryError(f"Slack {method} failed with HTTP {status} {code}".strip())
+        return DeliveryProblem(f"Slack {method} refused: {code or 'HTTP ' + str(status)}")
+    if isinstance(exc, (asyncio.TimeoutError, aiohttp.ClientError, SlackClientError, OSError)):
+        return TransientDeliveryError(f"Slack {method}: {type(exc).__name__}: {exc}".rstrip(": "))
+    raise TypeError(f"not a Slack failure: {exc!r}")
+
+
+def _day_start(day) -> str:
+    """A lower bound for the ts of any message about `day`: its parent is posted after the
+    announcement, which is after midnight UTC of the day before."""
+    start = datetime.combine(day, time(0), tzinfo=timezone.utc) - timedelta(days=1)
+    return f"{start.timestamp():.6f}"
+
+
+class SlackSink:
+    """ThreadSink over the Slack Web API for one workspace (`team_id`)."""
+
+    platform = "slack"
+    min_message_interval = 1.0  # Slack: about one message a second per channel
+
+    def __init__(self, client: AsyncWebClient, team_id: str, *,
+                 papers_per_message: int = render.PAPERS_PER_MESSAGE) -> None:
+        self.client = client
+        self.team_id = team_id
+        self.papers_per_message = papers_per_message
+
+    def _check_workspace(self, destination: Destination) -> None:
+        workspace = destination.options.get("workspace")
+        if workspace and self.team_id and workspace != self.team_id:
+            raise DestinationUnavailable(UNAVAILABLE_REASONS["wrong_workspace"].format(
+                needed="", workspace=workspace, team=self.team_id))
+
+    async def _call(self, destination: Destination, method: str, call):
+        try:
+            return await call()
+        except (SlackApiError, SlackClientError, asyncio.TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise translate_error(exc, destination, method) from exc
+
+    async def _post(self, destination: Destination, message: render.Message, metadata: dict[str, Any],
+                    thread_ts: str | None, plain_text: str | None) -> str:
+        self._check_workspace(destination)
+        channel = destination.address
+
+        def post(**content):
+            return self._call(destination, "chat.postMessage", lambda: self.client.chat_postMessage(
+                channel=channel, thread_ts=thread_ts, metadata=metadata,
+                unfurl_links=False, unfurl_media=False, **content))
+
+        try:
+            response = await post(text=message.text, blocks=message.blocks)
+        except DeliveryProblem as problem:
+            cause = problem.__cause__
+            code = slack_error_code(cause) if isinstance(cause, SlackApiError) else ""
+            if code not in BLOCK_ERRORS or plain_text is None:
+                raise
+            log.warning("Slack refused the blocks for %s (%s); posting the same papers as plain text",
+                        destination.key, code)
+            response = await post(text=plain_text)
+        return str(response["ts"])
+
+    # -- ThreadSink ----------------------------------------------------------------------------
+
+    async def find_parent(self, destination: Destination, digest: Digest) -> str | None:
+        self._check_workspace(destination)
+        day = digest.day.isoformat()
+        cursor = None
+        for _ in range(HISTORY_PAGES):
+            response = await self._call(destination, "conversations.history", lambda c=cursor: (
+                self.client.conversations_history(channel=destination.address, oldest=_day_start(digest.day),
+                                                  limit=HISTORY_PAGE, include_all_metadata=True, cursor=c)))
+            for message in response.get("messages", []):
+                payload = _our_payload(message)
+                if (payload and payload.get("kind") == "parent" and payload.get("day") == day
+                        and payload.get("destination") == destination.key):
+                    return str(message["ts"])
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None
+        return None
+
+    async def post_parent(self, destination: Destination, digest: Digest) -> str:
+        message = render.parent_message(digest)
+        metadata = render.digest_metadata(digest, (), "parent")
+        return await self._post(destination, message, metadata, None, plain_text=message.text)
+
+    def pack(self, destination: Destination, digest: Digest,
+             items: Sequence[DigestItem]) -> list[Sequence[DigestItem]]:
+        return list(render.pack_items(digest, items, self.papers_per_message))
+
+    async def post_items(self, destination: Destination, digest: Digest, parent_ref: str,
+                         items: Sequence[DigestItem]) -> str:
+        message = render.items_message(digest, items)
+        metadata = render.digest_metadata(digest, [item.paper.id for item in items], "papers")
+        return await self._post(destination, message, metadata, parent_ref,
+                                plain_text=render.items_plain_text(digest, items))
+
+    async def posted_paper_ids(self, destination: Destination, parent_ref: str) -> set[str]:
+        self._check_workspace(destination)
+        found: set[str] = set()
+        cursor = None
+        while True:
+            response = await self._call(destination, "conversations.replies", lambda c=cursor: (
+                self.client.conversations_replies(channel=destination.address, ts=parent_ref,
+                                                  limit=HISTORY_PAGE, include_all_metadata=True, cursor=c)))
+            for message in response.get("messages", []):
+                payload = _our_payload(message)
+                if payload and payload.get("destination") == destination.key:
+                    found.update(str(pid) for pid in payload.get("paper_ids") or ())
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not cursor or not response.get("has_more", True):
+                return found
+
+
+def _our_payload(message: dict[str, Any]) -> dict[str, Any] | None:
+    metadata = message.get("metadata") or {}
+    if metadata.get("event_type") != render.METADATA_EVENT:
+        return None
+    payload = metadata.get("event_payload")
+    return payload if isinstance(payload, dict) else None

@@ -1,0 +1,445 @@
+"""A fake Slack on 127.0.0.1: the Web API methods paperbot uses, response_url endpoints, and a
+Socket Mode websocket, with scripted failures. slack_sdk and slack_bolt talk to it for real.
+
+    async with FakeSlack() as slack:
+        slack.add_channel("C1", "ml-papers")                  # the bot is a member unless member=False
+        slack.add_user("U1", is_admin=True)
+        slack.fail("chat.postMessage", "not_in_channel", channel="C1")
+        client = AsyncWebClient(token=slack.bot_token, base_url=slack.api_url)
+        ...
+        slack.calls                 # every Web API call: method, params (query, form or JSON), headers
+        slack.messages["C1"]        # stored messages (ts, text, blocks, metadata, thread_ts)
+        slack.responses             # bodies POSTed to response_url endpoints
+        slack.ephemerals            # chat.postEphemeral calls that succeeded
+
+Answers have Slack's shapes (`{"ok": true, ...}` / `{"ok": false, "error": "..."}`, 429 with
+Retry-After; see ../shared/fixtures/slack/). chat.postMessage checks blocks the way Slack does
+(at most 50 blocks, 3000 characters a section text, 150 a header...) and answers `invalid_blocks`
+when they break a limit, so a renderer bug cannot hide behind the fake.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+from aiohttp.test_utils import TestServer
+
+BOT_TOKEN = "xoxb-fake-bot-token"
+APP_TOKEN = "xapp-fake-app-token"
+TEAM_ID = "T0FAKE01"
+BOT_USER_ID = "U0PAPERBOT"
+BOT_ID = "B0PAPERBOT"
+
+SECTION_TEXT_LIMIT = 3000
+HEADER_TEXT_LIMIT = 150
+MAX_BLOCKS = 50
+MESSAGE_TEXT_LIMIT = 40_000
+KNOWN_BLOCKS = {"section", "header", "context", "divider", "actions", "image", "rich_text"}
+
+
+@dataclass
+class Call:
+    method: str           # Web API method, e.g. "chat.postMessage"
+    http_method: str
+    params: dict[str, Any]
+    headers: dict[str, str]
+
+    @property
+    def channel(self) -> str | None:
+        return self.params.get("channel")
+
+
+@dataclass
+class Failure:
+    """A scripted answer for the next `times` calls of `method` (in `channel`, when given)."""
+
+    method: str
+    error: str
+    channel: str | None = None
+    times: int = 1
+    status: int = 200
+    retry_after: float | None = None
+    when: Callable[[Call], bool] | None = None
+    drop_after_store: bool = False  # store the message, then cut the connection (a lost answer)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Channel:
+    id: str
+    name: str
+    member: bool = True
+    archived: bool = False
+
+
+class FakeSlack:
+    def __init__(self, *, team_id: str = TEAM_ID, epoch: float | None = None) -> None:
+        self.team_id = team_id
+        self.bot_token = BOT_TOKEN
+        self.app_token = APP_TOKEN
+        self.bot_user_id = BOT_USER_ID
+        # ts of posted messages count up from `epoch` (seconds), like Slack's clock would.
+        self.epoch = int(epoch if epoch is not None else time.time())
+        self._seq = 0
+        self.calls: list[Call] = []
+        self.channels: dict[str, Channel] = {}
+        self.users: dict[str, dict[str, Any]] = {}
+        self.messages: dict[str, list[dict[str, Any]]] = {}
+        self.ephemerals: list[dict[str, Any]] = []
+        self.responses: list[dict[str, Any]] = []
+        self.failures: list[Failure] = []
+        self.socket_acks: list[dict[str, Any]] = []
+        self._sockets: list[web.WebSocketResponse] = []
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/response/{name}", self._response_url)
+        app.router.add_get("/socket", self._socket)
+        self._server = TestServer(app, host="127.0.0.1")
+
+    async def start(self) -> "FakeSlack":
+        await self._server.start_server()
+        return self
+
+    async def close(self) -> None:
+        for ws in list(self._sockets):
+            await ws.close()
+        await self._server.close()
+
+    async def __aenter__(self) -> "FakeSlack":
+        return await self.start()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    # -- configuration ----------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return str(self._server.make_url("")).rstrip("/")
+
+    @property
+    def api_url(self) -> str:
+        """What `slack.api_url` / AsyncWebClient(base_url=...) should be."""
+        return self.base_url + "/api/"
+
+    def response_url(self, name: str = "r1") -> str:
+        return f"{self.base_url}/response/{name}"
+
+    def add_channel(self, channel_id: str, name: str = "", *, member: bool = True,
+                    archived: bool = False) -> Channel:
+        channel = self.channels[channel_id] = Channel(channel_id, name or channel_id.lower(), member, archived)
+        self.messages.setdefault(channel_id, [])
+        return channel
+
+    def add_user(self, user_id: str, name: str = "", *, is_admin: bool = False, is_owner: bool = False) -> None:
+        self.users[user_id] = {
+            "id": user_id, "team_id": self.team_id, "name": name or user_id.lower(), "deleted": False,
+            "is_admin": is_admin, "is_owner": is_owner, "is_primary_owner": False,
+            "is_bot": False, "is_app_user": False, "profile": {"real_name": name or user_id},
+        }
+
+    def fail(self, method: str, error: str, *, channel: str | None = None, times: int = 1,
+             status: int | None = None, retry_after: float | None = None,
+             when: Callable[[Call], bool] | None = None, **extra: Any) -> Failure:
+        """Answer the next `times` matching calls with `error` (ratelimited: HTTP 429 + Retry-After)."""
+        if status is None:
+            status = 429 if error == "ratelimited" else 200
+        failure = Failure(method, error, channel, times, status, retry_after, when, extra=extra)
+        self.failures.append(failure)
+        return failure
+
+    def lose_answer(self, method: str = "chat.postMessage", *, channel: str | None = None,
+                    times: int = 1, when: Callable[[Call], bool] | None = None) -> Failure:
+        """Do the call (store the message), then drop the connection before answering."""
+        failure = Failure(method, "", channel, times, when=when, drop_after_store=True)
+        self.failures.append(failure)
+        return failure
+
+    # -- inspection -------------------------------------------------------------------------------
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [call for call in self.calls if call.method == method]
+
+    def thread(self, channel: str, ts: str) -> list[dict[str, Any]]:
+        """The parent and its replies, oldest first."""
+        return [m for m in self.messages.get(channel, []) if m["ts"] == ts or m.get("thread_ts") == ts]
+
+    def top_level(self, channel: str) -> list[dict[str, Any]]:
+        return [m for m in self.messages.get(channel, []) if not m.get("thread_ts")]
+
+    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 3.0) -> Any:
+        """Poll until `predicate()` is truthy (work bolt finishes after its ack)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = predicate()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out after {timeout} s waiting for {predicate}")
+            await asyncio.sleep(0.005)
+
+    # -- Web API ----------------------------------------------------------------------------------
+
+    async def _api(self, request: web.Request) -> web.StreamResponse:
+        method = request.match_info["method"]
+        params: dict[str, Any] = dict(request.query)
+        if request.method == "POST" and request.can_read_body:
+            if request.content_type == "application/json":
+                params.update(await request.json())
+            else:
+                params.update(dict(await request.post()))
+        call = Call(method, request.method, params, dict(request.headers))
+        self.calls.append(call)
+
+        token = _bearer(request) or params.get("token")
+        wanted = self.app_token if method == "apps.connections.open" else self.bot_token
+        if not token:
+            return _error("not_authed")
+        if token != wanted:
+            return _error("invalid_auth")
+
+        failure = self._scripted(call)
+        if failure is not None and not failure.drop_after_store:
+            headers = {}
+            if failure.retry_after is not None:
+                headers["Retry-After"] = f"{failure.retry_after:g}"
+            if failure.status >= 500:
+                return web.Response(status=failure.status, text="upstream failure", headers=headers)
+            return _error(failure.error, status=failure.status, headers=headers, **failure.extra)
+
+        handler = getattr(self, "_" + method.replace(".", "_"), None)
+        if handler is None:
+            return _error("unknown_method", status=404)
+        response = handler(params)
+        if failure is not None and failure.drop_after_store:
+            assert request.transport is not None
+            request.transport.abort()
+            raise web.HTTPInternalServerError()  # never reaches the client
+        return response
+
+    def _scripted(self, call: Call) -> Failure | None:
+        for failure in self.failures:
+            if failure.times <= 0 or failure.method != call.method:
+                continue
+            if failure.channel is not None and failure.channel != call.channel:
+                continue
+            if failure.when is not None and not failure.when(call):
+                continue
+            failure.times -= 1
+            return failure
+        return None
+
+    def _next_ts(self) -> str:
+        self._seq += 1
+        return f"{self.epoch + self._seq}.{self._seq:06d}"
+
+    def _channel_problem(self, channel_id: str | None, *, posting: bool) -> web.Response | None:
+        channel = self.channels.get(channel_id or "")
+        if channel is None:
+            return _error("channel_not_found")
+        if channel.archived and posting:
+            return _error("is_archived")
+        if not channel.member:
+            return _error("not_in_channel")
+        return None
+
+    def _auth_test(self, params: dict[str, Any]) -> web.Response:
+        return _ok(url="https://fake-workspace.slack.com/", team="Fake Workspace", user="paperbot",
+                   team_id=self.team_id, user_id=self.bot_user_id, bot_id=BOT_ID,
+                   is_enterprise_install=False)
+
+    def _chat_postMessage(self, params: dict[str, Any]) -> web.Response:
+        channel_id = params.get("channel")
+        problem = self._channel_problem(channel_id, posting=True)
+        if problem is not None:
+            return problem
+        text = params.get("text") or ""
+        blocks = params.get("blocks")
+        if isinstance(blocks, str):
+            blocks = json.loads(blocks)
+        if not text and not blocks:
+            return _error("no_text")
+        if len(text) > MESSAGE_TEXT_LIMIT:
+            return _error("msg_too_long")
+        if blocks is not None:
+            errors = block_errors(blocks)
+            if errors:
+                return _error("invalid_blocks", errors=errors)
+        thread_ts = params.get("thread_ts") or None
+        messages = self.messages[channel_id]
+        if thread_ts and not any(m["ts"] == thread_ts for m in messages):
+            return _error("thread_not_found")
+        metadata = params.get("metadata")
+        if isinstance(metadata, str):
+            metadata = json.loads(metadata)
+        message = {"type": "message", "subtype": "bot_message", "ts": self._next_ts(), "text": text,
+                   "bot_id": BOT_ID, "user": self.bot_user_id, "team": self.team_id}
+        if blocks is not None:
+            message["blocks"] = blocks
+        if thread_ts:
+            message["thread_ts"] = thread_ts
+        if metadata:
+            message["metadata"] = metadata
+        messages.append(message)
+        return _ok(channel=channel_id, ts=message["ts"], message=message)
+
+    def _chat_postEphemeral(self, params: dict[str, Any]) -> web.Response:
+        problem = self._channel_problem(params.get("channel"), posting=True)
+        if problem is not None:
+            return problem
+        if params.get("user") not in self.users:
+            return _error("user_not_in_channel")
+        blocks = params.get("blocks")
+        if isinstance(blocks, str):
+            blocks = json.loads(blocks)
+        if blocks is not None and block_errors(blocks):
+            return _error("invalid_blocks", errors=block_errors(blocks))
+        ts = self._next_ts()
+        self.ephemerals.append({**params, "blocks": blocks, "message_ts": ts})
+        return _ok(message_ts=ts)
+
+    def _conversations_history(self, params: dict[str, Any]) -> web.Response:
+        channel_id = params.get("channel")
+        problem = self._channel_problem(channel_id, posting=False)
+        if problem is not None:
+            return problem
+        oldest = float(params.get("oldest") or 0)
+        latest = float(params.get("latest") or "inf")
+        found = [m for m in reversed(self.messages[channel_id])
+                 if not m.get("thread_ts") and oldest < float(m["ts"]) <= latest]
+        page, cursor = _page(found, params)
+        return _ok(messages=[_visible(m, params) for m in page], has_more=bool(cursor), pin_count=0,
+                   response_metadata={"next_cursor": cursor})
+
+    def _conversations_replies(self, params: dict[str, Any]) -> web.Response:
+        channel_id = params.get("channel")
+        problem = self._channel_problem(channel_id, posting=False)
+        if problem is not None:
+            return problem
+        thread = self.thread(channel_id, params.get("ts") or "")
+        if not thread:
+            return _error("thread_not_found")
+        page, cursor = _page(thread, params)
+        return _ok(messages=[_visible(m, params) for m in page], has_more=bool(cursor),
+                   response_metadata={"next_cursor": cursor})
+
+    def _users_info(self, params: dict[str, Any]) -> web.Response:
+        user = self.users.get(params.get("user") or "")
+        if user is None:
+            return _error("user_not_found")
+        return _ok(user=user)
+
+    def _apps_connections_open(self, params: dict[str, Any]) -> web.Response:
+        return _ok(url=f"{self.base_url.replace('http://', 'ws://')}/socket")
+
+    # -- response_url and Socket Mode ---------------------------------------------------------------
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.responses.append({"name": request.match_info["name"], **body})
+        return web.Response(text="ok")
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._sockets.append(ws)
+        await ws.send_json({"type": "hello", "num_connections": 1,
+                            "debug_info": {"host": "fake", "approximate_connection_time": 18060},
+                            "connection_info": {"app_id": "A0PAPERBOT"}})
+        try:
+            async for message in ws:
+                if message.type == WSMsgType.TEXT:
+                    self.socket_acks.append(json.loads(message.data))
+        finally:
+            if ws in self._sockets:
+                self._sockets.remove(ws)
+        return ws
+
+    async def send_envelope(self, kind: str, payload: dict[str, Any], envelope_id: str) -> None:
+        """Push a Socket Mode envelope (`slash_commands`, `interactive`, `events_api`) to every
+        connected client."""
+        await self.wait_for(lambda: self._sockets)
+        for ws in self._sockets:
+            await ws.send_json({"envelope_id": envelope_id, "type": kind, "payload": payload,
+                                "accepts_response_payload": kind != "events_api", "retry_attempt": 0,
+                                "retry_reason": ""})
+
+
+def block_errors(blocks: Any) -> list[str]:
+    """Slack's Block Kit checks that matter to paperbot, as Slack words them (roughly)."""
+    if not isinstance(blocks, list):
+        return ["blocks must be an array"]
+    errors = []
+    if len(blocks) > MAX_BLOCKS:
+        errors.append(f"must provide an array of no more than {MAX_BLOCKS} items [json-pointer:/blocks]")
+    block_ids: set[str] = set()
+    for n, block in enumerate(blocks):
+        where = f"[json-pointer:/blocks/{n}]"
+        kind = block.get("type") if isinstance(block, dict) else None
+        if kind not in KNOWN_BLOCKS:
+            errors.append(f"unsupported type: {kind!r} {where}")
+            continue
+        if "block_id" in block:
+            if block["block_id"] in block_ids:
+                errors.append(f"duplicate block_id {where}")
+            block_ids.add(block["block_id"])
+        text = block.get("text") or {}
+        if kind == "section":
+            if not block.get("text") and not block.get("fields"):
+                errors.append(f"must provide text or fields {where}")
+            if len(text.get("text", "")) > SECTION_TEXT_LIMIT:
+                errors.append(f"must be less than {SECTION_TEXT_LIMIT + 1} characters {where}/text")
+            accessory = block.get("accessory")
+            if accessory and accessory.get("type") == "button":
+                if len(accessory.get("value", "")) > 2000 or len(accessory.get("text", {}).get("text", "")) > 75:
+                    errors.append(f"button too long {where}/accessory")
+        if kind == "header" and (text.get("type") != "plain_text" or len(text.get("text", "")) > HEADER_TEXT_LIMIT):
+            errors.append(f"header must be plain_text of at most {HEADER_TEXT_LIMIT} characters {where}")
+        if kind == "context":
+            elements = block.get("elements") or []
+            if not elements or len(elements) > 10:
+                errors.append(f"context needs 1 to 10 elements {where}")
+        if text and text.get("type") not in ("mrkdwn", "plain_text"):
+            errors.append(f"unknown text type {where}/text")
+        if text and not text.get("text"):
+            errors.append(f"text must not be empty {where}/text")
+    return errors
+
+
+def _visible(message: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    # Slack returns metadata only to callers that ask for it.
+    if str(params.get("include_all_metadata", "")).lower() in ("1", "true"):
+        return dict(message)
+    return {k: v for k, v in message.items() if k != "metadata"}
+
+
+def _page(items: list[dict[str, Any]], params: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
+    limit = int(params.get("limit") or 100)
+    start = int(base64.b64decode(params["cursor"]).decode().split(":")[1]) if params.get("cursor") else 0
+    page = items[start:start + limit]
+    more = start + limit < len(items)
+    cursor = base64.b64encode(f"offset:{start + limit}".encode()).decode() if more else ""
+    return page, cursor
+
+
+def _bearer(request: web.Request) -> str | None:
+    value = request.headers.get("Authorization", "")
+    return value[len("Bearer "):] if value.startswith("Bearer ") else None
+
+
+def _ok(**fields: Any) -> web.Response:
+    return web.json_response({"ok": True, **fields})
+
+
+def _error(error: str, *, status: int = 200, headers: dict[str, str] | None = None, **fields: Any) -> web.Response:
+    body: dict[str, Any] = {"ok": False, "error": error, **fields}
+    if error == "invalid_blocks":
+        body.setdefault("response_metadata", {"messages": [f"[ERROR] {e}" for e in fields.get("errors", [])]})
+    return web.json_response(body, status=status, headers=headers)
