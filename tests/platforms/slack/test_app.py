@@ -3,7 +3,10 @@ answers on the fake Slack's response_url / chat.postEphemeral; startup and Socke
 
 from __future__ import annotations
 
+import asyncio
+import json
 import time
+from datetime import datetime, timezone
 
 import pytest
 
@@ -165,22 +168,29 @@ async def test_show_abstract_of_an_unknown_paper_says_so(http_slack, slack):
 
 async def test_bot_invited_back_resumes_a_paused_channel(http_slack, slack, store):
     key = f"slack:{slack.team_id}:{CHANNEL}"
-    from datetime import datetime, timezone
     await store.run(lambda s: ledger.pause_destination(s.db, key, "not in channel", datetime.now(timezone.utc)))
-    event = {"token": "x", "team_id": slack.team_id, "api_app_id": "A1", "type": "event_callback",
-             "event_id": "Ev1", "event_time": int(time.time()),
-             "event": {"type": "member_joined_channel", "user": slack.bot_user_id, "channel": CHANNEL,
-                       "channel_type": "C", "team": slack.team_id}}
-    import json
-    body = json.dumps(event)
-    status, _ = await http_slack.post(body, {**sign(body), "Content-Type": "application/json"})
-    assert status == 200
-    await slack.wait_for(lambda: True)
-    for _ in range(200):
-        if await store.run(lambda s: ledger.paused_reason(s.db, key)) is None:
+    other = f"slack:{slack.team_id}:C0OTHER"
+    await store.run(lambda s: ledger.pause_destination(s.db, other, "archived", datetime.now(timezone.utc)))
+
+    async def joined(user: str, channel: str) -> None:
+        body = json.dumps({"token": "x", "team_id": slack.team_id, "api_app_id": "A1", "type": "event_callback",
+                           "event_id": f"Ev{user}", "event_time": int(time.time()),
+                           "event": {"type": "member_joined_channel", "user": user, "channel": channel,
+                                     "channel_type": "C", "team": slack.team_id}})
+        status, _ = await http_slack.post(body, {**sign(body), "Content-Type": "application/json"})
+        assert status == 200
+
+    async def paused(destination: str) -> str | None:
+        return await store.run(lambda s: ledger.paused_reason(s.db, destination))
+
+    await joined(USER, "C0OTHER")  # a person joining is not the bot coming back
+    await joined(slack.bot_user_id, CHANNEL)
+    for _ in range(400):
+        if await paused(key) is None:
             break
-        await __import__("asyncio").sleep(0.005)
-    assert await store.run(lambda s: ledger.paused_reason(s.db, key)) is None
+        await asyncio.sleep(0.005)
+    assert await paused(key) is None
+    assert await paused(other) == "archived"
 
 
 # -- startup --------------------------------------------------------------------------------------
