@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 COMMAND = "/papers"
 EVENTS_PATH = "/slack/events"  # commands, interactivity and events all arrive here (HTTP mode)
 MAX_PAPER_ID = 64              # longer button values are not ours
+# Events that mean a paused channel may take posts again (the manifest subscribes to exactly these).
+RESUMING_EVENTS = ("member_joined_channel", "channel_unarchive", "group_unarchive")
 
 
 class SlackSetupError(Exception):
@@ -165,15 +167,17 @@ def build_slack_app(*, client: AsyncWebClient, store: AsyncStore, settings: Sett
         except Exception as exc:  # noqa: BLE001
             log.warning("could not show an abstract to %s: %s", user, exc)
 
-    @app.event("member_joined_channel")
+    @app.event(RESUMING_EVENTS[0])
     async def bot_joined(event, body, context):
         if event.get("user") and event.get("user") == context.get("bot_user_id"):
             await handlers.resume(event.get("team") or body.get("team_id") or "", event.get("channel") or "",
                                   "paperbot was invited back")
 
-    @app.event("channel_unarchive")
     async def channel_unarchived(event, body):
         await handlers.resume(body.get("team_id") or "", event.get("channel") or "", "the channel was unarchived")
+
+    for unarchive in RESUMING_EVENTS[1:]:  # public and private channels
+        app.event(unarchive)(channel_unarchived)
 
     @app.error
     async def on_error(error, body):

@@ -166,31 +166,39 @@ async def test_show_abstract_of_an_unknown_paper_says_so(http_slack, slack):
     assert "https://arxiv.org/abs/9999.99999" in shown[0]["text"]
 
 
-async def test_bot_invited_back_resumes_a_paused_channel(http_slack, slack, store):
-    key = f"slack:{slack.team_id}:{CHANNEL}"
-    await store.run(lambda s: ledger.pause_destination(s.db, key, "not in channel", datetime.now(timezone.utc)))
-    other = f"slack:{slack.team_id}:C0OTHER"
-    await store.run(lambda s: ledger.pause_destination(s.db, other, "archived", datetime.now(timezone.utc)))
+async def post_event(running, slack, event: dict) -> None:
+    body = json.dumps({"token": "x", "team_id": slack.team_id, "api_app_id": "A1", "type": "event_callback",
+                       "event_id": f"Ev{time.monotonic_ns()}", "event_time": int(time.time()), "event": event})
+    status, _ = await running.post(body, {**sign(body), "Content-Type": "application/json"})
+    assert status == 200
 
-    async def joined(user: str, channel: str) -> None:
-        body = json.dumps({"token": "x", "team_id": slack.team_id, "api_app_id": "A1", "type": "event_callback",
-                           "event_id": f"Ev{user}", "event_time": int(time.time()),
-                           "event": {"type": "member_joined_channel", "user": user, "channel": channel,
-                                     "channel_type": "C", "team": slack.team_id}})
-        status, _ = await http_slack.post(body, {**sign(body), "Content-Type": "application/json"})
-        assert status == 200
+
+@pytest.mark.parametrize("event", [
+    {"type": "member_joined_channel", "user": "BOT", "channel": CHANNEL, "channel_type": "C"},
+    {"type": "channel_unarchive", "channel": CHANNEL, "user": USER},
+    {"type": "group_unarchive", "channel": CHANNEL},
+])
+async def test_bot_back_in_the_channel_resumes_it(http_slack, slack, store, event):
+    key = f"slack:{slack.team_id}:{CHANNEL}"
+    other = f"slack:{slack.team_id}:C0OTHER"
+    for destination in (key, other):
+        await store.run(lambda s: ledger.pause_destination(s.db, destination, "lost", datetime.now(timezone.utc)))
+    # A person joining another paused channel is not the bot coming back.
+    await post_event(http_slack, slack, {"type": "member_joined_channel", "user": USER, "channel": "C0OTHER",
+                                         "channel_type": "C", "team": slack.team_id})
+    if event.get("user") == "BOT":
+        event = {**event, "user": slack.bot_user_id, "team": slack.team_id}
+    await post_event(http_slack, slack, event)
 
     async def paused(destination: str) -> str | None:
         return await store.run(lambda s: ledger.paused_reason(s.db, destination))
 
-    await joined(USER, "C0OTHER")  # a person joining is not the bot coming back
-    await joined(slack.bot_user_id, CHANNEL)
     for _ in range(400):
         if await paused(key) is None:
             break
         await asyncio.sleep(0.005)
     assert await paused(key) is None
-    assert await paused(other) == "archived"
+    assert await paused(other) == "lost"
 
 
 # -- startup --------------------------------------------------------------------------------------

@@ -1,0 +1,74 @@
+"""config/slack-manifest.yaml asks for exactly the scopes and events the code uses."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import yaml
+
+from bot.delivery.daily import digest_for, match_day
+from bot.delivery.runner import DONE, DeliveryRunner
+from bot.platforms.slack.app import COMMAND, RESUMING_EVENTS
+from tests.fakes.clock import FakeClock
+from tests.platforms.slack.conftest import (
+    ADMIN,
+    SEED_DAY,
+    abstract_click_body,
+    slack_settings,
+    start_http,
+)
+
+MANIFEST = Path(__file__).resolve().parents[3] / "config" / "slack-manifest.yaml"
+
+# Slack's documented bot scopes of each Web API method and event paperbot uses.
+METHOD_SCOPES = {
+    "auth.test": set(),
+    "chat.postMessage": {"chat:write"},
+    "chat.postEphemeral": {"chat:write"},
+    "conversations.history": {"channels:history", "groups:history"},  # public, private channels
+    "conversations.replies": {"channels:history", "groups:history"},
+    "users.info": {"users:read"},
+}
+EVENT_SCOPES = {
+    "member_joined_channel": {"channels:read", "groups:read"},
+    "channel_unarchive": {"channels:read"},
+    "group_unarchive": {"groups:read"},
+}
+
+
+def manifest() -> dict:
+    return yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
+
+
+def test_slash_command_interactivity_and_socket_mode():
+    data = manifest()
+    [command] = data["features"]["slash_commands"]
+    assert command["command"] == COMMAND
+    assert "subscribe <query>" in command["usage_hint"] and len(command["usage_hint"]) <= 1000
+    assert data["settings"]["interactivity"]["is_enabled"] is True
+    assert data["settings"]["socket_mode_enabled"] is True
+    assert set(data["settings"]["event_subscriptions"]["bot_events"]) == set(RESUMING_EVENTS)
+
+
+async def test_scopes_are_exactly_those_of_the_calls_the_bot_makes(slack, store):
+    """Drive every path that talks to Slack (admins_only command, thread, resume, abstract) and
+    derive the scopes from the methods the fake actually saw."""
+    running = await start_http(slack, store, slack_settings(slack, admins_only=True))
+    try:
+        await running.command("subscribe VLM", user=ADMIN)
+        directory = await running.runtime.directory.load()
+        [dest] = directory.destinations
+        digest = digest_for(dest, SEED_DAY, await match_day(store, SEED_DAY, directory.subscriptions))
+        clock = FakeClock(datetime(2025, 4, 21, 15, tzinfo=timezone.utc))
+        slack.lose_answer(when=lambda call: bool(call.params.get("thread_ts")))
+        await DeliveryRunner(store, clock).deliver(running.runtime.sink, dest, digest)
+        assert (await DeliveryRunner(store, clock).deliver(running.runtime.sink, dest, digest)).outcome == DONE
+        await running.post(abstract_click_body(slack, digest.paper_ids[0]))
+        await slack.wait_for(lambda: slack.ephemerals)
+    finally:
+        await running.runtime.close()
+    called = {call.method for call in slack.calls}
+    assert called == set(METHOD_SCOPES)  # every method above really is used
+    needed = {"commands"}.union(*METHOD_SCOPES.values(), *(EVENT_SCOPES[e] for e in RESUMING_EVENTS))
+    assert set(manifest()["oauth_config"]["scopes"]["bot"]) == needed
