@@ -1,0 +1,41 @@
+"""Discord: the daily thread (`DiscordSink`), `/papers` slash commands and the Abstract button.
+
+The only package that imports discord.py. Public surface:
+
+    start_discord(settings, store, *, environ=os.environ) -> DiscordRuntime | None
+    DiscordRuntime: .sink, .directory, async start(), async close()
+    DiscordSink(client)                 the ThreadSink for Discord
+    invite_url(application_id, permissions=BOT_PERMISSIONS) -> str
+    use_endpoints(api_url, gateway_url) point discord.py at a REST API and gateway (fakes, proxies)
+"""
+
+from bot.platforms.discord_bot.client import (
+    DiscordRuntime,
+    DiscordStartError,
+    PaperbotClient,
+    ShardedPaperbotClient,
+    make_client,
+    start_discord,
+)
+from bot.platforms.discord_bot.components import AbstractButton
+from bot.platforms.discord_bot.endpoints import EndpointError, use_endpoints
+from bot.platforms.discord_bot.invite import BOT_PERMISSIONS, invite_url
+from bot.platforms.discord_bot.render import LIMITS, render_response
+from bot.platforms.discord_bot.sink import DiscordSink
+
+__all__ = [
+    "AbstractButton",
+    "BOT_PERMISSIONS",
+    "DiscordRuntime",
+    "DiscordSink",
+    "DiscordStartError",
+    "EndpointError",
+    "LIMITS",
+    "PaperbotClient",
+    "ShardedPaperbotClient",
+    "invite_url",
+    "make_client",
+    "render_response",
+    "start_discord",
+    "use_endpoints",
+]

@@ -1,0 +1,74 @@
+"""The persistent "Abstract" button: one per paper, answered privately with the full abstract.
+
+It is a `discord.ui.DynamicItem`: discord.py recognises its custom id (`paperbot:abs:<paper id>`)
+on any message, so a click works after a restart without keeping a View per message in memory.
+The paper comes from the store through the client's `lookup_paper` (see client.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+
+import discord
+
+from bot.platforms.discord_bot.render import (
+    ABSTRACT_BUTTON_PREFIX,
+    LIMITS,
+    abstract_button_label,
+    abstract_custom_id,
+    abstract_embed,
+    escape,
+)
+from bot.store import StoreError
+
+log = logging.getLogger(__name__)
+
+NO_MENTIONS = discord.AllowedMentions.none()
+
+
+class AbstractButton(discord.ui.DynamicItem[discord.ui.Button],
+                     template=re.escape(ABSTRACT_BUTTON_PREFIX) + r"(?P<paper_id>\S+)"):
+    def __init__(self, paper_id: str, *, row: int | None = None) -> None:
+        super().__init__(discord.ui.Button(
+            label=abstract_button_label(paper_id),
+            style=discord.ButtonStyle.secondary,
+            custom_id=abstract_custom_id(paper_id),
+            row=row,
+        ))
+        self.paper_id = paper_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
+                             match: re.Match[str]) -> "AbstractButton":
+        return cls(match["paper_id"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        lookup = getattr(interaction.client, "lookup_paper", None)
+        try:
+            paper = await lookup(self.paper_id) if lookup else None
+        except StoreError as exc:
+            log.warning("Abstract button for %s: store unavailable: %s", self.paper_id, exc)
+            await interaction.response.send_message(
+                "I cannot reach my database just now; please try again in a minute.",
+                ephemeral=True, allowed_mentions=NO_MENTIONS)
+            return
+        if paper is None:
+            await interaction.response.send_message(
+                f"I no longer have arXiv:{escape(self.paper_id)} stored; it is at "
+                f"https://arxiv.org/abs/{self.paper_id}", ephemeral=True, allowed_mentions=NO_MENTIONS)
+            return
+        await interaction.response.send_message(embed=abstract_embed(paper), ephemeral=True,
+                                                allowed_mentions=NO_MENTIONS)
+
+
+def abstract_view(paper_ids: Sequence[str]) -> discord.ui.View:
+    """Abstract buttons for `paper_ids`, in rows of five (at most Discord's rows per message)."""
+    per_row = LIMITS.buttons_per_row
+    if len(paper_ids) > per_row * LIMITS.rows_per_message:
+        raise ValueError(f"{len(paper_ids)} buttons do not fit one message")
+    view = discord.ui.View(timeout=None)
+    for index, paper_id in enumerate(paper_ids):
+        view.add_item(AbstractButton(paper_id, row=index // per_row))
+    return view

@@ -1,0 +1,375 @@
+"""Digests and command replies as Discord messages: content, embeds and Abstract buttons.
+
+discord.py checks none of Discord's size limits, so everything is measured and cut here
+(`LIMITS`); a message over them would be refused with 400 / 50035 and the day would not post.
+
+Choices worth knowing:
+- An embed's title is the paper title as plain text, linked to the abs page (the embed `url`).
+  Embed titles are not rendered as Markdown, so the title is not escaped and the query's hit terms
+  are shown bold in the description instead: in a "Matched" line and inside the abstract preview.
+- The abstract is folded twice: a preview of `abstract_chars` characters as a spoiler (`||...||`,
+  with any `|` inside escaped so the spoiler cannot be closed early), and the full text behind
+  the persistent "Abstract" button, answered privately. A preview keeps about five papers per
+  message; full abstracts inline would fit barely three and triple the messages per day.
+- Titles, authors and abstracts are data: Discord Markdown is escaped and `@everyone`/`@here`
+  defused; messages are also sent with `AllowedMentions.none()` (see sink.py), so nothing pings.
+- The paper id is in the embed footer (`arXiv:<id>`) for readers and in the button's custom id
+  (`paperbot:abs:<id>`) for the machine: that is how a restarted bot knows what a thread holds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import discord
+
+from bot.commands.responses import (
+    INTERNAL,
+    INVALID,
+    OK,
+    REFUSED,
+    UNAVAILABLE,
+    DigestSection,
+    Heading,
+    Lines,
+    PaperList,
+    Preformatted,
+    Response,
+)
+from bot.digest.model import Digest, DigestItem
+from bot.digest.text import (
+    author_line,
+    category_badges,
+    bold_spans,
+    count_line,
+    labels_text,
+    papers_count,
+    truncate,
+    venue_text,
+)
+from bot.models import Paper
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Discord's message limits (https://discord.com/developers/docs/resources/message)."""
+
+    content: int = 2000
+    embeds_per_message: int = 10
+    embed_total: int = 6000          # all embeds of one message together
+    title: int = 256
+    description: int = 4096
+    field_value: int = 1024
+    footer: int = 2048
+    author_name: int = 256
+    thread_name: int = 100
+    buttons_per_row: int = 5
+    rows_per_message: int = 5
+    button_label: int = 80
+    custom_id: int = 100
+
+
+LIMITS = Limits()
+ABSTRACT_PREVIEW_CHARS = 700
+TOP_TITLES = 3
+TOP_TITLE_CHARS = 150
+EXPLANATION_CHARS = 900
+ABSTRACT_BUTTON_PREFIX = "paperbot:abs:"
+
+COLOUR_NEW = discord.Colour.blurple()
+COLOUR_CROSS = discord.Colour.teal()
+COLOUR_UPDATED = discord.Colour.orange()
+OUTCOME_COLOURS = {
+    OK: discord.Colour.blurple(),
+    INVALID: discord.Colour.orange(),
+    REFUSED: discord.Colour.red(),
+    UNAVAILABLE: discord.Colour.dark_grey(),
+    INTERNAL: discord.Colour.dark_grey(),
+}
+
+_UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
+
+
+# -- escaping ---------------------------------------------------------------------------------
+
+
+def escape(text: str) -> str:
+    """Plain text for Discord Markdown: formatting characters escaped, @everyone/@here defused."""
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+
+
+def escape_in_spoiler(text: str) -> str:
+    """`escape`, plus every `|`: escape_markdown leaves a lone `|` alone, and next to our closing
+    `||` it would end the spoiler early."""
+    return _UNESCAPED_PIPE.sub(r"\\|", escape(text))
+
+
+def code_block(text: str) -> str:
+    """`text` in a fenced block; a ``` inside is broken with zero-width spaces so it cannot close it."""
+    return "```\n" + text.replace("```", "`\u200b`\u200b`") + "\n```"
+
+
+def _fit(render, raw: str, room: int) -> str:
+    """`render(truncate(raw, n))` for the largest n whose rendering fits `room` characters
+    (escaping lengthens text, so the raw cut is shrunk until the escaped result fits)."""
+    budget = min(len(raw), room)
+    while budget > 1:
+        rendered = render(truncate(raw, budget) if budget < len(raw) else raw)
+        if len(rendered) <= room:
+            return rendered
+        budget -= max(1, len(rendered) - room)
+    return ""
+
+
+# -- the Abstract button's id ----------------------------------------------------------------
+
+
+def abstract_custom_id(paper_id: str) -> str:
+    custom_id = ABSTRACT_BUTTON_PREFIX + paper_id
+    if len(custom_id) > LIMITS.custom_id:
+        raise ValueError(f"paper id too long for a button: {paper_id!r}")
+    return custom_id
+
+
+def paper_id_of(custom_id: str) -> str | None:
+    if custom_id.startswith(ABSTRACT_BUTTON_PREFIX) and len(custom_id) > len(ABSTRACT_BUTTON_PREFIX):
+        return custom_id[len(ABSTRACT_BUTTON_PREFIX):]
+    return None
+
+
+def abstract_button_label(paper_id: str) -> str:
+    return truncate(f"Abstract · {paper_id}", LIMITS.button_label)
+
+
+# -- one paper --------------------------------------------------------------------------------
+
+
+def _colour(paper: Paper) -> discord.Colour:
+    if paper.is_update:
+        return COLOUR_UPDATED
+    if paper.is_cross_list:
+        return COLOUR_CROSS
+    return COLOUR_NEW
+
+
+def _clip_spans(spans: Sequence[tuple[int, int]], kept: int) -> list[tuple[int, int]]:
+    return [(start, min(end, kept)) for start, end in spans if start < kept]
+
+
+def _abstract_preview(item: DigestItem, room: int, chars: int) -> str:
+    abstract = item.paper.abstract
+    if not abstract or room < 8:
+        return ""
+
+    def render(cut: str) -> str:
+        kept = len(cut) if cut == abstract else len(cut) - 1   # the ellipsis is not the abstract's
+        spans = _clip_spans(item.abstract_spans, kept)
+        body = bold_spans(cut[:kept], spans, escape=escape_in_spoiler) + cut[kept:]
+        return f"||{body}||"
+
+    return _fit(render, abstract, min(room, chars + 4))
+
+
+def paper_description(item: DigestItem, *, abstract_chars: int = ABSTRACT_PREVIEW_CHARS,
+                      explanation: str | None = None) -> str:
+    """Authors, categories (primary first) and labels, venue, hit terms, then the abstract preview
+    as a spoiler or an explanation as a code block; within Discord's description limit."""
+    paper = item.paper
+    lines = []
+    authors = author_line(paper.authors)
+    if authors:
+        lines.append(escape(truncate(authors, 600)))
+    tags = " ".join(f"`{badge}`" for badge in category_badges(paper.categories)[:8])
+    labels = labels_text(item.labels)
+    if labels:
+        tags = f"{tags} · *{escape(labels)}*" if tags else f"*{escape(labels)}*"
+    if tags:
+        lines.append(tags)
+    venue = venue_text(paper)
+    if venue:
+        lines.append(f"*{escape(truncate(venue, 300))}*")
+    if item.hit_terms:
+        terms = ", ".join(f"**{escape(term)}**" for term in item.hit_terms[:12])
+        lines.append(truncate(f"Matched: {terms}", 600) if len(terms) < 590 else
+                     f"Matched: {papers_count(len(item.hit_terms)).replace('paper', 'term')}")
+    head = "\n".join(lines)
+    room = LIMITS.description - len(head) - 1
+    if explanation:
+        tail = _fit(lambda cut: code_block(cut), explanation, min(room, EXPLANATION_CHARS))
+    else:
+        tail = _abstract_preview(item, room, abstract_chars) if abstract_chars > 0 else ""
+    return "\n".join(part for part in (head, tail) if part)[: LIMITS.description]
+
+
+def paper_embed(item: DigestItem, *, abstract_chars: int = ABSTRACT_PREVIEW_CHARS,
+                explanation: str | None = None, section: str | None = None) -> discord.Embed:
+    paper = item.paper
+    embed = discord.Embed(
+        title=truncate(paper.title or "(untitled)", LIMITS.title),
+        url=paper.abs_url,
+        description=paper_description(item, abstract_chars=abstract_chars, explanation=explanation),
+        colour=_colour(paper),
+    )
+    if section:
+        embed.set_author(name=truncate(section, LIMITS.author_name))
+    embed.set_footer(text=f"arXiv:{paper.id}")
+    return embed
+
+
+def abstract_embed(paper: Paper) -> discord.Embed:
+    """The private answer to an Abstract click: the whole abstract (cut only at Discord's limit)."""
+    abstract = paper.abstract or "(no abstract)"
+    embed = discord.Embed(
+        title=truncate(paper.title or "(untitled)", LIMITS.title),
+        url=paper.abs_url,
+        description=_fit(escape, abstract, LIMITS.description),
+        colour=_colour(paper),
+    )
+    authors = author_line(paper.authors)
+    footer = f"arXiv:{paper.id}" + (f" · {authors}" if authors else "")
+    embed.set_footer(text=truncate(footer, LIMITS.footer))
+    return embed
+
+
+# -- the day's parent message -----------------------------------------------------------------
+
+
+def parent_heading(day: date) -> str:
+    """The first line of a day's parent message; `find_parent` looks for it, so it is stable."""
+    return f"📰 **arXiv papers · {day.isoformat()}**"
+
+
+def parent_content(digest: Digest, *, forum: bool = False) -> str:
+    """The day's parent message (or forum post): heading, counts, the top titles."""
+    lines = [parent_heading(digest.day)]
+    if digest.is_empty:
+        lines.append("No paper announced today matched this channel's subscriptions.")
+        return "\n".join(lines)
+    lines.append(f"**{papers_count(digest.total)}** · {count_line(digest.counts)}")
+    if digest.truncated:
+        lines.append(f"Showing the first {len(digest.items)} (this channel's daily maximum); "
+                     f"{digest.truncated} more matched.")
+    top = digest.items[:TOP_TITLES]
+    if top:
+        lines.append("Top: " if len(top) == 1 else "Top papers:")
+        lines += [f"• {escape(truncate(item.paper.title or '(untitled)', TOP_TITLE_CHARS))}"
+                  for item in top]
+    lines.append("Every paper is in the thread below; press Abstract for the full text."
+                 if not forum else "Every paper is in this post; press Abstract for the full text.")
+    return truncate("\n".join(lines), LIMITS.content)
+
+
+def thread_name(digest: Digest) -> str:
+    name = f"arXiv {digest.day.isoformat()} · {papers_count(digest.total)}"
+    if digest.title:
+        name += f" · {digest.title}"
+    return truncate(name, LIMITS.thread_name)
+
+
+# -- packing ----------------------------------------------------------------------------------
+
+
+def pack_embeds(embeds: Sequence[discord.Embed], *, room: int = LIMITS.embed_total,
+                count: int = LIMITS.embeds_per_message) -> list[list[int]]:
+    """Indices of `embeds` grouped into messages, in order, each within Discord's limits."""
+    groups: list[list[int]] = []
+    current: list[int] = []
+    used = 0
+    for index, embed in enumerate(embeds):
+        size = len(embed)
+        if size > room:
+            raise ValueError(f"an embed of {size} characters cannot fit any message ({room})")
+        if current and (len(current) >= count or used + size > room):
+            groups.append(current)
+            current, used = [], 0
+        current.append(index)
+        used += size
+    if current:
+        groups.append(current)
+    return groups
+
+
+@dataclass
+class RenderedMessage:
+    """One Discord message: escaped content, embeds, and the papers its Abstract buttons open."""
+
+    content: str = ""
+    embeds: list[discord.Embed] = field(default_factory=list)
+    paper_ids: list[str] = field(default_factory=list)
+
+    @property
+    def embed_characters(self) -> int:
+        return sum(len(embed) for embed in self.embeds)
+
+
+# -- command replies --------------------------------------------------------------------------
+
+
+def _text_block(section) -> str | None:
+    if isinstance(section, Heading):
+        return f"**{escape(section.text)}**"
+    if isinstance(section, Lines):
+        return "\n".join(escape(line) for line in section.lines)
+    if isinstance(section, Preformatted):
+        caption = f"{escape(section.caption)}\n" if section.caption else ""
+        return caption + code_block(section.text)
+    return None
+
+
+def render_response(response: Response) -> RenderedMessage:
+    """A neutral command Response as content + embeds: the text as content, the text sections
+    in a first embed (in order, whole blocks while they fit), then one embed per paper with an
+    Abstract button, as many as fit; what was left out is said in the content."""
+    colour = OUTCOME_COLOURS.get(response.outcome, discord.Colour.blurple())
+    blocks: list[str] = []
+    papers: list[tuple[DigestItem, str | None, str | None]] = []
+    more = 0
+    heading: str | None = None
+    lists_seen = 0
+    for section in response.sections:
+        if isinstance(section, (PaperList, DigestSection)):
+            if isinstance(section, PaperList):
+                items, explanations, extra = section.items, section.explanations, section.more
+            else:
+                items, explanations, extra = section.digest.items, (), section.digest.truncated
+            label = heading if lists_seen else None
+            lists_seen += 1
+            for position, item in enumerate(items):
+                papers.append((item, explanations[position] if explanations else None, label))
+            more += extra
+            continue
+        if isinstance(section, Heading):
+            heading = section.text
+        block = _text_block(section)
+        if block:
+            blocks.append(block)
+
+    message = RenderedMessage()
+    description = ""
+    for block in blocks:
+        candidate = f"{description}\n\n{block}" if description else block
+        if len(candidate) > LIMITS.description:
+            if not description:
+                description = truncate(block, LIMITS.description)
+            break
+        description = candidate
+    if description:
+        message.embeds.append(discord.Embed(description=description, colour=colour))
+
+    used = message.embed_characters
+    shown = 0
+    for item, explanation, label in papers:
+        embed = paper_embed(item, abstract_chars=0, explanation=explanation, section=label)
+        if len(message.embeds) >= LIMITS.embeds_per_message or used + len(embed) > LIMITS.embed_total:
+            break
+        message.embeds.append(embed)
+        message.paper_ids.append(item.paper.id)
+        used += len(embed)
+        shown += 1
+    left_out = more + len(papers) - shown
+    note = f"\n({left_out} more not shown here.)" if left_out and shown < len(papers) else ""
+    message.content = truncate(escape(response.text), LIMITS.content - len(note)) + note
+    return message

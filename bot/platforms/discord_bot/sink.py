@@ -1,0 +1,237 @@
+"""Discord behind the core's `ThreadSink` seam: a parent message and its thread per channel-day.
+
+- Text channel: the parent message (date, counts, top titles), a public thread created on it; the
+  thread shares the message's id, which is the parent reference the ledger keeps.
+- Forum channel: one forum post per day whose starter message is the parent; the post (a thread)
+  id is the reference.
+- Papers go into the thread as embeds packed up to Discord's limits, each with its Abstract button.
+
+Reconciling after a crash needs no memory of our own: `find_parent` looks for today's heading
+among the bot's recent messages (or today's post among the forum's active threads) and
+`posted_paper_ids` reads the paper ids back from the Abstract buttons' custom ids in the thread.
+
+Errors are translated, never handled: retries, pacing and pausing are the core's (runner.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
+
+import aiohttp
+import discord
+
+from bot.delivery.sink import Destination, DestinationUnavailable, RateLimited, TransientDeliveryError
+from bot.digest.model import Digest, DigestItem
+from bot.platforms.discord_bot.components import NO_MENTIONS, abstract_view
+from bot.platforms.discord_bot.render import (
+    ABSTRACT_PREVIEW_CHARS,
+    pack_embeds,
+    paper_embed,
+    paper_id_of,
+    parent_content,
+    parent_heading,
+    thread_name,
+)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+MISSING_ACCESS = 50001
+MISSING_PERMISSIONS = 50013
+UNKNOWN_CHANNEL = 10003
+THREAD_ARCHIVE_MINUTES = 1440   # a day: the thread stays in the channel's list until the next one
+MAX_MENTIONS = 60               # "<@id> " is at most 23 characters: well within 2000
+NEEDED = ("View Channel, Send Messages, Send Messages in Threads, Create Public Threads, "
+          "Embed Links and Read Message History")
+
+
+class DiscordSink:
+    """`ThreadSink` for Discord. `destination.address` is the channel id."""
+
+    platform = "discord"
+    # Discord allows 5 messages per 5 s in a channel; the core keeps this pace per destination.
+    min_message_interval = 1.0
+
+    def __init__(self, client: discord.Client, *, abstract_chars: int = ABSTRACT_PREVIEW_CHARS,
+                 history_limit: int = 50) -> None:
+        self.client = client
+        self.abstract_chars = abstract_chars
+        self.history_limit = history_limit
+
+    # -- ThreadSink -----------------------------------------------------------------------------
+
+    async def find_parent(self, destination: Destination, digest: Digest) -> str | None:
+        channel = await self._channel(destination)
+        me = self._my_id()
+        if isinstance(channel, discord.ForumChannel):
+            prefix = f"arXiv {digest.day.isoformat()} "
+            threads = await self._call(destination, "list the forum's posts", channel.guild.active_threads)
+            for thread in threads:
+                if thread.parent_id == channel.id and thread.owner_id == me and thread.name.startswith(prefix):
+                    return str(thread.id)
+            return None
+        heading = parent_heading(digest.day)
+
+        async def scan() -> discord.Message | None:
+            async for message in channel.history(limit=self.history_limit):
+                if message.author.id == me and message.content.startswith(heading):
+                    return message
+            return None
+
+        message = await self._call(destination, "read the channel's history", scan)
+        if message is None:
+            return None
+        if not digest.is_empty and message.thread is None:
+            # The crash came between posting the parent and creating its thread.
+            await self._call(destination, "create the day's thread",
+                             lambda: message.create_thread(name=thread_name(digest),
+                                                           auto_archive_duration=THREAD_ARCHIVE_MINUTES))
+        return str(message.id)
+
+    async def post_parent(self, destination: Destination, digest: Digest) -> str:
+        channel = await self._channel(destination)
+        if isinstance(channel, discord.ForumChannel):
+            post = await self._call(destination, "create the day's forum post", lambda: channel.create_thread(
+                name=thread_name(digest), content=parent_content(digest, forum=True),
+                auto_archive_duration=THREAD_ARCHIVE_MINUTES, allowed_mentions=NO_MENTIONS))
+            return str(post.thread.id)
+        message = await self._call(destination, "post the day's message", lambda: channel.send(
+            parent_content(digest), allowed_mentions=NO_MENTIONS))
+        if not digest.is_empty:
+            thread = await self._call(destination, "create the day's thread", lambda: message.create_thread(
+                name=thread_name(digest), auto_archive_duration=THREAD_ARCHIVE_MINUTES))
+            return str(thread.id)
+        return str(message.id)
+
+    def pack(self, destination: Destination, digest: Digest,
+             items: Sequence[DigestItem]) -> list[Sequence[DigestItem]]:
+        embeds = [self._embed(item) for item in items]
+        return [[items[index] for index in group] for group in pack_embeds(embeds)]
+
+    async def post_items(self, destination: Destination, digest: Digest, parent_ref: str,
+                         items: Sequence[DigestItem]) -> str:
+        thread = self._thread(destination, parent_ref)
+        embeds = [self._embed(item) for item in items]
+        view = abstract_view([item.paper.id for item in items])
+        content, mentions = _mentions_for(digest, items)
+        message = await self._call(destination, "post papers in the day's thread", lambda: thread.send(
+            content=content, embeds=embeds, view=view, allowed_mentions=mentions), in_thread=True)
+        return str(message.id)
+
+    async def posted_paper_ids(self, destination: Destination, parent_ref: str) -> set[str]:
+        thread = self._thread(destination, parent_ref)
+        me = self._my_id()
+
+        async def read() -> set[str]:
+            found: set[str] = set()
+            async for message in thread.history(limit=None):
+                if message.author.id != me:
+                    continue
+                for row in message.components:
+                    for child in getattr(row, "children", ()):
+                        paper_id = paper_id_of(getattr(child, "custom_id", None) or "")
+                        if paper_id:
+                            found.add(paper_id)
+            return found
+
+        return await self._call(destination, "read the day's thread", read, in_thread=True)
+
+    # -- pieces ---------------------------------------------------------------------------------
+
+    def _embed(self, item: DigestItem) -> discord.Embed:
+        return paper_embed(item, abstract_chars=self.abstract_chars)
+
+    def _my_id(self) -> int:
+        user = self.client.user
+        if user is None:
+            raise TransientDeliveryError("the Discord client is not logged in yet")
+        return user.id
+
+    def _thread(self, destination: Destination, parent_ref: str) -> discord.PartialMessageable:
+        guild = destination.options.get("workspace")
+        return self.client.get_partial_messageable(
+            int(parent_ref), guild_id=int(guild) if guild and str(guild).isdigit() else None,
+            type=discord.ChannelType.public_thread)
+
+    async def _channel(self, destination: Destination) -> discord.TextChannel | discord.ForumChannel:
+        if not destination.address.isdigit():
+            raise DestinationUnavailable(f"{destination.address!r} is not a Discord channel id")
+        channel_id = int(destination.address)
+        channel = self.client.get_channel(channel_id)
+        if channel is None:
+            channel = await self._call(destination, "find the channel",
+                                       lambda: self.client.fetch_channel(channel_id))
+        if not isinstance(channel, (discord.TextChannel, discord.ForumChannel)):
+            kind = getattr(getattr(channel, "type", None), "name", type(channel).__name__)
+            raise DestinationUnavailable(
+                f"{_where(destination)} is a {kind} channel; paperbot posts daily threads only in "
+                "text and forum channels")
+        return channel
+
+    async def _call(self, destination: Destination, action: str, call: Callable[[], Awaitable[T]], *,
+                    in_thread: bool = False) -> T:
+        """One Discord call, its failure said in the core's terms."""
+        try:
+            return await call()
+        except discord.RateLimited as exc:
+            # discord.py waits out short limits itself; a long one comes back to the core's clock.
+            raise RateLimited(exc.retry_after, f"while trying to {action}") from exc
+        except discord.HTTPException as exc:
+            raise _translate(exc, destination, action, in_thread) from exc
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            raise TransientDeliveryError(f"could not {action} in {_where(destination)}: "
+                                         f"{type(exc).__name__}: {exc}") from exc
+
+
+def _where(destination: Destination) -> str:
+    name = destination.options.get("channel_name") or (
+        destination.title if destination.title != destination.address else None)
+    return f"#{name} ({destination.address})" if name else f"channel {destination.address}"
+
+
+def _translate(exc: discord.HTTPException, destination: Destination, action: str,
+               in_thread: bool) -> Exception:
+    where = _where(destination)
+    said = f"Discord says {exc.text or exc.status} ({exc.code})" if exc.code else f"Discord answered {exc.status}"
+    if exc.status == 429:
+        retry = _retry_after(exc)
+        return RateLimited(retry, f"while trying to {action} in {where}")
+    if isinstance(exc, discord.DiscordServerError) or exc.status >= 500:
+        return TransientDeliveryError(f"could not {action} in {where}: {said}")
+    if exc.code == MISSING_ACCESS:
+        return DestinationUnavailable(f"paperbot cannot see {where}: {said}. Give the bot View Channel "
+                                      "and Read Message History there, or invite it again.")
+    if exc.code == MISSING_PERMISSIONS or isinstance(exc, discord.Forbidden):
+        return DestinationUnavailable(f"paperbot lacks a permission in {where} to {action}: {said}. "
+                                      f"It needs {NEEDED}.")
+    if exc.code == UNKNOWN_CHANNEL or isinstance(exc, discord.NotFound):
+        if in_thread:
+            # The day's thread is gone, not the channel: retry later, then give up on that day.
+            return TransientDeliveryError(f"the day's thread in {where} no longer exists ({said})")
+        return DestinationUnavailable(f"{where} no longer exists or the bot was removed from its "
+                                      f"server ({said}).")
+    return exc
+
+
+def _retry_after(exc: discord.HTTPException) -> float:
+    header = exc.response.headers.get("Retry-After") if exc.response is not None else None
+    try:
+        return max(0.0, float(header)) if header is not None else 5.0
+    except ValueError:
+        return 5.0
+
+
+def _mentions_for(digest: Digest, items: Sequence[DigestItem]) -> tuple[str | None, discord.AllowedMentions]:
+    """Personal mentions for the papers in this message (`digest.mentions`), and an
+    AllowedMentions that lets exactly those users be pinged; none otherwise."""
+    ids = {item.paper.id for item in items}
+    users = [user for user, papers in digest.mentions.items() if user.isdigit() and ids & set(papers)]
+    users = users[:MAX_MENTIONS]
+    if not users:
+        return None, NO_MENTIONS
+    content = "For " + " ".join(f"<@{user}>" for user in users)
+    return content, discord.AllowedMentions(everyone=False, roles=False, replied_user=False,
+                                            users=[discord.Object(id=int(user)) for user in users])

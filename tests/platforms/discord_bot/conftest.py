@@ -1,0 +1,73 @@
+"""Fixtures for the Discord bot: a fake Discord (REST + gateway), a real store holding the recorded
+2025-04-21 listing (the seed MLLM day), and the real runtime started against them."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import date, datetime, timezone
+
+import pytest
+
+from bot.arxiv.feeds import Listing, parse_listing
+from bot.config import DiscordSettings, Settings
+from bot.platforms.discord_bot import DiscordRuntime, start_discord
+from bot.store import AsyncStore
+from tests.conftest import shared_path
+from tests.fakes.clock import FakeClock
+from tests.fakes.discord_server import FakeDiscord
+
+SEED_DAY = date(2025, 4, 21)
+
+
+@pytest.fixture(scope="session")
+def seed_listing() -> Listing:
+    body = shared_path("fixtures", "arxiv-listing", "seed-mllm-2025-04-21.atom.xml").read_bytes()
+    listing = parse_listing(body)
+    assert listing.feed_date == SEED_DAY and listing.papers
+    return listing
+
+
+@pytest.fixture
+async def store(tmp_path, seed_listing):
+    db = await AsyncStore.open(tmp_path / "paperbot.db")
+    await db.run(lambda s: s.save_listing(SEED_DAY, seed_listing.papers))
+    yield db
+    await db.close()
+
+
+@pytest.fixture
+async def fake():
+    async with FakeDiscord() as server:
+        yield server
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime(2025, 4, 21, 14, tzinfo=timezone.utc))
+
+
+def discord_settings(fake: FakeDiscord, **discord_options) -> Settings:
+    return Settings(discord=DiscordSettings(api_url=fake.api_url, gateway_url=fake.gateway_url,
+                                            **discord_options))
+
+
+@contextlib.asynccontextmanager
+async def running_bot(fake: FakeDiscord, store: AsyncStore, settings: Settings | None = None,
+                      **options):
+    """The real runtime, started against the fake; closed (and discord.py's endpoints restored)
+    on the way out."""
+    options.setdefault("guild_ready_timeout", 0.02)
+    runtime = await start_discord(settings or discord_settings(fake), store,
+                                  environ={"DISCORD_TOKEN": fake.token}, **options)
+    assert isinstance(runtime, DiscordRuntime)
+    await runtime.start(timeout=10)
+    try:
+        yield runtime
+    finally:
+        await runtime.close()
+
+
+@pytest.fixture
+async def bot(fake, store):
+    async with running_bot(fake, store) as runtime:
+        yield runtime
