@@ -7,6 +7,7 @@ import asyncio
 import json
 import time
 from datetime import datetime, timezone
+from urllib.parse import parse_qsl
 
 import pytest
 
@@ -253,3 +254,25 @@ async def test_socket_mode_builds_without_listening(slack, store):
     assert isinstance(runtime, SlackRuntime) and runtime.mode == "socket"
     assert runtime.sink.team_id == slack.team_id and runtime.directory.platform == "slack"
     await runtime.close()
+
+
+async def test_socket_mode_end_to_end_over_a_fake_websocket(slack, store, seed_papers):
+    runtime = await start_slack(slack_settings(slack, mode="socket"), store,
+                                environ={"SLACK_BOT_TOKEN": slack.bot_token, "SLACK_APP_TOKEN": slack.app_token})
+    await runtime.start()
+    try:
+        [opened] = slack.calls_to("apps.connections.open")
+        assert opened.headers["Authorization"] == f"Bearer {slack.app_token}"
+        payload = dict(parse_qsl(slash_command_body(slack, "subscribe VLM", response="socket")))
+        await slack.send_envelope("slash_commands", payload, "env-1")
+        reply = await slack.wait_for(lambda: next((r for r in slack.responses if r["name"] == "socket"), None))
+        assert reply["response_type"] == "in_channel" and "Subscribed" in reply["text"]
+        ack = await slack.wait_for(lambda: next((a for a in slack.socket_acks if a.get("envelope_id") == "env-1"), None))
+        assert ack["envelope_id"] == "env-1"
+
+        click = json.loads(dict(parse_qsl(abstract_click_body(slack, seed_papers[0].id)))["payload"])
+        await slack.send_envelope("interactive", click, "env-2")
+        [shown] = await slack.wait_for(lambda: slack.ephemerals)
+        assert shown["user"] == USER and seed_papers[0].id in shown["text"]
+    finally:
+        await runtime.close()

@@ -8,6 +8,8 @@ import math
 from datetime import datetime, timezone
 
 import pytest
+from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
+from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery.runner import DONE, FAILED, PAUSED, DeliveryRunner
@@ -254,3 +256,15 @@ async def test_an_empty_day_with_empty_note_posts_only_the_parent(slack, store, 
     assert result.outcome == DONE and result.messages == 1
     [parent] = slack.top_level(CHANNEL)
     assert "No new papers matched" in parent["text"]
+
+
+async def test_why_the_web_client_gets_no_retry_handlers(slack):
+    """slack_sdk's default connection-error retry re-sends a chat.postMessage whose answer was
+    lost: Slack then holds the message twice. Hence `retry_handlers=[]`, and the core reconciles
+    from the thread's metadata instead (test_resume_after_a_lost_answer_posts_no_duplicate)."""
+    slack.lose_answer()
+    # The default handler, with its 0.5 s backoff cut to 0 to keep the test fast.
+    default = AsyncWebClient(token=slack.bot_token, base_url=slack.api_url, retry_handlers=[
+        AsyncConnectionErrorRetryHandler(interval_calculator=FixedValueRetryIntervalCalculator(0))])
+    await default.chat_postMessage(channel=CHANNEL, text="hello")
+    assert [m["text"] for m in slack.top_level(CHANNEL)] == ["hello", "hello"]
