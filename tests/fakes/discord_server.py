@@ -194,6 +194,15 @@ class FakeDiscord:
         self.messages[channel_id] = []
         return channel_id
 
+    def add_thread(self, parent_id: int, name: str) -> int:
+        """A thread someone else started (e.g. a member's forum post), for commands typed in it."""
+        thread_id = self._ids.next()
+        thread = self._thread_payload(thread_id, self.channels[parent_id], name, 1440)
+        thread["owner_id"] = self.user["id"]
+        self.channels[thread_id] = thread
+        self.messages[thread_id] = []
+        return thread_id
+
     def delete_channel(self, channel_id: int) -> None:
         """The channel disappears (Discord answers 404 / 10003 Unknown Channel from now on)."""
         self.channels.pop(channel_id, None)

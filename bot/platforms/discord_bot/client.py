@@ -72,7 +72,9 @@ class PapersCommands(app_commands.Group):
 
     def __init__(self, bot: "PaperbotClientBase") -> None:
         super().__init__(name="papers", description="arXiv papers for this channel: subscriptions, "
-                                                    "today's matches, search", guild_only=True)
+                                                    "today's matches, search",
+                         # channel subscriptions need a channel: servers only, never DMs
+                         guild_only=True, allowed_contexts=app_commands.AppCommandContext(guild=True))
         self.bot = bot
 
     @app_commands.command(name="today", description="Today's matches for this channel, or for a query "
