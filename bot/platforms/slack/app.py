@@ -227,6 +227,17 @@ class SlackRuntime:
 
     async def start(self) -> None:
         if self.mode == "socket":
+            # slack_sdk's Socket Mode client retries a refused connection forever; ask once
+            # ourselves first, so a wrong app token is a clear error instead of a silent loop.
+            try:
+                await self.client.apps_connections_open(app_token=self._app_token)
+            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+                raise SlackSetupError(f"cannot reach the Slack Web API at {self.settings.slack.api_url}: "
+                                      f"{type(exc).__name__}: {exc}") from None
+            except SlackApiError as exc:
+                raise SlackSetupError(f"Slack refused the Socket Mode connection ({slack_error_code(exc) or exc}); "
+                                      "SLACK_APP_TOKEN must be an app-level token (xapp-...) with the "
+                                      "connections:write scope, and Socket Mode enabled for the app.") from None
             self._socket = AsyncSocketModeHandler(self.app, self._app_token, web_client=self.client)
             await self._socket.connect_async()
             log.info("Slack: connected in Socket Mode as %s in workspace %s", self.bot_user_id, self.team_id)
@@ -235,8 +246,8 @@ class SlackRuntime:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._http_host, self._http_port)
         await site.start()
-        sockets = getattr(site._server, "sockets", None) or []  # the real port when 0 was asked
-        self.bound_port = sockets[0].getsockname()[1] if sockets else self._http_port
+        addresses = self._runner.addresses  # the real port when 0 was asked
+        self.bound_port = addresses[0][1] if addresses else self._http_port
         log.info("Slack: listening for requests on %s:%s%s", self._http_host, self.bound_port, EVENTS_PATH)
 
     async def close(self) -> None:

@@ -377,13 +377,19 @@ def missing_paper_message(paper_id: str) -> Message:
 
 
 def response_message(response: Response) -> Message:
-    """A `/papers` reply as Block Kit: headings as headers, lines as mrkdwn, monospace as code,
-    papers with their Show abstract buttons. Over 50 blocks, the rest is cut with a note."""
+    """A `/papers` reply as Block Kit: a leading heading, the reply's text, then lines as mrkdwn,
+    monospace as code, papers with their Show abstract buttons. Over 50 blocks, the rest is cut
+    with a note."""
     text = escaped_within(response.text, MAX_FALLBACK_TEXT)
     blocks: list[Block] = []
-    if not response.sections or not isinstance(response.sections[0], Heading):
+    sections = list(response.sections)
+    if sections and isinstance(sections[0], Heading):
+        blocks.append(header(sections.pop(0).text))
+    # Slack shows the blocks instead of `text`, so the summary line goes in as a block too,
+    # unless a section already says exactly that.
+    if not any(isinstance(part, Lines) and response.text in part.lines for part in sections):
         blocks.append(section(escaped_within(response.text, MAX_SECTION_TEXT)))
-    for part in response.sections:
+    for part in sections:
         blocks += _section_blocks(part)
     if len(blocks) > MAX_BLOCKS:
         blocks = blocks[:MAX_BLOCKS - 1] + [context("… the rest of this reply did not fit in one message.")]

@@ -96,8 +96,8 @@ def translate_error(exc: Exception, destination: Destination, method: str) -> De
             needed = getattr(exc.response, "data", {}).get("needed", "a scope") if code == "missing_scope" else ""
             reason = UNAVAILABLE_REASONS[code].format(needed=needed, workspace="", team="")
             return DestinationUnavailable(f"{reason} (Slack: {code})")
-        if status is not None and status >= 500 or code in ("internal_error", "fatal_error",
-                                                              "service_unavailable", "request_timeout"):
+        if (status is not None and status >= 500) or code in ("internal_error", "fatal_error",
+                                                                "service_unavailable", "request_timeout"):
             return TransientDeliveryError(f"Slack {method} failed with HTTP {status} {code}".strip())
         return DeliveryProblem(f"Slack {method} refused: {code or 'HTTP ' + str(status)}")
     if isinstance(exc, (asyncio.TimeoutError, aiohttp.ClientError, SlackClientError, OSError)):

@@ -261,8 +261,8 @@ async def test_socket_mode_end_to_end_over_a_fake_websocket(slack, store, seed_p
                                 environ={"SLACK_BOT_TOKEN": slack.bot_token, "SLACK_APP_TOKEN": slack.app_token})
     await runtime.start()
     try:
-        [opened] = slack.calls_to("apps.connections.open")
-        assert opened.headers["Authorization"] == f"Bearer {slack.app_token}"
+        opened = slack.calls_to("apps.connections.open")
+        assert opened and all(c.headers["Authorization"] == f"Bearer {slack.app_token}" for c in opened)
         payload = dict(parse_qsl(slash_command_body(slack, "subscribe VLM", response="socket")))
         await slack.send_envelope("slash_commands", payload, "env-1")
         reply = await slack.wait_for(lambda: next((r for r in slack.responses if r["name"] == "socket"), None))
@@ -276,3 +276,12 @@ async def test_socket_mode_end_to_end_over_a_fake_websocket(slack, store, seed_p
         assert shown["user"] == USER and seed_papers[0].id in shown["text"]
     finally:
         await runtime.close()
+
+
+async def test_a_rejected_app_token_is_a_clear_error_at_start(slack, store):
+    runtime = await start_slack(slack_settings(slack, mode="socket"), store,
+                                environ={"SLACK_BOT_TOKEN": slack.bot_token, "SLACK_APP_TOKEN": "xapp-wrong"})
+    with pytest.raises(SlackSetupError, match="invalid_auth") as raised:
+        await runtime.start()
+    assert "xapp-wrong" not in str(raised.value)
+    await runtime.close()

@@ -170,7 +170,8 @@ def test_response_rendering_headings_lines_preformatted_and_papers():
     message = render.response_message(response)
     assert message.text == "Dry run &lt;!channel&gt; &amp; co"
     kinds = [b["type"] for b in message.blocks]
-    assert kinds == ["header", "context", "section", "section", "section", "section", "context"]
+    assert kinds == ["header", "section", "context", "section", "section", "section", "section", "context"]
+    assert message.blocks[1]["text"]["text"] == "Dry run &lt;!channel&gt; &amp; co"
     texts = all_texts(message.blocks)
     assert "```a ''' b &lt;@U1&gt;```" in texts
     assert "one &amp; two\nthree" in texts
@@ -184,3 +185,5 @@ def test_long_replies_are_cut_at_fifty_blocks_with_a_note():
     assert len(message.blocks) == 50 and "did not fit" in message.blocks[-1]["elements"][0]["text"]
     long_lines = render.response_message(Response(text="x", sections=(Lines(("y" * 2000,) * 5),)))
     assert block_errors(long_lines.blocks) == [] and len(long_lines.blocks) == 1 + 5
+    said_once = render.response_message(Response(text="Removed all.", sections=(Lines(("Removed all.",)),)))
+    assert all_texts(said_once.blocks) == ["Removed all."]
