@@ -28,6 +28,7 @@ from bot.commands.responses import (
 )
 from bot.digest.model import Digest, DigestItem, Span
 from bot.digest.text import (
+    ELLIPSIS,
     SEPARATOR,
     author_line,
     bold_spans,
@@ -116,9 +117,11 @@ def header(text: str) -> Block:
 def escaped_within(text: str, limit: int) -> str:
     """`text` escaped, cut (with `truncate`, before escaping) so the escaped form fits `limit`."""
     escaped = escape_mrkdwn(text)
-    room = limit
+    room = min(limit, len(text))
     while len(escaped) > limit:
-        room = max(2, min(room, len(text)) * 3 // 4)
+        if room <= 2:
+            return ELLIPSIS[:limit]
+        room = max(2, room * 3 // 4)
         escaped = escape_mrkdwn(truncate(text, room))
     return escaped
 
@@ -166,7 +169,7 @@ def _paper_text(item: DigestItem, title_limit: int, authors_limit: int, venue_li
     if authors:
         lines.append("_" + escape_mrkdwn(truncate(authors, authors_limit)) + "_")
     badges = [f"`arXiv:{escape_mrkdwn(paper.id)}`"]
-    badges += [f"`{escape_mrkdwn(category)}`" for category in category_badges(paper.categories)[:8]]
+    badges += [f"`{escape_mrkdwn(truncate(category, 40))}`" for category in category_badges(paper.categories)[:8]]
     line = " ".join(badges)
     labels = labels_text(item.labels)
     if labels:

@@ -187,3 +187,16 @@ def test_long_replies_are_cut_at_fifty_blocks_with_a_note():
     assert block_errors(long_lines.blocks) == [] and len(long_lines.blocks) == 1 + 5
     said_once = render.response_message(Response(text="Removed all.", sections=(Lines(("Removed all.",)),)))
     assert all_texts(said_once.blocks) == ["Removed all."]
+
+
+@pytest.mark.parametrize("limit", [1, 5, 12, 300])
+def test_escaped_within_always_fits_and_ends(limit):
+    for text in ("&" * 1000, "<>" * 10, "plain words " * 50, ""):
+        assert len(render.escaped_within(text, limit)) <= limit
+
+
+def test_pathological_categories_and_authors_still_fit_a_section():
+    evil = paper(1, categories=tuple("&" * 900 + str(i) for i in range(12)), authors=("&" * 5000,) * 7,
+                 comment="&" * 5000)
+    text = render.paper_text(build_digest("k", "t", DAY, [Match("s", evil)]).items[0])
+    assert len(text) <= 3000
