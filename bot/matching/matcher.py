@@ -26,10 +26,11 @@ reference-counted); the automaton itself is finalised again lazily on the next `
 from __future__ import annotations
 
 import gc
+from collections import Counter
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
-from itertools import accumulate, chain, repeat
-from operator import add, itemgetter
+from itertools import accumulate, chain, count, filterfalse, repeat
+from operator import add, itemgetter, sub
 from typing import Callable, Iterable, Sequence
 
 import ahocorasick
@@ -55,6 +56,11 @@ _TITLE, _ABSTRACT, _AUTHORS = 0, 1, 2
 _EMPTY_SET: frozenset = frozenset()
 _REGION_FIELDS = ("title", "abstract", "authors")
 DEFAULT_TYPES = frozenset({"new", "cross"})
+
+# Match and Hit are tuple-backed records: `_new_record(Match, fields)` builds one in C, without
+# the Python-level __new__ (a day makes a million matches).
+_new_record = tuple.__new__
+_hit_start = itemgetter(2)  # Hit.start, read from the tuple directly
 
 
 def field_text(paper: Paper, field_name: str) -> str:
@@ -216,22 +222,36 @@ def _author_name_matches(query: Sequence[str], author: Sequence[str]) -> bool:
 
 
 class _Region:
-    """One field's token stream plus lazily computed positions (only needed for hits)."""
+    """One field's token stream plus token tables built on first use (only needed for hits)."""
 
-    __slots__ = ("text", "pieces", "stream", "hits", "pids", "_offsets", "_ends")
+    __slots__ = ("text", "pieces", "stream", "hits", "pids", "_tables", "_lasts")
 
     def __init__(self, text: str):
         self.text = text
         self.pieces, self.stream = token_pieces(text)
         self.hits: list[tuple[int, int]] = []
         self.pids: set[int] = _EMPTY_SET
-        self._offsets = None
-        self._ends = None
+        self._tables = None
+        self._lasts = None
 
-    def token_at(self, stream_offset: int) -> int:
-        """Index of the token starting at `stream_offset` in the stream (tokens are separated
-        by exactly one space, so counting spaces is enough)."""
-        return self.stream.count(" ", 0, stream_offset) - 1
+    def tables(self) -> tuple[dict[int, int], list[int], list[int]]:
+        """(last token by stream end, token start, token end): a key hit reported at stream
+        offset `end` (the space after its last token) covers tokens `last - n + 1 .. last`,
+        whose characters in the text run from `starts[first]` to `stops[last]`."""
+        tables = self._tables
+        if tables is None:
+            # The space after token i sits at sum(len(token j) + 1 for j <= i) in " a b c ".
+            stream_ends = map(add, accumulate(map(len, self.stream[1:-1].split(" "))), count(1))
+            last_token = dict(zip(stream_ends, count()))
+            offsets = list(accumulate(map(len, self.pieces), initial=0))
+            starts, stops = offsets[1::2], offsets[2::2]
+            if "\\" in self.text or JOINER in self.text:
+                # Markup glued to a token's end (`K{\"a}`) is not part of its span; joiners come
+                # only from markup, which needs a backslash, or from the text itself.
+                for index, written in enumerate(self.pieces[1::2]):
+                    stops[index] -= len(written) - len(written.rstrip(JOINER))
+            tables = self._tables = (last_token, starts, stops)
+        return tables
 
     def written(self, index: int) -> str:
         """Token `index` as written in the (cleaned) text."""
@@ -239,22 +259,21 @@ class _Region:
 
     def span(self, first: int, last: int) -> tuple[int, int]:
         """Character span in the original text from token `first` to token `last`."""
-        if self._offsets is None:
-            self._offsets = list(accumulate(map(len, self.pieces), initial=0))
-        end = self._offsets[2 * last + 2]
-        end -= len(self.pieces[2 * last + 1]) - len(self.pieces[2 * last + 1].rstrip(JOINER))
-        return self._offsets[2 * first + 1], end
+        _, starts, stops = self.tables()
+        return starts[first], stops[last]
 
-    def ends(self, pid: int) -> list[int]:
-        """Stream offsets where key `pid` ended (hits grouped by key on first use)."""
-        by_pid = self._ends
+    def lasts(self, pid: int) -> list[int]:
+        """Last token index of each hit of key `pid`, in text order (grouped on first use)."""
+        by_pid = self._lasts
         if by_pid is None:
-            by_pid = self._ends = {}
-            for end, found in self.hits:
+            by_pid = self._lasts = {}
+            last_token = self.tables()[0]
+            lasts = map(last_token.__getitem__, map(itemgetter(0), self.hits))
+            for found, last in zip(map(itemgetter(1), self.hits), lasts):
                 if found in by_pid:
-                    by_pid[found].append(end)
+                    by_pid[found].append(last)
                 else:
-                    by_pid[found] = [end]
+                    by_pid[found] = [last]
         return by_pid.get(pid, ())
 
 
@@ -263,8 +282,6 @@ class _AuthorRegion:
 
     __slots__ = ("names", "author_tokens", "segment_starts", "stream", "hits", "pids",
                  "_author_spans", "_ends")
-
-    ends = _Region.ends
 
     def __init__(self, authors: Sequence[str]):
         self.names = tuple(authors)
@@ -293,6 +310,18 @@ class _AuthorRegion:
                 offset += len(name) + 2
             self._author_spans = spans
         return self._author_spans[index]
+
+    def ends(self, pid: int) -> list[int]:
+        """Stream offsets where key `pid` ended (hits grouped by key on first use)."""
+        by_pid = self._ends
+        if by_pid is None:
+            by_pid = self._ends = {}
+            for end, found in self.hits:
+                if found in by_pid:
+                    by_pid[found].append(end)
+                else:
+                    by_pid[found] = [end]
+        return by_pid.get(pid, ())
 
 
 _NO_AUTHORS = _AuthorRegion(())
@@ -383,7 +412,7 @@ def _evaluator(node: Node, id_of: Callable[[Term], int]) -> Callable[[set[int]],
 class _CompiledSubscription:
     __slots__ = ("subscription", "id", "slot", "types", "categories", "mode", "required",
                  "excluded", "evaluate", "positive", "single", "necessary", "term_ids",
-                 "is_single_keyword")
+                 "is_any_of")
 
     def __init__(self, subscription: Subscription, slot: int, term_ids: dict[tuple, int],
                  terms: list[_CompiledTerm]):
@@ -411,7 +440,8 @@ class _CompiledSubscription:
         else:
             self.mode = _GENERAL
             self.evaluate = _evaluator(root, id_of)
-        self.is_single_keyword = isinstance(root, Term) and self.categories is None
+        # true exactly when one of its terms hits a paper of an admitted type: no evaluation
+        self.is_any_of = self.mode == _ANY and self.categories is None
         necessary = _necessary_terms(root, lambda term: terms[id_of(term)])
         # parse_query rejects queries that can be true with no term present, so this holds.
         assert necessary is not None, query.describe()
@@ -505,9 +535,12 @@ class CompiledMatcher:
         self._term_id: dict[tuple, int] = {}
         self._category_terms: dict[str, list[int]] = {}
         self._index: dict[int, set[int]] = {}
-        # The commonest subscription, one keyword and no category restriction, needs no
-        # evaluation at all: its term hitting is the match. Kept apart, by announce types.
+        # The commonest subscriptions, one keyword or a list of them (`VLM, MLLM`) with no
+        # category restriction, need no evaluation at all: a term hitting is the match. Kept
+        # apart, under each of their terms, by announce types; one-term ones apart again, as
+        # they never need merging hits of several terms.
         self._single_index: dict[int, dict[frozenset[str], list[str]]] = {}
+        self._any_of_index: dict[int, dict[frozenset[str], list[str]]] = {}
         self._subscriptions: list[_CompiledSubscription | None] = []
         self._slot_of: dict[str, int] = {}
         self._free_slots: list[int] = []
@@ -551,9 +584,11 @@ class CompiledMatcher:
         else:
             self._subscriptions[slot] = compiled
         self._slot_of[subscription.id] = slot
-        if compiled.is_single_keyword:
-            by_types = self._single_index.setdefault(compiled.single, {})
-            by_types.setdefault(compiled.types, []).append(compiled.id)
+        if compiled.is_any_of:
+            index = self._single_index if compiled.single is not None else self._any_of_index
+            for term_id in compiled.positive:
+                by_types = index.setdefault(term_id, {})
+                by_types.setdefault(compiled.types, []).append(compiled.id)
             return
         for term_id in compiled.necessary:
             self._index.setdefault(term_id, set()).add(slot)
@@ -561,14 +596,16 @@ class CompiledMatcher:
     def remove(self, subscription_id: str) -> None:
         """Remove one subscription; terms no other subscription uses are dropped."""
         compiled = self._compiled(subscription_id)
-        if compiled.is_single_keyword:
-            by_types = self._single_index[compiled.single]
-            by_types[compiled.types].remove(compiled.id)
-            if not by_types[compiled.types]:
-                del by_types[compiled.types]
-            if not by_types:
-                del self._single_index[compiled.single]
-        for term_id in () if compiled.is_single_keyword else compiled.necessary:
+        if compiled.is_any_of:
+            index = self._single_index if compiled.single is not None else self._any_of_index
+            for term_id in compiled.positive:
+                by_types = index[term_id]
+                by_types[compiled.types].remove(compiled.id)
+                if not by_types[compiled.types]:
+                    del by_types[compiled.types]
+                if not by_types:
+                    del index[term_id]
+        for term_id in () if compiled.is_any_of else compiled.necessary:
             slots = self._index[term_id]
             slots.discard(compiled.slot)
             if not slots:
@@ -685,10 +722,13 @@ class CompiledMatcher:
         index_get = self._index.get
         single_terms = self._single_index.keys()
         single_get = self._single_index.__getitem__
+        any_of_terms = self._any_of_index.keys()
+        any_of_get = self._any_of_index.__getitem__
         term_hits = self._term_hits
         scored_hits = self._scored_hits
         with_authors = self._author_keys > 0
         matches: list[Match] = []
+        extend = matches.extend
         append = matches.append
         for paper in papers:
             state = _PaperState(paper, with_authors)
@@ -696,14 +736,20 @@ class CompiledMatcher:
             if not hit:
                 continue
             announce_type = paper.announce_type
-            category_set = state.category_set
             cache = state.term_hits
             for term_id in hit & single_terms:
                 for types, ids in single_get(term_id).items():
                     if announce_type in types:
                         hits, score = cache.get(term_id) or term_hits(state, term_id)
-                        matches.extend(map(Match, ids, repeat(paper), repeat(hits), repeat(score)))
+                        extend(map(_new_record, repeat(Match), zip(
+                            ids, repeat(paper), repeat(hits), repeat(score))))
+            any_of_hit = hit & any_of_terms
+            if any_of_hit:
+                self._match_any_of(state, any_of_hit, matches)
             candidates = set().union(*map(index_get, hit, repeat(_EMPTY)))
+            if not candidates:
+                continue
+            category_set = state.category_set
             for slot in candidates:
                 compiled = subscriptions[slot]
                 if announce_type not in compiled.types:
@@ -718,11 +764,37 @@ class CompiledMatcher:
                     continue
                 single = compiled.single
                 if single is not None:
-                    found = cache.get(single) or term_hits(state, single)
+                    hits, score = cache.get(single) or term_hits(state, single)
                 else:
-                    found = scored_hits(state, compiled.positive & hit)
-                append(Match(compiled.id, paper, found[0], found[1]))
+                    hits, score = scored_hits(state, compiled.positive & hit)
+                append(_new_record(Match, (compiled.id, paper, hits, score)))
         return matches
+
+    def _match_any_of(self, state: _PaperState, any_of_hit: set[int], matches: list[Match]) -> None:
+        """Matches of the keyword-list subscriptions (`VLM, MLLM`) one of whose terms hit."""
+        paper = state.paper
+        announce_type = paper.announce_type
+        cache = state.term_hits
+        by_term = []
+        for term_id in any_of_hit:
+            for types, ids in self._any_of_index[term_id].items():
+                if announce_type in types:
+                    by_term.append((term_id, ids))
+        several = _EMPTY_SET
+        if len(by_term) > 1:
+            listed = list(chain.from_iterable(map(itemgetter(1), by_term)))
+            if len(set(listed)) < len(listed):  # rare: a subscription with two terms that hit
+                several = {sid for sid, times in Counter(listed).items() if times > 1}
+        for term_id, ids in by_term:
+            hits, score = cache.get(term_id) or self._term_hits(state, term_id)
+            if several:
+                ids = list(filterfalse(several.__contains__, ids))
+            matches.extend(map(_new_record, repeat(Match), zip(
+                ids, repeat(paper), repeat(hits), repeat(score))))
+        for subscription_id in several:
+            compiled = self._subscriptions[self._slot_of[subscription_id]]
+            hits, score = self._scored_hits(state, compiled.positive & state.hit)
+            matches.append(_new_record(Match, (subscription_id, paper, hits, score)))
 
     def _find_hits(self, state: _PaperState, near_misses: dict | None = None) -> set[int]:
         """Ids of the terms that hit this paper (in a field the term searches)."""
@@ -760,18 +832,17 @@ class CompiledMatcher:
                      first_only: bool = False) -> list[tuple[int, int]]:
         """Spans (into the field's text) where key `pid` hit for this term, checks applied."""
         region = state.regions[region_index]
-        key_length = self._key_length[pid]
         spans = []
-        for end in region.ends(pid):
+        for position in region.ends(pid) if region_index == _AUTHORS else region.lasts(pid):
             if region_index == _AUTHORS:
-                author = region.author_at(end)
+                author = region.author_at(position)
                 if check is not None and not _author_name_matches(
                         self._terms[term_id].tokens, region.author_tokens[author]):
                     continue
                 spans.append(region.author_span(author))
             else:
-                first = region.token_at(end - key_length + 2)
-                last = first + self._key_tokens[pid] - 1
+                last = position
+                first = last - self._key_tokens[pid] + 1
                 if check is not None and not _capitals_hold(region, first, check):
                     if near_misses is not None:
                         start, stop = region.span(first, last)
@@ -805,25 +876,28 @@ class CompiledMatcher:
                         hits.append(Hit(term.display, "authors", start, end))
         else:
             display = term.display
-            key_length, key_tokens = self._key_length, self._key_tokens
+            key_tokens = self._key_tokens
             for region_index in term.regions:
                 region = state.regions[region_index]
                 pids = region.pids
                 if not pids:
                     continue
                 field_name = _REGION_FIELDS[region_index]
+                found_before = len(hits)
+                keys_found = 0
                 for pid, check in term.pid_checks:
                     if pid not in pids:
                         continue
-                    back = key_length[pid] - 2
+                    keys_found += 1
+                    _, starts, stops = region.tables()
                     extra = key_tokens[pid] - 1
-                    for end in region.ends(pid):
-                        first = region.token_at(end - back)
-                        if check is None or _capitals_hold(region, first, check):
-                            start, stop = region.span(first, first + extra)
-                            hits.append(Hit(display, field_name, start, stop))
-            if len(hits) > 1:
-                hits.sort(key=_hit_order)
+                    for last in region.lasts(pid):
+                        if check is None or _capitals_hold(region, last - extra, check):
+                            hits.append(_new_record(
+                                Hit, (display, field_name, starts[last - extra], stops[last])))
+                if keys_found > 1 and len(hits) - found_before > 1:
+                    # each key's hits are in text order; several keys (plurals, compounds) merge
+                    hits[found_before:] = sorted(hits[found_before:], key=_hit_start)
         if not hits:
             score = 0.0
         elif len(hits) == 1:
@@ -891,8 +965,6 @@ class CompiledMatcher:
                            tuple(reports), tuple(reasons), texts)
 
 
-def _hit_order(hit: Hit) -> tuple:
-    return (hit.field != "title", hit.field, hit.start)
 
 
 def _capitals_hold(region: _Region, first: int, check: tuple) -> bool:
