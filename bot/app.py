@@ -1,11 +1,14 @@
-"""Wiring for `paperbot run`: store, arXiv client, destinations, sinks and the scheduler in one loop."""
+"""Wiring for `paperbot run`: store, arXiv client, chat platforms, sinks and the scheduler in one loop."""
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
+import os
 import signal
 from collections.abc import Mapping
+from typing import Protocol
 
 from bot.arxiv.client import ArxivClient
 from bot.clock import Clock, SystemClock
@@ -20,6 +23,29 @@ from bot.store import AsyncStore
 log = logging.getLogger("paperbot")
 
 
+class PlatformRuntime(Protocol):
+    """What a chat adapter hands the core: where it delivers (sink), whom (directory), its life cycle."""
+
+    sink: ThreadSink
+    directory: DestinationDirectory
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+# (name, module, starter, the exception meaning "misconfigured"): imported only when the platform's
+# token is present, so a Markdown-only run never loads slack_bolt or discord.
+PLATFORMS: tuple[tuple[str, str, str, str, str], ...] = (
+    ("Slack", "SLACK_BOT_TOKEN", "bot.platforms.slack", "start_slack", "SlackSetupError"),
+    ("Discord", "DISCORD_TOKEN", "bot.platforms.discord_bot", "start_discord", "DiscordSetupError"),
+)
+
+
+class PlatformStartError(Exception):
+    """A platform whose token is set could not start (bad token, missing secret...)."""
+
+
 def install_stop_signals(stop: asyncio.Event) -> None:
     """SIGINT/SIGTERM set `stop`: the current message finishes and is recorded, then we exit."""
     loop = asyncio.get_running_loop()
@@ -30,47 +56,87 @@ def install_stop_signals(stop: asyncio.Event) -> None:
             pass
 
 
+async def start_platforms(settings: Settings, store: AsyncStore,
+                          environ: Mapping[str, str] | None = None) -> list[PlatformRuntime]:
+    """Start every chat platform whose token is set. A platform that fails to start stops the
+    whole start (a half-started bot that silently skips Slack is worse than a clear error)."""
+    environ = os.environ if environ is None else environ
+    runtimes: list[PlatformRuntime] = []
+    try:
+        for name, token_var, module_name, starter_name, error_name in PLATFORMS:
+            if not environ.get(token_var):
+                continue
+            module = importlib.import_module(module_name)
+            setup_error = getattr(module, error_name, ())
+            try:
+                runtime = await getattr(module, starter_name)(settings, store, environ=environ)
+                if runtime is None:
+                    continue
+                await runtime.start()
+            except setup_error as exc:  # type: ignore[misc]
+                raise PlatformStartError(f"{name} could not start: {exc}") from None
+            log.info("%s started", name)
+            runtimes.append(runtime)
+    except BaseException:
+        for runtime in reversed(runtimes):
+            await runtime.close()
+        raise
+    return runtimes
+
+
 async def run_bot(settings: Settings, *, clock: Clock | None = None, stop: asyncio.Event | None = None,
                   extra_directories: tuple[DestinationDirectory, ...] = (),
                   extra_sinks: Mapping[str, DocumentSink | ThreadSink] | None = None,
+                  environ: Mapping[str, str] | None = None,
                   handle_signals: bool = True) -> None:
     clock = clock or SystemClock()
     stop = stop or asyncio.Event()
     if handle_signals:
         install_stop_signals(stop)
-    platforms = [name for name, present in secrets_present().items() if present]
+    present = [name for name, ok in secrets_present(environ).items() if ok]
     log.info("paperbot starting: database %s, secrets present: %s", settings.storage.path,
-             ", ".join(platforms) or "none (Markdown only)")
+             ", ".join(present) or "none (Markdown only)")
     store = await AsyncStore.open(settings.storage.path, clock=clock)
     try:
-        async with ArxivClient(settings.arxiv) as arxiv:
-            sinks: dict[str, DocumentSink | ThreadSink] = {"markdown": MarkdownSink(), **(extra_sinks or {})}
-            scheduler = Scheduler(
-                arxiv_settings=settings.arxiv,
-                store=store,
-                arxiv=arxiv,
-                directories=[ConfiguredTopics(settings), *extra_directories],
-                sinks=sinks,
-                clock=clock,
-                stop=stop,
-            )
-            running = asyncio.ensure_future(scheduler.run_forever())
-            ops = None
-            if settings.ops.port:
-                ops = OpsServer(store, scheduler_alive=lambda: not running.done(),
-                                last_poll=lambda: scheduler.last_successful_poll, now=clock.now,
-                                host=settings.ops.host, port=settings.ops.port)
-                try:
-                    await ops.start()
-                except OSError as exc:
-                    log.error("operations endpoint not started on %s:%d: %s", settings.ops.host,
-                              settings.ops.port, exc.strerror or exc)
-                    ops = None
-            try:
-                await running
-            finally:
-                if ops is not None:
-                    await ops.close()
+        runtimes = await start_platforms(settings, store, environ)
+        try:
+            async with ArxivClient(settings.arxiv) as arxiv:
+                sinks: dict[str, DocumentSink | ThreadSink] = {"markdown": MarkdownSink()}
+                sinks.update({runtime.sink.platform: runtime.sink for runtime in runtimes})
+                sinks.update(extra_sinks or {})
+                scheduler = Scheduler(
+                    arxiv_settings=settings.arxiv,
+                    store=store,
+                    arxiv=arxiv,
+                    directories=[ConfiguredTopics(settings), *(r.directory for r in runtimes), *extra_directories],
+                    sinks=sinks,
+                    clock=clock,
+                    stop=stop,
+                )
+                await _run_with_ops(settings, store, scheduler, clock)
+        finally:
+            for runtime in reversed(runtimes):
+                await runtime.close()
     finally:
         await store.close()
         log.info("paperbot stopped")
+
+
+async def _run_with_ops(settings: Settings, store: AsyncStore, scheduler: Scheduler, clock: Clock) -> None:
+    running = asyncio.ensure_future(scheduler.run_forever())
+    ops = None
+    if settings.ops.port:
+        ops = OpsServer(store, scheduler_alive=lambda: not running.done(),
+                        last_poll=lambda: scheduler.last_successful_poll, now=clock.now,
+                        host=settings.ops.host, port=settings.ops.port)
+        try:
+            await ops.start()
+        except OSError as exc:
+            log.error("operations endpoint not started on %s:%d: %s", settings.ops.host,
+                      settings.ops.port, exc.strerror or exc)
+            ops = None
+    try:
+        await running
+    finally:
+        if ops is not None:
+            await ops.close()

@@ -51,7 +51,13 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         ops = settings.ops.model_copy(update={k: v for k, v in (("port", args.ops_port), ("host", args.ops_host))
                                               if v is not None})
         settings = settings.model_copy(update={"ops": ops})
-    asyncio.run(run_bot(settings))
+    from bot.app import PlatformStartError
+
+    try:
+        asyncio.run(run_bot(settings))
+    except PlatformStartError as exc:
+        print(f"paperbot: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -150,3 +150,17 @@ async def test_run_delivers_the_day_and_stops_cleanly_on_sigterm(tmp_path):
     log = err.decode()
     assert "next pass at" in log and "scheduler stopped" in log
     assert "Papers-14-" in target.read_text()
+
+
+async def test_run_refuses_a_half_configured_slack_with_a_clear_message(tmp_path):
+    config = write_config(tmp_path, None, ["cs.CV"])
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))}
+    env["SLACK_BOT_TOKEN"] = "xoxb-not-a-real-token-123"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "--config", str(config), "run", cwd=PROJECT_ROOT, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    _, err = await asyncio.wait_for(process.communicate(), 30)
+    text = err.decode()
+    assert process.returncode == 2
+    assert "Slack could not start" in text and "SLACK_APP_TOKEN" in text
+    assert "xoxb-not-a-real-token-123" not in text and "Traceback" not in text

@@ -21,11 +21,13 @@ from bot.ops import OpsServer
 from bot.store import AsyncStore
 from tests.fakes.arxiv_server import FakeArxiv, atom_listing
 
+from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, FakeSlack
+
+# Real-looking secrets: Slack's are the fake's (so Slack really starts against it).
 SECRETS = {
-    "SLACK_BOT_TOKEN": "xoxb-1111-secret-bot-token",
-    "SLACK_APP_TOKEN": "xapp-2222-secret-app-token",
+    "SLACK_BOT_TOKEN": BOT_TOKEN,
+    "SLACK_APP_TOKEN": APP_TOKEN,
     "SLACK_SIGNING_SECRET": "3333signingsecret",
-    "DISCORD_TOKEN": "NDQ0.discord.secret-token",
 }
 
 
@@ -43,22 +45,21 @@ def todays_feed() -> tuple[str, bytes]:
     return today.isoformat(), body
 
 
-async def test_health_and_metrics_while_running_and_no_secret_in_debug_logs(tmp_path, monkeypatch, caplog):
-    for name, value in SECRETS.items():
-        monkeypatch.setenv(name, value)
+async def test_health_and_metrics_while_running_and_no_secret_in_debug_logs(tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
     port = free_port()
     day, body = todays_feed()
-    async with FakeArxiv() as fake:
+    async with FakeArxiv() as fake, FakeSlack() as slack:
         fake.serve_listing("cs.CV", body)
         settings = Settings(
             arxiv=fake.settings(categories=["cs.CV"], enrich=False, holidays=[]),
             storage={"path": str(tmp_path / "p.db")},
             topics={"VLMs": TopicSettings(keywords=["VLM"], markdown=str(tmp_path / "digests"))},
+            slack={"api_url": slack.api_url, "mode": "socket"},
             ops={"port": port},
         )
         stop = asyncio.Event()
-        running = asyncio.ensure_future(run_bot(settings, stop=stop, handle_signals=False))
+        running = asyncio.ensure_future(run_bot(settings, stop=stop, environ=SECRETS, handle_signals=False))
         try:
             target = tmp_path / "digests" / "VLMs" / f"{day}.md"
             for _ in range(100):
@@ -82,7 +83,8 @@ async def test_health_and_metrics_while_running_and_no_secret_in_debug_logs(tmp_
     assert "paperbot_arxiv_requests_total" in exposition
     assert 'paperbot_messages_posted_total{platform="markdown"}' in exposition
     logged = caplog.text
-    assert "secrets present: DISCORD_TOKEN" in logged or "secrets present" in logged
+    assert "secrets present: SLACK_BOT_TOKEN, SLACK_APP_TOKEN, SLACK_SIGNING_SECRET" in logged
+    assert "Slack started" in logged
     for value in SECRETS.values():
         assert value not in logged
 
