@@ -73,6 +73,7 @@ class ScriptedFailure:
     retry_after: float | None = None
     via: bool = True
     times: int = 1
+    after: int = 0                # matching calls let through before failing
 
 
 @dataclass
@@ -242,15 +243,19 @@ class FakeDiscord:
     # -- scripting ------------------------------------------------------------------------------
 
     def fail(self, method: str, path: str, *, status: int, code: int = 0, message: str = "",
-             retry_after: float | None = None, via: bool = True, times: int = 1) -> None:
-        """The next `times` calls matching `method` and the path regex (without /api/v10) get
-        this error instead of their answer."""
+             retry_after: float | None = None, via: bool = True, times: int = 1, after: int = 0) -> None:
+        """After letting `after` matching calls through, the next `times` calls matching `method`
+        and the path regex (without /api/v10) get this error instead of their answer."""
         self._failures.append(ScriptedFailure(method, re.compile(path), status, code,
-                                              message or _default_message(status), retry_after, via, times))
+                                              message or _default_message(status), retry_after, via,
+                                              times, after))
 
     def _scripted(self, method: str, path: str) -> ScriptedFailure | None:
         for failure in self._failures:
             if failure.method == method and failure.path.fullmatch(path) and failure.times > 0:
+                if failure.after > 0:
+                    failure.after -= 1
+                    continue
                 failure.times -= 1
                 return failure
         return None
@@ -375,14 +380,15 @@ class FakeDiscord:
         if channel["type"] == FORUM:
             raise DiscordError(400, 50008, "Cannot send messages in a non-text channel")
         _check_message(body)
-        message = self._store_message(int(channel_id), body)
+        message = self.store_message(int(channel_id), body)
         if channel["type"] == PUBLIC_THREAD:
             channel["message_count"] += 1
             channel["thread_metadata"]["archived"] = False
         return 200, message
 
-    def _store_message(self, channel_id: int, body: dict[str, Any], *, message_id: int | None = None,
-                       author: dict[str, Any] | None = None, flags: int = 0) -> dict[str, Any]:
+    def store_message(self, channel_id: int, body: dict[str, Any], *, message_id: int | None = None,
+                      author: dict[str, Any] | None = None, flags: int = 0) -> dict[str, Any]:
+        """Put a message in a channel (as the bot unless `author`), as Discord would store it."""
         channel = self.channels.get(channel_id)
         message = {
             "id": str(message_id or self._ids.next()), "channel_id": str(channel_id),
@@ -436,7 +442,7 @@ class FakeDiscord:
                                       int(body.get("auto_archive_duration") or 1440))
         self.channels[thread_id] = thread
         self.messages[thread_id] = []
-        starter = self._store_message(thread_id, body.get("message") or {}, message_id=thread_id)
+        starter = self.store_message(thread_id, body.get("message") or {}, message_id=thread_id)
         thread["message_count"] = 1
         return 201, {**thread, "message": starter}
 
@@ -463,7 +469,7 @@ class FakeDiscord:
         answer: dict[str, Any] = {"interaction": {"id": interaction_id, "type": interaction["type"]}}
         if kind in (4, 5):
             flags = int(data.get("flags") or 0)
-            message = self._store_message(0, data, author=self.bot_user, flags=flags)
+            message = self.store_message(0, data, author=self.bot_user, flags=flags)
             message["channel_id"] = interaction["channel_id"]
             interaction["original"] = message
             answer["interaction"].update({"response_message_id": message["id"],
@@ -495,7 +501,7 @@ class FakeDiscord:
     def _followup(self, query, body, app: str, token: str) -> tuple[int, Any]:
         interaction = self._webhook_interaction(app, token)
         _check_message(body)
-        message = self._store_message(0, body, flags=int(body.get("flags") or 0))
+        message = self.store_message(0, body, flags=int(body.get("flags") or 0))
         message["channel_id"] = interaction["channel_id"]
         interaction.setdefault("followups", []).append(body)
         return 200, message

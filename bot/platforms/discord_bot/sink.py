@@ -195,7 +195,8 @@ def _where(destination: Destination) -> str:
 def _translate(exc: discord.HTTPException, destination: Destination, action: str,
                in_thread: bool) -> Exception:
     where = _where(destination)
-    said = f"Discord says {exc.text or exc.status} ({exc.code})" if exc.code else f"Discord answered {exc.status}"
+    said = (f"Discord says {exc.text or exc.status} ({exc.code})" if exc.code
+            else f"Discord answered {exc.status} {exc.text}".rstrip())
     if exc.status == 429:
         retry = _retry_after(exc)
         return RateLimited(retry, f"while trying to {action} in {where}")
