@@ -10,6 +10,8 @@ import pytest
 
 from bot.delivery.daily import digest_for, match_day
 from bot.delivery.runner import DONE, FAILED, PAUSED, DeliveryRunner
+from bot.digest.model import build_digest
+from bot.models import Match
 from bot.store import ledger
 from tests.fakes.discord_server import MANAGER, FakeDiscord, embed_length
 from tests.platforms.discord_bot.conftest import SEED_DAY, running_bot
@@ -231,3 +233,35 @@ async def test_an_unknown_paper_gets_a_link_instead(fake, store, bot):
     assert reply["data"]["flags"] & 64
     assert reply["data"]["content"] == ("I no longer have arXiv:hep-th/9901001 stored; it is at "
                                         "https://arxiv.org/abs/hep-th/9901001")
+
+
+async def test_an_empty_day_posts_only_the_note_when_asked(fake, store, bot, clock):
+    await subscribe(fake, query="quantum AND gravity AND cooking")
+    interaction = await fake.slash_command("papers", "settings", {"empty": "note"}, permissions=MANAGER)
+    await fake.wait_for_callback(interaction)
+    result, digest = (await deliver_all_days(bot, clock))[str(fake.guild.text_channel)]
+    assert result.outcome == DONE and digest.is_empty
+    [note] = fake.messages[fake.guild.text_channel]
+    assert note["content"] == ("📰 **arXiv papers · 2025-04-21**\n"
+                               "No paper announced today matched this channel's subscriptions.")
+    assert "thread" not in note and fake.threads_of(fake.guild.text_channel) == []
+
+
+async def test_personal_mentions_ping_exactly_the_intended_people(fake, store, bot, clock):
+    await subscribe(fake)
+    [(destination, digest)] = await the_days_jobs(bot)
+    wanted = digest.items[0].paper.id
+    person = "123456789012345678"
+    digest = build_digest(destination.key, destination.title, SEED_DAY,
+                          [Match("s", item.paper, item.hits, item.score) for item in digest.items],
+                          mentions={person: [wanted], "not-a-user-id": [wanted]})
+    result = await DeliveryRunner(store, clock).deliver(bot.sink, destination, digest)
+    assert result.outcome == DONE
+    thread = int(fake.messages[fake.guild.text_channel][-1]["id"])
+    calls = fake.calls_to("POST", rf"/channels/{thread}/messages")
+    first, *rest = calls
+    assert first.json["content"] == f"For <@{person}>"
+    mentions = first.json["allowed_mentions"]
+    assert mentions["parse"] == [] and [str(user) for user in mentions["users"]] == [person]
+    assert all(call.json["allowed_mentions"] == {"parse": []} and not call.json.get("content")
+               for call in rest)
