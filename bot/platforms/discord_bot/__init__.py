@@ -6,6 +6,7 @@ The only package that imports discord.py. Public surface:
     DiscordRuntime: .sink, .directory, async start(), async close()
     DiscordSink(client)                 the ThreadSink for Discord
     invite_url(application_id, permissions=BOT_PERMISSIONS) -> str
+    application_id_from_token(api_url, token) -> int   (for the invite command)
     use_endpoints(api_url, gateway_url) point discord.py at a REST API and gateway (fakes, proxies)
 """
 
@@ -19,7 +20,7 @@ from bot.platforms.discord_bot.client import (
 )
 from bot.platforms.discord_bot.components import AbstractButton
 from bot.platforms.discord_bot.endpoints import EndpointError, use_endpoints
-from bot.platforms.discord_bot.invite import BOT_PERMISSIONS, invite_url
+from bot.platforms.discord_bot.invite import BOT_PERMISSIONS, application_id_from_token, invite_url
 from bot.platforms.discord_bot.render import LIMITS, render_response
 from bot.platforms.discord_bot.sink import DiscordSink
 
@@ -33,6 +34,7 @@ __all__ = [
     "LIMITS",
     "PaperbotClient",
     "ShardedPaperbotClient",
+    "application_id_from_token",
     "invite_url",
     "make_client",
     "render_response",

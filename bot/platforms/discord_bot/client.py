@@ -394,6 +394,7 @@ class DiscordRuntime:
         self._token = token
         self._restore_endpoints = restore_endpoints
         self._task: asyncio.Task | None = None
+        self._closing = False
 
     def __repr__(self) -> str:  # never show the token
         return f"<DiscordRuntime running={self.running}>"
@@ -408,6 +409,7 @@ class DiscordRuntime:
         if self._task is not None:
             raise RuntimeError("DiscordRuntime.start() was already called")
         self._task = asyncio.create_task(self.client.start(self._token), name="paperbot-discord")
+        self._task.add_done_callback(self._report_end)
         ready = asyncio.create_task(self.client.wait_until_ready())
         try:
             done, _ = await asyncio.wait({self._task, ready}, timeout=timeout,
@@ -425,7 +427,16 @@ class DiscordRuntime:
                                     "discord.api_url / discord.gateway_url and the network")
         log.info("Discord: logged in as %s in %d servers", self.client.user, len(self.client.guilds))
 
+    def _report_end(self, task: asyncio.Task) -> None:
+        # discord.py reconnects by itself; the task ends early only on what it cannot recover from.
+        if task.cancelled() or self._closing:
+            return
+        error = task.exception()
+        if self.client.is_ready():   # before ready, start() reports it
+            log.error("the Discord bot stopped: %s", _start_problem(error))
+
     async def close(self) -> None:
+        self._closing = True
         try:
             await self.client.close()
             if self._task is not None:

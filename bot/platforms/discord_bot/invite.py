@@ -28,3 +28,24 @@ def invite_url(application_id: int | str, permissions: discord.Permissions = BOT
     if guild_id is not None:
         options["guild"] = discord.Object(id=guild_id)
     return discord.utils.oauth_url(int(text), **options)
+
+
+async def application_id_from_token(api_url: str, token: str) -> int:
+    """The application id behind a bot token (for an invite link without looking it up by
+    hand): logs in over REST only, never connects to the gateway. Raises DiscordStartError with
+    a readable reason when the token is refused."""
+    from bot.platforms.discord_bot.client import DiscordStartError, _start_problem
+    from bot.platforms.discord_bot.endpoints import use_endpoints
+
+    restore = use_endpoints(api_url)
+    client = discord.Client(intents=discord.Intents.none())
+    try:
+        await client.login(token.strip())
+        if client.application_id is None:
+            raise DiscordStartError("Discord did not say which application this token belongs to")
+        return client.application_id
+    except discord.DiscordException as exc:
+        raise DiscordStartError(_start_problem(exc)) from exc
+    finally:
+        await client.close()
+        restore()

@@ -14,6 +14,7 @@ from bot.platforms.discord_bot import (
     BOT_PERMISSIONS,
     DiscordStartError,
     ShardedPaperbotClient,
+    application_id_from_token,
     invite_url,
     start_discord,
 )
@@ -224,3 +225,10 @@ def test_invite_url_asks_for_exactly_what_the_bot_uses():
                        "create_public_threads", "embed_links", "read_message_history"}
     with pytest.raises(ValueError, match="application id is a number"):
         invite_url("my-bot")
+
+
+async def test_the_application_id_comes_from_the_token(fake):
+    assert await application_id_from_token(fake.api_url, fake.token) == fake.application_id
+    with pytest.raises(DiscordStartError, match="Discord rejected DISCORD_TOKEN"):
+        await application_id_from_token(fake.api_url, "nope")
+    assert fake.identifies == []   # REST only
