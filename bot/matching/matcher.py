@@ -349,6 +349,39 @@ class _PaperState:
 # --- compiled subscriptions -------------------------------------------------------------------
 
 _ANY, _CONJUNCTION, _GENERAL = 0, 1, 2
+# How match() reaches a subscription without a category restriction, fastest first: any of some
+# terms and none of others (`VLM`, `VLM, MLLM`, `"world model" -robot`: a term hitting is the
+# match unless an excluded one hits too), two terms that must both hit; anything else is a
+# candidate of one of its necessary terms and is evaluated.
+_ROUTE_ANY_OF, _ROUTE_PAIR, _ROUTE_GENERIC = 1, 2, 3
+
+
+class _AnyOfEntry:
+    """The any-of subscriptions listed under one term (for one announce type)."""
+
+    __slots__ = ("single", "several", "excluded_by")
+
+    def __init__(self):
+        self.single: list[str] = []    # the term is their only positive term
+        self.several: list[str] = []   # they have more: two may hit one paper, merge their hits
+        self.excluded_by: dict[int, list[str]] = {}  # excluded term -> subscriptions it drops
+
+    @property
+    def empty(self) -> bool:
+        return not self.single and not self.several
+
+    def change(self, subscription_id: str, several: bool, excluded: frozenset[int],
+               adding: bool) -> None:
+        lists = [self.several if several else self.single]
+        lists += [self.excluded_by.setdefault(term_id, []) for term_id in excluded]
+        for ids in lists:
+            if adding:
+                ids.append(subscription_id)
+            else:
+                ids.remove(subscription_id)
+        for term_id in excluded:
+            if not self.excluded_by[term_id]:
+                del self.excluded_by[term_id]
 _EMPTY: frozenset[int] = frozenset()
 
 
@@ -412,7 +445,7 @@ def _evaluator(node: Node, id_of: Callable[[Term], int]) -> Callable[[set[int]],
 class _CompiledSubscription:
     __slots__ = ("subscription", "id", "slot", "types", "categories", "mode", "required",
                  "excluded", "evaluate", "positive", "single", "necessary", "term_ids",
-                 "is_any_of")
+                 "route", "route_terms", "route_key", "positive_order")
 
     def __init__(self, subscription: Subscription, slot: int, term_ids: dict[tuple, int],
                  terms: list[_CompiledTerm]):
@@ -425,7 +458,9 @@ class _CompiledSubscription:
         query = subscription.query
         id_of = lambda term: term_ids[(term.field, term.text)]  # noqa: E731
         root = _negation_normal_form(query.root)
-        self.positive = frozenset(id_of(term) for term in query.positive_terms)
+        # the query's own order: a match's hits list its terms in the order the user wrote them
+        self.positive_order = tuple(dict.fromkeys(id_of(term) for term in query.positive_terms))
+        self.positive = frozenset(self.positive_order)
         # one positive term: its hits and score are the match's, shared through the paper's cache
         self.single = next(iter(self.positive)) if len(self.positive) == 1 else None
         self.required = self.excluded = _EMPTY
@@ -440,12 +475,35 @@ class _CompiledSubscription:
         else:
             self.mode = _GENERAL
             self.evaluate = _evaluator(root, id_of)
-        # true exactly when one of its terms hits a paper of an admitted type: no evaluation
-        self.is_any_of = self.mode == _ANY and self.categories is None
         necessary = _necessary_terms(root, lambda term: terms[id_of(term)])
         # parse_query rejects queries that can be true with no term present, so this holds.
         assert necessary is not None, query.describe()
         self.necessary = necessary[1]
+        self.route, self.route_terms, self.route_key = self._route(root, id_of)
+
+    def _route(self, root: Node, id_of: Callable[[Term], int]) -> tuple[int, frozenset, object]:
+        """How match() finds this subscription (see _ROUTE_*): (route, index terms, key)."""
+        if self.categories is not None:
+            return _ROUTE_GENERIC, self.necessary, None
+        children = root.children if isinstance(root, And) else (root,)
+        terms = [c for c in children if isinstance(c, Term)]
+        unions = [c for c in children if isinstance(c, Or)]
+        negations = [c for c in children if isinstance(c, Not)]
+        simple = (len(terms) + len(unions) + len(negations) == len(children)
+                  and all(isinstance(c, Term) for u in unions for c in u.children))
+        excluded = frozenset(id_of(c.child) for c in negations)
+        if simple and len(terms) + len(unions) == 1:
+            # any of some terms, none of others: `VLM, MLLM`, `"world model" -robot`
+            return _ROUTE_ANY_OF, self.positive, excluded
+        if len(children) == 2 and len(terms) == 2 and len(self.positive) == 2:
+            # `a AND b`, under the rarer-looking term, keyed by the other and the query's order
+            first, second = sorted(self.positive, key=lambda term_id: term_id not in self.necessary)
+            return _ROUTE_PAIR, frozenset({first}), (second, self.positive_order[0] == first)
+        return _ROUTE_GENERIC, self.necessary, None
+
+    def positives_in(self, hit: set[int]) -> tuple[int, ...]:
+        """The positive terms that hit, in the query's order."""
+        return tuple(term_id for term_id in self.positive_order if term_id in hit)
 
     def is_true(self, hit: set[int]) -> bool:
         if self.mode == _ANY:
@@ -534,13 +592,15 @@ class CompiledMatcher:
         self._terms: list[_CompiledTerm | None] = []
         self._term_id: dict[tuple, int] = {}
         self._category_terms: dict[str, list[int]] = {}
-        self._index: dict[int, set[int]] = {}
-        # The commonest subscriptions, one keyword or a list of them (`VLM, MLLM`) with no
-        # category restriction, need no evaluation at all: a term hitting is the match. Kept
-        # apart, under each of their terms, by announce types; one-term ones apart again, as
-        # they never need merging hits of several terms.
-        self._single_index: dict[int, dict[frozenset[str], list[str]]] = {}
-        self._any_of_index: dict[int, dict[frozenset[str], list[str]]] = {}
+        # One index per route (see _ROUTE_*) and per announce type a subscription admits, so
+        # a paper only ever looks up subscriptions that take its type. Keyed by term id:
+        #   any-of:  term -> _AnyOfEntry (one-term subscriptions, those with more terms, and
+        #            which of them an excluded term drops)
+        #   pair:    rarer term -> {other term: [subscription id]}
+        #   generic: necessary term -> {slot}
+        self._any_of_index: dict[str, dict[int, _AnyOfEntry]] = {kind: {} for kind in ANNOUNCE_TYPES}
+        self._pair_index = {kind: {} for kind in ANNOUNCE_TYPES}
+        self._index = {kind: {} for kind in ANNOUNCE_TYPES}
         self._subscriptions: list[_CompiledSubscription | None] = []
         self._slot_of: dict[str, int] = {}
         self._free_slots: list[int] = []
@@ -584,37 +644,57 @@ class CompiledMatcher:
         else:
             self._subscriptions[slot] = compiled
         self._slot_of[subscription.id] = slot
-        if compiled.is_any_of:
-            index = self._single_index if compiled.single is not None else self._any_of_index
-            for term_id in compiled.positive:
-                by_types = index.setdefault(term_id, {})
-                by_types.setdefault(compiled.types, []).append(compiled.id)
-            return
-        for term_id in compiled.necessary:
-            self._index.setdefault(term_id, set()).add(slot)
+        for kind in compiled.types:
+            self._route_entries(compiled, kind, adding=True)
 
     def remove(self, subscription_id: str) -> None:
         """Remove one subscription; terms no other subscription uses are dropped."""
         compiled = self._compiled(subscription_id)
-        if compiled.is_any_of:
-            index = self._single_index if compiled.single is not None else self._any_of_index
-            for term_id in compiled.positive:
-                by_types = index[term_id]
-                by_types[compiled.types].remove(compiled.id)
-                if not by_types[compiled.types]:
-                    del by_types[compiled.types]
-                if not by_types:
-                    del index[term_id]
-        for term_id in () if compiled.is_any_of else compiled.necessary:
-            slots = self._index[term_id]
-            slots.discard(compiled.slot)
-            if not slots:
-                del self._index[term_id]
+        for kind in compiled.types:
+            self._route_entries(compiled, kind, adding=False)
         for term_id in compiled.term_ids.values():
             self._release_term(term_id)
         self._subscriptions[compiled.slot] = None
         self._free_slots.append(compiled.slot)
         del self._slot_of[subscription_id]
+
+    def _route_entries(self, compiled: _CompiledSubscription, kind: str, adding: bool) -> None:
+        """Enter (or withdraw) a subscription in its route's index for one announce type."""
+        route = compiled.route
+        if route == _ROUTE_GENERIC:
+            index = self._index[kind]
+            for term_id in compiled.route_terms:
+                if adding:
+                    index.setdefault(term_id, set()).add(compiled.slot)
+                else:
+                    index[term_id].discard(compiled.slot)
+                    if not index[term_id]:
+                        del index[term_id]
+            return
+        if route == _ROUTE_ANY_OF:
+            index = self._any_of_index[kind]
+            for term_id in compiled.route_terms:
+                entry = index.get(term_id)
+                if entry is None:
+                    entry = index[term_id] = _AnyOfEntry()
+                entry.change(compiled.id, len(compiled.positive) > 1, compiled.route_key, adding)
+                if entry.empty:
+                    del index[term_id]
+            return
+        (term_id,) = compiled.route_terms
+        other, written_first = compiled.route_key
+        index = self._pair_index[kind]
+        # [subscriptions writing `term AND other`, those writing `other AND term`]
+        by_order = index.setdefault(term_id, {}).setdefault(other, ([], []))
+        ids = by_order[0 if written_first else 1]
+        if adding:
+            ids.append(compiled.id)
+            return
+        ids.remove(compiled.id)
+        if not by_order[0] and not by_order[1]:
+            del index[term_id][other]
+            if not index[term_id]:
+                del index[term_id]
 
     def _compiled(self, subscription_id: str) -> _CompiledSubscription:
         slot = self._slot_of.get(subscription_id)
@@ -719,11 +799,6 @@ class CompiledMatcher:
 
     def _match(self, papers: Iterable[Paper]) -> list[Match]:
         subscriptions = self._subscriptions
-        index_get = self._index.get
-        single_terms = self._single_index.keys()
-        single_get = self._single_index.__getitem__
-        any_of_terms = self._any_of_index.keys()
-        any_of_get = self._any_of_index.__getitem__
         term_hits = self._term_hits
         scored_hits = self._scored_hits
         with_authors = self._author_keys > 0
@@ -736,24 +811,30 @@ class CompiledMatcher:
             if not hit:
                 continue
             announce_type = paper.announce_type
+            if announce_type not in self._index:
+                continue  # no subscription takes it
             cache = state.term_hits
-            for term_id in hit & single_terms:
-                for types, ids in single_get(term_id).items():
-                    if announce_type in types:
-                        hits, score = cache.get(term_id) or term_hits(state, term_id)
-                        extend(map(_new_record, repeat(Match), zip(
-                            ids, repeat(paper), repeat(hits), repeat(score))))
-            any_of_hit = hit & any_of_terms
+            any_of = self._any_of_index[announce_type]
+            any_of_hit = any_of.keys() & hit
             if any_of_hit:
-                self._match_any_of(state, any_of_hit, matches)
-            candidates = set().union(*map(index_get, hit, repeat(_EMPTY)))
+                self._match_any_of(state, any_of, any_of_hit, matches)
+            pairs = self._pair_index[announce_type]
+            for term_id in pairs.keys() & hit:
+                others = pairs[term_id]
+                for other in others.keys() & hit:
+                    in_order, reversed_order = others[other]
+                    for ids, terms in ((in_order, (term_id, other)), (reversed_order, (other, term_id))):
+                        if ids:
+                            hits, score = scored_hits(state, terms)
+                            extend(map(_new_record, repeat(Match), zip(
+                                ids, repeat(paper), repeat(hits), repeat(score))))
+            index = self._index[announce_type]
+            candidates = set().union(*map(index.get, index.keys() & hit))
             if not candidates:
                 continue
             category_set = state.category_set
             for slot in candidates:
                 compiled = subscriptions[slot]
-                if announce_type not in compiled.types:
-                    continue
                 if compiled.categories is not None and compiled.categories.isdisjoint(category_set):
                     continue
                 mode = compiled.mode
@@ -766,34 +847,47 @@ class CompiledMatcher:
                 if single is not None:
                     hits, score = cache.get(single) or term_hits(state, single)
                 else:
-                    hits, score = scored_hits(state, compiled.positive & hit)
+                    hits, score = scored_hits(state, compiled.positives_in(hit))
                 append(_new_record(Match, (compiled.id, paper, hits, score)))
         return matches
 
-    def _match_any_of(self, state: _PaperState, any_of_hit: set[int], matches: list[Match]) -> None:
-        """Matches of the keyword-list subscriptions (`VLM, MLLM`) one of whose terms hit."""
+    def _match_any_of(self, state: _PaperState, any_of: dict[int, _AnyOfEntry],
+                      any_of_hit: set[int], matches: list[Match]) -> None:
+        """Matches of the subscriptions that want any of some terms and none of others."""
         paper = state.paper
-        announce_type = paper.announce_type
+        hit = state.hit
         cache = state.term_hits
-        by_term = []
+        term_hits = self._term_hits
+        extend = matches.extend
+        several_hit = []
         for term_id in any_of_hit:
-            for types, ids in self._any_of_index[term_id].items():
-                if announce_type in types:
-                    by_term.append((term_id, ids))
-        several = _EMPTY_SET
-        if len(by_term) > 1:
-            listed = list(chain.from_iterable(map(itemgetter(1), by_term)))
-            if len(set(listed)) < len(listed):  # rare: a subscription with two terms that hit
-                several = {sid for sid, times in Counter(listed).items() if times > 1}
-        for term_id, ids in by_term:
-            hits, score = cache.get(term_id) or self._term_hits(state, term_id)
+            entry = any_of[term_id]
+            hits, score = cache.get(term_id) or term_hits(state, term_id)
+            single, several, excluded_by = entry.single, entry.several, entry.excluded_by
+            if excluded_by and not excluded_by.keys().isdisjoint(hit):
+                dropped = set(chain.from_iterable(map(excluded_by.__getitem__, excluded_by.keys() & hit)))
+                single = list(filterfalse(dropped.__contains__, single))
+                several = list(filterfalse(dropped.__contains__, several))
+            if single:
+                extend(map(_new_record, repeat(Match), zip(
+                    single, repeat(paper), repeat(hits), repeat(score))))
             if several:
-                ids = list(filterfalse(several.__contains__, ids))
-            matches.extend(map(_new_record, repeat(Match), zip(
+                several_hit.append((several, hits, score))
+        if not several_hit:
+            return
+        twice = _EMPTY_SET
+        if len(several_hit) > 1:
+            listed = list(chain.from_iterable(map(itemgetter(0), several_hit)))
+            if len(set(listed)) < len(listed):  # a subscription two of whose terms hit
+                twice = {sid for sid, times in Counter(listed).items() if times > 1}
+        for ids, hits, score in several_hit:
+            if twice:
+                ids = list(filterfalse(twice.__contains__, ids))
+            extend(map(_new_record, repeat(Match), zip(
                 ids, repeat(paper), repeat(hits), repeat(score))))
-        for subscription_id in several:
+        for subscription_id in twice:
             compiled = self._subscriptions[self._slot_of[subscription_id]]
-            hits, score = self._scored_hits(state, compiled.positive & state.hit)
+            hits, score = self._scored_hits(state, compiled.positives_in(hit))
             matches.append(_new_record(Match, (subscription_id, paper, hits, score)))
 
     def _find_hits(self, state: _PaperState, near_misses: dict | None = None) -> set[int]:
@@ -909,13 +1003,15 @@ class CompiledMatcher:
         state.term_hits[term_id] = result
         return result
 
-    def _scored_hits(self, state: _PaperState, term_ids: set[int]) -> tuple[tuple[Hit, ...], float]:
+    def _scored_hits(self, state: _PaperState, term_ids: Sequence[int]
+                     ) -> tuple[tuple[Hit, ...], float]:
+        """Hits and score of several terms of one query, in the query's order."""
         if len(term_ids) == 1:
             (term_id,) = term_ids
             return state.term_hits.get(term_id) or self._term_hits(state, term_id)
         all_hits: list[Hit] = []
         total = 0.0
-        for term_id in sorted(term_ids):
+        for term_id in term_ids:
             hits, score = state.term_hits.get(term_id) or self._term_hits(state, term_id)
             all_hits.extend(hits)
             total += score
@@ -960,7 +1056,7 @@ class CompiledMatcher:
                 "only capitals"
                 for field_name, seen in dict.fromkeys(near_misses.get(term_id, ())))
             reports.append(TermReport(term.describe(), term not in positive, hits, near))
-        score = self._scored_hits(state, compiled.positive & hit)[1] if matched else 0.0
+        score = self._scored_hits(state, compiled.positives_in(hit))[1] if matched else 0.0
         return Explanation(subscription_id, paper.id, query.describe(), matched, score,
                            tuple(reports), tuple(reasons), texts)
 
