@@ -11,9 +11,15 @@ How a day is matched:
    closed compound of a hyphenated term another (`" multimodal "` for `multi-modal`).
 3. The few checks the automaton cannot do run on the hits only: terms written in capitals must hit
    capital tokens (`MLLM` is not "mLLMs"), multi-word author names check the given name.
-4. An inverted index from terms to subscriptions picks the candidate subscriptions; each
-   subscription is indexed under one set of terms at least one of which must hit for it to be true
-   (for `a AND b` just the rarer-looking one), so boolean evaluation runs only for candidates.
+4. Indexes from terms to subscriptions, one set per announce type, find the matches. The common
+   shapes need no evaluation per subscription: "any of these terms, none of those" (`VLM`,
+   `VLM, MLLM`, `"world model" -robot`) lists the subscriptions under each term, and `a AND b`
+   under the rarer-looking term keyed by the other, so a set intersection finds them. Any other
+   query is indexed under one set of terms at least one of which must hit for it to be true, and
+   evaluated only when one does.
+5. Hits (terms with character spans) depend on the paper and the term, never on who subscribed:
+   they are computed once per (paper, term) and the same tuple is shared by every Match that
+   needs it; a match of several terms concatenates them in the query's order.
 
 So the cost of a day grows with the papers' text and the matches found, not with the number of
 subscriptions.
@@ -26,11 +32,11 @@ reference-counted); the automaton itself is finalised again lazily on the next `
 from __future__ import annotations
 
 import gc
+from bisect import bisect_right
 from collections import Counter
-from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from itertools import accumulate, chain, count, filterfalse, repeat
-from operator import add, itemgetter, sub
+from operator import add, itemgetter
 from typing import Callable, Iterable, Sequence
 
 import ahocorasick
