@@ -34,11 +34,12 @@ class PlatformRuntime(Protocol):
     async def close(self) -> None: ...
 
 
-# (name, module, starter, the exception meaning "misconfigured"): imported only when the platform's
-# token is present, so a Markdown-only run never loads slack_bolt or discord.
-PLATFORMS: tuple[tuple[str, str, str, str, str], ...] = (
-    ("Slack", "SLACK_BOT_TOKEN", "bot.platforms.slack", "start_slack", "SlackSetupError"),
-    ("Discord", "DISCORD_TOKEN", "bot.platforms.discord_bot", "start_discord", "DiscordSetupError"),
+# (name, token variable, module, starter, the exceptions meaning "cannot start"): a module is
+# imported only when its token is present, so a Markdown-only run never loads slack_bolt or discord.
+PLATFORMS: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = (
+    ("Slack", "SLACK_BOT_TOKEN", "bot.platforms.slack", "start_slack", ("SlackSetupError",)),
+    ("Discord", "DISCORD_TOKEN", "bot.platforms.discord_bot", "start_discord",
+     ("DiscordStartError", "EndpointError")),
 )
 
 
@@ -63,11 +64,11 @@ async def start_platforms(settings: Settings, store: AsyncStore,
     environ = os.environ if environ is None else environ
     runtimes: list[PlatformRuntime] = []
     try:
-        for name, token_var, module_name, starter_name, error_name in PLATFORMS:
+        for name, token_var, module_name, starter_name, error_names in PLATFORMS:
             if not environ.get(token_var):
                 continue
             module = importlib.import_module(module_name)
-            setup_error = getattr(module, error_name, ())
+            setup_error = tuple(getattr(module, error) for error in error_names)
             try:
                 runtime = await getattr(module, starter_name)(settings, store, environ=environ)
                 if runtime is None:

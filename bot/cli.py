@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from datetime import date
 from collections.abc import Callable, Sequence
@@ -196,6 +197,32 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
         return 2
 
 
+# --- discord-invite -------------------------------------------------------------------------
+
+def cmd_discord_invite(args: argparse.Namespace, settings: Settings) -> int:
+    # Platform code stays in bot.platforms; the CLI only imports it for this command.
+    from bot.platforms.discord_bot import DiscordStartError, application_id_from_token, invite_url
+
+    application_id = args.application_id
+    if application_id is None:
+        token = os.environ.get("DISCORD_TOKEN", "").strip()
+        if not token:
+            print("discord-invite: give --application-id (Developer Portal > General Information) "
+                  "or set DISCORD_TOKEN so it can be looked up", file=sys.stderr)
+            return 2
+        try:
+            application_id = asyncio.run(application_id_from_token(settings.discord.api_url, token))
+        except DiscordStartError as exc:
+            print(f"discord-invite: {exc}", file=sys.stderr)
+            return 1
+    try:
+        print(invite_url(application_id, guild_id=args.guild_id))
+    except ValueError as exc:
+        print(f"discord-invite: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 # --- parser ---------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -264,6 +291,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--categories", nargs="+", metavar="CAT",
                    help="categories to fetch (default: arxiv.categories of the configuration)")
     p.set_defaults(handler=cmd_digest)
+
+    p = sub.add_parser("discord-invite", help="print the link that adds the Discord bot to a server",
+                       description="Print the OAuth2 URL with the bot and applications.commands scopes "
+                                   "and exactly the permissions paperbot uses.")
+    p.add_argument("--application-id", metavar="ID",
+                   help="the application's id (default: looked up from DISCORD_TOKEN)")
+    p.add_argument("--guild-id", type=int, metavar="ID", help="preselect this server in the invite dialog")
+    p.set_defaults(handler=cmd_discord_invite)
 
     return parser
 

@@ -164,3 +164,22 @@ async def test_run_refuses_a_half_configured_slack_with_a_clear_message(tmp_path
     assert process.returncode == 2
     assert "Slack could not start" in text and "SLACK_APP_TOKEN" in text
     assert "xoxb-not-a-real-token-123" not in text and "Traceback" not in text
+
+
+async def test_discord_invite_looks_up_the_application_from_the_token(tmp_path):
+    from tests.fakes.discord_server import FakeDiscord
+
+    async with FakeDiscord(token="invite-test-token") as discord_api:
+        config = write_config(tmp_path, None, ["cs.CV"])
+        data = yaml.safe_load(config.read_text())
+        data["discord"] = {"api_url": discord_api.api_url}
+        config.write_text(yaml.safe_dump(data))
+        env = {**os.environ, "DISCORD_TOKEN": "invite-test-token"}
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "--config", str(config), "discord-invite", cwd=PROJECT_ROOT,
+            env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        out, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0, err.decode()
+    url = out.decode().strip()
+    assert url.startswith(f"https://discord.com/oauth2/authorize?client_id={discord_api.application_id}")
+    assert "scope=bot+applications.commands" in url and "permissions=309237730304" in url

@@ -21,13 +21,16 @@ from bot.ops import OpsServer
 from bot.store import AsyncStore
 from tests.fakes.arxiv_server import FakeArxiv, atom_listing
 
+from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, FakeSlack
 
-# Real-looking secrets: Slack's are the fake's (so Slack really starts against it).
+DISCORD_TOKEN = "NDQ0.discord-secret.token-of-the-test"
+# Real-looking secrets, accepted by the fakes, so both platforms really start.
 SECRETS = {
     "SLACK_BOT_TOKEN": BOT_TOKEN,
     "SLACK_APP_TOKEN": APP_TOKEN,
     "SLACK_SIGNING_SECRET": "3333signingsecret",
+    "DISCORD_TOKEN": DISCORD_TOKEN,
 }
 
 
@@ -49,13 +52,14 @@ async def test_health_and_metrics_while_running_and_no_secret_in_debug_logs(tmp_
     caplog.set_level(logging.DEBUG)
     port = free_port()
     day, body = todays_feed()
-    async with FakeArxiv() as fake, FakeSlack() as slack:
+    async with FakeArxiv() as fake, FakeSlack() as slack, FakeDiscord(token=DISCORD_TOKEN) as discord_api:
         fake.serve_listing("cs.CV", body)
         settings = Settings(
             arxiv=fake.settings(categories=["cs.CV"], enrich=False, holidays=[]),
             storage={"path": str(tmp_path / "p.db")},
             topics={"VLMs": TopicSettings(keywords=["VLM"], markdown=str(tmp_path / "digests"))},
             slack={"api_url": slack.api_url, "mode": "socket"},
+            discord={"api_url": discord_api.api_url, "gateway_url": discord_api.gateway_url},
             ops={"port": port},
         )
         stop = asyncio.Event()
@@ -83,8 +87,8 @@ async def test_health_and_metrics_while_running_and_no_secret_in_debug_logs(tmp_
     assert "paperbot_arxiv_requests_total" in exposition
     assert 'paperbot_messages_posted_total{platform="markdown"}' in exposition
     logged = caplog.text
-    assert "secrets present: SLACK_BOT_TOKEN, SLACK_APP_TOKEN, SLACK_SIGNING_SECRET" in logged
-    assert "Slack started" in logged
+    assert "secrets present: SLACK_BOT_TOKEN, SLACK_APP_TOKEN, SLACK_SIGNING_SECRET, DISCORD_TOKEN" in logged
+    assert "Slack started" in logged and "Discord started" in logged
     for value in SECRETS.values():
         assert value not in logged
 
