@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -31,6 +32,7 @@ from bot.ingest import ANNOUNCED, EMPTY, NOT_MODIFIED, fetch_and_store
 from bot.matching import Subscription
 from bot.models import Match
 from bot.store import AsyncStore, StoreError
+from bot.store.errors import store_error_from
 from bot.store import ledger
 
 log = logging.getLogger(__name__)
@@ -102,10 +104,12 @@ class Scheduler:
             try:
                 report = await self.run_once()
                 next_wake = report.next_wake
-            except StoreError as exc:
+            except (StoreError, sqlite3.Error) as exc:
                 # Locked, full or read-only database: an operator problem, not a bug; one clear
-                # line. What was stored stays stored (every write is one transaction).
-                log.error("database problem (%s), retrying in %s: %s", exc.reason, RETRY_FAILED_DELIVERY_AFTER, exc)
+                # line. What was stored stays stored (every write is one transaction). Ledger
+                # writes reach here as raw sqlite3 errors.
+                error = exc if isinstance(exc, StoreError) else store_error_from("a scheduler pass", exc)
+                log.error("database problem (%s), retrying in %s: %s", error.reason, RETRY_FAILED_DELIVERY_AFTER, error)
                 next_wake = self.clock.now() + RETRY_FAILED_DELIVERY_AFTER
             except Exception:  # noqa: BLE001 - the loop must survive a bad pass and try again
                 log.exception("scheduler pass failed; retrying in %s", RETRY_FAILED_DELIVERY_AFTER)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -24,7 +25,7 @@ from bot.delivery.sink import (
     ThreadSink,
 )
 from bot.digest.model import Digest, DigestItem
-from bot.store import AsyncStore
+from bot.store import AsyncStore, StoreError
 from bot.store import ledger
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,10 @@ class DeliveryRunner:
             await self.store.run(lambda s: (ledger.pause_destination(s.db, key, exc.reason, now),
                                             ledger.finish(s.db, key, day, ledger.FAILED, now, exc.reason)))
             return DeliveryResult(key, day, PAUSED, detail=exc.reason)
+        except (StoreError, sqlite3.Error):
+            # The database itself failed (locked, full): nothing can be recorded now; the
+            # scheduler says so in one line and retries. What went out is found in the thread.
+            raise
         except Exception as exc:  # noqa: BLE001 - one destination's failure must not stop the others
             detail = f"{type(exc).__name__}: {exc}"
             log.error("delivery of %s for %s failed (will retry at the next pass): %s", key, day, detail,
