@@ -1,0 +1,188 @@
+"""Fan-out benchmark (DESIGN.md §9): a 20-paper day posted to 1,000 Slack channels.
+
+The real DeliveryRunner and SlackSink (slack_sdk's AsyncWebClient over aiohttp, real time) post
+to a fake Slack on 127.0.0.1 that enforces rate limits the way Slack does, answering HTTP 429 with
+Retry-After when a call exceeds them:
+  per channel  one chat.postMessage a second (a token bucket, no burst)
+  global       --global-rate chat.postMessage calls a second across the workspace (bucket of one
+               second's worth)
+
+The bound those limits set for C channels of M messages each:
+    max((M - 1) * 1 s, C * M / global_rate)
+(every channel needs M - 1 one-second gaps; the workspace can take no more than global_rate a
+second). Reported: API calls per channel-day (accepted and refused) against 1 + ceil(papers/10),
+total time against the bound (target <= 1.2x), and any 429 that the core did not wait out.
+
+    .venv/bin/python benchmarks/bench_fanout.py [--channels 1000] [--papers 20] [--global-rate 200]
+
+Prints a table, then a last line of JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))
+
+import aiohttp  # noqa: E402
+from aiohttp import web  # noqa: E402
+from slack_sdk.web.async_client import AsyncWebClient  # noqa: E402
+
+from bot.clock import SystemClock  # noqa: E402
+from bot.delivery.runner import DONE, DeliveryRunner, deliver_all  # noqa: E402
+from bot.delivery.sink import Destination  # noqa: E402
+from bot.digest.model import build_digest  # noqa: E402
+from bot.matching import Subscription, compile_subscriptions, parse_query  # noqa: E402
+from bot.models import ANNOUNCE_TYPES, Paper  # noqa: E402
+from bot.platforms.slack import SlackSink  # noqa: E402
+from bot.store import AsyncStore  # noqa: E402
+from tests.fakes.slack_server import FakeSlack, _error  # noqa: E402
+
+DAY = date(2026, 11, 23)
+PER_CHANNEL_INTERVAL = 1.0
+PAPERS_PER_MESSAGE = 10
+TARGET_RATIO = 1.2
+
+
+class Bucket:
+    """A token bucket: `rate` tokens a second, at most `burst` saved up."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens, self.at = burst, time.monotonic()
+
+    def take(self) -> float:
+        """0 when a token was taken, else the seconds until one is free."""
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+
+class RateLimitedSlack(FakeSlack):
+    """The fake Slack with Slack's posting limits enforced (429 + Retry-After, whole seconds as
+    Slack sends them)."""
+
+    def __init__(self, global_rate: float, **kw) -> None:
+        super().__init__(**kw)
+        self.global_bucket = Bucket(global_rate, global_rate)
+        self.channel_buckets: dict[str, Bucket] = {}
+        self.refused = 0
+        self.accepted = 0
+
+    def _chat_postMessage(self, params):
+        channel = str(params.get("channel") or "")
+        bucket = self.channel_buckets.setdefault(channel, Bucket(1 / PER_CHANNEL_INTERVAL, 1))
+        # Slack measures at its end; allow the few milliseconds a paced client's gaps jitter by.
+        bucket.tokens = min(bucket.burst, bucket.tokens + 0.02)
+        wait = bucket.take()
+        if wait == 0:
+            wait = self.global_bucket.take()
+            if wait:
+                bucket.tokens += 1  # refused: the channel's token is given back
+        if wait:
+            self.refused += 1
+            return _error("ratelimited", status=429, headers={"Retry-After": str(max(1, math.ceil(wait)))})
+        self.accepted += 1
+        return super()._chat_postMessage(params)
+
+
+def papers(n: int) -> list[Paper]:
+    return [Paper(id=f"2611.{10000 + i}", title=f"A VLM for task {i}", abstract="Vision-language models. " * 20,
+                  authors=("Ann Author", "Bo Writer"), categories=("cs.CV", "cs.AI"), announce_type="new",
+                  version=1, announced=DAY) for i in range(n)]
+
+
+async def run(args: argparse.Namespace) -> dict:
+    epoch = datetime(2026, 11, 23, 6, tzinfo=timezone.utc).timestamp()
+    matcher = compile_subscriptions([Subscription("s", parse_query("VLM"), types=frozenset(ANNOUNCE_TYPES))])
+    matches = matcher.match(papers(args.papers))
+    with tempfile.TemporaryDirectory(prefix="paperbot-fanout-") as tmp:
+        async with RateLimitedSlack(args.global_rate, epoch=epoch) as slack:
+            channels = [f"C{i:05d}" for i in range(args.channels)]
+            for channel in channels:
+                slack.add_channel(channel)
+            store = await AsyncStore.open(Path(tmp) / "fanout.db")
+            session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=args.connections))
+            client = AsyncWebClient(token=slack.bot_token, base_url=slack.api_url, session=session,
+                                    retry_handlers=[])
+            sink = SlackSink(client, slack.team_id)
+            jobs = []
+            for channel in channels:
+                destination = Destination(key=f"slack:{slack.team_id}:{channel}", platform="slack",
+                                          address=channel, title=channel, subscription_ids=("s",),
+                                          options={"workspace": slack.team_id, "channel": channel})
+                jobs.append((sink, destination, build_digest(destination.key, channel, DAY, matches)))
+            runner = DeliveryRunner(store, SystemClock(), max_rate_limit_waits=args.max_waits)
+            started = time.monotonic()
+            results = await deliver_all(runner, jobs)
+            seconds = time.monotonic() - started
+            await session.close()
+            await store.close()
+            calls = len(slack.calls)
+            posts = len(slack.calls_to("chat.postMessage"))
+            stored = sum(len(slack.messages[c]) for c in channels)
+            refused, accepted = slack.refused, slack.accepted
+    messages_per_channel = 1 + math.ceil(args.papers / PAPERS_PER_MESSAGE)
+    bound = max((messages_per_channel - 1) * PER_CHANNEL_INTERVAL,
+                args.channels * messages_per_channel / args.global_rate)
+    failed = [r for r in results if r.outcome != DONE]
+    summary = {
+        "bench": "fanout",
+        "channels": args.channels,
+        "papers": args.papers,
+        "global_rate": args.global_rate,
+        "messages": stored,
+        "messages_bound": args.channels * messages_per_channel,
+        "api_calls": calls,
+        "calls_per_channel": round(calls / args.channels, 2),
+        "accepted_per_channel": round(accepted / args.channels, 2),
+        "calls_bound_per_channel": messages_per_channel,
+        "refused_429": refused,
+        "unhandled_429": sum(1 for r in failed if "rate limited" in r.detail),
+        "failed": len(failed),
+        "seconds": round(seconds, 2),
+        "bound_seconds": round(bound, 2),
+        "ratio": round(seconds / bound, 2),
+        "target_ratio": TARGET_RATIO,
+    }
+    print(f"{'channels x papers':>26}: {args.channels} x {args.papers} (global limit {args.global_rate:g}/s, "
+          f"1/s per channel)")
+    print(f"{'messages stored':>26}: {stored} (bound {summary['messages_bound']})")
+    print(f"{'API calls':>26}: {calls} = {summary['calls_per_channel']} per channel-day "
+          f"({summary['accepted_per_channel']} accepted, bound {messages_per_channel}); {posts} chat.postMessage")
+    print(f"{'429 answers':>26}: {refused} (unhandled: {summary['unhandled_429']}; failed deliveries: {len(failed)})")
+    print(f"{'time':>26}: {seconds:.2f} s against the limits' bound {bound:.2f} s = {summary['ratio']}x "
+          f"(target <= {TARGET_RATIO}x)")
+    for result in failed[:5]:
+        print(f"  failed: {result.destination}: {result.outcome} {result.detail}")
+    return summary
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--channels", type=int, default=1000)
+    parser.add_argument("--papers", type=int, default=20)
+    parser.add_argument("--global-rate", type=float, default=200.0, help="workspace-wide posts per second")
+    parser.add_argument("--connections", type=int, default=100, help="aiohttp connection pool size")
+    parser.add_argument("--max-waits", type=int, default=5, help="DeliveryRunner.max_rate_limit_waits")
+    args = parser.parse_args()
+    summary = asyncio.run(run(args))
+    print(json.dumps(summary))
+    return 0 if summary["failed"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
