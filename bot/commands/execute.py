@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from bot.commands.personal import PersonalKeywords
 from bot.commands.grammar import (
     USAGE,
     ChangeSettings,
@@ -130,6 +131,7 @@ class CommandExecutor:
         self.store = store
         self.settings = settings
         self.query_limits = QueryLimits.from_settings(settings.limits)
+        self.personal = PersonalKeywords(self)
 
     async def execute(self, ctx: CommandContext, text: str) -> Response:
         try:
@@ -166,7 +168,7 @@ class CommandExecutor:
         if isinstance(command, Search):
             return await self._search(command)
         if isinstance(command, Personal):
-            return _personal_not_yet(command)
+            return await self.personal.run(ctx, command)
         if isinstance(command, Help):
             return self._help(command)
         raise TypeError(f"not a /papers command: {command!r}")
@@ -564,17 +566,6 @@ def _explain(matcher, subscription_id: str, paper: Paper) -> str:
     return "\n".join(details)
 
 
-def _personal_not_yet(command: Personal) -> Response:
-    return Response(
-        text="Personal keywords (/papers me ...) arrive in a later version of paperbot; nothing "
-             "was saved.",
-        sections=(Lines(("Personal keywords (/papers me add, remove, list, deliver) arrive in a "
-                         "later version of paperbot; nothing was saved.",
-                         "Meanwhile: /papers today <query> shows today's matches privately, and "
-                         "/papers test <query> explains them.")),),
-        ephemeral=True)
-
-
 COMMAND_SUMMARY = {
     "today": "today's matches, privately",
     "subscribe": "add a channel subscription",
@@ -582,7 +573,7 @@ COMMAND_SUMMARY = {
     "list": "subscriptions, settings, status",
     "test": "dry run with explanations",
     "search": "full-text search of stored papers",
-    "me": "personal keywords (later version)",
+    "me": "your personal keywords, privately",
     "help": "this help; help query for queries",
 }
 
@@ -604,7 +595,13 @@ COMMAND_HELP: dict[str, tuple[str, ...]] = {
                  "Area/City set when the daily thread is posted; types picks new, cross and "
                  "replace (new versions); max N caps papers a day (1 to 100); empty note|silent "
                  "decides whether a day without matches gets a short note.",),
-    "me": ("Personal keywords arrive in a later version of paperbot.",),
+    "me": ("Your own keywords, per workspace or server: only you can list or change them, and "
+           "every reply is private. me add <query> adds one (same query language and limits), "
+           "me remove <n | all>, me list shows them with your delivery.",
+           "me deliver dm: one direct message per announcement day with your papers; me deliver "
+           "here: a mention in this channel's daily thread with links to your papers (never your "
+           "keywords); me deliver off keeps the keywords but sends nothing. me edit opens a form "
+           "on Discord; on Slack, paperbot's Home tab does the same."),
     "help": ("/papers help <command> explains one command; /papers help query the query "
              "language.",),
 }

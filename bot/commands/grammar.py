@@ -28,7 +28,7 @@ USAGE: dict[str, str] = {
     "search": "/papers search <text>",
     "settings": "/papers settings [time HH:MM] [tz Area/City] [types new,cross,replace] [max N] "
                 "[empty note|silent]",
-    "me": "/papers me add <query> | me remove <n | all> | me list | me deliver dm|here|off",
+    "me": "/papers me add <query> | me remove <n | all> | me list | me deliver dm|here|off | me edit",
     "help": "/papers help [topic]",
 }
 COMMAND_NAMES: tuple[str, ...] = tuple(USAGE)
@@ -111,10 +111,10 @@ class ChangeSettings:
 
 @dataclass(frozen=True)
 class Personal:
-    """`/papers me ...`: personal keywords (parsed now, served by a later version)."""
+    """`/papers me ...`: the typing person's own keywords."""
 
     name: ClassVar[str] = "me"
-    action: str                 # add | remove | list | deliver
+    action: str                 # add | remove | list | deliver | edit
     argument: str | None = None
 
 
@@ -324,7 +324,7 @@ def _parse_settings(rest: str) -> ChangeSettings:
 def _parse_me(rest: str) -> Personal:
     parts = rest.split(None, 1)
     if not parts:
-        raise CommandError("me needs an action: add, remove, list or deliver", USAGE["me"])
+        raise CommandError("me needs an action: add, remove, list, deliver or edit", USAGE["me"])
     action = parts[0].lower()
     argument = parts[1].strip() if len(parts) > 1 else ""
     if action == "add":
@@ -336,13 +336,17 @@ def _parse_me(rest: str) -> Personal:
         if argument:
             raise CommandError(f'"me list" takes nothing after it (got "{_clip(argument)}")', USAGE["me"])
         return Personal("list")
+    if action == "edit":
+        if argument:
+            raise CommandError(f'"me edit" takes nothing after it (got "{_clip(argument)}")', USAGE["me"])
+        return Personal("edit")
     if action == "deliver":
         choice = argument.lower()
         if choice not in DELIVERY_CHOICES:
             raise CommandError('me deliver takes dm (direct message), here (mentions in this '
                                'channel\'s daily thread) or off', USAGE["me"])
         return Personal("deliver", choice)
-    raise CommandError(f'Unknown "me" action "{_clip(parts[0])}": use add, remove, list or deliver',
+    raise CommandError(f'Unknown "me" action "{_clip(parts[0])}": use add, remove, list, deliver or edit',
                        USAGE["me"])
 
 

@@ -16,6 +16,7 @@ from datetime import time
 
 from bot.config import ScheduleSettings
 from bot.delivery.destinations import Directory
+from bot.delivery.personal import load_personal_routes
 from bot.delivery.sink import Destination
 from bot.matching import QueryLimits, QuerySyntaxError, Subscription, parse_query
 from bot.store import AsyncStore, Store
@@ -84,11 +85,15 @@ def channel_subscription(row: ChannelSubscriptionRecord, channel_types: tuple[st
 def _load(store: Store, platform: str, schedule: ScheduleSettings | None) -> Directory:
     rows = channel_store.all_subscriptions(store.db, platform)
     settings = channel_store.all_channel_settings(store.db, platform)
+    people = load_personal_routes(store, platform, schedule, STORED_QUERY_LIMITS)
     by_channel: dict[ChannelRef, list[ChannelSubscriptionRecord]] = defaultdict(list)
     for row in rows:
         by_channel[row.channel].append(row)
-    destinations: list[Destination] = []
-    subscriptions: list[Subscription] = []
+    for workspace, channel_id in people.mentions:
+        # A channel where only people asked for mentions still gets its daily thread.
+        by_channel.setdefault(ChannelRef(platform, workspace, channel_id), [])
+    destinations: list[Destination] = list(people.dm_destinations)
+    subscriptions: list[Subscription] = list(people.subscriptions)
     for channel, channel_rows in by_channel.items():
         record = settings.get(channel) or ChannelSettingsRecord(channel)
         effective = effective_channel_settings(record, schedule)
@@ -101,14 +106,16 @@ def _load(store: Store, platform: str, schedule: ScheduleSettings | None) -> Dir
                 # must not silence the channel's other subscriptions.
                 log.warning("skipping stored subscription %s of %s (%r): %s",
                             row.id, channel_destination_key(channel), row.query, exc)
-        if not channel_subscriptions:
+        mentions = people.mentions.get((channel.workspace, channel.channel), {})
+        if not channel_subscriptions and not mentions:
             continue
         subscriptions += channel_subscriptions
+        name = record.channel_name or people.channel_names.get((channel.workspace, channel.channel))
         destinations.append(Destination(
             key=channel_destination_key(channel),
             platform=channel.platform,
             address=channel.channel,
-            title=record.channel_name or channel.channel,
+            title=name or channel.channel,
             subscription_ids=tuple(s.id for s in channel_subscriptions),
             subscriptions_text=tuple(s.query.describe() for s in channel_subscriptions),
             post_time=effective.post_time,
@@ -116,14 +123,16 @@ def _load(store: Store, platform: str, schedule: ScheduleSettings | None) -> Dir
             empty_note=effective.empty_note,
             max_papers=effective.max_papers,
             options={"workspace": channel.workspace, "channel": channel.channel,
-                     "channel_name": record.channel_name},
+                     "channel_name": name},
+            mention_subscriptions=mentions,
         ))
     return Directory(tuple(destinations), tuple(subscriptions))
 
 
 class ChannelSubscriptions:
-    """The `DestinationDirectory` of one platform's chat channels, read fresh on every `load()`
-    so a `/papers subscribe` reaches the next scheduler pass without a restart."""
+    """The `DestinationDirectory` of one platform's chat channels and people (personal keywords,
+    see `bot.delivery.personal`), read fresh on every `load()` so a `/papers subscribe` or
+    `/papers me add` reaches the next scheduler pass without a restart."""
 
     def __init__(self, store: AsyncStore, platform: str, *,
                  schedule: ScheduleSettings | None = None) -> None:

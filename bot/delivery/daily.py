@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -43,8 +44,25 @@ async def match_day(store: AsyncStore, day: date, subscriptions: Sequence[Subscr
 
 
 def digest_for(destination: Destination, day: date, by_subscription: Mapping[str, Sequence[Match]]) -> Digest:
-    """The destination's digest: the matches of its subscriptions, merged and ordered."""
+    """The destination's digest: the matches of its subscriptions, merged and ordered, plus the
+    personal matches of the people who asked to be mentioned there (from the same pass)."""
     matches = [m for sid in destination.subscription_ids for m in by_subscription.get(sid, ())]
-    return build_digest(destination.key, destination.title, day, matches,
-                        subscriptions_text=destination.subscriptions_text,
-                        max_items=destination.max_papers)
+    digest = build_digest(destination.key, destination.title, day, matches,
+                          subscriptions_text=destination.subscriptions_text,
+                          max_items=destination.max_papers)
+    if not destination.mention_subscriptions:
+        return digest
+    mentions: dict[str, tuple[str, ...]] = {}
+    personal_matches: list[Match] = []
+    for user, subscription_ids in sorted(destination.mention_subscriptions.items()):
+        own = [m for sid in subscription_ids for m in by_subscription.get(sid, ())]
+        if not own:
+            continue
+        # The person's papers in their own order (score, then id), each once.
+        ordered = build_digest(destination.key, user, day, own).paper_ids
+        mentions[user] = ordered
+        personal_matches += own
+    if not mentions:
+        return digest
+    mention_items = build_digest(destination.key, destination.title, day, personal_matches).items
+    return dataclasses.replace(digest, mentions=mentions, mention_items=mention_items)

@@ -23,6 +23,7 @@ from bot.delivery.sink import (
     DocumentSink,
     RateLimited,
     ThreadSink,
+    mention_marker,
 )
 from bot.digest.model import Digest, DigestItem
 from bot.store import AsyncStore, StoreError
@@ -113,7 +114,7 @@ class DeliveryRunner:
     async def _deliver_thread(self, sink: ThreadSink, destination: Destination, digest: Digest,
                               parent_ref: str | None) -> DeliveryResult:
         key, day = destination.key, digest.day
-        if digest.is_empty and not destination.empty_note:
+        if not digest.has_thread and not destination.empty_note:
             return DeliveryResult(key, day, SKIPPED, detail="no matching papers")
         messages = 0
         if parent_ref is None:
@@ -146,6 +147,19 @@ class DeliveryRunner:
             now = self.clock.now()
             await self.store.run(lambda s: ledger.record_papers(s.db, key, day, ids, ref, now))
             posted += len(ids)
+        mentioned = [user for user in digest.mentions if mention_marker(user) not in already]
+        if mentioned and hasattr(sink, "post_mentions"):
+            # After the papers, one message naming each person once; recorded like papers
+            # (`mention:<user>`), so a restart never mentions anyone twice.
+            for users in sink.pack_mentions(destination, digest, mentioned):
+                if self.stop.is_set():
+                    return DeliveryResult(key, day, INTERRUPTED, messages, posted, "stopping; will resume")
+                await self._pace(sink, key)
+                ref = await self._call(sink, key, lambda u=users: sink.post_mentions(destination, digest, parent_ref, u))
+                messages += 1
+                markers = [mention_marker(user) for user in users]
+                now = self.clock.now()
+                await self.store.run(lambda s: ledger.record_papers(s.db, key, day, markers, ref, now))
         return DeliveryResult(key, day, DONE, messages, posted, parent_ref)
 
     async def _pace(self, sink: ThreadSink, key: str) -> None:

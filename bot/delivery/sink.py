@@ -29,6 +29,8 @@ class Destination:
 
     `key` is stable across restarts (`markdown:MLLM`, `slack:T123:C456`); the ledger is keyed by
     it. `subscription_ids` name the matcher subscriptions whose matches this destination receives.
+    `mention_subscriptions` (user id -> subscription ids) are people who asked to be mentioned in
+    this destination's daily thread with their personal matches (`/papers me deliver here`).
     """
 
     key: str
@@ -42,6 +44,7 @@ class Destination:
     empty_note: bool = False
     max_papers: int | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
+    mention_subscriptions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 class DeliveryProblem(Exception):
@@ -99,4 +102,28 @@ class ThreadSink(Protocol):
         """Post one message holding `items` in the parent's thread; returns its reference."""
 
     async def posted_paper_ids(self, destination: Destination, parent_ref: str) -> set[str]:
-        """Paper ids the thread already holds (from message metadata), for resuming."""
+        """Paper ids the thread already holds (from message metadata), for resuming; a mention
+        message counts as `mention:<user id>` for every person it names."""
+
+
+class MentionSink(Protocol):
+    """What a ThreadSink adds to post personal mentions (`/papers me deliver here`); a sink
+    without these methods never mentions anyone."""
+
+    def pack_mentions(self, destination: Destination, digest: Digest,
+                      users: Sequence[str]) -> list[Sequence[str]]:
+        """Split the people to mention (`digest.mentions`) into messages within the limits."""
+
+    async def post_mentions(self, destination: Destination, digest: Digest, parent_ref: str,
+                            users: Sequence[str]) -> str:
+        """Post one message in the thread naming each of `users` once, with links to their
+        papers (`digest.mentions`, titles from `digest.mention_items`); pings exactly them."""
+
+
+def mention_marker(user: str) -> str:
+    """How the ledger (and the platform's metadata) records that `user` was mentioned."""
+    return f"mention:{user}"
+
+
+def mentioned_user(marker: str) -> str | None:
+    return marker[len("mention:"):] if marker.startswith("mention:") else None

@@ -102,7 +102,8 @@ class Digest:
     `items` are ordered by (-score, paper id) and may be cut by `max_items`; `truncated` says how
     many matched papers were left out, and `counts` always describes *all* matched papers, so
     `counts.total == len(items) + truncated`. `mentions` maps a user id to the ids of the papers
-    to mention them on (personal keywords); empty unless that feature fills it.
+    to mention them on (personal keywords); empty unless that feature fills it. `mention_items`
+    holds those papers (each once, in digest order), which need not be among `items`.
     """
 
     destination: str
@@ -114,6 +115,7 @@ class Digest:
     truncated: int = 0
     mentions: Mapping[str, tuple[str, ...]] = field(
         default_factory=lambda: MappingProxyType({}), hash=False)
+    mention_items: tuple[DigestItem, ...] = ()
 
     def __post_init__(self) -> None:
         # A read-only copy, so a frozen digest cannot be changed through the caller's dict.
@@ -128,6 +130,11 @@ class Digest:
     @property
     def is_empty(self) -> bool:
         return self.total == 0
+
+    @property
+    def has_thread(self) -> bool:
+        """Whether the day's thread has anything in it: the channel's papers, or mentions."""
+        return not self.is_empty or bool(self.mentions)
 
     @property
     def paper_ids(self) -> tuple[str, ...]:

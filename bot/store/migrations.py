@@ -39,6 +39,7 @@ MIGRATION_MODULES: list[str] = [
     "bot.store.papers",
     "bot.store.ledger",
     "bot.store.subscriptions",
+    "bot.store.personal",
 ]
 
 MIGRATIONS_TABLE = "migrations"

@@ -59,7 +59,8 @@ async def test_every_subcommand_reaches_the_command_layer(http_slack, slack):
     assert replies["test MLLM"]["text"].startswith("Dry run on 2025-04-21")
     assert "match \"vision\"" in replies["search vision"]["text"]
     assert replies["settings"]["text"].startswith("This channel's settings")
-    assert "later version" in replies["me list"]["text"]
+    assert replies["me list"]["text"].startswith("You have no personal keywords yet")
+    assert replies["me list"]["response_type"] == "ephemeral"
     assert "no subscriptions to remove" in replies["unsubscribe 1"]["text"]
     assert "query language" in replies["help query"]["text"]
     assert "frobnicate" in replies["frobnicate"]["text"]

@@ -1,0 +1,307 @@
+"""`/papers me ...`: personal keywords, platform-neutral (DESIGN.md §6).
+
+Everything here acts on the person who typed the command (`ctx.user` in `ctx.workspace`) and on
+nobody else: there is no way to name another person, and every reply is ephemeral. The same
+operations serve the chat forms (Slack App Home, Discord `/papers me edit` modal) through
+`CommandExecutor.personal`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+from bot.commands.grammar import USAGE, Personal
+from bot.commands.responses import (
+    INVALID,
+    REFUSED,
+    DigestSection,
+    Heading,
+    Lines,
+    PaperList,
+    Preformatted,
+    Response,
+    Section,
+    error_response,
+)
+from bot.delivery.channels import STORED_QUERY_LIMITS
+from bot.delivery.personal import PERSONAL_TYPES, personal_destination_key, personal_subscription
+from bot.digest.model import Digest, build_digest
+from bot.matching import Query, QuerySyntaxError, Subscription, compile_subscriptions, parse_query
+from bot.store import Store, ledger
+from bot.store import personal as personal_store
+from bot.store.personal import (
+    PersonalDelivery,
+    PersonalLimitReached,
+    PersonalSubscriptionRecord,
+    PersonRef,
+)
+
+if TYPE_CHECKING:
+    from bot.commands.execute import CommandContext, CommandExecutor
+
+PREVIEW_SHOWN = 3
+TODAY_SHOWN = 10
+
+
+def person_of(ctx: "CommandContext") -> PersonRef:
+    return PersonRef(ctx.platform, ctx.workspace, ctx.user)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word if count == 1 else word + 's'}"
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalOverview:
+    """One person's keywords, delivery and (optionally) the latest day's personal matches."""
+
+    person: PersonRef
+    subscriptions: tuple[PersonalSubscriptionRecord, ...]
+    delivery: PersonalDelivery
+    paused: str | None
+    limit: int
+    day: date | None = None
+    digest: Digest | None = None
+    papers_that_day: int = 0
+
+
+def delivery_line(delivery: PersonalDelivery, paused: str | None = None) -> str:
+    if delivery.mode == "off":
+        line = "Delivery: off (your keywords are kept; /papers me deliver dm or here turns it on)."
+    elif delivery.mode == "here":
+        where = f"#{delivery.channel_name}" if delivery.channel_name else "the channel you chose it in"
+        line = (f"Delivery: a mention in the daily thread of {where}, with links to your papers "
+                "(your keywords are never shown there).")
+    else:
+        line = "Delivery: one direct message per announcement day" + (
+            "." if delivery.chosen else " (the default; /papers me deliver here|off changes it).")
+    if paused and delivery.mode == "dm":
+        line += f" Paused: {paused}"
+    return line
+
+
+class PersonalKeywords:
+    def __init__(self, executor: "CommandExecutor") -> None:
+        self.executor = executor
+
+    @property
+    def limit(self) -> int:
+        return self.executor.settings.limits.subscriptions_per_user
+
+    async def _store(self, operation: str, fn, *args):
+        return await self.executor.store.run_operation(operation, fn, *args)
+
+    async def run(self, ctx: "CommandContext", command: Personal) -> Response:
+        if command.action == "add":
+            return await self.add(ctx, command.argument or "")
+        if command.action == "remove":
+            return await self.remove(ctx, command.argument or "")
+        if command.action == "list":
+            return self.list_response(await self.overview(person_of(ctx), with_matches=False))
+        if command.action == "deliver":
+            return await self.deliver(ctx, command.argument or "")
+        if command.action == "edit":
+            return Response(text="/papers me edit opens a form on Discord. On Slack, open paperbot's "
+                                 "Home tab to edit your keywords; here, /papers me add and me remove "
+                                 "work everywhere.")
+        raise ValueError(f"unknown personal action {command.action!r}")
+
+    # -- reading ------------------------------------------------------------------------------
+
+    async def overview(self, person: PersonRef, *, with_matches: bool = True) -> PersonalOverview:
+        key = personal_destination_key(person)
+
+        def read(store: Store):
+            rows = personal_store.list_personal(store.db, person)
+            delivery = personal_store.get_delivery(store.db, person)
+            paused = ledger.paused_reason(store.db, key)
+            day = store.latest_day() if with_matches and rows else None
+            papers = store.papers_for_day(day) if day else []
+            return rows, delivery, paused, day, papers
+
+        rows, delivery, paused, day, papers = await self._store("reading your keywords", read)
+        digest = None
+        if day is not None:
+            subscriptions = []
+            for row in rows:
+                try:
+                    subscriptions.append(personal_subscription(row, STORED_QUERY_LIMITS))
+                except (QuerySyntaxError, ValueError):
+                    continue
+            matches = await asyncio.to_thread(
+                lambda: compile_subscriptions(subscriptions).match(papers))
+            digest = build_digest(personal_destination_key(person), "your papers", day, matches,
+                                  max_items=TODAY_SHOWN)
+        return PersonalOverview(person, tuple(rows), delivery, paused, self.limit, day, digest,
+                                len(papers))
+
+    def list_response(self, view: PersonalOverview) -> Response:
+        sections: list[Section] = []
+        if view.subscriptions:
+            text = (f"You have {_plural(len(view.subscriptions), 'personal subscription')} "
+                    f"(at most {view.limit}); only you can see them.")
+            sections += [Heading(f"Your keywords ({len(view.subscriptions)} of at most {view.limit})"),
+                         Lines(tuple(f"{n}. {row.query}" for n, row in
+                                     enumerate(view.subscriptions, start=1)))]
+        else:
+            text = "You have no personal keywords yet. Add some with /papers me add <query>."
+            sections.append(Lines((text,)))
+        line = delivery_line(view.delivery, view.paused)
+        sections.append(Lines((line,)))
+        if view.paused and view.delivery.mode == "dm":
+            text = f"Your direct messages are paused: {view.paused} " + text
+            sections.append(Lines(("Once that is fixed, /papers me deliver dm resumes them.",)))
+        if view.digest is not None and view.day is not None:
+            sections.append(Heading(f"Your papers for {view.day.isoformat()}"))
+            sections.append(DigestSection(view.digest) if view.digest.items else
+                            Lines((f"None of the {view.papers_that_day} papers matched.",)))
+        return Response(text=text, sections=tuple(sections), ephemeral=True)
+
+    # -- changing -----------------------------------------------------------------------------
+
+    def _parse(self, text: str) -> Query:
+        return self.executor._parse_user_query(text, "me")
+
+    async def add(self, ctx: "CommandContext", text: str) -> Response:
+        query = self._parse(text)
+        person = person_of(ctx)
+        limit = self.limit
+
+        def add(store: Store):
+            existing = personal_store.list_personal(store.db, person)
+            for number, row in enumerate(existing, start=1):
+                if _reading(row.query) == query.describe():
+                    return ("duplicate", number)
+            record = personal_store.add_personal(store.db, person, text, now=store.now(), limit=limit)
+            delivery = personal_store.get_delivery(store.db, person)
+            day = store.latest_day()
+            return record, len(existing) + 1, delivery, day, store.papers_for_day(day) if day else []
+
+        try:
+            outcome = await self._store("adding a personal subscription", add)
+        except PersonalLimitReached as exc:
+            return error_response(
+                f"You already have {exc.count} personal subscriptions, the most allowed "
+                f"(limits.subscriptions_per_user is {exc.limit}). Remove one with /papers me "
+                "remove <n> (see /papers me list), or combine queries with commas.", outcome=REFUSED)
+        if outcome[0] == "duplicate":
+            return error_response(f"You already follow {query.describe()} (number {outcome[1]} in "
+                                  "/papers me list).", outcome=INVALID)
+        record, number, delivery, day, papers = outcome
+        lines = []
+        preview: tuple[Section, ...] = ()
+        if day is not None:
+            subscription = Subscription("preview", query, types=frozenset(PERSONAL_TYPES))
+            matches = await asyncio.to_thread(
+                lambda: compile_subscriptions([subscription]).match(papers))
+            digest = build_digest(personal_destination_key(person), "preview", day, matches,
+                                  max_items=PREVIEW_SHOWN)
+            lines.append(f"On the latest day, {day.isoformat()}, it would have matched "
+                         f"{_plural(digest.total, 'paper')} of {len(papers)}.")
+            if digest.items:
+                preview = (PaperList(digest.items, more=digest.truncated),)
+        lines.append(delivery_line(delivery))
+        text = f"Added to your personal keywords: {query.describe()} (number {number})."
+        return Response(text=text, sections=(
+            Heading(f"Personal keyword {number}"), Preformatted(query.describe(), caption="Read as:"),
+            Lines(tuple(lines)), *preview), ephemeral=True)
+
+    async def remove(self, ctx: "CommandContext", argument: str) -> Response:
+        person = person_of(ctx)
+        if argument == "all":
+            removed = await self._store("removing your keywords",
+                                        lambda s: personal_store.remove_all_personal(s.db, person))
+            if not removed:
+                return error_response("You have no personal keywords to remove.")
+            return Response(text=f"Removed all {_plural(removed, 'personal subscription')} of yours.")
+        number = int(argument)
+
+        def remove(store: Store):
+            row = personal_store.remove_personal(store.db, person, number)
+            return row, personal_store.count_personal(store.db, person)
+
+        row, remaining = await self._store("removing a keyword", remove)
+        if row is None:
+            if remaining == 0:
+                return error_response("You have no personal keywords to remove.")
+            return error_response(f"There is no number {number}: you have "
+                                  f"{_plural(remaining, 'personal subscription')} (see /papers me list).")
+        return Response(text=f"Removed your personal keyword {number}: {row.query} "
+                             f"({remaining} left).")
+
+    async def remove_by_id(self, person: PersonRef, row_id: int) -> Response:
+        """A Remove button: only ever one of `person`'s own rows."""
+        row = await self._store("removing a keyword",
+                                lambda s: personal_store.remove_personal_by_id(s.db, person, row_id))
+        if row is None:
+            return error_response("That keyword is already gone.")
+        return Response(text=f"Removed your personal keyword: {row.query}")
+
+    async def deliver(self, ctx: "CommandContext", mode: str) -> Response:
+        person = person_of(ctx)
+        key = personal_destination_key(person)
+
+        def change(store: Store):
+            delivery = personal_store.set_delivery(store.db, person, mode, now=store.now(),
+                                                   channel=ctx.channel if mode == "here" else None,
+                                                   channel_name=ctx.channel_name)
+            if mode == "dm":
+                # Choosing dm again is how a person says "my DMs are open now".
+                ledger.resume_destination(store.db, key)
+            return delivery, personal_store.count_personal(store.db, person)
+
+        delivery, count = await self._store("changing your delivery", change)
+        if mode == "dm":
+            text = "Your personal matches now come as one direct message per announcement day."
+        elif mode == "here":
+            text = ("Each announcement day you will be mentioned in this channel's daily thread, "
+                    "with links to your matching papers; your keywords stay private.")
+        else:
+            text = "Personal delivery is off; your keywords are kept."
+        lines = [text]
+        if not count and mode != "off":
+            lines.append("You have no keywords yet: add some with /papers me add <query>.")
+        return Response(text=text, sections=(Lines(tuple(lines)),), ephemeral=True)
+
+    async def replace_all(self, ctx: "CommandContext", text: str) -> Response:
+        """A form's submission: one query per line becomes the whole list (nothing saved when
+        any line is bad or there are too many)."""
+        person = person_of(ctx)
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        problems = []
+        for number, line in enumerate(lines, start=1):
+            try:
+                parse_query(line, self.executor.query_limits)
+            except QuerySyntaxError as exc:
+                problems.append(f"line {number}: {exc}")
+        if problems:
+            return error_response("Nothing was saved: " + "; ".join(problems),
+                                  sections=(Lines((f"Usage: {USAGE['me']}",
+                                                   "The query language: /papers help query")),))
+        if len(lines) > self.limit:
+            return error_response(f"Nothing was saved: {len(lines)} lines, but at most {self.limit} "
+                                  "personal subscriptions are allowed "
+                                  "(limits.subscriptions_per_user).", outcome=REFUSED)
+        unique = list(dict.fromkeys(lines))
+        await self._store("saving your keywords", lambda s: personal_store.add_many_personal(
+            s.db, person, unique, now=s.now(), limit=self.limit, replace=True))
+        if not unique:
+            return Response(text="Your personal keywords are now empty.")
+        return Response(text=f"Saved {_plural(len(unique), 'personal keyword')}.",
+                        sections=(Lines(tuple(f"{n}. {q}" for n, q in enumerate(unique, start=1))),))
+
+
+def _reading(stored_query: str) -> str | None:
+    try:
+        return parse_query(stored_query, STORED_QUERY_LIMITS).describe()
+    except QuerySyntaxError:
+        return None
+
+
+def queries_text(rows: Sequence[PersonalSubscriptionRecord]) -> str:
+    """The list as a form shows it: one query per line."""
+    return "\n".join(row.query for row in rows)

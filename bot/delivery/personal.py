@@ -1,0 +1,102 @@
+"""People as delivery destinations: what `/papers me add` and `/papers me deliver` stored.
+
+- `dm`: one Destination per person (`slack-dm:<workspace>:<user>`) fed by their own
+  subscriptions; the platform's ThreadSink opens the direct-message channel itself
+  (`options["direct"]`), so DMs go through the same runner, ledger and format as channels.
+- `here`: no destination of its own. The person's subscriptions ride along with the channel they
+  chose (`Destination.mention_subscriptions`, user -> subscription ids); the channel's digest then
+  names them once, after the day's papers, with links to their matches (`Digest.mentions`).
+- `off`: the subscriptions are kept but feed nothing.
+
+Personal subscriptions join the same matcher pass as every channel's (`me:<row id>`), so a day
+costs one pass however many people subscribe. `ChannelSubscriptions.load()` reads this module too:
+a platform's chat directory is its channels and its people.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import time
+
+from bot.config import ScheduleSettings
+from bot.delivery.sink import Destination
+from bot.matching import QueryLimits, QuerySyntaxError, Subscription, parse_query
+from bot.store import Store
+from bot.store import personal as personal_store
+from bot.store.personal import PersonalSubscriptionRecord, PersonRef
+
+log = logging.getLogger(__name__)
+
+PERSONAL_TYPES: tuple[str, ...] = ("new", "cross")
+DM_TITLE = "your personal keywords"
+
+
+def personal_destination_key(person: PersonRef) -> str:
+    """The ledger key of a person's daily direct message: `slack-dm:T123:U456`."""
+    return f"{person.platform}-dm:{person.workspace}:{person.user}"
+
+
+def personal_subscription_id(row_id: int) -> str:
+    return f"me:{row_id}"
+
+
+def personal_subscription(row: PersonalSubscriptionRecord, limits: QueryLimits) -> Subscription:
+    return Subscription(id=personal_subscription_id(row.id), query=parse_query(row.query, limits),
+                        types=frozenset(PERSONAL_TYPES))
+
+
+@dataclass
+class PersonalRoutes:
+    """What people add to one platform's directory."""
+
+    dm_destinations: list[Destination] = field(default_factory=list)
+    subscriptions: list[Subscription] = field(default_factory=list)
+    # (workspace, channel) -> user -> that user's subscription ids, for `here`
+    mentions: dict[tuple[str, str], dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    channel_names: dict[tuple[str, str], str] = field(default_factory=dict)
+
+
+def _parse_time(value: str | None) -> time | None:
+    if not value:
+        return None
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+def load_personal_routes(store: Store, platform: str, schedule: ScheduleSettings | None,
+                         limits: QueryLimits) -> PersonalRoutes:
+    schedule = schedule or ScheduleSettings()
+    routes = PersonalRoutes()
+    for delivery, rows in personal_store.all_personal(store.db, platform):
+        if delivery.mode == "off":
+            continue
+        subscriptions = []
+        for row in rows:
+            try:
+                subscriptions.append(personal_subscription(row, limits))
+            except (QuerySyntaxError, ValueError) as exc:
+                log.warning("skipping personal subscription %s (%r): %s", row.id, row.query, exc)
+        if not subscriptions:
+            continue
+        routes.subscriptions += subscriptions
+        ids = tuple(s.id for s in subscriptions)
+        person = delivery.person
+        if delivery.mode == "here" and delivery.channel:
+            where = (person.workspace, delivery.channel)
+            routes.mentions.setdefault(where, {})[person.user] = ids
+            if delivery.channel_name:
+                routes.channel_names[where] = delivery.channel_name
+            continue
+        routes.dm_destinations.append(Destination(
+            key=personal_destination_key(person),
+            platform=person.platform,
+            address=person.user,
+            title=DM_TITLE,
+            subscription_ids=ids,
+            subscriptions_text=tuple(s.query.describe() for s in subscriptions),
+            post_time=_parse_time(schedule.post_time),
+            timezone=schedule.timezone,
+            options={"workspace": person.workspace, "user": person.user, "direct": True},
+        ))
+    return routes
