@@ -1,0 +1,134 @@
+"""Load: N concurrent signed `/papers` slash commands into the Slack app in HTTP mode, on loopback.
+
+Slack wants every command acknowledged within 3 s. This sends the recorded slash-command payload
+(../shared/fixtures/slack) with a mix of subcommands, all at once, to the real bolt app over real
+aiohttp, with slack_sdk answering through a fake Slack Web API, and reports the acknowledgement
+times (p50/p99/max) and the time until each answer reached its response_url. The baseline measured
+in the same run is the same commands sent one at a time (no concurrency).
+
+    .venv/bin/python benchmarks/bench_commands.py [--commands 200]
+
+Last line: JSON, e.g. {"bench":"commands","commands":200,"ack_p50":...,"ack_p99":...,"all_within_3s":true}
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import hmac
+import json
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import aiohttp  # noqa: E402
+
+from bot.arxiv.feeds import parse_listing  # noqa: E402
+from bot.config import Settings, SlackSettings  # noqa: E402
+from bot.platforms.slack import start_slack  # noqa: E402
+from bot.store import AsyncStore  # noqa: E402
+from tests.fakes.slack_server import FakeSlack  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "fixtures"
+SECRET = "bench-signing-secret"
+SEED_DAY = date(2025, 4, 21)
+MIX = ["help", "list", "today", "test VLM", "search vision language", "today MLLM NOT robot",
+       "subscribe VLM", "settings", "unsubscribe 1", "test \"vision language model\" AND cat:cs.CV"]
+
+
+def sign(body: str) -> dict[str, str]:
+    timestamp = str(int(time.time()))
+    digest = hmac.new(SECRET.encode(), f"v0:{timestamp}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": f"v0={digest}",
+            "Content-Type": "application/x-www-form-urlencoded"}
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+async def run(n: int) -> dict:
+    recorded = (SHARED / "slack" / "payload_slash_command.urlencoded").read_text().strip()
+    papers = parse_listing((SHARED / "arxiv-listing" / "seed-mllm-2025-04-21.atom.xml").read_bytes()).papers
+    with tempfile.TemporaryDirectory() as tmp:
+        store = await AsyncStore.open(Path(tmp) / "p.db")
+        await store.run(lambda s: s.save_listing(SEED_DAY, papers))
+        async with FakeSlack() as fake:
+            channels = [f"C{i:07d}" for i in range(20)]
+            for channel in channels:
+                fake.add_channel(channel, channel.lower())
+            users = [f"U{i:07d}" for i in range(50)]
+            for user in users:
+                fake.add_user(user, user.lower())
+            settings = Settings(slack=SlackSettings(api_url=fake.api_url, mode="http"))
+            runtime = await start_slack(settings, store, http_host="127.0.0.1", http_port=0,
+                                        environ={"SLACK_BOT_TOKEN": fake.bot_token, "SLACK_SIGNING_SECRET": SECRET})
+            await runtime.start()
+            url = f"http://127.0.0.1:{runtime.bound_port}/slack/events"
+            try:
+                async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+
+                    async def one(i: int, tag: str) -> tuple[float, float]:
+                        fields = dict(parse_qsl(recorded, keep_blank_values=True))
+                        name = f"{tag}{i}"
+                        fields.update(command="/papers", text=MIX[i % len(MIX)], team_id=fake.team_id,
+                                      channel_id=channels[i % len(channels)], user_id=users[i % len(users)],
+                                      response_url=fake.response_url(name))
+                        body = urlencode(fields)
+                        started = time.perf_counter()
+                        async with http.post(url, data=body.encode(), headers=sign(body)) as response:
+                            await response.read()
+                            assert response.status == 200, response.status
+                        acked = time.perf_counter() - started
+                        await fake.wait_for(lambda: any(r["name"] == name for r in fake.responses), timeout=30)
+                        return acked, time.perf_counter() - started
+
+                    sequential = [await one(i, "seq") for i in range(min(n, 50))]
+                    wall = time.perf_counter()
+                    concurrent = await asyncio.gather(*(one(i, "par") for i in range(n)))
+                    wall = time.perf_counter() - wall
+            finally:
+                await runtime.close()
+        await store.close()
+    acks = [a for a, _ in concurrent]
+    answers = [b for _, b in concurrent]
+    seq_acks = [a for a, _ in sequential]
+    return {
+        "bench": "commands", "commands": n, "wall_seconds": round(wall, 3),
+        "ack_p50": round(percentile(acks, 0.5), 4), "ack_p99": round(percentile(acks, 0.99), 4),
+        "ack_max": round(max(acks), 4),
+        "answer_p50": round(percentile(answers, 0.5), 4), "answer_p99": round(percentile(answers, 0.99), 4),
+        "sequential_ack_p50": round(statistics.median(seq_acks), 4),
+        "all_within_3s": max(acks) < 3.0,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--commands", type=int, default=200, help="concurrent commands (default 200)")
+    args = parser.parse_args()
+    if not SHARED.exists():
+        print(f"skipped: recorded fixtures not found at {SHARED}", file=sys.stderr)
+        return 0
+    result = asyncio.run(run(args.commands))
+    print(f"{args.commands} concurrent signed /papers commands, HTTP mode on loopback")
+    print(f"  acknowledged: p50 {result['ack_p50'] * 1000:.0f} ms, p99 {result['ack_p99'] * 1000:.0f} ms, "
+          f"max {result['ack_max'] * 1000:.0f} ms (Slack's limit: 3000 ms)")
+    print(f"  answered on response_url: p50 {result['answer_p50'] * 1000:.0f} ms, "
+          f"p99 {result['answer_p99'] * 1000:.0f} ms; all done in {result['wall_seconds']:.2f} s")
+    print(f"  baseline, one at a time: ack p50 {result['sequential_ack_p50'] * 1000:.1f} ms")
+    print(json.dumps(result, separators=(",", ":")))
+    return 0 if result["all_within_3s"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
