@@ -11,6 +11,9 @@ Socket Mode websocket, with scripted failures. slack_sdk and slack_bolt talk to 
         slack.messages["C1"]        # stored messages (ts, text, blocks, metadata, thread_ts)
         slack.responses             # bodies POSTed to response_url endpoints
         slack.ephemerals            # chat.postEphemeral calls that succeeded
+        slack.dm_channel("U1")      # the IM channel conversations.open gave for a person (D...)
+        slack.home_views["U1"]      # the last App Home view views.publish set for a person
+        slack.opened_views          # views.open calls (modals), with their trigger_id
 
 Answers have Slack's shapes (`{"ok": true, ...}` / `{"ok": false, "error": "..."}`, 429 with
 Retry-After; see ../shared/fixtures/slack/). chat.postMessage checks blocks the way Slack does
@@ -41,7 +44,7 @@ SECTION_TEXT_LIMIT = 3000
 HEADER_TEXT_LIMIT = 150
 MAX_BLOCKS = 50
 MESSAGE_TEXT_LIMIT = 40_000
-KNOWN_BLOCKS = {"section", "header", "context", "divider", "actions", "image", "rich_text"}
+KNOWN_BLOCKS = {"section", "header", "context", "divider", "actions", "image", "rich_text", "input"}
 
 
 @dataclass
@@ -96,6 +99,8 @@ class FakeSlack:
         self.responses: list[dict[str, Any]] = []
         self.failures: list[Failure] = []
         self.socket_acks: list[dict[str, Any]] = []
+        self.home_views: dict[str, dict[str, Any]] = {}
+        self.opened_views: list[dict[str, Any]] = []
         self._sockets: list[web.WebSocketResponse] = []
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
@@ -329,6 +334,50 @@ class FakeSlack:
         page, cursor = _page(thread, params)
         return _ok(messages=[_visible(m, params) for m in page], has_more=bool(cursor),
                    response_metadata={"next_cursor": cursor})
+
+    def _conversations_open(self, params: dict[str, Any]) -> web.Response:
+        users = [u for u in str(params.get("users") or "").split(",") if u]
+        if len(users) != 1:
+            return _error("not_enough_users" if not users else "too_many_users")
+        user = self.users.get(users[0])
+        if user is None:
+            return _error("user_not_found")
+        if user.get("deleted"):
+            return _error("user_disabled")
+        if user.get("is_bot"):
+            return _error("cannot_dm_bot")
+        channel_id = self.dm_channel(users[0])
+        if channel_id not in self.channels:
+            self.add_channel(channel_id, "")
+        return _ok(channel={"id": channel_id}, already_open=bool(self.messages[channel_id]))
+
+    def dm_channel(self, user_id: str) -> str:
+        return "D" + user_id[1:]
+
+    def _views_publish(self, params: dict[str, Any]) -> web.Response:
+        view = params.get("view")
+        view = json.loads(view) if isinstance(view, str) else view
+        user = params.get("user_id")
+        if user not in self.users:
+            return _error("user_not_found")
+        if not isinstance(view, dict) or view.get("type") != "home":
+            return _error("invalid_arguments")
+        if len(view.get("blocks") or []) > 100 or block_errors(view.get("blocks") or []):
+            return _error("invalid_blocks", errors=block_errors(view.get("blocks") or []))
+        self.home_views[user] = view
+        return _ok(view={**view, "id": f"V{len(self.home_views):04d}"})
+
+    def _views_open(self, params: dict[str, Any]) -> web.Response:
+        view = params.get("view")
+        view = json.loads(view) if isinstance(view, str) else view
+        if not params.get("trigger_id"):
+            return _error("invalid_arguments")
+        if not isinstance(view, dict) or view.get("type") != "modal" or not view.get("title"):
+            return _error("invalid_arguments")
+        if block_errors(view.get("blocks") or []):
+            return _error("invalid_blocks", errors=block_errors(view.get("blocks") or []))
+        self.opened_views.append({"trigger_id": params["trigger_id"], "view": view})
+        return _ok(view={**view, "id": f"VM{len(self.opened_views):03d}"})
 
     def _users_info(self, params: dict[str, Any]) -> web.Response:
         user = self.users.get(params.get("user") or "")

@@ -62,6 +62,9 @@ TITLE_LIMIT = 400
 AUTHORS_LIMIT = 500
 VENUE_LIMIT = 300
 SUBSCRIPTIONS_LIMIT = 600
+MENTIONS_PER_MESSAGE = 40      # one section each, well within 50 blocks
+MENTION_PAPERS_SHOWN = 5       # links per person; the rest are counted ("+3 more")
+MENTION_TITLE_LIMIT = 100      # 5 links even of all-"&" titles (escaped 5x) fit a 3000 section
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 
@@ -141,12 +144,37 @@ def title_link(paper: Paper, spans: Sequence[Span] = (), limit: int = TITLE_LIMI
     return f"<{escape_mrkdwn(paper.abs_url)}|{label}>"
 
 
-def _mentions_for(digest: Digest | None, paper_ids: Iterable[str]) -> list[str]:
-    if digest is None:
-        return []
-    wanted = set(paper_ids)
-    return [user for user, ids in digest.mentions.items()
-            if _USER_ID.match(user) and wanted.intersection(ids)]
+def mentionable_users(digest: Digest) -> list[str]:
+    """The people `digest.mentions` names who have papers, and whose ids look like Slack user
+    ids (anything else could form markup, so it is never written)."""
+    return [user for user, ids in digest.mentions.items() if ids and _USER_ID.match(user)]
+
+
+def mention_line(digest: Digest, user: str) -> str:
+    """`<@U1>: <link|Title> · <link|Title> (+2 more)`: one person, links to their papers only."""
+    items = {item.paper.id: item for item in digest.mention_items}
+    ids = [pid for pid in digest.mentions.get(user, ()) if pid in items]
+    shown = ids[:MENTION_PAPERS_SHOWN]
+    links = SEPARATOR.join(title_link(items[pid].paper, (), MENTION_TITLE_LIMIT) for pid in shown)
+    more = f" (+{len(ids) - len(shown)} more)" if len(ids) > len(shown) else ""
+    return f"<@{user}>: {links}{more}"
+
+
+def pack_mentions(digest: Digest, users: Sequence[str]) -> list[list[str]]:
+    """People to mention, in messages of at most MENTIONS_PER_MESSAGE (one section each)."""
+    users = [user for user in users if _USER_ID.match(user)]
+    return [users[n:n + MENTIONS_PER_MESSAGE] for n in range(0, len(users), MENTIONS_PER_MESSAGE)]
+
+
+def mentions_message(digest: Digest, users: Sequence[str]) -> Message:
+    """The message after the day's papers naming each of `users` once (personal keywords)."""
+    lines = [mention_line(digest, user) for user in users if _USER_ID.match(user)]
+    blocks: list[Block] = [context("Personal matches for people who asked for them here "
+                                   "(/papers me deliver here):")]
+    blocks += [section(line) for line in lines]
+    text = f"Personal matches for {digest.day.isoformat()}: " + " ".join(
+        f"<@{user}>" for user in users if _USER_ID.match(user))
+    return Message(text=text[:MAX_FALLBACK_TEXT], blocks=blocks)
 
 
 def paper_text(item: DigestItem, *, title_limit: int = TITLE_LIMIT,
@@ -247,6 +275,8 @@ def parent_message(digest: Digest) -> Message:
     blocks: list[Block] = [header(f"arXiv papers for {day}")]
     if digest.is_empty:
         text = f"No new papers matched this channel's subscriptions on {day}."
+        if digest.mentions:
+            text += " Personal matches are in the thread."
         blocks.append(section(escape_mrkdwn(text)))
     else:
         summary = f"{papers_count(digest.total)}: {count_line(digest.counts)}"
@@ -275,9 +305,6 @@ def items_message(digest: Digest, items: Sequence[DigestItem]) -> Message:
     blocks: list[Block] = []
     for item in items:
         blocks += paper_blocks(item)
-    mentions = _mentions_for(digest, (item.paper.id for item in items))
-    if mentions:
-        blocks.append(context("For " + " ".join(f"<@{user}>" for user in mentions)))
     return Message(text=_items_fallback_line(digest, items), blocks=blocks)
 
 
@@ -299,9 +326,6 @@ def items_plain_text(digest: Digest, items: Sequence[DigestItem]) -> str:
         line = f"• <{escape_mrkdwn(paper.abs_url)}|{escaped_within(' '.join(paper.title.split()), room // 2)}>"
         rest = escaped_within(f"{details}\n  {author_line(paper.authors)}", room - len(line))
         chunks.append(f"{line}\n  {rest}")
-    mentions = _mentions_for(digest, (item.paper.id for item in items))
-    if mentions:
-        chunks.append("For " + " ".join(f"<@{user}>" for user in mentions))
     return "\n".join(chunks)[:MAX_FALLBACK_TEXT]
 
 

@@ -31,6 +31,7 @@ from bot.delivery.sink import (
     DestinationUnavailable,
     RateLimited,
     TransientDeliveryError,
+    mention_marker,
 )
 from bot.digest.model import Digest, DigestItem
 from bot.platforms.slack import render
@@ -52,6 +53,19 @@ UNAVAILABLE_REASONS = {
     "team_access_not_granted": "paperbot's token has no access to this workspace.",
     "wrong_workspace": "this channel belongs to workspace {workspace}, but paperbot's token is for "
                        "workspace {team}.",
+}
+# Opening or posting in a person's direct messages failed for a reason only they or an admin can fix.
+DM_UNAVAILABLE_REASONS = {
+    "user_not_found": "Slack cannot find this person in the workspace, so paperbot cannot send them "
+                      "direct messages.",
+    "user_disabled": "this person's Slack account is deactivated, so paperbot cannot send them "
+                     "direct messages.",
+    "cannot_dm_bot": "this Slack user is a bot; direct messages to it are not possible.",
+    "messages_tab_disabled": "paperbot's Messages tab is turned off, so it cannot send direct "
+                             "messages; an admin can enable it in the app's App Home settings.",
+    "channel_not_found": "Slack refused paperbot's direct-message channel with this person.",
+    "restricted_action": "this workspace does not allow paperbot to send this person direct messages.",
+    "not_in_channel": "paperbot is not part of its direct messages with this person any more.",
 }
 # Slack refused the blocks themselves; the same papers go out once more as plain text.
 BLOCK_ERRORS = frozenset({"invalid_blocks", "invalid_blocks_format", "msg_too_long", "too_many_blocks"})
@@ -92,6 +106,8 @@ def translate_error(exc: Exception, destination: Destination, method: str) -> De
         status = _status(exc)
         if status == 429 or code == "ratelimited":
             return RateLimited(_retry_after(exc), f"by Slack {method} in {destination.address}")
+        if destination.options.get("direct") and code in DM_UNAVAILABLE_REASONS:
+            return DestinationUnavailable(f"{DM_UNAVAILABLE_REASONS[code]} (Slack: {code})")
         if code in UNAVAILABLE_REASONS:
             needed = getattr(exc.response, "data", {}).get("needed", "a scope") if code == "missing_scope" else ""
             reason = UNAVAILABLE_REASONS[code].format(needed=needed, workspace="", team="")
@@ -123,6 +139,24 @@ class SlackSink:
         self.client = client
         self.team_id = team_id
         self.papers_per_message = papers_per_message
+        self._direct_channels: dict[str, str] = {}  # user id -> their IM channel with paperbot
+
+    async def _channel(self, destination: Destination) -> str:
+        """The channel to post in: the destination's, or for a person (`options["direct"]`) the
+        direct-message channel `conversations.open` gives (the same one every time)."""
+        if not destination.options.get("direct"):
+            return destination.address
+        user = destination.address
+        channel = self._direct_channels.get(user)
+        if channel is None:
+            self._check_workspace(destination)
+            response = await self._call(destination, "conversations.open",
+                                        lambda: self.client.conversations_open(users=user))
+            channel = str((response.get("channel") or {}).get("id") or "")
+            if not channel:
+                raise TransientDeliveryError("Slack conversations.open answered without a channel")
+            self._direct_channels[user] = channel
+        return channel
 
     def _check_workspace(self, destination: Destination) -> None:
         workspace = destination.options.get("workspace")
@@ -139,7 +173,7 @@ class SlackSink:
     async def _post(self, destination: Destination, message: render.Message, metadata: dict[str, Any],
                     thread_ts: str | None, plain_text: str | None) -> str:
         self._check_workspace(destination)
-        channel = destination.address
+        channel = await self._channel(destination)
 
         def post(**content):
             return self._call(destination, "chat.postMessage", lambda: self.client.chat_postMessage(
@@ -163,10 +197,11 @@ class SlackSink:
     async def find_parent(self, destination: Destination, digest: Digest) -> str | None:
         self._check_workspace(destination)
         day = digest.day.isoformat()
+        channel = await self._channel(destination)
         cursor = None
         for _ in range(HISTORY_PAGES):
             response = await self._call(destination, "conversations.history", lambda c=cursor: (
-                self.client.conversations_history(channel=destination.address, oldest=_day_start(digest.day),
+                self.client.conversations_history(channel=channel, oldest=_day_start(digest.day),
                                                   limit=HISTORY_PAGE, include_all_metadata=True, cursor=c)))
             for message in response.get("messages", []):
                 payload = _our_payload(message)
@@ -194,13 +229,25 @@ class SlackSink:
         return await self._post(destination, message, metadata, parent_ref,
                                 plain_text=render.items_plain_text(digest, items))
 
+    def pack_mentions(self, destination: Destination, digest: Digest,
+                      users: Sequence[str]) -> list[Sequence[str]]:
+        return list(render.pack_mentions(digest, users))
+
+    async def post_mentions(self, destination: Destination, digest: Digest, parent_ref: str,
+                            users: Sequence[str]) -> str:
+        message = render.mentions_message(digest, users)
+        # Recorded as `mention:<user>` ids, so a restart that reads the thread back sees them.
+        metadata = render.digest_metadata(digest, [mention_marker(user) for user in users], "mentions")
+        return await self._post(destination, message, metadata, parent_ref, plain_text=message.text)
+
     async def posted_paper_ids(self, destination: Destination, parent_ref: str) -> set[str]:
         self._check_workspace(destination)
+        channel = await self._channel(destination)
         found: set[str] = set()
         cursor = None
         while True:
             response = await self._call(destination, "conversations.replies", lambda c=cursor: (
-                self.client.conversations_replies(channel=destination.address, ts=parent_ref,
+                self.client.conversations_replies(channel=channel, ts=parent_ref,
                                                   limit=HISTORY_PAGE, include_all_metadata=True, cursor=c)))
             for message in response.get("messages", []):
                 payload = _our_payload(message)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import re
 from datetime import date
 
@@ -136,9 +138,31 @@ def test_mentions_only_for_intended_well_formed_user_ids():
     papers = [paper(1), paper(2)]
     digest = digest_of(papers, mentions={"U0REAL1": [papers[0].id], "U1> <!channel": [papers[0].id],
                                          "U0OTHER": ["2504.99999"]})
-    text = " ".join(all_texts(render.items_message(digest, digest.items).blocks))
-    assert re.findall(r"<@([^>]+)>", text) == ["U0REAL1"]
-    assert "<!channel" not in text
+    digest = dataclasses.replace(digest, mention_items=digest.items)
+    # Paper messages never mention anyone; the one message after them does, once per person.
+    items_text = " ".join(all_texts(render.items_message(digest, digest.items).blocks))
+    assert "<@" not in items_text and "<@" not in render.items_plain_text(digest, digest.items)
+    users = render.mentionable_users(digest)
+    assert users == ["U0REAL1", "U0OTHER"]
+    [batch] = render.pack_mentions(digest, [*digest.mentions])
+    message = render.mentions_message(digest, batch)
+    text = " ".join(all_texts(message.blocks))
+    assert re.findall(r"<@([^>]+)>", text) == ["U0REAL1", "U0OTHER"]
+    assert "<!channel" not in text + message.text and block_errors(message.blocks) == []
+    assert papers[0].abs_url in text  # links to the person's papers; U0OTHER's is not in the day
+
+
+def test_mention_message_fits_for_many_people_with_many_huge_titles():
+    papers = [paper(n, title="&" * 900) for n in range(12)]
+    people = {f"U0P{n:04d}": [p.id for p in papers] for n in range(95)}
+    digest = digest_of(papers, mentions=people)
+    digest = dataclasses.replace(digest, mention_items=digest.items)
+    batches = render.pack_mentions(digest, [*digest.mentions])
+    assert [user for batch in batches for user in batch] == list(people)
+    for batch in batches:
+        message = render.mentions_message(digest, batch)
+        assert block_errors(message.blocks) == [] and len(message.blocks) <= 50
+        assert "(+7 more)" in all_texts(message.blocks)[1]
 
 
 def test_huge_papers_stay_within_block_kit_limits_and_pack_several_per_message():
