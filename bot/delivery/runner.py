@@ -54,6 +54,7 @@ class DeliveryRunner:
         self.max_attempts_per_day = max_attempts_per_day
         self.stop = stop or asyncio.Event()
         self._last_message_at: dict[str, float] = {}
+        self._next_platform_slot: dict[str, float] = {}
 
     async def deliver(self, sink: DocumentSink | ThreadSink, destination: Destination,
                       digest: Digest) -> DeliveryResult:
@@ -78,7 +79,8 @@ class DeliveryRunner:
         record = await self.store.run(lambda s: ledger.start_attempt(s.db, key, day, now))
         try:
             if isinstance(sink, ThreadSink):
-                result = await self._deliver_thread(sink, destination, digest, record.parent_ref)
+                result = await self._deliver_thread(sink, destination, digest, record.parent_ref,
+                                                    record.attempts)
             else:
                 result = await self._deliver_document(sink, destination, digest)
         except DestinationUnavailable as exc:
@@ -112,12 +114,14 @@ class DeliveryRunner:
         return DeliveryResult(destination.key, digest.day, DONE, messages=1, papers=len(ids), detail=ref)
 
     async def _deliver_thread(self, sink: ThreadSink, destination: Destination, digest: Digest,
-                              parent_ref: str | None) -> DeliveryResult:
+                              parent_ref: str | None, attempt: int) -> DeliveryResult:
         key, day = destination.key, digest.day
         if not digest.has_thread and not destination.empty_note:
             return DeliveryResult(key, day, SKIPPED, detail="no matching papers")
         messages = 0
-        if parent_ref is None:
+        if parent_ref is None and attempt > 1:
+            # Only a retried day can have a parent the ledger missed (a crash right after
+            # posting it); a first attempt skips the lookup and stays within 1 + ceil(n/k) calls.
             parent_ref = await self._call(sink, key, lambda: sink.find_parent(destination, digest))
         if parent_ref is None:
             await self._pace(sink, key)
@@ -163,7 +167,8 @@ class DeliveryRunner:
         return DeliveryResult(key, day, DONE, messages, posted, parent_ref)
 
     async def _pace(self, sink: ThreadSink, key: str) -> None:
-        """Keep at least the sink's per-destination interval between two messages."""
+        """Keep at least the sink's per-destination interval between two messages, then take a
+        slot of the platform-wide pace."""
         interval = getattr(sink, "min_message_interval", 0.0)
         last = self._last_message_at.get(key)
         now = self.clock.now().timestamp()
@@ -171,10 +176,27 @@ class DeliveryRunner:
             wait = last + interval - now
             if wait > 0:
                 await self.clock.sleep(wait)
+        await self._platform_slot(sink)
         self._last_message_at[key] = self.clock.now().timestamp()
 
+    async def _platform_slot(self, sink: ThreadSink) -> None:
+        """Space messages across ALL destinations of a platform to its workspace-wide rate
+        (`sink.max_messages_per_second`, when the sink declares one). Without this, a thousand
+        channels post at once, all get 429, and all retry together."""
+        rate = getattr(sink, "max_messages_per_second", None)
+        if not rate:
+            return
+        now = self.clock.now().timestamp()
+        # Reserve the next free slot; no await between reading and writing it, so concurrent
+        # deliveries on the loop each get their own slot.
+        slot = max(now, self._next_platform_slot.get(sink.platform, 0.0))
+        self._next_platform_slot[sink.platform] = slot + 1.0 / rate
+        if slot > now:
+            await self.clock.sleep(slot - now)
+
     async def _call(self, sink, key: str, call):
-        """One platform call, waiting out rate limits (bounded) as the platform asks."""
+        """One platform call, waiting out rate limits (bounded) as the platform asks. A retry
+        takes a new platform slot, so retries after a 429 do not arrive as one herd."""
         for attempt in range(self.max_rate_limit_waits + 1):
             try:
                 return await call()
@@ -184,6 +206,7 @@ class DeliveryRunner:
                 log.info("%s: rate limited, waiting %.1f s", key, exc.retry_after)
                 if await sleep_unless_stopped(self.clock, exc.retry_after, self.stop):
                     raise
+                await self._platform_slot(sink)
         raise AssertionError("unreachable")
 
 

@@ -218,3 +218,29 @@ async def test_stop_between_messages_leaves_the_day_resumable(store, clock):
     assert record.state == ledger.POSTING
     resumed = await DeliveryRunner(store, clock).deliver(MemoryThreadSink(chat), dest, digest_of(6))
     assert resumed.outcome == DONE and len(set(chat.papers_in("C1"))) == len(chat.papers_in("C1")) == 6
+
+
+async def test_a_first_attempt_does_not_look_for_a_parent_it_cannot_have(store, clock):
+    chat = MemoryChat()
+    sink = MemoryThreadSink(chat)
+    await DeliveryRunner(store, clock).deliver(sink, destination(), digest_of(4))
+    assert "find_parent" not in sink.calls and "history" not in sink.calls
+    assert sink.calls == ["parent", "items", "items"]  # 1 + ceil(4 / 3) calls
+
+
+async def test_messages_of_all_channels_share_the_platforms_rate(store, clock):
+    chat = MemoryChat()
+    sink = MemoryThreadSink(chat, per_message=10)
+    sink.max_messages_per_second = 4.0
+    stamps = []
+    sink.before_post = lambda kind, ids: stamps.append(clock.now().timestamp())
+    runner = DeliveryRunner(store, clock)
+    channels = [destination(f"C{i}") for i in range(6)]
+    import asyncio
+
+    results = await asyncio.gather(*(runner.deliver(sink, d, digest_of(2, d)) for d in channels))
+    assert all(r.outcome == DONE for r in results)
+    assert len(stamps) == 12  # a parent and one batch for each channel
+    gaps = [b - a for a, b in zip(sorted(stamps), sorted(stamps)[1:])]
+    assert min(gaps) >= 0.25 - 1e-9  # never faster than 4 a second across channels
+    assert max(stamps) - min(stamps) < 12 / 4.0 + 1.0  # and not much slower than that either

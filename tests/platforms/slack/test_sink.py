@@ -193,10 +193,11 @@ async def test_lost_channels_pause_with_a_reason_shown_by_papers_list(slack, sto
 
 
 async def test_missing_scope_pauses_naming_the_scope(slack, store, sink, clock):
-    slack.fail("conversations.history", "missing_scope", needed="channels:history")
+    # A fresh day posts before reading history; an app installed without chat:write fails there.
+    slack.fail("chat.postMessage", "missing_scope", needed="chat:write")
     dest = destination(slack)
     result = await DeliveryRunner(store, clock).deliver(sink, dest, digest_for_papers(dest, synthetic(2), "VLM"))
-    assert result.outcome == PAUSED and "channels:history" in result.detail
+    assert result.outcome == PAUSED and "chat:write" in result.detail
 
 
 async def test_refused_blocks_are_posted_again_as_plain_text(slack, store, sink, clock):
