@@ -10,6 +10,10 @@ unmodified, log in, sync commands, receive interactions, post messages and creat
         fake.fail("POST", r"/channels/\\d+/messages", status=403, code=50013,
                   message="Missing Permissions")           # scripted failure, next matching call
         fake.calls                                         # every REST call: method, path, json
+        fake.add_person("grace")                           # a server member (user payload)
+        fake.close_dms(person_id)                          # their DMs refuse us: 403 / 50007
+        fake.dm_messages(person_id)                        # what paperbot sent them
+        await fake.submit_modal(iid, {"keywords": "..."})  # after a type 9 (modal) callback
 
 Behaviour kept close to Discord's: snowflake ids, messages newest first with before/after paging,
 a thread created on a message shares its id and marks the message (`thread`), a forum post is a
@@ -44,7 +48,7 @@ MANAGE_CHANNELS = 1 << 4
 MEMBER = VIEW_CHANNEL | SEND_MESSAGES | (1 << 16) | (1 << 31)  # + read history, use app commands
 MANAGER = MEMBER | MANAGE_CHANNELS
 
-TEXT, PUBLIC_THREAD, FORUM = 0, 11, 15
+TEXT, DM, PUBLIC_THREAD, FORUM = 0, 1, 11, 15
 
 # Discord's documented message limits.
 CONTENT_LIMIT = 2000
@@ -126,6 +130,9 @@ class FakeDiscord:
         self._server: TestServer | None = None
         self.guild = self.add_guild("Paper Lab")
         self.user = self._user(self._ids.next(), "ada")
+        self.people: dict[int, dict[str, Any]] = {int(self.user["id"]): self.user}
+        self.dm_channels: dict[int, int] = {}   # user id -> DM channel id
+        self.closed_dms: set[int] = set()
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -170,6 +177,31 @@ class FakeDiscord:
         guild = FakeGuild(guild_id, name, text, forum, roles)
         self.guilds[guild_id] = guild
         return guild
+
+    def add_person(self, name: str) -> dict[str, Any]:
+        person = self._user(self._ids.next(), name)
+        self.people[int(person["id"])] = person
+        return person
+
+    def close_dms(self, user_id: int | str) -> None:
+        self.closed_dms.add(int(user_id))
+
+    def dm_messages(self, user_id: int | str) -> list[dict[str, Any]]:
+        channel = self.dm_channels.get(int(user_id))
+        return list(self.messages.get(channel, [])) if channel else []
+
+    def _open_dm(self, query, body) -> tuple[int, Any]:
+        user_id = int((body or {}).get("recipient_id") or 0)
+        person = self.people.get(user_id)
+        if person is None:
+            raise DiscordError(400, 50033, "Invalid Recipient(s)")
+        channel_id = self.dm_channels.get(user_id)
+        if channel_id is None:
+            channel_id = self.dm_channels[user_id] = self._ids.next()
+            self.channels[channel_id] = {"id": str(channel_id), "type": DM, "last_message_id": None,
+                                         "recipients": [person], "flags": 0}
+            self.messages[channel_id] = []
+        return 200, self.channels[channel_id]
 
     def add_role(self, guild: FakeGuild, name: str, permissions: int = MEMBER) -> int:
         role = self._role(self._ids.next(), name, permissions, position=len(guild.roles))
@@ -321,6 +353,7 @@ class FakeDiscord:
             ("GET", r"/channels/(\d+)", lambda q, b, c: (200, self._channel(c))),
             ("GET", r"/channels/(\d+)/messages", self._history),
             ("POST", r"/channels/(\d+)/messages", self._post_message),
+            ("POST", r"/users/@me/channels", self._open_dm),
             ("POST", r"/channels/(\d+)/messages/(\d+)/threads", self._thread_from_message),
             ("POST", r"/channels/(\d+)/threads", self._forum_post),
             ("GET", r"/guilds/(\d+)/threads/active", self._active_threads),
@@ -379,6 +412,8 @@ class FakeDiscord:
         channel = self._channel(channel_id)
         if channel["type"] == FORUM:
             raise DiscordError(400, 50008, "Cannot send messages in a non-text channel")
+        if channel["type"] == DM and any(int(r["id"]) in self.closed_dms for r in channel["recipients"]):
+            raise DiscordError(403, 50007, "Cannot send messages to this user")
         _check_message(body)
         message = self.store_message(int(channel_id), body)
         if channel["type"] == PUBLIC_THREAD:
@@ -400,7 +435,8 @@ class FakeDiscord:
             "allowed_mentions": body.get("allowed_mentions"),
         }
         if channel is not None:
-            message["guild_id"] = channel["guild_id"]
+            if "guild_id" in channel:
+                message["guild_id"] = channel["guild_id"]
             self.messages[channel_id].append(message)
             channel["last_message_id"] = message["id"]
         return message
@@ -465,6 +501,8 @@ class FakeDiscord:
         data = body.get("data") or {}
         if kind in (4, 7):
             _check_message(data)
+        if kind == 9:
+            _check_modal(data)
         self.callbacks[int(interaction_id)] = body
         answer: dict[str, Any] = {"interaction": {"id": interaction_id, "type": interaction["type"]}}
         if kind in (4, 5):
@@ -549,8 +587,14 @@ class FakeDiscord:
     def _command_data(self, name: str, subcommand: str, options: dict[str, Any], guild_id: int,
                       *, focused: str | None = None) -> dict[str, Any]:
         command = self._registered(name, guild_id)
-        sub = next((o for o in command.get("options", []) if o["name"] == subcommand and o["type"] == 1),
-                   None)
+        group_name, _, subcommand = subcommand.rpartition(" ")   # "me add": a subcommand group
+        scope = command.get("options", [])
+        if group_name:
+            group = next((o for o in scope if o["name"] == group_name and o["type"] == 2), None)
+            if group is None:
+                raise AssertionError(f"/{name} has no subcommand group {group_name!r}")
+            scope = group.get("options", [])
+        sub = next((o for o in scope if o["name"] == subcommand and o["type"] == 1), None)
         if sub is None:
             raise AssertionError(f"/{name} has no subcommand {subcommand!r}")
         declared = {o["name"]: o for o in sub.get("options", [])}
@@ -565,8 +609,10 @@ class FakeDiscord:
         missing = [o for o, spec in declared.items() if spec.get("required") and o not in options]
         if missing and focused is None:
             raise AssertionError(f"/{name} {subcommand} needs {missing}")
-        data = {"id": command["id"], "name": name, "type": 1,
-                "options": [{"type": 1, "name": subcommand, "options": given}]}
+        chosen = {"type": 1, "name": subcommand, "options": given}
+        if group_name:
+            chosen = {"type": 2, "name": group_name, "options": [chosen]}
+        data = {"id": command["id"], "name": name, "type": 1, "options": [chosen]}
         if "guild_id" in command:
             data["guild_id"] = command["guild_id"]
         return data
@@ -598,6 +644,29 @@ class FakeDiscord:
         payload["channel"] = self.channels.get(int(message["channel_id"]), payload["channel"])
         payload["message"] = message
         payload["data"] = {"custom_id": custom_id, "component_type": 2}
+        await self.dispatch("INTERACTION_CREATE", payload)
+        return int(payload["id"])
+
+    async def submit_modal(self, interaction_id: int, values: list[str], *,
+                           user: dict[str, Any] | None = None) -> int:
+        """The person fills in the modal that interaction `interaction_id` answered with (a type 9
+        callback), one value per text input in order, and submits it (MODAL_SUBMIT, type 5)."""
+        callback = self.callbacks.get(interaction_id)
+        if callback is None or callback.get("type") != 9:
+            raise AssertionError(f"interaction {interaction_id} was not answered with a modal")
+        modal = callback["data"]
+        inputs = [c for row in modal["components"] for c in row["components"]]
+        if len(values) != len(inputs):
+            raise AssertionError(f"the modal has {len(inputs)} inputs, got {len(values)} values")
+        for spec, value in zip(inputs, values):
+            if len(value) > spec.get("max_length", 4000) or (spec.get("required", True) and not value):
+                raise AssertionError(f"Discord's client would not submit {value[:20]!r} for {spec['label']!r}")
+        original = self._interactions[interaction_id]
+        payload = self._interaction_base(5, int(original["channel_id"]), MEMBER, (),
+                                         user or original["member"]["user"])
+        payload["data"] = {"custom_id": modal["custom_id"], "components": [
+            {"type": 1, "components": [{"type": 4, "custom_id": spec["custom_id"], "value": value}]}
+            for spec, value in zip(inputs, values)]}
         await self.dispatch("INTERACTION_CREATE", payload)
         return int(payload["id"])
 
@@ -737,6 +806,30 @@ def _check_message(body: dict[str, Any]) -> None:
         for item in row.get("components") or []:
             if len(item.get("custom_id") or "") > 100:
                 raise _invalid("components.custom_id", "Must be 100 or fewer in length.")
+
+
+def _check_modal(data: dict[str, Any]) -> None:
+    """Discord's modal limits: a title of 1-45 characters, 1-5 rows of one text input each, labels
+    of at most 45, values and defaults within max_length (at most 4000)."""
+    problems = []
+    if not 1 <= len(data.get("title") or "") <= 45:
+        problems.append("title must be 1-45 characters")
+    if not data.get("custom_id") or len(data["custom_id"]) > 100:
+        problems.append("custom_id must be 1-100 characters")
+    rows = data.get("components") or []
+    if not 1 <= len(rows) <= 5:
+        problems.append("a modal holds 1 to 5 rows")
+    for row in rows:
+        for item in row.get("components", []):
+            if item.get("type") != 4:
+                problems.append("only text inputs in a modal")
+                continue
+            if not 1 <= len(item.get("label") or "") <= 45:
+                problems.append("a text input label must be 1-45 characters")
+            if len(item.get("value") or "") > min(4000, item.get("max_length", 4000)):
+                problems.append("a default value longer than max_length")
+    if problems:
+        raise _invalid("data", "; ".join(problems))
 
 
 def _check_thread_name(name: str) -> None:

@@ -451,9 +451,6 @@ async def test_discord_lost_channel_pauses_only_that_channel(arxiv, tmp_path, ca
         assert discord_papers(fake, int(post["id"])) == Counter(EXPECTED)
 
 
-@pytest.mark.xfail(strict=True, reason="Discord DM delivery (personal keywords, `/papers me deliver dm`) "
-                                       "is being added to DiscordSink; until then a DM destination is "
-                                       "refused as an unknown channel, not as closed DMs")
 async def test_discord_dms_closed_pause_that_person_only(arxiv, tmp_path, caplog):
     from bot.digest.model import build_digest as digest_of
 

@@ -44,7 +44,9 @@ from bot.platforms.discord_bot.components import NO_MENTIONS, AbstractButton, ab
 from bot.platforms.discord_bot.endpoints import use_endpoints
 from bot.platforms.discord_bot.render import render_response
 from bot.platforms.discord_bot.sink import DiscordSink
-from bot.store import AsyncStore
+from bot.commands.personal import person_of, queries_text
+from bot.store import AsyncStore, StoreError
+from bot.store import personal as personal_store
 from bot.store import subscriptions as channel_store
 from bot.store.subscriptions import ChannelRef
 
@@ -76,6 +78,7 @@ class PapersCommands(app_commands.Group):
                          # channel subscriptions need a channel: servers only, never DMs
                          guild_only=True, allowed_contexts=app_commands.AppCommandContext(guild=True))
         self.bot = bot
+        self.add_command(PersonalCommands(bot))
 
     @app_commands.command(name="today", description="Today's matches for this channel, or for a query "
                                                     "(only you see the answer)")
@@ -143,11 +146,72 @@ class PapersCommands(app_commands.Group):
         return [app_commands.Choice(name=combo, value=combo) for combo in TYPE_COMBINATIONS
                 if combo.startswith(wanted) or wanted in combo]
 
+    # `/papers me ...` (added in __init__): personal keywords, every answer private.
+
     @app_commands.command(name="help", description="How to use /papers and its query language")
     @app_commands.describe(topic="A command, or query for the query language")
     @app_commands.choices(topic=[app_commands.Choice(name=t, value=t) for t in HELP_TOPICS])
     async def help(self, interaction: discord.Interaction, topic: Optional[str] = None) -> None:
         await self.bot.run_command(interaction, _join("help", topic))
+
+
+class PersonalCommands(app_commands.Group):
+    """`/papers me add|remove|list|deliver|edit`: the person's own keywords on this server."""
+
+    def __init__(self, bot: "PaperbotClientBase") -> None:
+        super().__init__(name="me", description="Your personal keywords on this server (only you "
+                                                "see them)")
+        self.bot = bot
+
+    @app_commands.command(name="add", description="Add personal keywords (same query language)")
+    @app_commands.describe(query='What to watch for, e.g. diffusion AND video')
+    async def add(self, interaction: discord.Interaction, query: str) -> None:
+        await self.bot.run_command(interaction, _join("me add", query))
+
+    @app_commands.command(name="remove", description="Remove one of your keywords, or all")
+    @app_commands.describe(which="The number shown by /papers me list, or all")
+    async def remove(self, interaction: discord.Interaction, which: str) -> None:
+        await self.bot.run_command(interaction, _join("me remove", which))
+
+    @app_commands.command(name="list", description="Your keywords and how they are delivered")
+    async def list_(self, interaction: discord.Interaction) -> None:
+        await self.bot.run_command(interaction, "me list")
+
+    @app_commands.command(name="deliver", description="Direct message, mentions in this channel's "
+                                                      "daily thread, or off")
+    @app_commands.describe(how="dm: a direct message a day; here: a mention in this channel's "
+                               "thread; off: nothing")
+    async def deliver(self, interaction: discord.Interaction,
+                      how: Literal["dm", "here", "off"]) -> None:
+        await self.bot.run_command(interaction, _join("me deliver", how))
+
+    @app_commands.command(name="edit", description="Edit all your keywords in a form, one per line")
+    async def edit(self, interaction: discord.Interaction) -> None:
+        await self.bot.open_keywords_form(interaction)
+
+
+class KeywordsForm(discord.ui.Modal, title="Your personal keywords"):
+    """One query per line; submitting replaces the whole list (or saves nothing if a line is
+    bad, saying which)."""
+
+    keywords: discord.ui.TextInput = discord.ui.TextInput(
+        label="One query per line", style=discord.TextStyle.paragraph, required=False,
+        max_length=4000, placeholder='MLLM, "vision language model"\ndiffusion AND video')
+
+    def __init__(self, bot: "PaperbotClientBase", current: str) -> None:
+        super().__init__(timeout=900)
+        self.bot = bot
+        self.keywords.default = current[:4000]
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        ctx = self.bot.context(interaction)
+        response = await self.bot.executor.personal.replace_all(ctx, self.keywords.value or "")
+        await self.bot.respond(interaction, response)
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
+        log.error("the keywords form failed: %s", error, exc_info=error)
+        await self.bot.respond(interaction, Response(
+            text="Sorry, something went wrong on my side; nothing was saved.", outcome="internal"))
 
 
 def _join(command: str, argument: object | None) -> str:
@@ -240,6 +304,17 @@ class PaperbotClientBase:
             await interaction.response.send_message(rendered.content, embeds=rendered.embeds,
                                                     ephemeral=response.ephemeral,
                                                     allowed_mentions=NO_MENTIONS, **extra)
+
+    async def open_keywords_form(self, interaction: discord.Interaction) -> None:
+        ctx = self.context(interaction)
+        try:
+            rows = await self.store.run(lambda s: personal_store.list_personal(s.db, person_of(ctx)))
+        except StoreError:
+            await self.respond(interaction, Response(
+                text="I cannot reach my database just now; please try again in a minute.",
+                outcome="unavailable"))
+            return
+        await interaction.response.send_modal(KeywordsForm(self, queries_text(rows)))
 
     async def subscription_choices(self, interaction: discord.Interaction,
                                    current: str) -> list[app_commands.Choice[str]]:

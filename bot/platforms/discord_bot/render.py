@@ -247,6 +247,8 @@ def parent_content(digest: Digest, *, forum: bool = False) -> str:
     lines = [parent_heading(digest.day)]
     if digest.is_empty:
         lines.append("No paper announced today matched this channel's subscriptions.")
+        if digest.mentions:
+            lines.append("Personal matches are in the thread below.")
         return "\n".join(lines)
     lines.append(f"**{papers_count(digest.total)}** · {count_line(digest.counts)}")
     if digest.truncated:
@@ -260,6 +262,44 @@ def parent_content(digest: Digest, *, forum: bool = False) -> str:
     lines.append("Every paper is in the thread below; press Abstract for the full text."
                  if not forum else "Every paper is in this post; press Abstract for the full text.")
     return truncate("\n".join(lines), LIMITS.content)
+
+
+MENTION_HEADING = "🔔 **Personal matches** (people who chose /papers me deliver here):"
+MENTION_PAPERS_SHOWN = 5
+MENTION_TITLE_CHARS = 90
+
+
+def mention_line(digest: Digest, user: str) -> str:
+    """`<@id>: **Title** <https://arxiv.org/abs/ID> · ...`: one person, links to their papers
+    only (never their keywords); angle brackets keep Discord from unfurling every link."""
+    items = {item.paper.id: item for item in digest.mention_items}
+    ids = [pid for pid in digest.mentions.get(user, ()) if pid in items]
+    shown = ids[:MENTION_PAPERS_SHOWN]
+    links = " · ".join(f"**{escape(truncate(items[pid].paper.title or '(untitled)', MENTION_TITLE_CHARS))}** "
+                       f"<{items[pid].paper.abs_url}>" for pid in shown)
+    more = f" (+{len(ids) - len(shown)} more)" if len(ids) > len(shown) else ""
+    return f"<@{user}>: {links}{more}"
+
+
+def pack_mentions(digest: Digest, users: Sequence[str]) -> list[list[str]]:
+    """Each person (a Discord user id) on one line, lines packed into messages of at most
+    2000 characters with the heading; nobody appears twice."""
+    batches: list[list[str]] = []
+    size = 0
+    for user in users:
+        if not user.isdigit():
+            continue
+        length = len(mention_line(digest, user)) + 1
+        if not batches or size + length > LIMITS.content:
+            batches.append([])
+            size = len(MENTION_HEADING)
+        batches[-1].append(user)
+        size += length
+    return batches
+
+
+def mentions_content(digest: Digest, users: Sequence[str]) -> str:
+    return "\n".join([MENTION_HEADING, *(mention_line(digest, user) for user in users)])
 
 
 def thread_name(digest: Digest) -> str:

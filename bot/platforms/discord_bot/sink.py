@@ -10,6 +10,10 @@ Reconciling after a crash needs no memory of our own: `find_parent` looks for to
 among the bot's recent messages (or today's post among the forum's active threads) and
 `posted_paper_ids` reads the paper ids back from the Abstract buttons' custom ids in the thread.
 
+A person's daily digest (`options["direct"]`, personal keywords) goes to their direct messages:
+the parent and then the papers in the DM channel itself (DMs have no threads); the reference is
+`<dm channel id>:<parent message id>`, and resuming reads the DM after that message.
+
 Errors are translated, never handled: retries, pacing and pausing are the core's (runner.py).
 """
 
@@ -17,18 +21,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 import aiohttp
 import discord
 
-from bot.delivery.sink import Destination, DestinationUnavailable, RateLimited, TransientDeliveryError
+from bot.delivery.sink import (
+    Destination,
+    DestinationUnavailable,
+    RateLimited,
+    TransientDeliveryError,
+    mention_marker,
+)
 from bot.digest.model import Digest, DigestItem
 from bot.platforms.discord_bot.components import NO_MENTIONS, abstract_view
 from bot.platforms.discord_bot.render import (
     ABSTRACT_PREVIEW_CHARS,
+    MENTION_HEADING,
+    mentions_content,
     pack_embeds,
+    pack_mentions,
     paper_embed,
     paper_id_of,
     parent_content,
@@ -41,9 +55,9 @@ T = TypeVar("T")
 
 MISSING_ACCESS = 50001
 MISSING_PERMISSIONS = 50013
+CANNOT_MESSAGE_USER = 50007
 UNKNOWN_CHANNEL = 10003
 THREAD_ARCHIVE_MINUTES = 1440   # a day: the thread stays in the channel's list until the next one
-MAX_MENTIONS = 60               # "<@id> " is at most 23 characters: well within 2000
 NEEDED = ("View Channel, Send Messages, Send Messages in Threads, Create Public Threads, "
           "Embed Links and Read Message History")
 
@@ -64,6 +78,18 @@ class DiscordSink:
     # -- ThreadSink -----------------------------------------------------------------------------
 
     async def find_parent(self, destination: Destination, digest: Digest) -> str | None:
+        if _direct(destination):
+            dm = await self._dm(destination)
+            heading, me = parent_heading(digest.day), self._my_id()
+
+            async def scan_dm() -> discord.Message | None:
+                async for message in dm.history(limit=self.history_limit):
+                    if message.author.id == me and message.content.startswith(heading):
+                        return message
+                return None
+
+            found = await self._call(destination, "read your direct messages", scan_dm)
+            return f"{dm.id}:{found.id}" if found else None
         channel = await self._channel(destination)
         me = self._my_id()
         if isinstance(channel, discord.ForumChannel):
@@ -84,7 +110,7 @@ class DiscordSink:
         message = await self._call(destination, "read the channel's history", scan)
         if message is None:
             return None
-        if not digest.is_empty and message.thread is None:
+        if digest.has_thread and message.thread is None:
             # The crash came between posting the parent and creating its thread.
             await self._call(destination, "create the day's thread",
                              lambda: message.create_thread(name=thread_name(digest),
@@ -92,6 +118,12 @@ class DiscordSink:
         return str(message.id)
 
     async def post_parent(self, destination: Destination, digest: Digest) -> str:
+        if _direct(destination):
+            dm = await self._dm(destination)
+            message = await self._call(destination, "send you a direct message", lambda: dm.send(
+                parent_content(digest).replace("in the thread below", "below"),
+                allowed_mentions=NO_MENTIONS))
+            return f"{dm.id}:{message.id}"
         channel = await self._channel(destination)
         if isinstance(channel, discord.ForumChannel):
             post = await self._call(destination, "create the day's forum post", lambda: channel.create_thread(
@@ -100,7 +132,7 @@ class DiscordSink:
             return str(post.thread.id)
         message = await self._call(destination, "post the day's message", lambda: channel.send(
             parent_content(digest), allowed_mentions=NO_MENTIONS))
-        if not digest.is_empty:
+        if digest.has_thread:
             thread = await self._call(destination, "create the day's thread", lambda: message.create_thread(
                 name=thread_name(digest), auto_archive_duration=THREAD_ARCHIVE_MINUTES))
             return str(thread.id)
@@ -116,20 +148,36 @@ class DiscordSink:
         thread = self._thread(destination, parent_ref)
         embeds = [self._embed(item) for item in items]
         view = abstract_view([item.paper.id for item in items])
-        content, mentions = _mentions_for(digest, items)
         message = await self._call(destination, "post papers in the day's thread", lambda: thread.send(
-            content=content, embeds=embeds, view=view, allowed_mentions=mentions), in_thread=True)
+            embeds=embeds, view=view, allowed_mentions=NO_MENTIONS), in_thread=True)
+        return str(message.id)
+
+    def pack_mentions(self, destination: Destination, digest: Digest,
+                      users: Sequence[str]) -> list[Sequence[str]]:
+        return list(pack_mentions(digest, users))
+
+    async def post_mentions(self, destination: Destination, digest: Digest, parent_ref: str,
+                            users: Sequence[str]) -> str:
+        thread = self._thread(destination, parent_ref)
+        # Exactly these people may be pinged: never roles, @everyone, or anyone a title names.
+        allowed = discord.AllowedMentions(everyone=False, roles=False, replied_user=False,
+                                          users=[discord.Object(id=int(user)) for user in users])
+        message = await self._call(destination, "post the personal mentions", lambda: thread.send(
+            content=mentions_content(digest, users), allowed_mentions=allowed), in_thread=True)
         return str(message.id)
 
     async def posted_paper_ids(self, destination: Destination, parent_ref: str) -> set[str]:
         thread = self._thread(destination, parent_ref)
         me = self._my_id()
+        after = discord.Object(id=int(parent_ref.split(":")[1])) if _direct(destination) else None
 
         async def read() -> set[str]:
             found: set[str] = set()
-            async for message in thread.history(limit=None):
+            async for message in thread.history(limit=None, after=after):
                 if message.author.id != me:
                     continue
+                if message.content.startswith(MENTION_HEADING):
+                    found.update(mention_marker(user) for user in _MENTIONED.findall(message.content))
                 for row in message.components:
                     for child in getattr(row, "children", ()):
                         paper_id = paper_id_of(getattr(child, "custom_id", None) or "")
@@ -151,10 +199,21 @@ class DiscordSink:
         return user.id
 
     def _thread(self, destination: Destination, parent_ref: str) -> discord.PartialMessageable:
+        if _direct(destination):
+            return self.client.get_partial_messageable(int(parent_ref.split(":")[0]),
+                                                       type=discord.ChannelType.private)
         guild = destination.options.get("workspace")
         return self.client.get_partial_messageable(
             int(parent_ref), guild_id=int(guild) if guild and str(guild).isdigit() else None,
             type=discord.ChannelType.public_thread)
+
+    async def _dm(self, destination: Destination) -> discord.DMChannel:
+        user = str(destination.options.get("user") or destination.address)
+        if not user.isdigit():
+            raise DestinationUnavailable(f"{user!r} is not a Discord user id")
+        # create_dm answers from discord.py's cache after the first time (one request per person).
+        return await self._call(destination, "open your direct messages",
+                                lambda: self.client.create_dm(discord.Object(id=int(user))))
 
     async def _channel(self, destination: Destination) -> discord.TextChannel | discord.ForumChannel:
         if not destination.address.isdigit():
@@ -186,7 +245,16 @@ class DiscordSink:
                                          f"{type(exc).__name__}: {exc}") from exc
 
 
+def _direct(destination: Destination) -> bool:
+    return bool(destination.options.get("direct"))
+
+
+_MENTIONED = re.compile(r"<@!?(\d+)>")
+
+
 def _where(destination: Destination) -> str:
+    if _direct(destination):
+        return f"the direct messages of user {destination.options.get('user') or destination.address}"
     name = destination.options.get("channel_name") or (
         destination.title if destination.title != destination.address else None)
     return f"#{name} ({destination.address})" if name else f"channel {destination.address}"
@@ -197,6 +265,11 @@ def _translate(exc: discord.HTTPException, destination: Destination, action: str
     where = _where(destination)
     said = (f"Discord says {exc.text or exc.status} ({exc.code})" if exc.code
             else f"Discord answered {exc.status} {exc.text}".rstrip())
+    if exc.code == CANNOT_MESSAGE_USER:
+        return DestinationUnavailable(
+            f"Discord does not let paperbot send direct messages to this person ({said}): they "
+            "may have closed direct messages from server members, or share no server with it. "
+            "Once they allow them, /papers me deliver dm resumes the daily message.")
     if exc.status == 429:
         retry = _retry_after(exc)
         return RateLimited(retry, f"while trying to {action} in {where}")
@@ -223,16 +296,3 @@ def _retry_after(exc: discord.HTTPException) -> float:
         return max(0.0, float(header)) if header is not None else 5.0
     except ValueError:
         return 5.0
-
-
-def _mentions_for(digest: Digest, items: Sequence[DigestItem]) -> tuple[str | None, discord.AllowedMentions]:
-    """Personal mentions for the papers in this message (`digest.mentions`), and an
-    AllowedMentions that lets exactly those users be pinged; none otherwise."""
-    ids = {item.paper.id for item in items}
-    users = [user for user, papers in digest.mentions.items() if user.isdigit() and ids & set(papers)]
-    users = users[:MAX_MENTIONS]
-    if not users:
-        return None, NO_MENTIONS
-    content = "For " + " ".join(f"<@{user}>" for user in users)
-    return content, discord.AllowedMentions(everyone=False, roles=False, replied_user=False,
-                                            users=[discord.Object(id=int(user)) for user in users])

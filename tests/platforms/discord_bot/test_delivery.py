@@ -4,6 +4,8 @@ stored seed day matched by `match_day`, the digest from `digest_for`, delivered 
 
 from __future__ import annotations
 
+import dataclasses
+
 import re
 
 import pytest
@@ -255,13 +257,16 @@ async def test_personal_mentions_ping_exactly_the_intended_people(fake, store, b
     digest = build_digest(destination.key, destination.title, SEED_DAY,
                           [Match("s", item.paper, item.hits, item.score) for item in digest.items],
                           mentions={person: [wanted], "not-a-user-id": [wanted]})
+    digest = dataclasses.replace(digest, mention_items=digest.items[:1])
     result = await DeliveryRunner(store, clock).deliver(bot.sink, destination, digest)
     assert result.outcome == DONE
     thread = int(fake.messages[fake.guild.text_channel][-1]["id"])
-    calls = fake.calls_to("POST", rf"/channels/{thread}/messages")
-    first, *rest = calls
-    assert first.json["content"] == f"For <@{person}>"
-    mentions = first.json["allowed_mentions"]
+    *papers, last = fake.calls_to("POST", rf"/channels/{thread}/messages")
+    # The papers ping nobody; one message after them names the person once, with the link.
+    assert papers and all(call.json["allowed_mentions"] == {"parse": []} and not call.json.get("content")
+                          for call in papers)
+    assert last.json["content"].splitlines()[1].startswith(f"<@{person}>: **")
+    assert f"<https://arxiv.org/abs/{wanted}>" in last.json["content"]
+    assert "not-a-user-id" not in last.json["content"]
+    mentions = last.json["allowed_mentions"]
     assert mentions["parse"] == [] and [str(user) for user in mentions["users"]] == [person]
-    assert all(call.json["allowed_mentions"] == {"parse": []} and not call.json.get("content")
-               for call in rest)
