@@ -9,6 +9,7 @@ operations serve the chat forms (Slack App Home, Discord `/papers me edit` modal
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -18,6 +19,7 @@ from bot.commands.grammar import USAGE, Personal
 from bot.commands.responses import (
     INVALID,
     REFUSED,
+    UNAVAILABLE,
     DigestSection,
     Heading,
     Lines,
@@ -31,7 +33,7 @@ from bot.delivery.channels import STORED_QUERY_LIMITS
 from bot.delivery.personal import PERSONAL_TYPES, personal_destination_key, personal_subscription
 from bot.digest.model import Digest, build_digest
 from bot.matching import Query, QuerySyntaxError, Subscription, compile_subscriptions, parse_query
-from bot.store import Store, ledger
+from bot.store import Store, StoreError, ledger
 from bot.store import personal as personal_store
 from bot.store.personal import (
     PersonalDelivery,
@@ -42,6 +44,8 @@ from bot.store.personal import (
 
 if TYPE_CHECKING:
     from bot.commands.execute import CommandContext, CommandExecutor
+
+log = logging.getLogger(__name__)
 
 PREVIEW_SHOWN = 3
 TODAY_SHOWN = 10
@@ -167,6 +171,21 @@ class PersonalKeywords:
         return self.executor._parse_user_query(text, "me")
 
     async def add(self, ctx: "CommandContext", text: str) -> Response:
+        """Add one query (also the entry point of a form: always returns a Response)."""
+        return await self._answer("adding a keyword", self._add(ctx, text))
+
+    async def _answer(self, what: str, work) -> Response:
+        from bot.commands.execute import _Reply  # execute imports this module
+        try:
+            return await work
+        except _Reply as reply:
+            return reply.response
+        except StoreError as exc:
+            log.warning("%s: store unavailable: %s", what, exc)
+            return error_response("I cannot reach my database just now, so I could not do that. "
+                                  "Please try again in a minute.", outcome=UNAVAILABLE)
+
+    async def _add(self, ctx: "CommandContext", text: str) -> Response:
         query = self._parse(text)
         person = person_of(ctx)
         limit = self.limit
@@ -235,6 +254,9 @@ class PersonalKeywords:
 
     async def remove_by_id(self, person: PersonRef, row_id: int) -> Response:
         """A Remove button: only ever one of `person`'s own rows."""
+        return await self._answer("removing a keyword", self._remove_by_id(person, row_id))
+
+    async def _remove_by_id(self, person: PersonRef, row_id: int) -> Response:
         row = await self._store("removing a keyword",
                                 lambda s: personal_store.remove_personal_by_id(s.db, person, row_id))
         if row is None:
@@ -270,6 +292,9 @@ class PersonalKeywords:
     async def replace_all(self, ctx: "CommandContext", text: str) -> Response:
         """A form's submission: one query per line becomes the whole list (nothing saved when
         any line is bad or there are too many)."""
+        return await self._answer("saving your keywords", self._replace_all(ctx, text))
+
+    async def _replace_all(self, ctx: "CommandContext", text: str) -> Response:
         person = person_of(ctx)
         lines = [line.strip() for line in text.splitlines() if line.strip()]
         problems = []

@@ -32,10 +32,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.commands import CommandContext, CommandExecutor, Response
 from bot.config import Settings
 from bot.delivery.channels import ChannelSubscriptions, channel_destination_key
-from bot.platforms.slack import render
+from bot.platforms.slack import home, render
 from bot.platforms.slack.sink import SlackSink, slack_error_code
 from bot.store import AsyncStore, StoreError
 from bot.store import ledger
+from bot.store.personal import PersonRef
 from bot.store.subscriptions import ChannelRef
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ EVENTS_PATH = "/slack/events"  # commands, interactivity and events all arrive h
 MAX_PAPER_ID = 64              # longer button values are not ours
 # Events that mean a paused channel may take posts again (the manifest subscribes to exactly these).
 RESUMING_EVENTS = ("member_joined_channel", "channel_unarchive", "group_unarchive")
+HOME_EVENT = "app_home_opened"   # the Home tab shows the person their keywords
 
 
 class SlackSetupError(Exception):
@@ -95,6 +97,32 @@ class SlackHandlers:
                                                          "again in a minute.")])
         paper = papers.get(paper_id)
         return render.abstract_message(paper) if paper else render.missing_paper_message(paper_id)
+
+    # -- App Home (personal keywords) ----------------------------------------------------------
+
+    def home_context(self, team_id: str, user_id: str) -> CommandContext:
+        # The Home tab belongs to no channel; personal commands use only team and user.
+        return CommandContext("slack", team_id, "", user_id, False)
+
+    async def publish_home(self, client: AsyncWebClient, team_id: str, user_id: str) -> None:
+        """Show `user_id` their own keywords, delivery and latest matches on the Home tab."""
+        try:
+            overview = await self.executor.personal.overview(PersonRef("slack", team_id, user_id))
+        except StoreError as exc:
+            log.warning("App Home for %s: store unavailable: %s", user_id, exc)
+            return
+        try:
+            await client.views_publish(user_id=user_id, view=home.home_view(overview))
+        except SlackApiError as exc:
+            log.warning("views.publish for %s failed: %s", user_id, slack_error_code(exc) or exc)
+
+    async def add_from_modal(self, team_id: str, user_id: str, text: str) -> Response:
+        return await self.executor.personal.add(self.home_context(team_id, user_id), text)
+
+    async def remove_from_home(self, team_id: str, user_id: str, value: str) -> Response:
+        if not value.isdigit():
+            return Response(text="That button is not one of mine.", outcome="invalid")
+        return await self.executor.personal.remove_by_id(PersonRef("slack", team_id, user_id), int(value))
 
     async def resume(self, team_id: str, channel_id: str, why: str) -> None:
         """A channel the bot lost is back (invited again, unarchived): lift its pause."""
@@ -167,6 +195,39 @@ def build_slack_app(*, client: AsyncWebClient, store: AsyncStore, settings: Sett
         except Exception as exc:  # noqa: BLE001
             log.warning("could not show an abstract to %s: %s", user, exc)
 
+    @app.event(HOME_EVENT)
+    async def home_opened(event, body, client):
+        if event.get("tab") == "home" and event.get("user"):
+            await handlers.publish_home(client, _team_of(body), str(event["user"]))
+
+    @app.action(home.ADD_ACTION)
+    async def add_clicked(ack, body, client):
+        await ack()
+        try:
+            await client.views_open(trigger_id=body.get("trigger_id"), view=home.add_modal())
+        except SlackApiError as exc:
+            log.warning("views.open for the keywords form failed: %s", slack_error_code(exc) or exc)
+
+    @app.action(home.REMOVE_ACTION)
+    async def remove_clicked(ack, body, action, client):
+        await ack()
+        user = str((body.get("user") or {}).get("id") or "")
+        await handlers.remove_from_home(_team_of(body), user, str(action.get("value") or ""))
+        await handlers.publish_home(client, _team_of(body), user)
+
+    @app.view(home.ADD_MODAL)
+    async def add_submitted(ack, body, view, client):
+        user = str((body.get("user") or {}).get("id") or "")
+        text = home.submitted_query(view)
+        response = await handlers.add_from_modal(_team_of(body), user, text)
+        if response.is_error:
+            # Shown under the field; the modal stays open so the person can fix the query.
+            await ack(response_action="errors",
+                      errors={home.ADD_BLOCK: render.truncate(response.plain_text(), 1000)})
+            return
+        await ack()
+        await handlers.publish_home(client, _team_of(body), user)
+
     @app.event(RESUMING_EVENTS[0])
     async def bot_joined(event, body, context):
         if event.get("user") and event.get("user") == context.get("bot_user_id"):
@@ -184,6 +245,11 @@ def build_slack_app(*, client: AsyncWebClient, store: AsyncStore, settings: Sett
         log.error("Slack request failed: %s: %s", type(error).__name__, error)
 
     return app
+
+
+def _team_of(body: Mapping[str, Any]) -> str:
+    return str(body.get("team_id") or (body.get("team") or {}).get("id")
+               or (body.get("user") or {}).get("team_id") or "")
 
 
 def _api_url(url: str) -> str:
