@@ -11,7 +11,6 @@ import pytest
 
 from bot.arxiv.client import ArxivClient
 from bot.config import Settings, SlackSettings
-from bot.delivery.daily import match_day
 from bot.delivery.runner import DONE, PAUSED
 from bot.matching import Subscription, compile_subscriptions, parse_query
 from bot.scheduler import Scheduler
@@ -56,7 +55,7 @@ def matched(papers, query: str) -> list[str]:
     return sorted({m.paper.id for m in compile_subscriptions([subscription]).match(papers)})
 
 
-async def test_two_people_get_exactly_their_mentions_and_a_dm_person_a_digest(world, slack, monkeypatch):
+async def test_two_people_get_exactly_their_mentions_and_a_dm_person_a_digest(world, slack):
     running, scheduler, store = world
     assert (await running.command("subscribe VLM"))["response_type"] == "in_channel"
     for user, query in ((ANNA, "MLLM"), (BEN, "diffusion"), (CAROL, "benchmark")):
