@@ -118,10 +118,9 @@ async def run(args: argparse.Namespace) -> dict:
             session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=args.connections))
             client = AsyncWebClient(token=slack.bot_token, base_url=slack.api_url, session=session,
                                     retry_handlers=[])
-            sink = SlackSink(client, slack.team_id)
-            # The workspace's rate, as a deployment configures it: the core paces every channel's
-            # messages to it (slightly under, so clock jitter does not tip a call over).
-            sink.max_messages_per_second = args.global_rate * 0.95
+            # The workspace's rate, as a deployment configures it (slack.max_messages_per_second): the
+            # core paces every channel's messages to it (slightly under, so jitter does not tip a call over).
+            sink = SlackSink(client, slack.team_id, max_messages_per_second=args.global_rate * 0.95)
             jobs = []
             for channel in channels:
                 destination = Destination(key=f"slack:{slack.team_id}:{channel}", platform="slack",

@@ -158,6 +158,9 @@ class SlackSettings(_Section):
     mode: Literal["socket", "http"] = "socket"
     port: int = Field(3000, ge=1, le=65535)
     admins_only: bool = False
+    # Messages a second across the whole workspace. Slack paces chat.postMessage per channel
+    # (about 1/s) and throttles bursts workspace-wide; 20/s keeps a 1,000-channel day well clear.
+    max_messages_per_second: float | None = Field(20.0, gt=0)
 
 
 class DiscordSettings(_Section):

@@ -271,7 +271,7 @@ class SlackRuntime:
         self.mode = settings.slack.mode
         self.team_id = team_id
         self.bot_user_id = bot_user_id
-        self.sink = SlackSink(client, team_id)
+        self.sink = SlackSink(client, team_id, max_messages_per_second=settings.slack.max_messages_per_second)
         self.directory = ChannelSubscriptions(store, "slack", schedule=settings.schedule)
         self._app_token = app_token
         self._http_host = http_host

@@ -135,10 +135,13 @@ class SlackSink:
     min_message_interval = 1.0  # Slack: about one message a second per channel
 
     def __init__(self, client: AsyncWebClient, team_id: str, *,
-                 papers_per_message: int = render.PAPERS_PER_MESSAGE) -> None:
+                 papers_per_message: int = render.PAPERS_PER_MESSAGE,
+                 max_messages_per_second: float | None = None) -> None:
         self.client = client
         self.team_id = team_id
         self.papers_per_message = papers_per_message
+        # The workspace-wide pace the core keeps across all channels (slack.max_messages_per_second).
+        self.max_messages_per_second = max_messages_per_second
         self._direct_channels: dict[str, str] = {}  # user id -> their IM channel with paperbot
 
     async def _channel(self, destination: Destination) -> str:
