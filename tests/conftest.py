@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -29,3 +30,17 @@ def fixtures_dir() -> Path:
 @pytest.fixture
 def seeds_dir() -> Path:
     return shared_path("seeds")
+
+
+# The seed digest's announcement day, and its listing (../shared/fixtures/arxiv-listing).
+SEED_DAY = date(2025, 4, 21)
+
+
+@pytest.fixture(scope="session")
+def seed_listing():
+    from bot.arxiv.feeds import parse_listing
+
+    body = shared_path("fixtures", "arxiv-listing", "seed-mllm-2025-04-21.atom.xml").read_bytes()
+    listing = parse_listing(body)
+    assert listing.feed_date == SEED_DAY and listing.papers
+    return listing

@@ -6,26 +6,17 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from bot.arxiv.feeds import Listing, parse_listing
 from bot.commands.execute import CommandContext, CommandExecutor
 from bot.config import Settings
 from bot.store import AsyncStore
-from tests.conftest import shared_path
 
-SEED_DAY = date(2025, 4, 21)
+from tests.conftest import SEED_DAY  # re-exported: tests here import it from this conftest
 NOW = datetime(2025, 4, 21, 14, 30, tzinfo=timezone.utc)
 
 
 def fixed_clock() -> datetime:
     return NOW
 
-
-@pytest.fixture(scope="session")
-def seed_listing() -> Listing:
-    body = shared_path("fixtures", "arxiv-listing", "seed-mllm-2025-04-21.atom.xml").read_bytes()
-    listing = parse_listing(body)
-    assert listing.feed_date == SEED_DAY and listing.papers
-    return listing
 
 
 @pytest.fixture

@@ -8,23 +8,14 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from bot.arxiv.feeds import Listing, parse_listing
 from bot.config import DiscordSettings, Settings
 from bot.platforms.discord_bot import DiscordRuntime, start_discord
 from bot.store import AsyncStore
-from tests.conftest import shared_path
 from tests.fakes.clock import FakeClock
 from tests.fakes.discord_server import FakeDiscord
 
-SEED_DAY = date(2025, 4, 21)
+from tests.conftest import SEED_DAY  # re-exported: tests here import it from this conftest
 
-
-@pytest.fixture(scope="session")
-def seed_listing() -> Listing:
-    body = shared_path("fixtures", "arxiv-listing", "seed-mllm-2025-04-21.atom.xml").read_bytes()
-    listing = parse_listing(body)
-    assert listing.feed_date == SEED_DAY and listing.papers
-    return listing
 
 
 @pytest.fixture

@@ -13,14 +13,12 @@ from urllib.parse import parse_qsl, urlencode
 import aiohttp
 import pytest
 
-from bot.arxiv.feeds import parse_listing
 from bot.config import Settings, SlackSettings
 from bot.platforms.slack import start_slack
 from bot.store import AsyncStore
-from tests.conftest import shared_path
+from tests.conftest import SEED_DAY, shared_path  # SEED_DAY: re-exported for the tests here
 from tests.fakes.slack_server import FakeSlack
 
-SEED_DAY = date(2025, 4, 21)
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 CHANNEL = "C0PAPERS"
 USER = "U0READER"
@@ -30,11 +28,8 @@ SEED_EPOCH = datetime(2025, 4, 21, 14, tzinfo=timezone.utc).timestamp()
 
 
 @pytest.fixture(scope="session")
-def seed_papers():
-    body = shared_path("fixtures", "arxiv-listing", "seed-mllm-2025-04-21.atom.xml").read_bytes()
-    listing = parse_listing(body)
-    assert listing.feed_date == SEED_DAY and listing.papers
-    return listing.papers
+def seed_papers(seed_listing):
+    return seed_listing.papers
 
 
 @pytest.fixture
