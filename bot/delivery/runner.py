@@ -20,6 +20,7 @@ from bot.clock import Clock, sleep_unless_stopped
 from bot.delivery.sink import (
     Destination,
     DestinationUnavailable,
+    MENTION_PREFIX,
     DocumentSink,
     RateLimited,
     ThreadSink,
@@ -140,30 +141,26 @@ class DeliveryRunner:
                 await self.store.run(lambda s: ledger.record_papers(s.db, key, day, missing, parent_ref, now))
                 already.update({pid: parent_ref for pid in missing})
         remaining: list[DigestItem] = [item for item in digest.items if item.paper.id not in already]
+        # Each message is (what to post, the ledger markers it covers): paper ids for the papers,
+        # then `mention:<user>` for the one message naming each opted-in person after them.
+        outgoing = [(lambda b=batch: sink.post_items(destination, digest, parent_ref, b),
+                     [item.paper.id for item in batch])
+                    for batch in sink.pack(destination, digest, remaining)]
+        mentioned = [user for user in digest.mentions if mention_marker(user) not in already]
+        if mentioned and hasattr(sink, "post_mentions"):
+            outgoing += [(lambda u=users: sink.post_mentions(destination, digest, parent_ref, u),
+                          [mention_marker(user) for user in users])
+                         for users in sink.pack_mentions(destination, digest, mentioned)]
         posted = 0
-        for batch in sink.pack(destination, digest, remaining):
+        for post, markers in outgoing:
             if self.stop.is_set():
                 return DeliveryResult(key, day, INTERRUPTED, messages, posted, "stopping; will resume")
             await self._pace(sink, key)
-            ref = await self._call(sink, key, lambda b=batch: sink.post_items(destination, digest, parent_ref, b))
+            ref = await self._call(sink, key, post)
             messages += 1
-            ids = [item.paper.id for item in batch]
             now = self.clock.now()
-            await self.store.run(lambda s: ledger.record_papers(s.db, key, day, ids, ref, now))
-            posted += len(ids)
-        mentioned = [user for user in digest.mentions if mention_marker(user) not in already]
-        if mentioned and hasattr(sink, "post_mentions"):
-            # After the papers, one message naming each person once; recorded like papers
-            # (`mention:<user>`), so a restart never mentions anyone twice.
-            for users in sink.pack_mentions(destination, digest, mentioned):
-                if self.stop.is_set():
-                    return DeliveryResult(key, day, INTERRUPTED, messages, posted, "stopping; will resume")
-                await self._pace(sink, key)
-                ref = await self._call(sink, key, lambda u=users: sink.post_mentions(destination, digest, parent_ref, u))
-                messages += 1
-                markers = [mention_marker(user) for user in users]
-                now = self.clock.now()
-                await self.store.run(lambda s: ledger.record_papers(s.db, key, day, markers, ref, now))
+            await self.store.run(lambda s: ledger.record_papers(s.db, key, day, markers, ref, now))
+            posted += sum(not marker.startswith(MENTION_PREFIX) for marker in markers)
         return DeliveryResult(key, day, DONE, messages, posted, parent_ref)
 
     async def _pace(self, sink: ThreadSink, key: str) -> None:

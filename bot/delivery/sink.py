@@ -120,9 +120,12 @@ class MentionSink(Protocol):
         papers (`digest.mentions`, titles from `digest.mention_items`); pings exactly them."""
 
 
+MENTION_PREFIX = "mention:"
+
+
 def mention_marker(user: str) -> str:
     """How the ledger (and the platform's metadata) records that `user` was mentioned."""
-    return f"mention:{user}"
+    return f"{MENTION_PREFIX}{user}"
 
 
 def mentioned_user(marker: str) -> str | None:
