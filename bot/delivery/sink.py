@@ -129,4 +129,4 @@ def mention_marker(user: str) -> str:
 
 
 def mentioned_user(marker: str) -> str | None:
-    return marker[len("mention:"):] if marker.startswith("mention:") else None
+    return marker[len(MENTION_PREFIX):] if marker.startswith(MENTION_PREFIX) else None
