@@ -7,7 +7,7 @@ check-config` can tell a user what to fix.
 from __future__ import annotations
 
 import os
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -143,6 +143,14 @@ class ScheduleSettings(_Section):
         if len(parts) != 2 or not all(p.isdigit() for p in parts) or not (0 <= int(parts[0]) < 24 and 0 <= int(parts[1]) < 60):
             raise ValueError(f"expected HH:MM, got {value!r}")
         return value
+
+
+def parse_hh_mm(value: str | None) -> time | None:
+    """A validated `HH:MM` (ScheduleSettings.post_time, channel settings) as a time; None stays None."""
+    if not value:
+        return None
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
 
 
 class LimitSettings(_Section):

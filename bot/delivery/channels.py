@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import time
 
-from bot.config import ScheduleSettings
+from bot.config import ScheduleSettings, parse_hh_mm
 from bot.delivery.destinations import Directory
 from bot.delivery.personal import load_personal_routes
 from bot.delivery.sink import Destination
@@ -53,17 +53,12 @@ class ChannelSchedule:
     types_are_default: bool = True
 
 
-def parse_hh_mm(value: str) -> time:
-    hours, minutes = value.split(":")
-    return time(int(hours), int(minutes))
-
-
 def effective_channel_settings(record: ChannelSettingsRecord,
                                schedule: ScheduleSettings | None = None) -> ChannelSchedule:
     schedule = schedule or ScheduleSettings()
     post_time = record.post_time or schedule.post_time
     return ChannelSchedule(
-        post_time=parse_hh_mm(post_time) if post_time else None,
+        post_time=parse_hh_mm(post_time),
         timezone=record.timezone or schedule.timezone,
         types=record.types or DEFAULT_CHANNEL_TYPES,
         max_papers=record.max_papers,

@@ -4,11 +4,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import time
 from pathlib import Path
 from typing import Protocol
 
-from bot.config import Settings, TopicSettings
+from bot.config import Settings, TopicSettings, parse_hh_mm
 from bot.delivery.sink import Destination
 from bot.matching import QueryLimits, Subscription, parse_query, query_from_keywords
 
@@ -45,13 +44,6 @@ def topic_subscription(name: str, topic: TopicSettings, limits: QueryLimits | No
     )
 
 
-def _parse_post_time(value: str | None) -> time | None:
-    if value is None:
-        return None
-    hours, minutes = value.split(":")
-    return time(int(hours), int(minutes))
-
-
 def topic_destination(name: str, topic: TopicSettings, settings: Settings,
                       out_dir: str | Path | None = None) -> Destination:
     """The Markdown destination of a topic (`markdown: <folder>`, or `out_dir` when given)."""
@@ -65,7 +57,7 @@ def topic_destination(name: str, topic: TopicSettings, settings: Settings,
         title=name,
         subscription_ids=(subscription.id,),
         subscriptions_text=(subscription.query.describe(),),
-        post_time=_parse_post_time(settings.schedule.post_time),
+        post_time=parse_hh_mm(settings.schedule.post_time),
         timezone=settings.schedule.timezone,
         max_papers=topic.max_papers,
         options={

@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import time
 
-from bot.config import ScheduleSettings
+from bot.config import ScheduleSettings, parse_hh_mm
 from bot.delivery.sink import Destination
 from bot.matching import QueryLimits, QuerySyntaxError, Subscription, parse_query
 from bot.store import Store
@@ -57,13 +56,6 @@ class PersonalRoutes:
     channel_names: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
-def _parse_time(value: str | None) -> time | None:
-    if not value:
-        return None
-    hours, minutes = value.split(":")
-    return time(int(hours), int(minutes))
-
-
 def load_personal_routes(store: Store, platform: str, schedule: ScheduleSettings | None,
                          limits: QueryLimits) -> PersonalRoutes:
     schedule = schedule or ScheduleSettings()
@@ -95,7 +87,7 @@ def load_personal_routes(store: Store, platform: str, schedule: ScheduleSettings
             title=DM_TITLE,
             subscription_ids=ids,
             subscriptions_text=tuple(s.query.describe() for s in subscriptions),
-            post_time=_parse_time(schedule.post_time),
+            post_time=parse_hh_mm(schedule.post_time),
             timezone=schedule.timezone,
             options={"workspace": person.workspace, "user": person.user, "direct": True},
         ))
