@@ -46,13 +46,14 @@ from bot.commands.responses import (
 )
 from bot.config import Settings
 from bot.delivery.channels import (
-    STORED_QUERY_LIMITS,
     ChannelSchedule,
+    describe_stored_query,
     channel_destination_key,
     channel_subscription,
     effective_channel_settings,
 )
 from bot.digest.model import Digest, DigestItem, build_digest, paper_labels
+from bot.digest.text import plural
 from bot.matching import Query, QueryLimits, QuerySyntaxError, Subscription, compile_subscriptions, parse_query
 from bot.matching.query import Or
 from bot.models import ANNOUNCE_TYPES, Match, Paper
@@ -114,10 +115,6 @@ class _Day:
 def _latest_day(store: Store) -> _Day:
     day = store.latest_day()
     return _Day(day, store.papers_for_day(day) if day else [])
-
-
-def _plural(count: int, word: str, plural: str | None = None) -> str:
-    return f"{count} {word if count == 1 else (plural or word + 's')}"
 
 
 def _match(subscriptions: Sequence[Subscription], papers: Sequence[Paper]) -> list[Match]:
@@ -214,7 +211,7 @@ class CommandExecutor:
         else:
             when = f"Daily post: as soon as the day's papers are in (time zone {schedule.timezone})"
         types = ", ".join(schedule.types) + (" (the default)" if schedule.types_are_default else "")
-        cap = (f"At most {_plural(schedule.max_papers, 'paper')} a day" if schedule.max_papers
+        cap = (f"At most {plural(schedule.max_papers, 'paper')} a day" if schedule.max_papers
                else "No limit on papers a day")
         empty = ("Days without matching papers: a short note" if schedule.empty_note
                  else "Days without matching papers: silent")
@@ -231,7 +228,7 @@ class CommandExecutor:
         def add(store: Store):
             existing = channel_store.list_subscriptions(store.db, channel)
             for number, row in enumerate(existing, start=1):
-                if _reading(row.query) == query.describe():
+                if describe_stored_query(row.query) == query.describe():
                     return ("duplicate", number)
             record = channel_store.add_subscription(
                 store.db, channel, command.query, now=store.now(), created_by=ctx.user,
@@ -264,7 +261,7 @@ class CommandExecutor:
             digest = build_digest(ctx.destination_key, "preview", latest.day, matches,
                                   max_items=SUBSCRIBE_PREVIEW_SHOWN)
             lines.append(f"On the latest day, {latest.day.isoformat()}, it would have matched "
-                         f"{_plural(digest.total, 'paper')} of {len(latest.papers)}.")
+                         f"{plural(digest.total, 'paper')} of {len(latest.papers)}.")
             if digest.items:
                 preview = (PaperList(digest.items, more=digest.truncated),)
         lines.append(f"Announce types: {', '.join(types)}. Change them with /papers settings types ...")
@@ -286,7 +283,7 @@ class CommandExecutor:
                                         lambda s: channel_store.remove_all_subscriptions(s.db, channel))
             if not removed:
                 return error_response("This channel has no subscriptions to remove.", outcome=INVALID)
-            text = (f"Removed all {_plural(removed, 'subscription')} of this channel; daily posts "
+            text = (f"Removed all {plural(removed, 'subscription')} of this channel; daily posts "
                     "here stop until someone subscribes again.")
             return Response(text=text, sections=(Lines((text,)),), ephemeral=False)
         number = command.number
@@ -302,10 +299,10 @@ class CommandExecutor:
                 return error_response("This channel has no subscriptions to remove.", outcome=INVALID)
             numbered = "number 1" if remaining == 1 else f"numbered 1 to {remaining}"
             return error_response(f"There is no subscription {number}: this channel has "
-                                  f"{_plural(remaining, 'subscription')} ({numbered} in /papers "
+                                  f"{plural(remaining, 'subscription')} ({numbered} in /papers "
                                   "list).", outcome=INVALID)
         text = f"Removed subscription {number} of this channel: {row.query}"
-        follow = (f"{_plural(remaining, 'subscription')} left"
+        follow = (f"{plural(remaining, 'subscription')} left"
                   + ("; the ones after it moved up by one in /papers list." if number <= remaining
                      else "."))
         return Response(text=text, sections=(Lines((text, follow)),), ephemeral=False)
@@ -326,7 +323,7 @@ class CommandExecutor:
             sections.append(Lines((f"Daily posts to this channel are paused: {paused}",
                                    "Ask whoever runs paperbot to resume them once that is fixed.")))
         if rows:
-            text = f"This channel has {_plural(len(rows), 'subscription')} (at most {limit})."
+            text = f"This channel has {plural(len(rows), 'subscription')} (at most {limit})."
             entries = tuple(
                 f"{number}. {row.query}" + (f"  (types {', '.join(row.types)})" if row.types else "")
                 for number, row in enumerate(rows, start=1))
@@ -394,7 +391,7 @@ class CommandExecutor:
                               matches, subscriptions_text=[s.query.describe() for s in subscriptions],
                               max_items=TODAY_SHOWN)
         day = latest.day.isoformat()
-        text = f"{_plural(digest.total, 'paper')} of {len(latest.papers)} on {day} {what}"
+        text = f"{plural(digest.total, 'paper')} of {len(latest.papers)} on {day} {what}"
         text += f"; showing the first {len(digest.items)}." if digest.truncated else "."
         sections: list[Section] = [Heading(f"Papers for {day}")]
         if query is not None:
@@ -422,13 +419,13 @@ class CommandExecutor:
                                          latest.day)
         day = latest.day.isoformat()
         total = result.matched.total
-        text = (f"Dry run on {day}: {_plural(total, 'paper')} of {len(latest.papers)} would match "
+        text = (f"Dry run on {day}: {plural(total, 'paper')} of {len(latest.papers)} would match "
                 f"{query.describe()}.")
         sections: list[Section] = [
             Heading(f"Dry run on {day}"),
             Preformatted(query.describe(), caption="Read as:"),
             Lines((f"Announce types: {', '.join(types)} (this channel's setting).",
-                   f"{_plural(total, 'paper')} of {len(latest.papers)} would match.")),
+                   f"{plural(total, 'paper')} of {len(latest.papers)} would match.")),
         ]
         if result.matched.items:
             sections.append(PaperList(result.matched.items, result.explanations,
@@ -453,7 +450,7 @@ class CommandExecutor:
                             sections=(Lines(("Search looks at titles, abstracts and authors of the "
                                              "papers stored so far; every word must appear.",)),))
         items = tuple(DigestItem(paper=paper, labels=paper_labels(paper)) for paper in shown)
-        text = f'{at_least}{_plural(len(found), "stored paper")} match "{command.text}"'
+        text = f'{at_least}{plural(len(found), "stored paper")} match "{command.text}"'
         text += f"; showing the best {len(shown)}." if more else "."
         return Response(text=text[0].upper() + text[1:],
                         sections=(Heading(f'Search: {command.text}'), PaperList(items, more=more)))
@@ -500,11 +497,6 @@ def _command_word(text: object) -> str:
     return words[0][:20] if words else "(empty)"
 
 
-def _reading(stored_query: str) -> str | None:
-    try:
-        return parse_query(stored_query, STORED_QUERY_LIMITS).describe()
-    except QuerySyntaxError:
-        return None
 
 
 def _describe_change(name: str, value: object) -> str:

@@ -29,9 +29,10 @@ from bot.commands.responses import (
     Section,
     error_response,
 )
-from bot.delivery.channels import STORED_QUERY_LIMITS
+from bot.delivery.channels import STORED_QUERY_LIMITS, describe_stored_query
 from bot.delivery.personal import PERSONAL_TYPES, personal_destination_key, personal_subscription
 from bot.digest.model import Digest, build_digest
+from bot.digest.text import plural
 from bot.matching import Query, QuerySyntaxError, Subscription, compile_subscriptions, parse_query
 from bot.store import Store, StoreError, ledger
 from bot.store import personal as personal_store
@@ -53,10 +54,6 @@ TODAY_SHOWN = 10
 
 def person_of(ctx: "CommandContext") -> PersonRef:
     return PersonRef(ctx.platform, ctx.workspace, ctx.user)
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word if count == 1 else word + 's'}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +143,7 @@ class PersonalKeywords:
     def list_response(self, view: PersonalOverview) -> Response:
         sections: list[Section] = []
         if view.subscriptions:
-            text = (f"You have {_plural(len(view.subscriptions), 'personal subscription')} "
+            text = (f"You have {plural(len(view.subscriptions), 'personal subscription')} "
                     f"(at most {view.limit}); only you can see them.")
             sections += [Heading(f"Your keywords ({len(view.subscriptions)} of at most {view.limit})"),
                          Lines(tuple(f"{n}. {row.query}" for n, row in
@@ -193,7 +190,7 @@ class PersonalKeywords:
         def add(store: Store):
             existing = personal_store.list_personal(store.db, person)
             for number, row in enumerate(existing, start=1):
-                if _reading(row.query) == query.describe():
+                if describe_stored_query(row.query) == query.describe():
                     return ("duplicate", number)
             record = personal_store.add_personal(store.db, person, text, now=store.now(), limit=limit)
             delivery = personal_store.get_delivery(store.db, person)
@@ -220,7 +217,7 @@ class PersonalKeywords:
             digest = build_digest(personal_destination_key(person), "preview", day, matches,
                                   max_items=PREVIEW_SHOWN)
             lines.append(f"On the latest day, {day.isoformat()}, it would have matched "
-                         f"{_plural(digest.total, 'paper')} of {len(papers)}.")
+                         f"{plural(digest.total, 'paper')} of {len(papers)}.")
             if digest.items:
                 preview = (PaperList(digest.items, more=digest.truncated),)
         lines.append(delivery_line(delivery))
@@ -236,7 +233,7 @@ class PersonalKeywords:
                                         lambda s: personal_store.remove_all_personal(s.db, person))
             if not removed:
                 return error_response("You have no personal keywords to remove.")
-            return Response(text=f"Removed all {_plural(removed, 'personal subscription')} of yours.")
+            return Response(text=f"Removed all {plural(removed, 'personal subscription')} of yours.")
         number = int(argument)
 
         def remove(store: Store):
@@ -248,7 +245,7 @@ class PersonalKeywords:
             if remaining == 0:
                 return error_response("You have no personal keywords to remove.")
             return error_response(f"There is no number {number}: you have "
-                                  f"{_plural(remaining, 'personal subscription')} (see /papers me list).")
+                                  f"{plural(remaining, 'personal subscription')} (see /papers me list).")
         return Response(text=f"Removed your personal keyword {number}: {row.query} "
                              f"({remaining} left).")
 
@@ -316,15 +313,10 @@ class PersonalKeywords:
             s.db, person, unique, now=s.now(), limit=self.limit, replace=True))
         if not unique:
             return Response(text="Your personal keywords are now empty.")
-        return Response(text=f"Saved {_plural(len(unique), 'personal keyword')}.",
+        return Response(text=f"Saved {plural(len(unique), 'personal keyword')}.",
                         sections=(Lines(tuple(f"{n}. {q}" for n, q in enumerate(unique, start=1))),))
 
 
-def _reading(stored_query: str) -> str | None:
-    try:
-        return parse_query(stored_query, STORED_QUERY_LIMITS).describe()
-    except QuerySyntaxError:
-        return None
 
 
 def queries_text(rows: Sequence[PersonalSubscriptionRecord]) -> str:

@@ -32,6 +32,14 @@ DEFAULT_CHANNEL_TYPES: tuple[str, ...] = ("new", "cross")
 STORED_QUERY_LIMITS = QueryLimits(max_length=100_000, max_terms=10_000, max_depth=1_000)
 
 
+def describe_stored_query(stored_query: str) -> str | None:
+    """How a stored query reads (`Query.describe()`), None if it no longer parses."""
+    try:
+        return parse_query(stored_query, STORED_QUERY_LIMITS).describe()
+    except QuerySyntaxError:
+        return None
+
+
 def channel_destination_key(channel: ChannelRef) -> str:
     """The ledger key of a channel's daily thread: `slack:T123:C456`."""
     return f"{channel.platform}:{channel.workspace}:{channel.channel}"

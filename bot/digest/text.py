@@ -106,8 +106,9 @@ def truncate(text: str, limit: int, ellipsis: str = ELLIPSIS) -> str:
     return cut + ellipsis
 
 
-def _plural(count: int, singular: str, plural: str) -> str:
-    return f"{count} {singular if count == 1 else plural}"
+def plural(count: int, word: str, plural_form: str | None = None) -> str:
+    """`1 paper`, `3 papers`; `plural_form` for irregular words (`2 cross-lists` is regular)."""
+    return f"{count} {word if count == 1 else (plural_form or word + 's')}"
 
 
 def count_line(counts: AnnounceCounts, separator: str = SEPARATOR) -> str:
@@ -119,7 +120,7 @@ def count_line(counts: AnnounceCounts, separator: str = SEPARATOR) -> str:
     if counts.new:
         parts.append(f"{counts.new} new")
     if counts.cross:
-        parts.append(_plural(counts.cross, "cross-list", "cross-lists"))
+        parts.append(plural(counts.cross, "cross-list"))
     if counts.replace:
         parts.append(f"{counts.replace} updated")
     return separator.join(parts) if parts else "No matching papers"
@@ -127,4 +128,4 @@ def count_line(counts: AnnounceCounts, separator: str = SEPARATOR) -> str:
 
 def papers_count(count: int) -> str:
     """`1 paper`, `15 papers`."""
-    return _plural(count, "paper", "papers")
+    return plural(count, "paper")
