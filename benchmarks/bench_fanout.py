@@ -34,7 +34,6 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
 import aiohttp  # noqa: E402
-from aiohttp import web  # noqa: E402
 from slack_sdk.web.async_client import AsyncWebClient  # noqa: E402
 
 from bot.clock import SystemClock  # noqa: E402

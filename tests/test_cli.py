@@ -2,8 +2,6 @@
 
 import argparse
 
-import pytest
-
 from bot.cli import build_parser, main
 
 

@@ -85,11 +85,12 @@ class DeliveryRunner:
             else:
                 result = await self._deliver_document(sink, destination, digest)
         except DestinationUnavailable as exc:
-            log.warning("pausing %s: %s", key, exc.reason)
+            reason = exc.reason
+            log.warning("pausing %s: %s", key, reason)
             now = self.clock.now()
-            await self.store.run(lambda s: (ledger.pause_destination(s.db, key, exc.reason, now),
-                                            ledger.finish(s.db, key, day, ledger.FAILED, now, exc.reason)))
-            return DeliveryResult(key, day, PAUSED, detail=exc.reason)
+            await self.store.run(lambda s: (ledger.pause_destination(s.db, key, reason, now),
+                                            ledger.finish(s.db, key, day, ledger.FAILED, now, reason)))
+            return DeliveryResult(key, day, PAUSED, detail=reason)
         except (StoreError, sqlite3.Error):
             # The database itself failed (locked, full): nothing can be recorded now; the
             # scheduler says so in one line and retries. What went out is found in the thread.

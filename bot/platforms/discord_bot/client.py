@@ -36,7 +36,7 @@ import discord
 from discord import app_commands
 
 from bot.commands import CommandContext, CommandExecutor, Response
-from bot.commands.grammar import HELP_TOPICS, SETTABLE_TYPES, ChangeSettings, Subscribe, Unsubscribe, parse_command
+from bot.commands.grammar import HELP_TOPICS, ChangeSettings, Subscribe, Unsubscribe, parse_command
 from bot.config import Settings
 from bot.delivery.channels import ChannelSubscriptions
 from bot.models import Paper

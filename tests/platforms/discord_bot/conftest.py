@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import contextlib
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 
 import pytest
 

@@ -67,7 +67,7 @@ async def test_subscribe_leads_to_the_days_thread_with_packed_embeds(fake, store
 
     text = fake.guild.text_channel
     parent_call, thread_call, *item_calls = [c for c in fake.calls if c.method == "POST"
-                                             and c.path.startswith(f"/channels/")
+                                             and c.path.startswith("/channels/")
                                              and "/interactions/" not in c.path]
     assert parent_call.path == f"/channels/{text}/messages"
     assert parent_call.json["content"].startswith("📰 **arXiv papers · 2025-04-21**")

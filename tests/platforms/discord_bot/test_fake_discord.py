@@ -10,7 +10,6 @@ from discord.gateway import DiscordWebSocket
 
 from bot.platforms.discord_bot import EndpointError, use_endpoints
 from bot.platforms.discord_bot.endpoints import DEFAULT_API_URL
-from tests.fakes.discord_server import FakeDiscord
 from tests.platforms.discord_bot.conftest import running_bot
 
 

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import json
 import time
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from urllib.parse import parse_qsl, urlencode
 
 import aiohttp
