@@ -27,7 +27,7 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from aiohttp import web
-from aiohttp.test_utils import TestServer
+from tests.fakes.loopback import LoopbackServer
 
 from bot.config import ArxivSettings
 
@@ -100,7 +100,7 @@ class _Resource:
     status: int = 200
 
 
-class FakeArxiv:
+class FakeArxiv(LoopbackServer):
     """The fake server. `listing_url` and `api_url` are what `ArxivSettings` needs."""
 
     def __init__(self) -> None:
@@ -112,26 +112,9 @@ class FakeArxiv:
         app = web.Application()
         app.router.add_get(LISTING_PREFIX + "{categories:.+}", self._handle_listing)
         app.router.add_get(API_PATH, self._handle_api)
-        self._server = TestServer(app, host="127.0.0.1")
-
-    async def start(self) -> "FakeArxiv":
-        await self._server.start_server()
-        return self
-
-    async def close(self) -> None:
-        await self._server.close()
-
-    async def __aenter__(self) -> "FakeArxiv":
-        return await self.start()
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
+        super().__init__(app)
 
     # -- configuration --------------------------------------------------------------------------
-
-    @property
-    def base_url(self) -> str:
-        return str(self._server.make_url("")).rstrip("/")
 
     @property
     def listing_url(self) -> str:

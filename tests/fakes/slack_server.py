@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import WSMsgType, web
-from aiohttp.test_utils import TestServer
+from tests.fakes.loopback import LoopbackServer
 
 BOT_TOKEN = "xoxb-fake-bot-token"
 APP_TOKEN = "xapp-fake-app-token"
@@ -82,7 +82,7 @@ class Channel:
     archived: bool = False
 
 
-class FakeSlack:
+class FakeSlack(LoopbackServer):
     def __init__(self, *, team_id: str = TEAM_ID, epoch: float | None = None) -> None:
         self.team_id = team_id
         self.bot_token = BOT_TOKEN
@@ -106,28 +106,13 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{name}", self._response_url)
         app.router.add_get("/socket", self._socket)
-        self._server = TestServer(app, host="127.0.0.1")
+        super().__init__(app)
 
-    async def start(self) -> "FakeSlack":
-        await self._server.start_server()
-        return self
-
-    async def close(self) -> None:
+    async def close_connections(self) -> None:
         for ws in list(self._sockets):
             await ws.close()
-        await self._server.close()
-
-    async def __aenter__(self) -> "FakeSlack":
-        return await self.start()
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
 
     # -- configuration ----------------------------------------------------------------------------
-
-    @property
-    def base_url(self) -> str:
-        return str(self._server.make_url("")).rstrip("/")
 
     @property
     def api_url(self) -> str:
