@@ -25,7 +25,7 @@ from bot.arxiv.errors import ArxivError
 from bot.clock import Clock, sleep_unless_stopped
 from bot.config import ArxivSettings
 from bot.delivery.destinations import DestinationDirectory, Directory
-from bot.delivery.runner import DONE, FAILED, INTERRUPTED, DeliveryResult, DeliveryRunner
+from bot.delivery.runner import DONE, FAILED, INTERRUPTED, DeliveryResult, DeliveryRunner, deliver_all
 from bot.delivery.sink import Destination, DocumentSink, ThreadSink
 from bot.delivery.daily import digest_for, match_day
 from bot.ingest import ANNOUNCED, EMPTY, NOT_MODIFIED, fetch_and_store
@@ -235,7 +235,7 @@ class Scheduler:
             return (), later
         by_subscription = await self.day_matches(day, directory.subscriptions) if status == ANNOUNCED else {}
         jobs = [(self.sinks[d.platform], d, digest_for(d, day, by_subscription)) for d in due]
-        results = await asyncio.gather(*(self.runner.deliver(sink, d, digest) for sink, d, digest in jobs))
+        results = await deliver_all(self.runner, jobs)
         for result in results:
             if result.outcome != DONE or result.messages:
                 log.info("delivery %s %s: %s %s", result.destination, day, result.outcome, result.detail)
