@@ -86,8 +86,6 @@ async def start_platforms(settings: Settings, store: AsyncStore,
 
 
 async def run_bot(settings: Settings, *, clock: Clock | None = None, stop: asyncio.Event | None = None,
-                  extra_directories: tuple[DestinationDirectory, ...] = (),
-                  extra_sinks: Mapping[str, DocumentSink | ThreadSink] | None = None,
                   environ: Mapping[str, str] | None = None,
                   handle_signals: bool = True) -> None:
     clock = clock or SystemClock()
@@ -104,12 +102,11 @@ async def run_bot(settings: Settings, *, clock: Clock | None = None, stop: async
             async with ArxivClient(settings.arxiv) as arxiv:
                 sinks: dict[str, DocumentSink | ThreadSink] = {"markdown": MarkdownSink()}
                 sinks.update({runtime.sink.platform: runtime.sink for runtime in runtimes})
-                sinks.update(extra_sinks or {})
                 scheduler = Scheduler(
                     arxiv_settings=settings.arxiv,
                     store=store,
                     arxiv=arxiv,
-                    directories=[ConfiguredTopics(settings), *(r.directory for r in runtimes), *extra_directories],
+                    directories=[ConfiguredTopics(settings), *(r.directory for r in runtimes)],
                     sinks=sinks,
                     clock=clock,
                     stop=stop,

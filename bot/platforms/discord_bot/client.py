@@ -4,9 +4,10 @@ starts next to the scheduler.
     runtime = await start_discord(settings, store)      # None without DISCORD_TOKEN
     if runtime:
         await runtime.start()                           # logs in, connects, syncs /papers
-        ... run_bot(..., extra_sinks={"discord": runtime.sink},
-                    extra_directories=(runtime.directory,))
+        ... the scheduler delivers through runtime.sink to runtime.directory's destinations
         await runtime.close()
+
+(`bot.app.start_platforms` does exactly this for `paperbot run`.)
 
 Slash commands map onto the platform-neutral command layer: each subcommand's typed options are
 turned back into the `/papers` text and run through `CommandExecutor.execute`, so the grammar
