@@ -38,7 +38,7 @@ class PlatformRuntime(Protocol):
 # imported only when its token is present, so a Markdown-only run never loads slack_bolt or discord.
 PLATFORMS: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = (
     ("Slack", "SLACK_BOT_TOKEN", "bot.platforms.slack", "start_slack", ("SlackSetupError",)),
-    ("Discord", "DISCORD_TOKEN", "bot.platforms.discord_bot", "start_discord",
+    ("Discord", "DISCORD_TOKEN", "bot.platforms.discord", "start_discord",
      ("DiscordStartError", "EndpointError")),
 )
 

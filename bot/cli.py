@@ -201,7 +201,7 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_discord_invite(args: argparse.Namespace, settings: Settings) -> int:
     # Platform code stays in bot.platforms; the CLI only imports it for this command.
-    from bot.platforms.discord_bot import DiscordStartError, application_id_from_token, invite_url
+    from bot.platforms.discord import DiscordStartError, application_id_from_token, invite_url
 
     application_id = args.application_id
     if application_id is None:

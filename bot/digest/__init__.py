@@ -1,7 +1,6 @@
-"""Digests: the neutral model (`model`), shared text helpers (`text`), the Markdown renderer and
-writer (`markdown`)."""
+"""Digests: the neutral model (`model`) and the text helpers every renderer shares (`text`).
+Renderers live with their platform (`bot.platforms.markdown`, `.slack`, `.discord`)."""
 
-from bot.digest.markdown import MarkdownWriter, render_markdown
 from bot.digest.model import (
     AnnounceCounts,
     Digest,
@@ -17,9 +16,7 @@ __all__ = [
     "Digest",
     "DigestError",
     "DigestItem",
-    "MarkdownWriter",
     "build_digest",
     "merge_spans",
     "paper_labels",
-    "render_markdown",
 ]

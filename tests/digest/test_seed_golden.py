@@ -9,7 +9,7 @@ import re
 from bot.config import Settings, TopicSettings
 from bot.digest_once import DigestRequest, make_digests
 from tests.conftest import shared_path
-from tests.digest.test_markdown import SEED_AUTHORS, read_seed, seed_keywords
+from tests.platforms.markdown.test_render import SEED_AUTHORS, read_seed, seed_keywords
 
 OUR_HEADER = re.compile(
     r"^- \*\*\[(?P<title>.+)\]\(https://arxiv\.org/abs/(?P<id>[^)\s]+)\)\*\*  `arXiv:(?P=id)`  "

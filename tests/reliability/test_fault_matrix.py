@@ -384,7 +384,7 @@ async def test_sqlite_disk_full_while_storing_keeps_what_was_stored(slack_world,
 
 @contextlib.asynccontextmanager
 async def discord_world(arxiv, tmp_path):
-    from bot.platforms.discord_bot import start_discord
+    from bot.platforms.discord import start_discord
 
     async with FakeDiscord() as fake:
         world = World(arxiv, tmp_path)

@@ -14,10 +14,10 @@ from datetime import date
 
 import pytest
 
-from bot.digest.markdown import render_markdown
+from bot.platforms.markdown.render import render_markdown
 from bot.digest.model import build_digest
 from bot.models import Hit, Match, Paper
-from bot.platforms.discord_bot import render as discord_render
+from bot.platforms.discord import render as discord_render
 from bot.platforms.slack import render as slack_render
 
 CORPUS = [
@@ -97,7 +97,7 @@ def test_discord_never_pings_and_spoilers_stay_closed(payload):
         embed = discord_render.paper_embed(item).to_dict()
         # An embed title is shown literally by Discord (no markdown, no mentions); everything
         # else that renders markdown must carry the text escaped. (No message can ping anyway:
-        # the sink sends allowed_mentions=none; tested in tests/platforms/discord_bot.)
+        # the sink sends allowed_mentions=none; tested in tests/platforms/discord.)
         texts += all_strings({k: v for k, v in embed.items() if k != "title"})
         description = embed.get("description", "")
         unescaped = re.findall(r"(?<!\\)\|\|", description)

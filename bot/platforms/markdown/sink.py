@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.delivery.sink import Destination
-from bot.digest.markdown import MarkdownWriter
+from bot.platforms.markdown.render import MarkdownWriter
 from bot.digest.model import Digest
 
 

@@ -32,7 +32,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.commands import CommandContext, CommandExecutor, Response
 from bot.config import Settings
 from bot.delivery.channels import ChannelSubscriptions, channel_destination_key
-from bot.platforms.slack import home, render
+from bot.platforms.slack import home, render, replies
 from bot.platforms.slack.sink import SlackSink, slack_error_code
 from bot.store import AsyncStore, StoreError
 from bot.store import ledger
@@ -136,7 +136,7 @@ class SlackHandlers:
 
 def reply_message(response: Response) -> render.Message:
     try:
-        return render.response_message(response)
+        return replies.response_message(response)
     except Exception:  # noqa: BLE001 - a rendering bug must still leave the user an answer
         log.exception("rendering a /papers reply failed; sending it as plain text")
         text = render.escaped_within(response.plain_text(), render.MAX_FALLBACK_TEXT)

@@ -15,7 +15,7 @@ from bot.commands import Heading, Lines, PaperList, Preformatted, Response
 from bot.digest.model import build_digest
 from bot.matching import Subscription, compile_subscriptions, parse_query
 from bot.models import ANNOUNCE_TYPES, Match, Paper
-from bot.platforms.slack import render
+from bot.platforms.slack import render, replies
 from tests.fakes.slack_server import block_errors
 from tests.platforms.slack.conftest import all_texts
 
@@ -191,7 +191,7 @@ def test_response_rendering_headings_lines_preformatted_and_papers():
     response = Response(text="Dry run <!channel> & co", sections=(
         Heading("Dry run on 2025-04-21"), Preformatted("a ``` b <@U1>", caption="Read as:"),
         Lines(("one & two", "three")), PaperList(digest.items, explanations=("title: VLM",), more=4)))
-    message = render.response_message(response)
+    message = replies.response_message(response)
     assert message.text == "Dry run &lt;!channel&gt; &amp; co"
     kinds = [b["type"] for b in message.blocks]
     assert kinds == ["header", "section", "context", "section", "section", "section", "section", "context"]
@@ -205,11 +205,11 @@ def test_response_rendering_headings_lines_preformatted_and_papers():
 
 def test_long_replies_are_cut_at_fifty_blocks_with_a_note():
     response = Response(text="many", sections=tuple(Heading(f"h{n}") for n in range(80)))
-    message = render.response_message(response)
+    message = replies.response_message(response)
     assert len(message.blocks) == 50 and "did not fit" in message.blocks[-1]["elements"][0]["text"]
-    long_lines = render.response_message(Response(text="x", sections=(Lines(("y" * 2000,) * 5),)))
+    long_lines = replies.response_message(Response(text="x", sections=(Lines(("y" * 2000,) * 5),)))
     assert block_errors(long_lines.blocks) == [] and len(long_lines.blocks) == 1 + 5
-    said_once = render.response_message(Response(text="Removed all.", sections=(Lines(("Removed all.",)),)))
+    said_once = replies.response_message(Response(text="Removed all.", sections=(Lines(("Removed all.",)),)))
     assert all_texts(said_once.blocks) == ["Removed all."]
 
 

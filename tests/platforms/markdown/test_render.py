@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.digest.markdown import (
+from bot.platforms.markdown.render import (
     NO_MATCH_TEXT,
     code_span,
     escape_html,

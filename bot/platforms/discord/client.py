@@ -41,10 +41,10 @@ from bot.commands.grammar import HELP_TOPICS, ChangeSettings, Subscribe, Unsubsc
 from bot.config import Settings
 from bot.delivery.channels import ChannelSubscriptions
 from bot.models import Paper
-from bot.platforms.discord_bot.components import NO_MENTIONS, AbstractButton, abstract_view
-from bot.platforms.discord_bot.endpoints import use_endpoints
-from bot.platforms.discord_bot.render import render_response
-from bot.platforms.discord_bot.sink import DiscordSink
+from bot.platforms.discord.components import NO_MENTIONS, AbstractButton, abstract_view
+from bot.platforms.discord.endpoints import use_endpoints
+from bot.platforms.discord.replies import render_response
+from bot.platforms.discord.sink import DiscordSink
 from bot.commands.personal import person_of, queries_text
 from bot.store import AsyncStore, StoreError
 from bot.store import personal as personal_store

@@ -36,8 +36,8 @@ from bot.delivery.sink import (
     mention_marker,
 )
 from bot.digest.model import Digest, DigestItem
-from bot.platforms.discord_bot.components import NO_MENTIONS, abstract_view
-from bot.platforms.discord_bot.render import (
+from bot.platforms.discord.components import NO_MENTIONS, abstract_view
+from bot.platforms.discord.render import (
     ABSTRACT_PREVIEW_CHARS,
     MENTION_HEADING,
     mentions_content,

@@ -11,7 +11,8 @@ import pytest
 from bot.commands import DigestSection, Heading, Lines, PaperList, Preformatted, Response
 from bot.digest.model import build_digest
 from bot.models import Hit, Match, Paper
-from bot.platforms.discord_bot.render import (
+from bot.platforms.discord.replies import render_response
+from bot.platforms.discord.render import (
     LIMITS,
     abstract_embed,
     escape_in_spoiler,
@@ -21,7 +22,6 @@ from bot.platforms.discord_bot.render import (
     abstract_custom_id,
     parent_content,
     parent_heading,
-    render_response,
     thread_name,
 )
 

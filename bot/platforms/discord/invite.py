@@ -34,8 +34,8 @@ async def application_id_from_token(api_url: str, token: str) -> int:
     """The application id behind a bot token (for an invite link without looking it up by
     hand): logs in over REST only, never connects to the gateway. Raises DiscordStartError with
     a readable reason when the token is refused."""
-    from bot.platforms.discord_bot.client import DiscordStartError, _start_problem
-    from bot.platforms.discord_bot.endpoints import use_endpoints
+    from bot.platforms.discord.client import DiscordStartError, _start_problem
+    from bot.platforms.discord.endpoints import use_endpoints
 
     restore = use_endpoints(api_url)
     client = discord.Client(intents=discord.Intents.none())

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import discord
 
-from bot.platforms.discord_bot.render import (
+from bot.platforms.discord.render import (
     ABSTRACT_BUTTON_PREFIX,
     LIMITS,
     abstract_button_label,

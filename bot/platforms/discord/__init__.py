@@ -10,7 +10,7 @@ The only package that imports discord.py. Public surface:
     use_endpoints(api_url, gateway_url) point discord.py at a REST API and gateway (fakes, proxies)
 """
 
-from bot.platforms.discord_bot.client import (
+from bot.platforms.discord.client import (
     DiscordRuntime,
     DiscordStartError,
     PaperbotClient,
@@ -18,11 +18,12 @@ from bot.platforms.discord_bot.client import (
     make_client,
     start_discord,
 )
-from bot.platforms.discord_bot.components import AbstractButton
-from bot.platforms.discord_bot.endpoints import EndpointError, use_endpoints
-from bot.platforms.discord_bot.invite import BOT_PERMISSIONS, application_id_from_token, invite_url
-from bot.platforms.discord_bot.render import LIMITS, render_response
-from bot.platforms.discord_bot.sink import DiscordSink
+from bot.platforms.discord.components import AbstractButton
+from bot.platforms.discord.endpoints import EndpointError, use_endpoints
+from bot.platforms.discord.invite import BOT_PERMISSIONS, application_id_from_token, invite_url
+from bot.platforms.discord.render import LIMITS
+from bot.platforms.discord.replies import render_response
+from bot.platforms.discord.sink import DiscordSink
 
 __all__ = [
     "AbstractButton",

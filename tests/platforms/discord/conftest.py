@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import pytest
 
 from bot.config import DiscordSettings, Settings
-from bot.platforms.discord_bot import DiscordRuntime, start_discord
+from bot.platforms.discord import DiscordRuntime, start_discord
 from bot.store import AsyncStore
 from tests.fakes.clock import FakeClock
 from tests.fakes.discord_server import FakeDiscord

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.digest.markdown import NO_MATCH_TEXT, MarkdownWriter, atomic_write_text, render_markdown
+from bot.platforms.markdown.render import NO_MATCH_TEXT, MarkdownWriter, atomic_write_text, render_markdown
 from bot.digest.model import DigestError, build_digest
 from tests.conftest import PROJECT_ROOT
 from tests.digest.helpers import make_match, make_paper
@@ -134,7 +134,7 @@ def test_a_process_killed_between_write_and_rename_leaves_the_old_file(tmp_path)
     script = textwrap.dedent(f"""
         import os, signal
         from datetime import date
-        from bot.digest.markdown import MarkdownWriter
+        from bot.platforms.markdown.render import MarkdownWriter
         from bot.digest.model import build_digest
 
         def die(source, target):

@@ -10,7 +10,7 @@ import pytest
 from bot.config import Settings
 from bot.matching import Subscription, compile_subscriptions, parse_query
 from bot.delivery.channels import ChannelSubscriptions
-from bot.platforms.discord_bot import (
+from bot.platforms.discord import (
     BOT_PERMISSIONS,
     DiscordStartError,
     ShardedPaperbotClient,
@@ -19,7 +19,7 @@ from bot.platforms.discord_bot import (
     start_discord,
 )
 from tests.fakes.discord_server import MANAGER, MEMBER, FakeDiscord
-from tests.platforms.discord_bot.conftest import SEED_DAY, discord_settings, running_bot
+from tests.platforms.discord.conftest import SEED_DAY, discord_settings, running_bot
 
 EPHEMERAL = 64
 CHANNEL_MESSAGE = 4

@@ -8,9 +8,9 @@ import discord
 import pytest
 from discord.gateway import DiscordWebSocket
 
-from bot.platforms.discord_bot import EndpointError, use_endpoints
-from bot.platforms.discord_bot.endpoints import DEFAULT_API_URL
-from tests.platforms.discord_bot.conftest import running_bot
+from bot.platforms.discord import EndpointError, use_endpoints
+from bot.platforms.discord.endpoints import DEFAULT_API_URL
+from tests.platforms.discord.conftest import running_bot
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from bot.digest.model import build_digest
 from bot.models import Match
 from bot.store import ledger
 from tests.fakes.discord_server import MANAGER, FakeDiscord, embed_length
-from tests.platforms.discord_bot.conftest import SEED_DAY, running_bot
+from tests.platforms.discord.conftest import SEED_DAY, running_bot
 
 QUERY = 'VLM, MLLM, "vision language model", multimodal'
 
