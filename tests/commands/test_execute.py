@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.commands.execute import TEST_SHOWN, TODAY_SHOWN, CommandExecutor, execute
+from bot.commands.browse import TEST_SHOWN, TODAY_SHOWN
+from bot.commands import CommandExecutor, execute
 from bot.commands.grammar import USAGE
 from bot.commands.responses import (
     INVALID,

@@ -7,6 +7,7 @@ import logging
 
 import pytest
 
+from bot.commands import CommandExecutor
 from bot.config import Settings
 from bot.matching import Subscription, compile_subscriptions, parse_query
 from bot.delivery.channels import ChannelSubscriptions
@@ -55,7 +56,8 @@ async def test_subscribe_and_list_through_the_gateway(fake, store, bot):
     registered = fake.commands[None][0]
     assert registered["name"] == "papers" and registered["contexts"] == [0]
     assert [o["name"] for o in registered["options"]] == [
-        "today", "subscribe", "unsubscribe", "list", "test", "search", "settings", "help", "me"]
+        "today", "subscribe", "unsubscribe", "list", "test", "search", "settings", "resume", "help",
+        "me"]
 
     reply = await command(fake, "subscribe", {"query": 'VLM, MLLM, "vision language model"'},
                           permissions=MANAGER)
@@ -199,14 +201,16 @@ async def test_sharded_client_when_shards_are_configured(fake, store):
 
 
 async def test_no_token_no_bot(store):
-    assert await start_discord(Settings(), store, environ={}) is None
-    assert await start_discord(Settings(), store, environ={"DISCORD_TOKEN": "  "}) is None
+    commands = CommandExecutor(store, Settings())
+    assert await start_discord(Settings(), commands, environ={}) is None
+    assert await start_discord(Settings(), commands, environ={"DISCORD_TOKEN": "  "}) is None
 
 
 async def test_a_rejected_token_is_a_clear_error_that_never_shows_the_token(fake, store, caplog):
     caplog.set_level(logging.DEBUG)
     secret = "wrong-token-do-not-print"
-    runtime = await start_discord(discord_settings(fake), store, environ={"DISCORD_TOKEN": secret},
+    settings = discord_settings(fake)
+    runtime = await start_discord(settings, CommandExecutor(store, settings), environ={"DISCORD_TOKEN": secret},
                                   guild_ready_timeout=0.02)
     with pytest.raises(DiscordStartError) as raised:
         await runtime.start(timeout=10)

@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
+from bot.commands import CommandExecutor
 from bot.platforms.slack import SlackRuntime, SlackSetupError, start_slack
 from bot.store import AsyncStore
 from bot.store import ledger
@@ -206,8 +207,12 @@ async def test_bot_back_in_the_channel_resumes_it(http_slack, slack, store, even
 # -- startup --------------------------------------------------------------------------------------
 
 
+async def start_with_store(settings, store, **options):
+    return await start_slack(settings, CommandExecutor(store, settings), **options)
+
+
 async def test_no_bot_token_means_no_slack(slack, store):
-    assert await start_slack(slack_settings(slack), store, environ={}) is None
+    assert await start_with_store(slack_settings(slack), store, environ={}) is None
     assert slack.calls == []
 
 
@@ -219,13 +224,13 @@ async def test_a_missing_secret_for_the_mode_is_a_clear_error(slack, store, mode
     env = {**environ(slack, SLACK_APP_TOKEN=slack.app_token)}
     env.pop(missing)
     with pytest.raises(SlackSetupError, match=needle):
-        await start_slack(slack_settings(slack, mode=mode), store, environ=env)
+        await start_with_store(slack_settings(slack, mode=mode), store, environ=env)
 
 
 async def test_a_rejected_token_is_a_clear_error_that_never_shows_the_token(slack, store, caplog):
     env = environ(slack, SLACK_BOT_TOKEN="xoxb-wrong-secret-value")
     with pytest.raises(SlackSetupError, match="invalid_auth") as raised:
-        await start_slack(slack_settings(slack), store, environ=env)
+        await start_with_store(slack_settings(slack), store, environ=env)
     assert "xoxb-wrong-secret-value" not in str(raised.value)
     assert "xoxb-wrong-secret-value" not in caplog.text
 
@@ -250,7 +255,7 @@ async def test_the_web_client_uses_the_configured_api_url(http_slack, slack):
 
 
 async def test_socket_mode_builds_without_listening(slack, store):
-    runtime = await start_slack(slack_settings(slack, mode="socket"), store,
+    runtime = await start_with_store(slack_settings(slack, mode="socket"), store,
                                 environ=environ(slack, SLACK_APP_TOKEN=slack.app_token))
     assert isinstance(runtime, SlackRuntime) and runtime.mode == "socket"
     assert runtime.sink.team_id == slack.team_id and runtime.directory.platform == "slack"
@@ -258,7 +263,7 @@ async def test_socket_mode_builds_without_listening(slack, store):
 
 
 async def test_socket_mode_end_to_end_over_a_fake_websocket(slack, store, seed_papers):
-    runtime = await start_slack(slack_settings(slack, mode="socket"), store,
+    runtime = await start_with_store(slack_settings(slack, mode="socket"), store,
                                 environ={"SLACK_BOT_TOKEN": slack.bot_token, "SLACK_APP_TOKEN": slack.app_token})
     await runtime.start()
     try:
@@ -280,7 +285,7 @@ async def test_socket_mode_end_to_end_over_a_fake_websocket(slack, store, seed_p
 
 
 async def test_a_rejected_app_token_is_a_clear_error_at_start(slack, store):
-    runtime = await start_slack(slack_settings(slack, mode="socket"), store,
+    runtime = await start_with_store(slack_settings(slack, mode="socket"), store,
                                 environ={"SLACK_BOT_TOKEN": slack.bot_token, "SLACK_APP_TOKEN": "xapp-wrong"})
     with pytest.raises(SlackSetupError, match="invalid_auth") as raised:
         await runtime.start()
