@@ -4,6 +4,7 @@ the real discord.py client through interaction callbacks recorded by the fake RE
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timezone
 
 import pytest
 
@@ -19,6 +20,7 @@ from bot.platforms.discord import (
     invite_url,
     start_discord,
 )
+from bot.store import ledger
 from tests.fakes.discord_server import MANAGER, MEMBER, FakeDiscord
 from tests.platforms.discord.conftest import SEED_DAY, discord_settings, running_bot
 
@@ -130,6 +132,30 @@ async def test_settings_with_time_zone_autocomplete(fake, store, bot):
                                         "on days without matches.")
     bad = await command(fake, "settings", {"time": "25:00"}, permissions=MANAGER)
     assert is_ephemeral(bad) and '"25:00" is not a time of day' in bad["data"]["content"]
+
+
+async def test_a_paused_channel_is_resumed_by_a_manager_only(fake, store, bot):
+    await command(fake, "subscribe", {"query": "VLM"}, permissions=MANAGER)
+    key = f"discord:{fake.guild.id}:{fake.guild.text_channel}"
+    reason = "paperbot lacks a permission in #ml-papers (50013)"
+    await store.run(lambda s: ledger.pause_destination(s.db, key, reason, datetime.now(timezone.utc)))
+    listing = await command(fake, "list", permissions=MEMBER)
+    assert "/papers resume" in listing["data"]["embeds"][0]["description"]
+
+    refused = await command(fake, "resume", permissions=MEMBER)
+    assert is_ephemeral(refused)
+    assert refused["data"]["content"] == ("You cannot resume daily posts here. Only members with "
+                                          "the Manage Channels permission may change a channel's "
+                                          "papers.")
+    assert await store.run(lambda s: ledger.paused_reason(s.db, key)) == reason
+
+    resumed = await command(fake, "resume", permissions=MANAGER)
+    assert resumed["type"] == CHANNEL_MESSAGE and not is_ephemeral(resumed)
+    assert resumed["data"]["content"].startswith("Daily posts to this channel are resumed")
+    assert resumed["data"]["allowed_mentions"] == {"parse": []}
+    assert await store.run(lambda s: ledger.paused_reason(s.db, key)) is None
+    listing = await command(fake, "list", permissions=MEMBER)
+    assert "paused" not in listing["data"]["content"]
 
 
 async def test_a_bad_query_is_answered_with_where_and_why(fake, store, bot):

@@ -204,6 +204,28 @@ async def test_bot_back_in_the_channel_resumes_it(http_slack, slack, store, even
     assert await paused(other) == "lost"
 
 
+async def test_resume_in_a_paused_channel(slack, store):
+    running = await start_http(slack, store, slack_settings(slack, admins_only=True))
+    key = f"slack:{slack.team_id}:{CHANNEL}"
+    try:
+        await running.command("subscribe VLM", user=ADMIN)
+        await store.run(lambda s: ledger.pause_destination(s.db, key, "not_in_channel", datetime.now(timezone.utc)))
+        listed = await running.command("list", user=USER)
+        assert "/papers resume" in " ".join(all_texts(listed["blocks"]))
+
+        refused = await running.command("resume", user=USER)
+        assert refused["response_type"] == "ephemeral"
+        assert refused["text"].startswith("You cannot resume daily posts here")
+        assert await store.run(lambda s: ledger.paused_reason(s.db, key)) == "not_in_channel"
+
+        resumed = await running.command("resume", user=ADMIN)
+        assert resumed["response_type"] == "in_channel"
+        assert resumed["text"].startswith("Daily posts to this channel are resumed")
+        assert await store.run(lambda s: ledger.paused_reason(s.db, key)) is None
+    finally:
+        await running.runtime.close()
+
+
 # -- startup --------------------------------------------------------------------------------------
 
 
