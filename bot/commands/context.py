@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+QUERY_LANGUAGE_HINT = "The query language: /papers help query"
+
 
 @dataclass(frozen=True, slots=True)
 class CommandContext:
@@ -101,8 +103,7 @@ class CommandServices:
             raise CommandReply(error_response(
                 f"I could not read that query: {exc}",
                 sections=(Preformatted(exc.pointer(text), caption="Where:"),
-                          Lines((f"Usage: {USAGE[command]}",
-                                 "The query language: /papers help query"))))) from None
+                          Lines((f"Usage: {USAGE[command]}", QUERY_LANGUAGE_HINT))))) from None
 
     def require_manager(self, ctx: CommandContext, action: str) -> None:
         """Raise a refusal unless `ctx`'s person may change the channel (`action` says what)."""

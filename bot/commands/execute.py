@@ -87,10 +87,6 @@ class CommandExecutor:
     def settings(self) -> Settings:
         return self.services.settings
 
-    @property
-    def query_limits(self):
-        return self.services.query_limits
-
     async def execute(self, ctx: CommandContext, text: str) -> Response:
         try:
             command = parse_command(text)

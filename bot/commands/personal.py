@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from bot.commands.context import CommandContext, CommandServices, answer
+from bot.commands.context import QUERY_LANGUAGE_HINT, CommandContext, CommandServices, answer
 from bot.commands.grammar import USAGE, Personal
 from bot.commands.responses import (
     INVALID,
@@ -45,6 +45,7 @@ from bot.store.personal import (
 log = logging.getLogger(__name__)
 
 PREVIEW_SHOWN = 3
+NO_KEYWORDS_TO_REMOVE = "You have no personal keywords to remove."
 TODAY_SHOWN = 10
 
 
@@ -234,7 +235,7 @@ class PersonalKeywords:
             removed = await self._store("removing your keywords",
                                         lambda s: personal_store.remove_all_personal(s.db, person))
             if not removed:
-                return error_response("You have no personal keywords to remove.")
+                return error_response(NO_KEYWORDS_TO_REMOVE)
             return Response(text=f"Removed all {plural(removed, 'personal subscription')} of yours.")
         number = int(argument)
 
@@ -245,7 +246,7 @@ class PersonalKeywords:
         row, remaining = await self._store("removing a keyword", remove)
         if row is None:
             if remaining == 0:
-                return error_response("You have no personal keywords to remove.")
+                return error_response(NO_KEYWORDS_TO_REMOVE)
             return error_response(f"There is no number {number}: you have "
                                   f"{plural(remaining, 'personal subscription')} (see /papers me list).")
         return Response(text=f"Removed your personal keyword {number}: {row.query} "
@@ -304,8 +305,7 @@ class PersonalKeywords:
                 problems.append(f"line {number}: {exc}")
         if problems:
             return error_response("Nothing was saved: " + "; ".join(problems),
-                                  sections=(Lines((f"Usage: {USAGE['me']}",
-                                                   "The query language: /papers help query")),))
+                                  sections=(Lines((f"Usage: {USAGE['me']}", QUERY_LANGUAGE_HINT)),))
         if len(lines) > self.limit:
             return error_response(f"Nothing was saved: {len(lines)} lines, but at most {self.limit} "
                                   "personal subscriptions are allowed "
