@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from bot.commands.browse import BrowseCommands
 from bot.commands.channel import ChannelCommands
@@ -48,26 +49,26 @@ from bot.store.subscriptions import ChannelRef
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[["CommandExecutor", CommandContext, Command], Awaitable[Response]]
+Handler = Callable[["CommandExecutor", CommandContext, Any], Awaitable[Response]]
 
-
-async def _help(executor: "CommandExecutor", ctx: CommandContext, command: Help) -> Response:
-    return help_response(command)
-
-
-# One entry per command type of the grammar (tests/commands/test_execute.py checks none is missing).
+# The one dispatch: a handler per command type of the grammar (tests/commands/test_execute.py
+# checks none is missing).
 HANDLERS: dict[type, Handler] = {
-    Subscribe: lambda x, ctx, c: x.channel.subscribe(ctx, c),
-    Unsubscribe: lambda x, ctx, c: x.channel.unsubscribe(ctx, c),
-    ListSubscriptions: lambda x, ctx, c: x.channel.list(ctx),
-    ChangeSettings: lambda x, ctx, c: x.channel.settings_command(ctx, c),
-    Resume: lambda x, ctx, c: x.channel.resume(ctx),
-    Today: lambda x, ctx, c: x.browse.today(ctx, c),
-    TestQuery: lambda x, ctx, c: x.browse.test(ctx, c),
-    Search: lambda x, ctx, c: x.browse.search(c),
-    Personal: lambda x, ctx, c: x.personal.run(ctx, c),
-    Help: _help,
+    Subscribe: lambda executor, ctx, command: executor.channel.subscribe(ctx, command),
+    Unsubscribe: lambda executor, ctx, command: executor.channel.unsubscribe(ctx, command),
+    ListSubscriptions: lambda executor, ctx, command: executor.channel.list(ctx),
+    ChangeSettings: lambda executor, ctx, command: executor.channel.settings_command(ctx, command),
+    Resume: lambda executor, ctx, command: executor.channel.resume(ctx),
+    Today: lambda executor, ctx, command: executor.browse.today(ctx, command),
+    TestQuery: lambda executor, ctx, command: executor.browse.test(ctx, command),
+    Search: lambda executor, ctx, command: executor.browse.search(command),
+    Personal: lambda executor, ctx, command: executor.personal.run(ctx, command),
+    Help: lambda executor, ctx, command: _help(command),
 }
+
+
+async def _help(command: Help) -> Response:
+    return help_response(command)
 
 
 class CommandExecutor:
