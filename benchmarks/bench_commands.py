@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 import aiohttp  # noqa: E402
 
 from bot.arxiv.feeds import parse_listing  # noqa: E402
+from bot.commands import CommandExecutor  # noqa: E402
 from bot.config import Settings, SlackSettings  # noqa: E402
 from bot.platforms.slack import start_slack  # noqa: E402
 from bot.store import AsyncStore  # noqa: E402
@@ -70,8 +71,8 @@ async def run(n: int) -> dict:
             for user in users:
                 fake.add_user(user, user.lower())
             settings = Settings(slack=SlackSettings(api_url=fake.api_url, mode="http"))
-            runtime = await start_slack(settings, store, http_host="127.0.0.1", http_port=0,
-                                        environ={"SLACK_BOT_TOKEN": fake.bot_token, "SLACK_SIGNING_SECRET": SECRET})
+            runtime = await start_slack(settings, CommandExecutor(store, settings),
+                                        http_host="127.0.0.1", http_port=0, environ={"SLACK_BOT_TOKEN": fake.bot_token, "SLACK_SIGNING_SECRET": SECRET})
             await runtime.start()
             url = f"http://127.0.0.1:{runtime.bound_port}/slack/events"
             try:

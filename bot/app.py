@@ -12,6 +12,7 @@ from typing import Protocol
 
 from bot.arxiv.client import ArxivClient
 from bot.clock import Clock, SystemClock
+from bot.commands import CommandExecutor
 from bot.config import Settings, secrets_present
 from bot.delivery.destinations import ConfiguredTopics, DestinationDirectory
 from bot.delivery.sink import DocumentSink, ThreadSink
@@ -62,6 +63,7 @@ async def start_platforms(settings: Settings, store: AsyncStore,
     """Start every chat platform whose token is set. A platform that fails to start stops the
     whole start (a half-started bot that silently skips Slack is worse than a clear error)."""
     environ = os.environ if environ is None else environ
+    commands = CommandExecutor(store, settings)   # adapters reach the core only through this
     runtimes: list[PlatformRuntime] = []
     try:
         for name, token_var, module_name, starter_name, error_names in PLATFORMS:
@@ -70,7 +72,7 @@ async def start_platforms(settings: Settings, store: AsyncStore,
             module = importlib.import_module(module_name)
             setup_error = tuple(getattr(module, error) for error in error_names)
             try:
-                runtime = await getattr(module, starter_name)(settings, store, environ=environ)
+                runtime = await getattr(module, starter_name)(settings, commands, environ=environ)
                 if runtime is None:
                     continue
                 await runtime.start()

@@ -103,7 +103,7 @@ def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
 
 def _categories_option(values: Sequence[str] | None) -> list[str]:
     """`--categories cs.AI cs.CL` or `--categories cs.AI,cs.CL`, checked against the taxonomy."""
-    from bot.arxiv.taxonomy import canonical_category
+    from bot.taxonomy import canonical_category
 
     out: list[str] = []
     for value in values or ():

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from bot.arxiv.taxonomy import canonical_category
 from bot.models import ANNOUNCE_TYPES
+from bot.taxonomy import canonical_category
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "config" / "paperbot.yaml"
 CONFIG_ENV_VAR = "PAPERBOT_CONFIG"

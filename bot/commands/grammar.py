@@ -28,6 +28,7 @@ USAGE: dict[str, str] = {
     "search": "/papers search <text>",
     "settings": "/papers settings [time HH:MM] [tz Area/City] [types new,cross,replace] [max N] "
                 "[empty note|silent]",
+    "resume": "/papers resume",
     "me": "/papers me add <query> | me remove <n | all> | me list | me deliver dm|here|off | me edit",
     "help": "/papers help [topic]",
 }
@@ -110,6 +111,13 @@ class ChangeSettings:
 
 
 @dataclass(frozen=True)
+class Resume:
+    """Lift the pause delivery put on this channel after losing it (archived, bot removed)."""
+
+    name: ClassVar[str] = "resume"
+
+
+@dataclass(frozen=True)
 class Personal:
     """`/papers me ...`: the typing person's own keywords."""
 
@@ -125,7 +133,7 @@ class Help:
 
 
 Command = Union[Today, Subscribe, Unsubscribe, ListSubscriptions, TestQuery, Search,
-                ChangeSettings, Personal, Help]
+                ChangeSettings, Resume, Personal, Help]
 
 
 # --- parsing ---------------------------------------------------------------------------------
@@ -319,6 +327,11 @@ def _parse_settings(rest: str) -> ChangeSettings:
     )
 
 
+def _parse_resume(rest: str) -> Resume:
+    _no_arguments(rest, "resume")
+    return Resume()
+
+
 # -- me, help --
 
 def _parse_me(rest: str) -> Personal:
@@ -375,6 +388,7 @@ _PARSERS = {
     "test": _parse_test,
     "search": _parse_search,
     "settings": _parse_settings,
+    "resume": _parse_resume,
     "me": _parse_me,
     "help": _parse_help,
 }

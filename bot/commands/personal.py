@@ -13,13 +13,12 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
 
+from bot.commands.context import QUERY_LANGUAGE_HINT, CommandContext, CommandServices, answer
 from bot.commands.grammar import USAGE, Personal
 from bot.commands.responses import (
     INVALID,
     REFUSED,
-    UNAVAILABLE,
     DigestSection,
     Heading,
     Lines,
@@ -34,7 +33,7 @@ from bot.delivery.personal import PERSONAL_TYPES, personal_destination_key, pers
 from bot.digest.model import Digest, build_digest
 from bot.digest.text import plural
 from bot.matching import Query, QuerySyntaxError, Subscription, compile_subscriptions, parse_query
-from bot.store import Store, StoreError, ledger
+from bot.store import Store, ledger
 from bot.store import personal as personal_store
 from bot.store.personal import (
     PersonalDelivery,
@@ -43,17 +42,11 @@ from bot.store.personal import (
     PersonRef,
 )
 
-if TYPE_CHECKING:
-    from bot.commands.execute import CommandContext, CommandExecutor
-
 log = logging.getLogger(__name__)
 
 PREVIEW_SHOWN = 3
+NO_KEYWORDS_TO_REMOVE = "You have no personal keywords to remove."
 TODAY_SHOWN = 10
-
-
-def person_of(ctx: "CommandContext") -> PersonRef:
-    return PersonRef(ctx.platform, ctx.workspace, ctx.user)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,23 +79,23 @@ def delivery_line(delivery: PersonalDelivery, paused: str | None = None) -> str:
 
 
 class PersonalKeywords:
-    def __init__(self, executor: "CommandExecutor") -> None:
-        self.executor = executor
+    def __init__(self, services: CommandServices) -> None:
+        self.services = services
 
     @property
     def limit(self) -> int:
-        return self.executor.settings.limits.subscriptions_per_user
+        return self.services.settings.limits.subscriptions_per_user
 
-    async def _store(self, operation: str, fn, *args):
-        return await self.executor.store.run_operation(operation, fn, *args)
+    async def _store(self, operation: str, fn):
+        return await self.services.run(operation, fn)
 
-    async def run(self, ctx: "CommandContext", command: Personal) -> Response:
+    async def run(self, ctx: CommandContext, command: Personal) -> Response:
         if command.action == "add":
             return await self.add(ctx, command.argument or "")
         if command.action == "remove":
             return await self.remove(ctx, command.argument or "")
         if command.action == "list":
-            return self.list_response(await self.overview(person_of(ctx), with_matches=False))
+            return self.list_response(await self.overview(ctx, with_matches=False))
         if command.action == "deliver":
             return await self.deliver(ctx, command.argument or "")
         if command.action == "edit":
@@ -113,7 +106,10 @@ class PersonalKeywords:
 
     # -- reading ------------------------------------------------------------------------------
 
-    async def overview(self, person: PersonRef, *, with_matches: bool = True) -> PersonalOverview:
+    async def overview(self, ctx: CommandContext, *, with_matches: bool = True) -> PersonalOverview:
+        """`ctx`'s person's keywords, delivery and (`with_matches`) latest personal matches
+        (raises StoreError when the store is down; `home_overview` answers instead)."""
+        person = ctx.person
         key = personal_destination_key(person)
 
         def read(store: Store):
@@ -162,29 +158,36 @@ class PersonalKeywords:
                             Lines((f"None of the {view.papers_that_day} papers matched.",)))
         return Response(text=text, sections=tuple(sections), ephemeral=True)
 
+    # -- for forms and the Slack Home tab -------------------------------------------------------
+
+    async def home_overview(self, ctx: CommandContext) -> PersonalOverview | Response:
+        """`overview` for a form or Home tab: the overview, or a Response saying why not."""
+        async def work() -> PersonalOverview | Response:
+            return await self.overview(ctx)
+        return await answer("reading your keywords", work())
+
+    async def form_text(self, ctx: CommandContext) -> str | Response:
+        """`ctx`'s person's keywords as an edit form shows them (one query per line), or a
+        Response saying why they cannot be read just now."""
+        async def work() -> str | Response:
+            person = ctx.person
+            rows = await self._store("reading your keywords",
+                                     lambda s: personal_store.list_personal(s.db, person))
+            return queries_text(rows)
+        return await answer("reading your keywords", work())
+
     # -- changing -----------------------------------------------------------------------------
 
     def _parse(self, text: str) -> Query:
-        return self.executor._parse_user_query(text, "me")
+        return self.services.parse_user_query(text, "me")
 
-    async def add(self, ctx: "CommandContext", text: str) -> Response:
+    async def add(self, ctx: CommandContext, text: str) -> Response:
         """Add one query (also the entry point of a form: always returns a Response)."""
-        return await self._answer("adding a keyword", self._add(ctx, text))
+        return await answer("adding a keyword", self._add(ctx, text))
 
-    async def _answer(self, what: str, work) -> Response:
-        from bot.commands.execute import _Reply  # execute imports this module
-        try:
-            return await work
-        except _Reply as reply:
-            return reply.response
-        except StoreError as exc:
-            log.warning("%s: store unavailable: %s", what, exc)
-            return error_response("I cannot reach my database just now, so I could not do that. "
-                                  "Please try again in a minute.", outcome=UNAVAILABLE)
-
-    async def _add(self, ctx: "CommandContext", text: str) -> Response:
+    async def _add(self, ctx: CommandContext, text: str) -> Response:
         query = self._parse(text)
-        person = person_of(ctx)
+        person = ctx.person
         limit = self.limit
 
         def add(store: Store):
@@ -226,13 +229,13 @@ class PersonalKeywords:
             Heading(f"Personal keyword {number}"), Preformatted(query.describe(), caption="Read as:"),
             Lines(tuple(lines)), *preview), ephemeral=True)
 
-    async def remove(self, ctx: "CommandContext", argument: str) -> Response:
-        person = person_of(ctx)
+    async def remove(self, ctx: CommandContext, argument: str) -> Response:
+        person = ctx.person
         if argument == "all":
             removed = await self._store("removing your keywords",
                                         lambda s: personal_store.remove_all_personal(s.db, person))
             if not removed:
-                return error_response("You have no personal keywords to remove.")
+                return error_response(NO_KEYWORDS_TO_REMOVE)
             return Response(text=f"Removed all {plural(removed, 'personal subscription')} of yours.")
         number = int(argument)
 
@@ -243,15 +246,15 @@ class PersonalKeywords:
         row, remaining = await self._store("removing a keyword", remove)
         if row is None:
             if remaining == 0:
-                return error_response("You have no personal keywords to remove.")
+                return error_response(NO_KEYWORDS_TO_REMOVE)
             return error_response(f"There is no number {number}: you have "
                                   f"{plural(remaining, 'personal subscription')} (see /papers me list).")
         return Response(text=f"Removed your personal keyword {number}: {row.query} "
                              f"({remaining} left).")
 
-    async def remove_by_id(self, person: PersonRef, row_id: int) -> Response:
-        """A Remove button: only ever one of `person`'s own rows."""
-        return await self._answer("removing a keyword", self._remove_by_id(person, row_id))
+    async def remove_by_id(self, ctx: CommandContext, row_id: int) -> Response:
+        """A Remove button: only ever one of the clicking person's own rows."""
+        return await answer("removing a keyword", self._remove_by_id(ctx.person, row_id))
 
     async def _remove_by_id(self, person: PersonRef, row_id: int) -> Response:
         row = await self._store("removing a keyword",
@@ -260,8 +263,8 @@ class PersonalKeywords:
             return error_response("That keyword is already gone.")
         return Response(text=f"Removed your personal keyword: {row.query}")
 
-    async def deliver(self, ctx: "CommandContext", mode: str) -> Response:
-        person = person_of(ctx)
+    async def deliver(self, ctx: CommandContext, mode: str) -> Response:
+        person = ctx.person
         key = personal_destination_key(person)
 
         def change(store: Store):
@@ -286,24 +289,23 @@ class PersonalKeywords:
             lines.append("You have no keywords yet: add some with /papers me add <query>.")
         return Response(text=text, sections=(Lines(tuple(lines)),), ephemeral=True)
 
-    async def replace_all(self, ctx: "CommandContext", text: str) -> Response:
+    async def replace_all(self, ctx: CommandContext, text: str) -> Response:
         """A form's submission: one query per line becomes the whole list (nothing saved when
         any line is bad or there are too many)."""
-        return await self._answer("saving your keywords", self._replace_all(ctx, text))
+        return await answer("saving your keywords", self._replace_all(ctx, text))
 
-    async def _replace_all(self, ctx: "CommandContext", text: str) -> Response:
-        person = person_of(ctx)
+    async def _replace_all(self, ctx: CommandContext, text: str) -> Response:
+        person = ctx.person
         lines = [line.strip() for line in text.splitlines() if line.strip()]
         problems = []
         for number, line in enumerate(lines, start=1):
             try:
-                parse_query(line, self.executor.query_limits)
+                parse_query(line, self.services.query_limits)
             except QuerySyntaxError as exc:
                 problems.append(f"line {number}: {exc}")
         if problems:
             return error_response("Nothing was saved: " + "; ".join(problems),
-                                  sections=(Lines((f"Usage: {USAGE['me']}",
-                                                   "The query language: /papers help query")),))
+                                  sections=(Lines((f"Usage: {USAGE['me']}", QUERY_LANGUAGE_HINT)),))
         if len(lines) > self.limit:
             return error_response(f"Nothing was saved: {len(lines)} lines, but at most {self.limit} "
                                   "personal subscriptions are allowed "

@@ -8,6 +8,9 @@ platforms or logs that take only text.
 
 from __future__ import annotations
 
+import functools
+import typing
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Union
 
@@ -68,6 +71,25 @@ class DigestSection:
 
 
 Section = Union[Heading, Lines, Preformatted, PaperList, DigestSection]
+SECTION_TYPES: tuple[type, ...] = typing.get_args(Section)
+
+
+def section_renderer(name: str):
+    """A `functools.singledispatch` function with one implementation per section type, to be
+    registered by the renderer (`@render.register`); a type nobody registered raises TypeError
+    naming the renderer instead of rendering nothing."""
+
+    @functools.singledispatch
+    def render(section):
+        raise TypeError(f"the {name} renderer has no case for {type(section).__name__}: {section!r}")
+
+    render.renderer_name = name  # type: ignore[attr-defined]
+    return render
+
+
+def unhandled_section_types(renderer) -> list[str]:
+    """Section types `renderer` (made by `section_renderer`) has no case for (tests use this)."""
+    return [kind.__name__ for kind in SECTION_TYPES if renderer.dispatch(kind) is renderer.dispatch(object)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,30 +122,82 @@ def _paper_line(item: DigestItem) -> str:
     return f"- {paper.title} — arXiv:{paper.id}{categories}{labels}\n  {paper.abs_url}"
 
 
-def _plain(section: Section) -> str:
-    if isinstance(section, Heading):
-        return section.text
-    if isinstance(section, Lines):
-        return "\n".join(section.lines)
-    if isinstance(section, Preformatted):
-        return f"{section.caption}\n{section.text}" if section.caption else section.text
-    if isinstance(section, PaperList):
-        lines = []
-        for position, item in enumerate(section.items):
-            lines.append(_paper_line(item))
-            if section.explanations:
-                lines.extend("    " + line for line in section.explanations[position].splitlines())
-        if section.more:
-            lines.append(f"... and {section.more} more")
-        return "\n".join(lines)
-    digest = section.digest
-    lines = [_paper_line(item) for item in digest.items]
-    if digest.truncated:
-        lines.append(f"... and {digest.truncated} more")
+def _paper_lines(items: Sequence[DigestItem], explanations: Sequence[str], more: int) -> str:
+    lines = []
+    for position, item in enumerate(items):
+        lines.append(_paper_line(item))
+        if explanations:
+            lines.extend("    " + line for line in explanations[position].splitlines())
+    if more:
+        lines.append(f"... and {more} more")
     return "\n".join(lines)
+
+
+# One renderer per section type, for every platform alike: `section_renderer()` makes the
+# registry, and tests/commands/test_responses.py checks each registry covers SECTION_TYPES, so a
+# new section type cannot be silently forgotten by one of them.
+_plain = section_renderer("plain text")
+
+
+@_plain.register
+def _(section: Heading) -> str:
+    return section.text
+
+
+@_plain.register
+def _(section: Lines) -> str:
+    return "\n".join(section.lines)
+
+
+@_plain.register
+def _(section: Preformatted) -> str:
+    return f"{section.caption}\n{section.text}" if section.caption else section.text
+
+
+@_plain.register
+def _(section: PaperList) -> str:
+    return _paper_lines(section.items, section.explanations, section.more)
+
+
+@_plain.register
+def _(section: DigestSection) -> str:
+    return _paper_lines(section.digest.items, (), section.digest.truncated)
+
+
+PLAIN_TEXT_RENDERER = _plain
 
 
 def error_response(message: str, *, outcome: Outcome = INVALID,
                    sections: tuple[Section, ...] = ()) -> Response:
     """A private reply saying what went wrong."""
     return Response(text=message, sections=sections, ephemeral=True, outcome=outcome)
+
+
+# The sentences several places answer with, said once here.
+DATABASE_UNAVAILABLE = ("I cannot reach my database just now, so I could not do that. "
+                        "Please try again in a minute.")
+INTERNAL_ERROR = ("Sorry, something went wrong on my side while doing that; it has been logged "
+                  "for whoever runs paperbot.")
+NOTHING_SAVED = "Nothing was saved."
+
+
+def unavailable_response() -> Response:
+    """The database could not be reached (locked, full, closed): try again later."""
+    return error_response(DATABASE_UNAVAILABLE, outcome=UNAVAILABLE)
+
+
+def internal_error_response(*, nothing_saved: bool = False) -> Response:
+    """A bug (logged with its traceback by the caller): an apology, never the traceback."""
+    text = f"{INTERNAL_ERROR} {NOTHING_SAVED}" if nothing_saved else INTERNAL_ERROR
+    return error_response(text, outcome=INTERNAL)
+
+
+def refused_response(action: str, who_may: str) -> Response:
+    """Understood, but this person may not do it here; `who_may` says who may."""
+    return error_response(f"You cannot {action} here. {who_may}", outcome=REFUSED)
+
+
+def missing_paper_response(paper_id: str) -> Response:
+    """An Abstract button of a paper the store no longer has: its arXiv page instead."""
+    return error_response(f"I no longer have arXiv:{paper_id} stored; it is at "
+                          f"https://arxiv.org/abs/{paper_id}", outcome=INVALID)

@@ -41,8 +41,8 @@ from typing import Callable, Iterable, Sequence
 
 import ahocorasick
 
-from bot.arxiv.taxonomy import archive_of, canonical_category, is_known_category
 from bot.models import ANNOUNCE_TYPES, Hit, Match, Paper
+from bot.taxonomy import archive_of, canonical_category, is_known_category
 
 from .query import And, Node, Not, Or, Query, Term, describe_node, evaluate, iter_terms
 from .text import JOINER, is_capitalised, term_tokens, token_pieces, tokenize

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field as dc_field
 from typing import Iterable, Sequence, Union
 
-from bot.arxiv.taxonomy import ARCHIVES, CATEGORIES, canonical_category, is_known_category
+from bot.taxonomy import ARCHIVES, CATEGORIES, canonical_category, is_known_category
 
 from .text import term_tokens
 

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bot.commands.execute import CommandContext, CommandExecutor
+from bot.commands import CommandContext, CommandExecutor
 from bot.config import Settings
 from bot.store import AsyncStore
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import typing
+
 import pytest
 
-from bot.commands.execute import TEST_SHOWN, TODAY_SHOWN, CommandExecutor, execute
-from bot.commands.grammar import USAGE
+from bot.commands.browse import TEST_SHOWN, TODAY_SHOWN
+from bot.commands import CommandExecutor, execute
+from bot.commands.channel import RESUME_HINT
+from bot.commands.execute import HANDLERS
+from bot.commands.grammar import USAGE, Command
 from bot.commands.responses import (
     INVALID,
     OK,
@@ -222,6 +227,60 @@ async def test_list_shows_why_delivery_is_paused(executor, store):
     assert "Daily posts to this channel are paused: channel_not_found: the channel was archived" in lines_of(listed)
     other = await executor.execute(context(channel="C0002"), "list")
     assert "paused" not in other.plain_text()
+
+
+async def test_resume_lifts_the_pause_for_managers_only(executor, store):
+    await executor.execute(LAB, "subscribe MLLM")
+    key = LAB.destination_key
+    reason = "channel_not_found: the channel was archived"
+    await store.run(lambda s: ledger.pause_destination(s.db, key, reason, NOW))
+    await store.run(lambda s: ledger.pause_destination(s.db, "slack:T0001:C0002", "lost", NOW))
+    assert RESUME_HINT in lines_of(await executor.execute(LAB, "list"))
+    assert "/papers resume" in RESUME_HINT
+
+    refused = await executor.execute(VISITOR, "resume")
+    assert refused.outcome == REFUSED and refused.ephemeral
+    assert refused.text == ("You cannot resume daily posts here. Only members of this channel may "
+                            "change its papers.")
+    assert await store.run(lambda s: ledger.paused_reason(s.db, key)) == reason
+
+    resumed = await executor.execute(LAB, "resume")
+    assert resumed.outcome == OK and not resumed.ephemeral   # the channel sees posts come back
+    assert resumed.text.startswith("Daily posts to this channel are resumed")
+    assert reason in resumed.text
+    assert await store.run(lambda s: ledger.paused_reason(s.db, key)) is None
+    assert "paused" not in (await executor.execute(LAB, "list")).plain_text()
+    # Only this channel: another paused one stays paused.
+    assert await store.run(lambda s: ledger.paused_reason(s.db, "slack:T0001:C0002")) == "lost"
+
+    again = await executor.execute(LAB, "resume")
+    assert again.outcome == INVALID and again.text.startswith("Daily posts to this channel are not paused")
+
+
+async def test_a_platform_event_lifts_the_pause_like_resume(executor, store):
+    key = LAB.destination_key
+    await store.run(lambda s: ledger.pause_destination(s.db, key, "not_in_channel", NOW))
+    await executor.channel_is_back("slack", "T0001", "C0001", "paperbot was invited back")
+    assert await store.run(lambda s: ledger.paused_reason(s.db, key)) is None
+    await executor.channel_is_back("slack", "T0001", "C0001", "again")   # nothing paused: no-op
+
+
+def test_every_command_of_the_grammar_has_a_handler():
+    assert set(typing.get_args(Command)) == set(HANDLERS)
+
+
+async def test_adapter_lookups_answer_instead_of_raising(empty_store, settings):
+    executor = CommandExecutor(empty_store, settings)
+    missing = await executor.paper("9999.99999")
+    assert isinstance(missing, Response) and "https://arxiv.org/abs/9999.99999" in missing.text
+    assert await executor.subscription_choices(LAB) == []
+    await empty_store.close()
+    down = await executor.paper("2504.00001")
+    assert isinstance(down, Response) and down.outcome == UNAVAILABLE
+    assert await executor.subscription_choices(LAB) == []
+    form = await executor.personal.form_text(LAB)
+    assert isinstance(form, Response) and form.outcome == UNAVAILABLE
+    await executor.channel_is_back("slack", "T0001", "C0001", "closed store")  # logged, not raised
 
 
 async def test_today_for_the_channels_subscriptions(executor, seed_listing):

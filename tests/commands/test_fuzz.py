@@ -6,7 +6,7 @@ import asyncio
 
 from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
 
-from bot.commands.execute import CommandContext, CommandExecutor
+from bot.commands import CommandContext, CommandExecutor
 from bot.commands.grammar import COMMAND_NAMES
 from bot.commands.responses import INTERNAL, Response
 from bot.config import parse_settings

@@ -3,7 +3,7 @@ privacy, limits, delivery choices, and how they reach the scheduler's directory.
 
 from __future__ import annotations
 
-from bot.commands.execute import CommandExecutor
+from bot.commands import CommandExecutor
 from bot.commands.responses import INVALID, OK, REFUSED, Lines, PaperList
 from bot.config import parse_settings
 from bot.delivery.channels import ChannelSubscriptions
@@ -142,7 +142,7 @@ async def test_a_form_replaces_the_whole_list_or_saves_nothing(executor, store):
 
 async def test_overview_has_todays_personal_matches(executor, store, seed_listing):
     await executor.execute(ANNA, "me add MLLM")
-    view = await executor.personal.overview(PersonRef("slack", "T0001", "U0ANNA"))
+    view = await executor.personal.overview(ANNA)
     assert view.day == SEED_DAY and view.digest is not None
     assert sorted(view.digest.paper_ids) == matched_ids(seed_listing.papers, "MLLM")
     assert view.delivery.mode == "dm" and not view.delivery.chosen

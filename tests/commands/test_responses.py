@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from bot.commands.responses import INVALID, Heading, Lines, PaperList, Preformatted, Response, error_response
+from bot.commands.responses import (
+    INVALID,
+    SECTION_TYPES,
+    Heading,
+    Lines,
+    PaperList,
+    Preformatted,
+    Response,
+    error_response,
+    section_renderer,
+    unhandled_section_types,
+)
 from bot.digest.model import DigestItem, paper_labels
 from bot.models import Paper
 
@@ -35,3 +46,22 @@ def test_explanations_must_pair_with_papers():
 def test_error_responses_are_private():
     reply = error_response("nope")
     assert reply.ephemeral and reply.outcome == INVALID and reply.is_error
+
+
+@pytest.mark.parametrize("renderer", ["plain", "slack", "discord"])
+def test_every_renderer_has_a_case_for_every_section_type(renderer):
+    """A new section type must be rendered by every platform, not silently dropped by one."""
+    if renderer == "plain":
+        from bot.commands.responses import PLAIN_TEXT_RENDERER as dispatch
+    elif renderer == "slack":
+        from bot.platforms.slack.replies import section_blocks as dispatch
+    else:
+        from bot.platforms.discord.replies import add_section as dispatch
+    assert unhandled_section_types(dispatch) == []
+
+
+def test_a_section_nobody_renders_is_an_error_naming_the_renderer():
+    render = section_renderer("test")
+    with pytest.raises(TypeError, match="the test renderer has no case for Heading"):
+        render(Heading("x"))
+    assert unhandled_section_types(render) == [kind.__name__ for kind in SECTION_TYPES]

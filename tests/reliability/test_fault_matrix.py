@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.arxiv.client import ArxivClient
+from bot.commands import CommandExecutor
 from bot.config import DiscordSettings, Settings, SlackSettings
 from bot.delivery.runner import DONE, PAUSED, DeliveryRunner
 from bot.delivery.sink import Destination
@@ -134,7 +135,7 @@ async def slack_world(arxiv, slack, tmp_path):
     world = World(arxiv, tmp_path)
     world.store = await AsyncStore.open(world.db_path, clock=world.clock, busy_timeout=world.busy_timeout)
     settings = Settings(arxiv=world.arxiv_settings, slack=SlackSettings(api_url=slack.api_url, mode="http"))
-    runtime = await start_slack(settings, world.store, environ={
+    runtime = await start_slack(settings, CommandExecutor(world.store, settings), environ={
         "SLACK_BOT_TOKEN": slack.bot_token, "SLACK_SIGNING_SECRET": SIGNING_SECRET},
         http_host="127.0.0.1", http_port=0)
     world.runtimes.append(runtime)
@@ -391,7 +392,8 @@ async def discord_world(arxiv, tmp_path):
         world.store = await AsyncStore.open(world.db_path, clock=world.clock)
         settings = Settings(arxiv=world.arxiv_settings,
                             discord=DiscordSettings(api_url=fake.api_url, gateway_url=fake.gateway_url))
-        runtime = await start_discord(settings, world.store, environ={"DISCORD_TOKEN": fake.token},
+        runtime = await start_discord(settings, CommandExecutor(world.store, settings),
+                                      environ={"DISCORD_TOKEN": fake.token},
                                       guild_ready_timeout=0.02)
         await runtime.start(timeout=10)
         world.runtimes.append(runtime)

@@ -2,7 +2,7 @@
 
 The only package that imports discord.py. Public surface:
 
-    start_discord(settings, store, *, environ=os.environ) -> DiscordRuntime | None
+    start_discord(settings, commands, *, environ=os.environ) -> DiscordRuntime | None
     DiscordRuntime: .sink, .directory, async start(), async close()
     DiscordSink(client)                 the ThreadSink for Discord
     invite_url(application_id, permissions=BOT_PERMISSIONS) -> str

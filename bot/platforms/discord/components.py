@@ -2,7 +2,7 @@
 
 It is a `discord.ui.DynamicItem`: discord.py recognises its custom id (`paperbot:abs:<paper id>`)
 on any message, so a click works after a restart without keeping a View per message in memory.
-The paper comes from the store through the client's `lookup_paper` (see client.py).
+The paper comes from the command layer through the client's `lookup_paper` (see client.py).
 """
 
 from __future__ import annotations
@@ -13,15 +13,15 @@ from collections.abc import Sequence
 
 import discord
 
+from bot.commands.responses import Response
 from bot.platforms.discord.render import (
     ABSTRACT_BUTTON_PREFIX,
     LIMITS,
     abstract_button_label,
     abstract_custom_id,
     abstract_embed,
-    escape,
 )
-from bot.store import StoreError
+from bot.platforms.discord.replies import render_response
 
 log = logging.getLogger(__name__)
 
@@ -45,21 +45,13 @@ class AbstractButton(discord.ui.DynamicItem[discord.ui.Button],
         return cls(match["paper_id"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        lookup = getattr(interaction.client, "lookup_paper", None)
-        try:
-            paper = await lookup(self.paper_id) if lookup else None
-        except StoreError as exc:
-            log.warning("Abstract button for %s: store unavailable: %s", self.paper_id, exc)
-            await interaction.response.send_message(
-                "I cannot reach my database just now; please try again in a minute.",
-                ephemeral=True, allowed_mentions=NO_MENTIONS)
+        # The client is always ours (client.py), which asks the command layer.
+        found = await interaction.client.lookup_paper(self.paper_id)  # type: ignore[attr-defined]
+        if isinstance(found, Response):   # no longer stored, or the database is down
+            await interaction.response.send_message(render_response(found).content, ephemeral=True,
+                                                    allowed_mentions=NO_MENTIONS)
             return
-        if paper is None:
-            await interaction.response.send_message(
-                f"I no longer have arXiv:{escape(self.paper_id)} stored; it is at "
-                f"https://arxiv.org/abs/{self.paper_id}", ephemeral=True, allowed_mentions=NO_MENTIONS)
-            return
-        await interaction.response.send_message(embed=abstract_embed(paper), ephemeral=True,
+        await interaction.response.send_message(embed=abstract_embed(found), ephemeral=True,
                                                 allowed_mentions=NO_MENTIONS)
 
 

@@ -3,6 +3,8 @@ embeds of render.py so a paper looks the same in a reply as in the daily thread.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import discord
 
 from bot.commands.responses import (
@@ -17,6 +19,7 @@ from bot.commands.responses import (
     PaperList,
     Preformatted,
     Response,
+    section_renderer,
 )
 from bot.digest.model import DigestItem
 from bot.digest.text import truncate
@@ -31,15 +34,58 @@ OUTCOME_COLOURS = {
 }
 
 
-def _text_block(section) -> str | None:
-    if isinstance(section, Heading):
-        return f"**{escape(section.text)}**"
-    if isinstance(section, Lines):
-        return "\n".join(escape(line) for line in section.lines)
-    if isinstance(section, Preformatted):
-        caption = f"{escape(section.caption)}\n" if section.caption else ""
-        return caption + code_block(section.text)
-    return None
+class _Parts:
+    """What a reply's sections add up to: text blocks for the first embed, papers for the rest."""
+
+    def __init__(self) -> None:
+        self.blocks: list[str] = []
+        self.papers: list[tuple[DigestItem, str | None, str | None]] = []
+        self.more = 0
+        self.heading: str | None = None
+        self.lists_seen = 0
+
+    def add_text(self, block: str) -> None:
+        if block:
+            self.blocks.append(block)
+
+    def add_papers(self, items: Sequence[DigestItem], explanations: Sequence[str], more: int) -> None:
+        # The first list goes without a label; later ones (near misses) carry their heading.
+        label = self.heading if self.lists_seen else None
+        self.lists_seen += 1
+        for position, item in enumerate(items):
+            self.papers.append((item, explanations[position] if explanations else None, label))
+        self.more += more
+
+
+# One case per section type; tests/commands/test_responses.py checks none is missing.
+add_section = section_renderer("Discord embeds")
+
+
+@add_section.register
+def _(section: Heading, parts: _Parts) -> None:
+    parts.heading = section.text
+    parts.add_text(f"**{escape(section.text)}**")
+
+
+@add_section.register
+def _(section: Lines, parts: _Parts) -> None:
+    parts.add_text("\n".join(escape(line) for line in section.lines))
+
+
+@add_section.register
+def _(section: Preformatted, parts: _Parts) -> None:
+    caption = f"{escape(section.caption)}\n" if section.caption else ""
+    parts.add_text(caption + code_block(section.text))
+
+
+@add_section.register
+def _(section: PaperList, parts: _Parts) -> None:
+    parts.add_papers(section.items, section.explanations, section.more)
+
+
+@add_section.register
+def _(section: DigestSection, parts: _Parts) -> None:
+    parts.add_papers(section.digest.items, (), section.digest.truncated)
 
 
 def render_response(response: Response) -> RenderedMessage:
@@ -47,28 +93,10 @@ def render_response(response: Response) -> RenderedMessage:
     in a first embed (in order, whole blocks while they fit), then one embed per paper with an
     Abstract button, as many as fit; what was left out is said in the content."""
     colour = OUTCOME_COLOURS.get(response.outcome, discord.Colour.blurple())
-    blocks: list[str] = []
-    papers: list[tuple[DigestItem, str | None, str | None]] = []
-    more = 0
-    heading: str | None = None
-    lists_seen = 0
+    parts = _Parts()
     for section in response.sections:
-        if isinstance(section, (PaperList, DigestSection)):
-            if isinstance(section, PaperList):
-                items, explanations, extra = section.items, section.explanations, section.more
-            else:
-                items, explanations, extra = section.digest.items, (), section.digest.truncated
-            label = heading if lists_seen else None
-            lists_seen += 1
-            for position, item in enumerate(items):
-                papers.append((item, explanations[position] if explanations else None, label))
-            more += extra
-            continue
-        if isinstance(section, Heading):
-            heading = section.text
-        block = _text_block(section)
-        if block:
-            blocks.append(block)
+        add_section(section, parts)
+    blocks, papers, more = parts.blocks, parts.papers, parts.more
 
     message = RenderedMessage()
     description = ""

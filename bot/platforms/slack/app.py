@@ -1,16 +1,17 @@
 """The Slack app: `/papers` and the Show abstract button routed into the neutral command layer, in
 Socket Mode (bot + app token, no public URL) or HTTP mode (signed requests on `slack.port`).
 
-    runtime = await start_slack(settings, store)      # None when SLACK_BOT_TOKEN is not set
+    runtime = await start_slack(settings, commands)   # None when SLACK_BOT_TOKEN is not set
     if runtime:
         await runtime.start()                         # connect (socket) or listen (http)
         ... scheduler with directories=[runtime.directory], sinks={"slack": runtime.sink} ...
         await runtime.close()
 
-Every handler acknowledges at once (Slack wants an answer within 3 s) and then replies through
-the command's response_url or chat.postEphemeral. Nothing a user types or clicks can produce a
-stack trace in Slack: the command layer answers every input, and anything unexpected here is
-logged and answered with a short apology.
+Everything paperbot knows comes through the command layer (`commands`, a CommandExecutor); this
+module never touches the store. Every handler acknowledges at once (Slack wants an answer within
+3 s) and then replies through the command's response_url or chat.postEphemeral. Nothing a user
+types or clicks can produce a stack trace in Slack: the command layer answers every input, and
+anything unexpected here is logged and answered with a short apology.
 """
 
 from __future__ import annotations
@@ -30,20 +31,15 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.commands import CommandContext, CommandExecutor, Response
+from bot.commands.responses import INVALID, internal_error_response
 from bot.config import Settings
-from bot.delivery.channels import ChannelSubscriptions, channel_destination_key
 from bot.platforms.slack import home, render, replies
 from bot.platforms.slack.sink import SlackSink, slack_error_code
-from bot.store import AsyncStore, StoreError
-from bot.store import ledger
-from bot.store.personal import PersonRef
-from bot.store.subscriptions import ChannelRef
 
 log = logging.getLogger(__name__)
 
 COMMAND = "/papers"
 EVENTS_PATH = "/slack/events"  # commands, interactivity and events all arrive here (HTTP mode)
-MAX_PAPER_ID = 64              # longer button values are not ours
 # Events that mean a paused channel may take posts again (the manifest subscribes to exactly these).
 RESUMING_EVENTS = ("member_joined_channel", "channel_unarchive", "group_unarchive")
 HOME_EVENT = "app_home_opened"   # the Home tab shows the person their keywords
@@ -56,11 +52,9 @@ class SlackSetupError(Exception):
 class SlackHandlers:
     """What the bolt listeners do, kept apart from bolt's wiring so each step reads plainly."""
 
-    def __init__(self, store: AsyncStore, settings: Settings,
-                 executor: CommandExecutor | None = None) -> None:
-        self.store = store
-        self.settings = settings
-        self.executor = executor or CommandExecutor(store, settings)
+    def __init__(self, commands: CommandExecutor) -> None:
+        self.commands = commands
+        self.settings = commands.settings
 
     async def can_manage(self, client: AsyncWebClient, user_id: str) -> bool:
         """Anyone in the channel, or (slack.admins_only) only workspace admins and owners."""
@@ -84,19 +78,13 @@ class SlackHandlers:
             can_manage=await self.can_manage(client, str(payload.get("user_id") or "")),
             channel_name=payload.get("channel_name") or None,
         )
-        return await self.executor.execute(ctx, str(payload.get("text") or ""))
+        return await self.commands.execute(ctx, str(payload.get("text") or ""))
 
     async def abstract(self, paper_id: str) -> render.Message:
-        paper_id = paper_id.strip()[:MAX_PAPER_ID]
-        try:
-            papers = await self.store.run(lambda s: s.get_papers([paper_id]))
-        except StoreError as exc:
-            log.warning("abstract of %s: store unavailable: %s", paper_id, exc)
-            return render.Message(text="I cannot reach my database just now; please try again in a minute.",
-                                  blocks=[render.section("I cannot reach my database just now; please try "
-                                                         "again in a minute.")])
-        paper = papers.get(paper_id)
-        return render.abstract_message(paper) if paper else render.missing_paper_message(paper_id)
+        found = await self.commands.paper(paper_id)
+        if isinstance(found, Response):  # no longer stored, or the database is down
+            return reply_message(found)
+        return render.abstract_message(found)
 
     # -- App Home (personal keywords) ----------------------------------------------------------
 
@@ -106,10 +94,9 @@ class SlackHandlers:
 
     async def publish_home(self, client: AsyncWebClient, team_id: str, user_id: str) -> None:
         """Show `user_id` their own keywords, delivery and latest matches on the Home tab."""
-        try:
-            overview = await self.executor.personal.overview(PersonRef("slack", team_id, user_id))
-        except StoreError as exc:
-            log.warning("App Home for %s: store unavailable: %s", user_id, exc)
+        overview = await self.commands.personal.home_overview(self.home_context(team_id, user_id))
+        if isinstance(overview, Response):
+            log.warning("App Home for %s not published: %s", user_id, overview.text)
             return
         try:
             await client.views_publish(user_id=user_id, view=home.home_view(overview))
@@ -117,21 +104,17 @@ class SlackHandlers:
             log.warning("views.publish for %s failed: %s", user_id, slack_error_code(exc) or exc)
 
     async def add_from_modal(self, team_id: str, user_id: str, text: str) -> Response:
-        return await self.executor.personal.add(self.home_context(team_id, user_id), text)
+        return await self.commands.personal.add(self.home_context(team_id, user_id), text)
 
     async def remove_from_home(self, team_id: str, user_id: str, value: str) -> Response:
         if not value.isdigit():
-            return Response(text="That button is not one of mine.", outcome="invalid")
-        return await self.executor.personal.remove_by_id(PersonRef("slack", team_id, user_id), int(value))
+            return Response(text="That button is not one of mine.", outcome=INVALID)
+        return await self.commands.personal.remove_by_id(self.home_context(team_id, user_id), int(value))
 
     async def resume(self, team_id: str, channel_id: str, why: str) -> None:
-        """A channel the bot lost is back (invited again, unarchived): lift its pause."""
-        key = channel_destination_key(ChannelRef("slack", team_id, channel_id))
-        reason = await self.store.run(lambda s: ledger.paused_reason(s.db, key))
-        if reason is None:
-            return
-        await self.store.run(lambda s: ledger.resume_destination(s.db, key))
-        log.info("resuming daily posts to %s (%s); it was paused: %s", key, why, reason)
+        """A channel the bot lost is back (invited again, unarchived): lift its pause the way
+        /papers resume does."""
+        await self.commands.channel_is_back("slack", team_id, channel_id, why)
 
 
 def reply_message(response: Response) -> render.Message:
@@ -143,7 +126,7 @@ def reply_message(response: Response) -> render.Message:
         return render.Message(text=text, blocks=[])
 
 
-def build_slack_app(*, client: AsyncWebClient, store: AsyncStore, settings: Settings,
+def build_slack_app(*, client: AsyncWebClient, commands: CommandExecutor,
                     signing_secret: str = "", verify_requests: bool = True,
                     handlers: SlackHandlers | None = None) -> AsyncApp:
     """The bolt app with paperbot's listeners. `verify_requests` checks Slack's signature on
@@ -151,7 +134,7 @@ def build_slack_app(*, client: AsyncWebClient, store: AsyncStore, settings: Sett
     if verify_requests and not signing_secret:
         raise SlackSetupError("HTTP mode needs SLACK_SIGNING_SECRET (Basic Information > App "
                               "Credentials > Signing Secret) to check that requests come from Slack.")
-    handlers = handlers or SlackHandlers(store, settings)
+    handlers = handlers or SlackHandlers(commands)
     app = AsyncApp(client=client, signing_secret=signing_secret or "unused-in-socket-mode",
                    request_verification_enabled=verify_requests, process_before_response=False,
                    name="paperbot", logger=logging.getLogger("paperbot.slack.bolt"))
@@ -163,8 +146,7 @@ def build_slack_app(*, client: AsyncWebClient, store: AsyncStore, settings: Sett
             response = await handlers.command(command, client)
         except Exception:  # noqa: BLE001 - the user gets an apology, the log the traceback
             log.exception("/papers from %s in %s failed", command.get("user_id"), command.get("channel_id"))
-            response = Response(text="Sorry, something went wrong on my side; it has been logged.",
-                                outcome="internal")
+            response = internal_error_response()
         message = reply_message(response)
         try:
             await respond(text=message.text, blocks=message.blocks or None,
@@ -261,18 +243,18 @@ class SlackRuntime:
     """One workspace's Slack connection: the sink and directory for the scheduler, and the
     listener (Socket Mode client or HTTP server) for commands and buttons."""
 
-    def __init__(self, *, app: AsyncApp, client: AsyncWebClient, store: AsyncStore, settings: Settings,
+    def __init__(self, *, app: AsyncApp, client: AsyncWebClient, commands: CommandExecutor,
                  team_id: str, bot_user_id: str, app_token: str | None = None,
                  http_host: str = "0.0.0.0", http_port: int | None = None,
                  session: aiohttp.ClientSession | None = None) -> None:
         self.app = app
         self.client = client
-        self.settings = settings
+        self.settings = settings = commands.settings
         self.mode = settings.slack.mode
         self.team_id = team_id
         self.bot_user_id = bot_user_id
         self.sink = SlackSink(client, team_id, max_messages_per_second=settings.slack.max_messages_per_second)
-        self.directory = ChannelSubscriptions(store, "slack", schedule=settings.schedule)
+        self.directory = commands.channel_directory("slack")
         self._app_token = app_token
         self._http_host = http_host
         self._http_port = settings.slack.port if http_port is None else http_port
@@ -327,7 +309,7 @@ class SlackRuntime:
             await self._session.close()
 
 
-async def start_slack(settings: Settings, store: AsyncStore, *,
+async def start_slack(settings: Settings, commands: CommandExecutor, *,
                       environ: Mapping[str, str] = os.environ,
                       http_host: str = "0.0.0.0", http_port: int | None = None) -> SlackRuntime | None:
     """Build the Slack runtime from the environment's secrets; None when SLACK_BOT_TOKEN is unset.
@@ -361,13 +343,13 @@ async def start_slack(settings: Settings, store: AsyncStore, *,
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
             raise SlackSetupError(f"cannot reach the Slack Web API at {settings.slack.api_url}: "
                                   f"{type(exc).__name__}: {exc}") from None
-        app = build_slack_app(client=client, store=store, settings=settings, signing_secret=signing_secret,
+        app = build_slack_app(client=client, commands=commands, signing_secret=signing_secret,
                               verify_requests=mode == "http")
     except BaseException:
         await session.close()
         raise
     team_id, bot_user_id = str(auth.get("team_id") or ""), str(auth.get("user_id") or "")
     log.info("Slack: bot %s in workspace %s (%s mode)", bot_user_id, team_id, mode)
-    return SlackRuntime(app=app, client=client, store=store, settings=settings, team_id=team_id,
+    return SlackRuntime(app=app, client=client, commands=commands, team_id=team_id,
                         bot_user_id=bot_user_id, app_token=app_token, http_host=http_host,
                         http_port=http_port, session=session)

@@ -12,8 +12,9 @@ from bot.commands.responses import (
     PaperList,
     Preformatted,
     Response,
-    Section,
+    section_renderer,
 )
+from bot.digest.model import DigestItem
 from bot.platforms.slack.render import (
     MAX_BLOCKS,
     MAX_CONTEXT_TEXT,
@@ -29,6 +30,7 @@ from bot.platforms.slack.render import (
     section,
 )
 
+
 def response_message(response: Response) -> Message:
     """A `/papers` reply as Block Kit: a leading heading, the reply's text, then lines as mrkdwn,
     monospace as code, papers with their Show abstract buttons. Over 50 blocks, the rest is cut
@@ -43,7 +45,7 @@ def response_message(response: Response) -> Message:
     if not any(isinstance(part, Lines) and response.text in part.lines for part in sections):
         blocks.append(section(escaped_within(response.text, MAX_SECTION_TEXT)))
     for part in sections:
-        blocks += _section_blocks(part)
+        blocks += section_blocks(part)
     if len(blocks) > MAX_BLOCKS:
         blocks = blocks[:MAX_BLOCKS - 1] + [context("… the rest of this reply did not fit in one message.")]
     return Message(text=text, blocks=blocks)
@@ -65,28 +67,40 @@ def _lines_blocks(lines: Sequence[str]) -> list[Block]:
     return blocks
 
 
-def _section_blocks(part: Section) -> list[Block]:
-    if isinstance(part, Heading):
-        return [header(part.text)]
-    if isinstance(part, Lines):
-        return _lines_blocks(part.lines)
-    if isinstance(part, Preformatted):
-        blocks = [context(escaped_within(part.caption, MAX_CONTEXT_TEXT))] if part.caption else []
-        return blocks + [section(preformatted(part.text))]
-    if isinstance(part, PaperList):
-        blocks = []
-        for position, item in enumerate(part.items):
-            explanation = part.explanations[position] if part.explanations else None
-            blocks += paper_blocks(item, explanation)
-        if part.more:
-            blocks.append(context(f"… and {part.more} more"))
-        return blocks
-    if isinstance(part, DigestSection):
-        blocks = []
-        for item in part.digest.items:
-            blocks += paper_blocks(item)
-        if part.digest.truncated:
-            blocks.append(context(f"… and {part.digest.truncated} more"))
-        return blocks
-    raise TypeError(f"not a response section: {part!r}")
+# One case per section type; tests/commands/test_responses.py checks none is missing.
+section_blocks = section_renderer("Slack Block Kit")
 
+
+@section_blocks.register
+def _(part: Heading) -> list[Block]:
+    return [header(part.text)]
+
+
+@section_blocks.register
+def _(part: Lines) -> list[Block]:
+    return _lines_blocks(part.lines)
+
+
+@section_blocks.register
+def _(part: Preformatted) -> list[Block]:
+    blocks = [context(escaped_within(part.caption, MAX_CONTEXT_TEXT))] if part.caption else []
+    return blocks + [section(preformatted(part.text))]
+
+
+@section_blocks.register
+def _(part: PaperList) -> list[Block]:
+    return _paper_blocks(part.items, part.explanations, part.more)
+
+
+@section_blocks.register
+def _(part: DigestSection) -> list[Block]:
+    return _paper_blocks(part.digest.items, (), part.digest.truncated)
+
+
+def _paper_blocks(items: Sequence[DigestItem], explanations: Sequence[str], more: int) -> list[Block]:
+    blocks: list[Block] = []
+    for position, item in enumerate(items):
+        blocks += paper_blocks(item, explanations[position] if explanations else None)
+    if more:
+        blocks.append(context(f"… and {more} more"))
+    return blocks

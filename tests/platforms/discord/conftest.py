@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from bot.commands import CommandExecutor
 from bot.config import DiscordSettings, Settings
 from bot.platforms.discord import DiscordRuntime, start_discord
 from bot.store import AsyncStore
@@ -48,7 +49,8 @@ async def running_bot(fake: FakeDiscord, store: AsyncStore, settings: Settings |
     """The real runtime, started against the fake; closed (and discord.py's endpoints restored)
     on the way out."""
     options.setdefault("guild_ready_timeout", 0.02)
-    runtime = await start_discord(settings or discord_settings(fake), store,
+    settings = settings or discord_settings(fake)
+    runtime = await start_discord(settings, CommandExecutor(store, settings),
                                   environ={"DISCORD_TOKEN": fake.token}, **options)
     assert isinstance(runtime, DiscordRuntime)
     await runtime.start(timeout=10)

@@ -4,9 +4,11 @@ the real discord.py client through interaction callbacks recorded by the fake RE
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timezone
 
 import pytest
 
+from bot.commands import CommandExecutor
 from bot.config import Settings
 from bot.matching import Subscription, compile_subscriptions, parse_query
 from bot.delivery.channels import ChannelSubscriptions
@@ -18,6 +20,7 @@ from bot.platforms.discord import (
     invite_url,
     start_discord,
 )
+from bot.store import ledger
 from tests.fakes.discord_server import MANAGER, MEMBER, FakeDiscord
 from tests.platforms.discord.conftest import SEED_DAY, discord_settings, running_bot
 
@@ -55,7 +58,8 @@ async def test_subscribe_and_list_through_the_gateway(fake, store, bot):
     registered = fake.commands[None][0]
     assert registered["name"] == "papers" and registered["contexts"] == [0]
     assert [o["name"] for o in registered["options"]] == [
-        "today", "subscribe", "unsubscribe", "list", "test", "search", "settings", "help", "me"]
+        "today", "subscribe", "unsubscribe", "list", "test", "search", "settings", "resume", "help",
+        "me"]
 
     reply = await command(fake, "subscribe", {"query": 'VLM, MLLM, "vision language model"'},
                           permissions=MANAGER)
@@ -130,6 +134,30 @@ async def test_settings_with_time_zone_autocomplete(fake, store, bot):
     assert is_ephemeral(bad) and '"25:00" is not a time of day' in bad["data"]["content"]
 
 
+async def test_a_paused_channel_is_resumed_by_a_manager_only(fake, store, bot):
+    await command(fake, "subscribe", {"query": "VLM"}, permissions=MANAGER)
+    key = f"discord:{fake.guild.id}:{fake.guild.text_channel}"
+    reason = "paperbot lacks a permission in #ml-papers (50013)"
+    await store.run(lambda s: ledger.pause_destination(s.db, key, reason, datetime.now(timezone.utc)))
+    listing = await command(fake, "list", permissions=MEMBER)
+    assert "/papers resume" in listing["data"]["embeds"][0]["description"]
+
+    refused = await command(fake, "resume", permissions=MEMBER)
+    assert is_ephemeral(refused)
+    assert refused["data"]["content"] == ("You cannot resume daily posts here. Only members with "
+                                          "the Manage Channels permission may change a channel's "
+                                          "papers.")
+    assert await store.run(lambda s: ledger.paused_reason(s.db, key)) == reason
+
+    resumed = await command(fake, "resume", permissions=MANAGER)
+    assert resumed["type"] == CHANNEL_MESSAGE and not is_ephemeral(resumed)
+    assert resumed["data"]["content"].startswith("Daily posts to this channel are resumed")
+    assert resumed["data"]["allowed_mentions"] == {"parse": []}
+    assert await store.run(lambda s: ledger.paused_reason(s.db, key)) is None
+    listing = await command(fake, "list", permissions=MEMBER)
+    assert "paused" not in listing["data"]["content"]
+
+
 async def test_a_bad_query_is_answered_with_where_and_why(fake, store, bot):
     reply = await command(fake, "test", {"query": "diffusion AND"})
     assert is_ephemeral(reply)
@@ -199,14 +227,16 @@ async def test_sharded_client_when_shards_are_configured(fake, store):
 
 
 async def test_no_token_no_bot(store):
-    assert await start_discord(Settings(), store, environ={}) is None
-    assert await start_discord(Settings(), store, environ={"DISCORD_TOKEN": "  "}) is None
+    commands = CommandExecutor(store, Settings())
+    assert await start_discord(Settings(), commands, environ={}) is None
+    assert await start_discord(Settings(), commands, environ={"DISCORD_TOKEN": "  "}) is None
 
 
 async def test_a_rejected_token_is_a_clear_error_that_never_shows_the_token(fake, store, caplog):
     caplog.set_level(logging.DEBUG)
     secret = "wrong-token-do-not-print"
-    runtime = await start_discord(discord_settings(fake), store, environ={"DISCORD_TOKEN": secret},
+    settings = discord_settings(fake)
+    runtime = await start_discord(settings, CommandExecutor(store, settings), environ={"DISCORD_TOKEN": secret},
                                   guild_ready_timeout=0.02)
     with pytest.raises(DiscordStartError) as raised:
         await runtime.start(timeout=10)

@@ -31,13 +31,13 @@ async def subscribe(fake: FakeDiscord, channel_id: int | None = None, query: str
 async def the_days_jobs(runtime):
     """What the scheduler does for one day: load the directory, match once, one digest each."""
     directory = await runtime.directory.load()
-    by_subscription = await match_day(runtime.sink.client.store, SEED_DAY, directory.subscriptions)
+    by_subscription = await match_day(runtime.client.commands.store, SEED_DAY, directory.subscriptions)
     return [(destination, digest_for(destination, SEED_DAY, by_subscription))
             for destination in directory.destinations]
 
 
 async def deliver_all_days(runtime, clock):
-    runner = DeliveryRunner(runtime.sink.client.store, clock)
+    runner = DeliveryRunner(runtime.client.commands.store, clock)
     return {destination.address: (await runner.deliver(runtime.sink, destination, digest), digest)
             for destination, digest in await the_days_jobs(runtime)}
 
@@ -137,7 +137,7 @@ async def test_a_lost_channel_pauses_and_list_says_why(fake, store, bot, clock, 
     listing = (await fake.wait_for_callback(interaction))["data"]
     assert listing["content"].startswith("Daily posts to this channel are paused (")
     assert message in listing["content"] and reason in listing["content"]
-    assert "Ask whoever runs paperbot" in listing["embeds"][0]["description"]
+    assert "/papers resume starts them again" in listing["embeds"][0]["description"]
     # Paused stays paused: the next pass sends nothing to that channel.
     before = len(fake.calls_to("POST", rf"/channels/{fake.guild.text_channel}/messages"))
     again = await deliver_all_days(bot, clock)

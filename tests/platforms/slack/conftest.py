@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, urlencode
 import aiohttp
 import pytest
 
+from bot.commands import CommandExecutor
 from bot.config import Settings, SlackSettings
 from bot.platforms.slack import start_slack
 from bot.store import AsyncStore
@@ -116,7 +117,8 @@ class HttpSlack:
 
 
 async def start_http(fake: FakeSlack, store: AsyncStore, settings: Settings | None = None) -> HttpSlack:
-    runtime = await start_slack(settings or slack_settings(fake), store, environ=environ(fake),
+    settings = settings or slack_settings(fake)
+    runtime = await start_slack(settings, CommandExecutor(store, settings), environ=environ(fake),
                                 http_host="127.0.0.1", http_port=0)
     assert runtime is not None
     await runtime.start()

@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
+from bot.commands import CommandExecutor
 from bot.platforms.slack import SlackRuntime, SlackSetupError, start_slack
 from bot.store import AsyncStore
 from bot.store import ledger
@@ -203,11 +204,37 @@ async def test_bot_back_in_the_channel_resumes_it(http_slack, slack, store, even
     assert await paused(other) == "lost"
 
 
+async def test_resume_in_a_paused_channel(slack, store):
+    running = await start_http(slack, store, slack_settings(slack, admins_only=True))
+    key = f"slack:{slack.team_id}:{CHANNEL}"
+    try:
+        await running.command("subscribe VLM", user=ADMIN)
+        await store.run(lambda s: ledger.pause_destination(s.db, key, "not_in_channel", datetime.now(timezone.utc)))
+        listed = await running.command("list", user=USER)
+        assert "/papers resume" in " ".join(all_texts(listed["blocks"]))
+
+        refused = await running.command("resume", user=USER)
+        assert refused["response_type"] == "ephemeral"
+        assert refused["text"].startswith("You cannot resume daily posts here")
+        assert await store.run(lambda s: ledger.paused_reason(s.db, key)) == "not_in_channel"
+
+        resumed = await running.command("resume", user=ADMIN)
+        assert resumed["response_type"] == "in_channel"
+        assert resumed["text"].startswith("Daily posts to this channel are resumed")
+        assert await store.run(lambda s: ledger.paused_reason(s.db, key)) is None
+    finally:
+        await running.runtime.close()
+
+
 # -- startup --------------------------------------------------------------------------------------
 
 
+async def start_with_store(settings, store, **options):
+    return await start_slack(settings, CommandExecutor(store, settings), **options)
+
+
 async def test_no_bot_token_means_no_slack(slack, store):
-    assert await start_slack(slack_settings(slack), store, environ={}) is None
+    assert await start_with_store(slack_settings(slack), store, environ={}) is None
     assert slack.calls == []
 
 
@@ -219,13 +246,13 @@ async def test_a_missing_secret_for_the_mode_is_a_clear_error(slack, store, mode
     env = {**environ(slack, SLACK_APP_TOKEN=slack.app_token)}
     env.pop(missing)
     with pytest.raises(SlackSetupError, match=needle):
-        await start_slack(slack_settings(slack, mode=mode), store, environ=env)
+        await start_with_store(slack_settings(slack, mode=mode), store, environ=env)
 
 
 async def test_a_rejected_token_is_a_clear_error_that_never_shows_the_token(slack, store, caplog):
     env = environ(slack, SLACK_BOT_TOKEN="xoxb-wrong-secret-value")
     with pytest.raises(SlackSetupError, match="invalid_auth") as raised:
-        await start_slack(slack_settings(slack), store, environ=env)
+        await start_with_store(slack_settings(slack), store, environ=env)
     assert "xoxb-wrong-secret-value" not in str(raised.value)
     assert "xoxb-wrong-secret-value" not in caplog.text
 
@@ -250,7 +277,7 @@ async def test_the_web_client_uses_the_configured_api_url(http_slack, slack):
 
 
 async def test_socket_mode_builds_without_listening(slack, store):
-    runtime = await start_slack(slack_settings(slack, mode="socket"), store,
+    runtime = await start_with_store(slack_settings(slack, mode="socket"), store,
                                 environ=environ(slack, SLACK_APP_TOKEN=slack.app_token))
     assert isinstance(runtime, SlackRuntime) and runtime.mode == "socket"
     assert runtime.sink.team_id == slack.team_id and runtime.directory.platform == "slack"
@@ -258,7 +285,7 @@ async def test_socket_mode_builds_without_listening(slack, store):
 
 
 async def test_socket_mode_end_to_end_over_a_fake_websocket(slack, store, seed_papers):
-    runtime = await start_slack(slack_settings(slack, mode="socket"), store,
+    runtime = await start_with_store(slack_settings(slack, mode="socket"), store,
                                 environ={"SLACK_BOT_TOKEN": slack.bot_token, "SLACK_APP_TOKEN": slack.app_token})
     await runtime.start()
     try:
@@ -280,7 +307,7 @@ async def test_socket_mode_end_to_end_over_a_fake_websocket(slack, store, seed_p
 
 
 async def test_a_rejected_app_token_is_a_clear_error_at_start(slack, store):
-    runtime = await start_slack(slack_settings(slack, mode="socket"), store,
+    runtime = await start_with_store(slack_settings(slack, mode="socket"), store,
                                 environ={"SLACK_BOT_TOKEN": slack.bot_token, "SLACK_APP_TOKEN": "xapp-wrong"})
     with pytest.raises(SlackSetupError, match="invalid_auth") as raised:
         await runtime.start()

@@ -2,6 +2,10 @@
 
 Used to reject unknown categories in configuration and queries before arXiv answers with an error
 feed. Archives without subject classes (`hep-th`, `quant-ph`, ...) are categories themselves.
+
+A leaf (it imports nothing of ours) beside `bot.models`, outside `bot.arxiv`: the configuration
+checks categories with it, and `bot.arxiv`'s client reads the configuration, so inside
+`bot.arxiv` it tied the two packages into a cycle.
 """
 
 from __future__ import annotations

@@ -1,0 +1,216 @@
+"""Looking at papers without changing anything: today, test and search (DESIGN.md §6), and the
+paper behind an Abstract button. Anyone may; every answer is private.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from bot.commands.context import CommandContext, CommandServices
+from bot.commands.grammar import USAGE, Search, TestQuery, Today
+from bot.commands.responses import (
+    DigestSection,
+    Heading,
+    Lines,
+    PaperList,
+    Preformatted,
+    Response,
+    Section,
+    error_response,
+    missing_paper_response,
+)
+from bot.delivery.channels import channel_subscription
+from bot.digest.model import Digest, DigestItem, build_digest, paper_labels
+from bot.digest.text import plural
+from bot.matching import Query, QuerySyntaxError, Subscription, compile_subscriptions
+from bot.matching.query import Or
+from bot.models import ANNOUNCE_TYPES, Match, Paper
+from bot.store import Store
+from bot.store import subscriptions as channel_store
+from bot.store.papers import fts_query
+
+log = logging.getLogger(__name__)
+
+# Replies stay short: chat messages have size limits and nobody reads 80 papers in a popup.
+TODAY_SHOWN = 10
+TEST_SHOWN = 5
+NEAR_MISSES_SHOWN = 3
+SEARCH_SHOWN = 10
+SEARCH_SCANNED = 200
+MAX_PAPER_ID = 64             # longer ids (from a button) are not arXiv's
+
+_TRIAL_ID = "query"          # the matcher id of an ad-hoc / dry-run query
+_NEAR_MISS_ID = "near-miss"  # any positive term of it, any announce type
+
+
+@dataclass(frozen=True, slots=True)
+class _Day:
+    day: date | None
+    papers: list[Paper]
+
+
+def _latest_day(store: Store) -> _Day:
+    day = store.latest_day()
+    return _Day(day, store.papers_for_day(day) if day else [])
+
+
+def _match(subscriptions: Sequence[Subscription], papers: Sequence[Paper]) -> list[Match]:
+    return compile_subscriptions(subscriptions).match(papers)
+
+
+def no_day_yet() -> Response:
+    return Response(text="No announcement day is stored yet: papers appear after the first daily "
+                         "fetch from arXiv.")
+
+
+class BrowseCommands:
+    def __init__(self, services: CommandServices) -> None:
+        self.services = services
+
+    async def today(self, ctx: CommandContext, command: Today) -> Response:
+        channel = ctx.channel_ref
+        query = self.services.parse_user_query(command.query, "today") if command.query else None
+
+        def read(store: Store):
+            rows = [] if query else channel_store.list_subscriptions(store.db, channel)
+            return rows, channel_store.get_channel_settings(store.db, channel), _latest_day(store)
+
+        rows, settings_record, latest = await self.services.run("reading today's papers", read)
+        if latest.day is None:
+            return no_day_yet()
+        schedule = self.services.effective(settings_record)
+        if query is not None:
+            subscriptions = [Subscription(_TRIAL_ID, query, types=frozenset(schedule.types))]
+            what = f"match {query.describe()}"
+        else:
+            if not rows:
+                return Response(text="This channel has no subscriptions yet. Try /papers today "
+                                     "<query> for a private look, or /papers subscribe <query>.")
+            subscriptions = []
+            for row in rows:
+                try:
+                    subscriptions.append(channel_subscription(row, schedule.types))
+                except (QuerySyntaxError, ValueError):
+                    log.warning("stored subscription %s no longer parses: %r", row.id, row.query)
+            what = "match this channel's subscriptions"
+        matches = await asyncio.to_thread(_match, subscriptions, latest.papers)
+        digest = build_digest(ctx.destination_key, ctx.channel_name or ctx.channel, latest.day,
+                              matches, subscriptions_text=[s.query.describe() for s in subscriptions],
+                              max_items=TODAY_SHOWN)
+        day = latest.day.isoformat()
+        text = f"{plural(digest.total, 'paper')} of {len(latest.papers)} on {day} {what}"
+        text += f"; showing the first {len(digest.items)}." if digest.truncated else "."
+        sections: list[Section] = [Heading(f"Papers for {day}")]
+        if query is not None:
+            sections.append(Preformatted(query.describe(), caption="Read as:"))
+        if digest.items:
+            sections.append(DigestSection(digest))
+        else:
+            sections.append(Lines((f"No paper announced on {day} matched.",)))
+        return Response(text=text, sections=tuple(sections), ephemeral=True)
+
+    async def test(self, ctx: CommandContext, command: TestQuery) -> Response:
+        query = self.services.parse_user_query(command.query, "test")
+        channel = ctx.channel_ref
+
+        def read(store: Store):
+            return channel_store.get_channel_settings(store.db, channel), _latest_day(store)
+
+        settings_record, latest = await self.services.run("reading the latest day", read)
+        if latest.day is None:
+            return no_day_yet()
+        types = self.services.effective(settings_record).types
+        trial = Subscription(_TRIAL_ID, query, types=frozenset(types))
+        near = Subscription(_NEAR_MISS_ID, _any_positive_term(query), types=frozenset(ANNOUNCE_TYPES))
+        result = await asyncio.to_thread(_dry_run, trial, near, latest.papers, ctx.destination_key,
+                                         latest.day)
+        day = latest.day.isoformat()
+        total = result.matched.total
+        text = (f"Dry run on {day}: {plural(total, 'paper')} of {len(latest.papers)} would match "
+                f"{query.describe()}.")
+        sections: list[Section] = [
+            Heading(f"Dry run on {day}"),
+            Preformatted(query.describe(), caption="Read as:"),
+            Lines((f"Announce types: {', '.join(types)} (this channel's setting).",
+                   f"{plural(total, 'paper')} of {len(latest.papers)} would match.")),
+        ]
+        if result.matched.items:
+            sections.append(PaperList(result.matched.items, result.explanations,
+                                      more=result.matched.truncated))
+        if result.near_items:
+            sections += [Heading("Near misses (a term hit, but the paper stays out)"),
+                         PaperList(result.near_items, result.near_explanations,
+                                   more=result.near_more)]
+        return Response(text=text, sections=tuple(sections), ephemeral=True)
+
+    async def search(self, command: Search) -> Response:
+        if fts_query(command.text) is None:
+            return error_response("Nothing to search for: give words with letters or digits.\n"
+                                  f"Usage: {USAGE['search']}")
+        found = await self.services.run("searching papers",
+                                        lambda s: s.search(command.text, limit=SEARCH_SCANNED))
+        shown = found[:SEARCH_SHOWN]
+        more = len(found) - len(shown)
+        at_least = "at least " if len(found) >= SEARCH_SCANNED else ""
+        if not found:
+            return Response(text=f'No stored paper matches "{command.text}".',
+                            sections=(Lines(("Search looks at titles, abstracts and authors of the "
+                                             "papers stored so far; every word must appear.",)),))
+        items = tuple(DigestItem(paper=paper, labels=paper_labels(paper)) for paper in shown)
+        text = f'{at_least}{plural(len(found), "stored paper")} match "{command.text}"'
+        text += f"; showing the best {len(shown)}." if more else "."
+        return Response(text=text[0].upper() + text[1:],
+                        sections=(Heading(f'Search: {command.text}'), PaperList(items, more=more)))
+
+    async def paper(self, paper_id: str) -> Paper | Response:
+        """The stored paper behind an Abstract button, or a Response saying why it cannot be
+        shown (no longer stored: its arXiv link; raises StoreError when the store is down)."""
+        paper_id = paper_id.strip()[:MAX_PAPER_ID]
+        found = await self.services.run("reading a paper", lambda s: s.get_papers([paper_id]))
+        return found.get(paper_id) or missing_paper_response(paper_id)
+
+
+def _any_positive_term(query: Query) -> Query:
+    """A query hitting every paper that has any term `query` looks for (to find near misses)."""
+    terms = query.positive_terms
+    root = terms[0] if len(terms) == 1 else Or(tuple(terms))
+    return Query(root=root, source=query.source, terms=tuple(terms))
+
+
+@dataclass(frozen=True, slots=True)
+class _DryRun:
+    matched: Digest
+    explanations: tuple[str, ...]
+    near_items: tuple[DigestItem, ...]
+    near_explanations: tuple[str, ...]
+    near_more: int
+
+
+def _dry_run(trial: Subscription, near: Subscription, papers: Sequence[Paper],
+             destination: str, day: date) -> _DryRun:
+    matcher = compile_subscriptions([trial, near])
+    matches = matcher.match(papers)
+    hits = [m for m in matches if m.subscription_id == trial.id]
+    matched_ids = {m.paper.id for m in hits}
+    digest = build_digest(destination, "dry run", day, hits, max_items=TEST_SHOWN)
+    explanations = tuple(_explain(matcher, trial.id, item.paper) for item in digest.items)
+    near_matches = [m for m in matches if m.subscription_id == near.id and m.paper.id not in matched_ids]
+    near_digest = build_digest(destination, "near misses", day, near_matches,
+                               max_items=NEAR_MISSES_SHOWN)
+    near_explanations = tuple(_explain(matcher, trial.id, item.paper) for item in near_digest.items)
+    return _DryRun(digest, explanations, near_digest.items, near_explanations, near_digest.truncated)
+
+
+def _explain(matcher, subscription_id: str, paper: Paper) -> str:
+    """The matcher's explanation without its first line (the reply already names the paper and
+    the query); the score stays, as it decides the order."""
+    explanation = matcher.explain(subscription_id, paper)
+    details = [line[2:] if line.startswith("  ") else line
+               for line in explanation.text().splitlines()[1:]]
+    if explanation.matched:
+        details.insert(0, f"score {explanation.score:g}")
+    return "\n".join(details)

@@ -1,0 +1,261 @@
+"""The channel's own commands: subscribe, unsubscribe, list, settings and resume (DESIGN.md §6).
+
+Changing a channel needs `ctx.can_manage`; looking does not. Also the channel lookups the chat
+adapters need (numbered subscriptions for Discord's autocomplete, lifting a pause when Slack
+says the bot is back), so adapters never reach into the store themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from bot.commands.context import CommandContext, CommandServices
+from bot.commands.grammar import USAGE, ChangeSettings, Subscribe, Unsubscribe
+from bot.commands.responses import (
+    INVALID,
+    REFUSED,
+    Heading,
+    Lines,
+    PaperList,
+    Preformatted,
+    Response,
+    Section,
+    error_response,
+)
+from bot.delivery.channels import ChannelSchedule, channel_destination_key, describe_stored_query
+from bot.digest.model import build_digest
+from bot.digest.text import plural
+from bot.matching import Subscription, compile_subscriptions
+from bot.models import Match, Paper
+from bot.store import Store, ledger
+from bot.store import subscriptions as channel_store
+from bot.store.subscriptions import ChannelRef, SubscriptionLimitReached
+
+log = logging.getLogger(__name__)
+
+SUBSCRIBE_PREVIEW_SHOWN = 3
+PREVIEW_ID = "query"          # the matcher id of the subscribe preview
+NO_SUBSCRIPTIONS_TO_REMOVE = "This channel has no subscriptions to remove."
+RESUME_HINT = "Once that is fixed, /papers resume starts them again."
+
+
+def _match(subscriptions: Sequence[Subscription], papers: Sequence[Paper]) -> list[Match]:
+    return compile_subscriptions(subscriptions).match(papers)
+
+
+def settings_lines(schedule: ChannelSchedule) -> tuple[str, ...]:
+    """A channel's effective settings, one readable line each."""
+    if schedule.post_time is not None:
+        when = f"Daily post: at {schedule.post_time:%H:%M} ({schedule.timezone})"
+    else:
+        when = f"Daily post: as soon as the day's papers are in (time zone {schedule.timezone})"
+    types = ", ".join(schedule.types) + (" (the default)" if schedule.types_are_default else "")
+    cap = (f"At most {plural(schedule.max_papers, 'paper')} a day" if schedule.max_papers
+           else "No limit on papers a day")
+    empty = ("Days without matching papers: a short note" if schedule.empty_note
+             else "Days without matching papers: silent")
+    return (when, f"Announce types: {types}", cap, empty)
+
+
+def describe_change(name: str, value: object) -> str:
+    if name == "post_time":
+        return f"daily post at {value}"
+    if name == "timezone":
+        return f"time zone {value}"
+    if name == "types":
+        return "announce types " + ", ".join(value)  # type: ignore[arg-type]
+    if name == "max_papers":
+        return f"at most {value} papers a day"
+    return "a short note on days without matches" if value == "note" else "silent on days without matches"
+
+
+class ChannelCommands:
+    def __init__(self, services: CommandServices) -> None:
+        self.services = services
+
+    @property
+    def settings(self):
+        return self.services.settings
+
+    # -- subscribe / unsubscribe ---------------------------------------------------------------
+
+    async def subscribe(self, ctx: CommandContext, command: Subscribe) -> Response:
+        self.services.require_manager(ctx, "add subscriptions")
+        query = self.services.parse_user_query(command.query, "subscribe")
+        channel = ctx.channel_ref
+        limit = self.settings.limits.subscriptions_per_channel
+
+        def add(store: Store):
+            existing = channel_store.list_subscriptions(store.db, channel)
+            for number, row in enumerate(existing, start=1):
+                if describe_stored_query(row.query) == query.describe():
+                    return ("duplicate", number)
+            record = channel_store.add_subscription(
+                store.db, channel, command.query, now=store.now(), created_by=ctx.user,
+                limit=limit, channel_name=ctx.channel_name)
+            settings = channel_store.get_channel_settings(store.db, channel)
+            day = store.latest_day()
+            return record, len(existing) + 1, settings, day, store.papers_for_day(day) if day else []
+
+        try:
+            outcome = await self.services.run("adding a subscription", add)
+        except SubscriptionLimitReached as exc:
+            return error_response(
+                f"This channel already has {exc.count} subscriptions, the most allowed "
+                f"(limits.subscriptions_per_channel is {exc.limit}). Remove one first with "
+                "/papers unsubscribe <n> (see /papers list), or combine queries with commas.",
+                outcome=REFUSED)
+        if outcome[0] == "duplicate":
+            return error_response(f"This channel is already subscribed to {query.describe()} "
+                                  f"(subscription {outcome[1]} in /papers list).", outcome=INVALID)
+        record, number, settings_record, day, papers = outcome
+        schedule = self.services.effective(settings_record)
+        types = record.types or schedule.types
+        lines = []
+        preview: tuple[Section, ...] = ()
+        if day is None:
+            lines.append("No day is stored yet, so I cannot say how many papers it would have "
+                         "matched; the first daily post will show.")
+        else:
+            subscription = Subscription(PREVIEW_ID, query, types=frozenset(types))
+            matches = await asyncio.to_thread(_match, [subscription], papers)
+            digest = build_digest(ctx.destination_key, "preview", day, matches,
+                                  max_items=SUBSCRIBE_PREVIEW_SHOWN)
+            lines.append(f"On the latest day, {day.isoformat()}, it would have matched "
+                         f"{plural(digest.total, 'paper')} of {len(papers)}.")
+            if digest.items:
+                preview = (PaperList(digest.items, more=digest.truncated),)
+        lines.append(f"Announce types: {', '.join(types)}. Change them with /papers settings types ...")
+        text = (f"Subscribed this channel to {query.describe()} (subscription {number}). "
+                + lines[0])
+        return Response(
+            text=text,
+            sections=(Heading(f"New subscription {number}"),
+                      Preformatted(query.describe(), caption="Read as:"),
+                      Lines(tuple(lines)), *preview),
+            ephemeral=False,
+        )
+
+    async def unsubscribe(self, ctx: CommandContext, command: Unsubscribe) -> Response:
+        self.services.require_manager(ctx, "remove subscriptions")
+        channel = ctx.channel_ref
+        if command.everything:
+            removed = await self.services.run(
+                "removing subscriptions", lambda s: channel_store.remove_all_subscriptions(s.db, channel))
+            if not removed:
+                return error_response(NO_SUBSCRIPTIONS_TO_REMOVE, outcome=INVALID)
+            text = (f"Removed all {plural(removed, 'subscription')} of this channel; daily posts "
+                    "here stop until someone subscribes again.")
+            return Response(text=text, sections=(Lines((text,)),), ephemeral=False)
+        number = command.number
+        assert number is not None
+
+        def remove(store: Store):
+            row = channel_store.remove_subscription(store.db, channel, number)
+            return row, channel_store.count_subscriptions(store.db, channel)
+
+        row, remaining = await self.services.run("removing a subscription", remove)
+        if row is None:
+            if remaining == 0:
+                return error_response(NO_SUBSCRIPTIONS_TO_REMOVE, outcome=INVALID)
+            numbered = "number 1" if remaining == 1 else f"numbered 1 to {remaining}"
+            return error_response(f"There is no subscription {number}: this channel has "
+                                  f"{plural(remaining, 'subscription')} ({numbered} in /papers "
+                                  "list).", outcome=INVALID)
+        text = f"Removed subscription {number} of this channel: {row.query}"
+        follow = (f"{plural(remaining, 'subscription')} left"
+                  + ("; the ones after it moved up by one in /papers list." if number <= remaining
+                     else "."))
+        return Response(text=text, sections=(Lines((text, follow)),), ephemeral=False)
+
+    # -- list / settings -----------------------------------------------------------------------
+
+    async def list(self, ctx: CommandContext) -> Response:
+        channel, key = ctx.channel_ref, ctx.destination_key
+
+        def read(store: Store):
+            return (channel_store.list_subscriptions(store.db, channel),
+                    channel_store.get_channel_settings(store.db, channel),
+                    ledger.paused_reason(store.db, key))
+
+        rows, settings_record, paused = await self.services.run("listing subscriptions", read)
+        schedule = self.services.effective(settings_record)
+        limit = self.settings.limits.subscriptions_per_channel
+        sections: list[Section] = []
+        if paused:
+            sections.append(Lines((f"Daily posts to this channel are paused: {paused}", RESUME_HINT)))
+        if rows:
+            text = f"This channel has {plural(len(rows), 'subscription')} (at most {limit})."
+            entries = tuple(
+                f"{number}. {row.query}" + (f"  (types {', '.join(row.types)})" if row.types else "")
+                for number, row in enumerate(rows, start=1))
+            sections += [Heading(f"Subscriptions ({len(rows)} of at most {limit})"), Lines(entries)]
+        else:
+            text = "This channel has no subscriptions yet. Add one with /papers subscribe <query>."
+            sections.append(Lines((text,)))
+        sections += [Heading("Settings"), Lines(settings_lines(schedule))]
+        if paused:
+            text = f"Daily posts to this channel are paused ({paused}). " + text
+        return Response(text=text, sections=tuple(sections), ephemeral=True)
+
+    async def settings_command(self, ctx: CommandContext, command: ChangeSettings) -> Response:
+        channel = ctx.channel_ref
+        if command.shows_only:
+            record = await self.services.run(
+                "reading channel settings", lambda s: channel_store.get_channel_settings(s.db, channel))
+            lines = settings_lines(self.services.effective(record))
+            return Response(text="This channel's settings: " + "; ".join(lines) + ".",
+                            sections=(Heading("Settings"), Lines(lines),
+                                      Lines((f"Change them with {USAGE['settings']}",))),
+                            ephemeral=True)
+        self.services.require_manager(ctx, "change this channel's settings")
+        changes = command.changes
+        record = await self.services.run(
+            "changing channel settings",
+            lambda s: channel_store.update_channel_settings(
+                s.db, channel, changes, now=s.now(), updated_by=ctx.user,
+                channel_name=ctx.channel_name))
+        changed = ", ".join(describe_change(name, value) for name, value in changes.items())
+        lines = settings_lines(self.services.effective(record))
+        return Response(text=f"Settings changed: {changed}.",
+                        sections=(Heading("Settings"), Lines(lines)), ephemeral=False)
+
+    # -- resume --------------------------------------------------------------------------------
+
+    async def resume(self, ctx: CommandContext) -> Response:
+        """`/papers resume`: lift the pause delivery put on this channel when it lost it."""
+        self.services.require_manager(ctx, "resume daily posts")
+        reason = await self.lift_pause(ctx.channel_ref, f"/papers resume by {ctx.user}")
+        if reason is None:
+            return error_response("Daily posts to this channel are not paused; nothing to resume.",
+                                  outcome=INVALID)
+        text = ("Daily posts to this channel are resumed; the next daily thread comes as usual. "
+                f"They had been paused: {reason}")
+        return Response(text=text, sections=(Lines((text,)),), ephemeral=False)
+
+    async def lift_pause(self, channel: ChannelRef, why: str) -> str | None:
+        """Lift `channel`'s pause, if it has one; the reason it was paused for (None: it was not).
+        The one way a pause ends, for `/papers resume` and platform events alike."""
+        key = channel_destination_key(channel)
+
+        def lift(store: Store) -> str | None:
+            reason = ledger.paused_reason(store.db, key)
+            if reason is not None:
+                ledger.resume_destination(store.db, key)
+            return reason
+
+        reason = await self.services.run("resuming a channel", lift)
+        if reason is not None:
+            log.info("resuming daily posts to %s (%s); it was paused: %s", key, why, reason)
+        return reason
+
+    # -- lookups for the adapters --------------------------------------------------------------
+
+    async def numbered_subscriptions(self, ctx: CommandContext) -> list[tuple[int, str]]:
+        """This channel's subscriptions as `/papers list` numbers them: (number, query)."""
+        channel = ctx.channel_ref
+        rows = await self.services.run("listing subscriptions",
+                                       lambda s: channel_store.list_subscriptions(s.db, channel))
+        return [(number, row.query) for number, row in enumerate(rows, start=1)]

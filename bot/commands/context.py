@@ -1,0 +1,126 @@
+"""What every `/papers` handler shares: who typed the command and where (`CommandContext`), the
+store and configuration with the checks every handler makes (`CommandServices`), and the way a
+helper hands a finished answer back up (`CommandReply`).
+
+The handler modules (channel.py, browse.py, personal.py, help.py) depend on this module and on
+nothing of each other; execute.py puts them together behind one dispatch.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from bot.commands.grammar import USAGE
+from bot.commands.responses import (
+    Lines,
+    Preformatted,
+    Response,
+    error_response,
+    refused_response,
+    unavailable_response,
+)
+from bot.config import Settings
+from bot.delivery.channels import ChannelSchedule, channel_destination_key, effective_channel_settings
+from bot.matching import Query, QueryLimits, QuerySyntaxError, parse_query
+from bot.store import AsyncStore, Store, StoreError
+from bot.store.personal import PersonRef
+from bot.store.subscriptions import ChannelRef, ChannelSettingsRecord
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+QUERY_LANGUAGE_HINT = "The query language: /papers help query"
+
+
+@dataclass(frozen=True, slots=True)
+class CommandContext:
+    """Who typed the command, where. `can_manage` is the platform's verdict on whether this person
+    may change the channel's subscriptions and settings (see DESIGN.md §6)."""
+
+    platform: str
+    workspace: str
+    channel: str
+    user: str
+    can_manage: bool
+    channel_name: str | None = None
+
+    @property
+    def channel_ref(self) -> ChannelRef:
+        return ChannelRef(self.platform, self.workspace, self.channel)
+
+    @property
+    def destination_key(self) -> str:
+        return channel_destination_key(self.channel_ref)
+
+    @property
+    def person(self) -> PersonRef:
+        """The person who typed the command, in this workspace (personal keywords)."""
+        return PersonRef(self.platform, self.workspace, self.user)
+
+
+class CommandReply(Exception):
+    """Carries a finished Response out of a helper (a bad query, a refusal) to `answer`."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.text)
+        self.response = response
+
+
+async def answer(what: str, work: Awaitable[Response]) -> Response:
+    """`work`'s Response; a CommandReply raised on the way is the answer, an unreachable
+    database a polite "try again" (logged with `what`)."""
+    try:
+        return await work
+    except CommandReply as reply:
+        return reply.response
+    except StoreError as exc:
+        log.warning("%s: store unavailable: %s", what, exc)
+        return unavailable_response()
+
+
+class CommandServices:
+    """The store, the configuration and the checks every command handler shares."""
+
+    def __init__(self, store: AsyncStore, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+        self.query_limits = QueryLimits.from_settings(settings.limits)
+
+    async def run(self, operation: str, fn: Callable[[Store], T]) -> T:
+        """`fn(store)` on the database thread (raises StoreError when it cannot be reached)."""
+        return await self.store.run_operation(operation, fn)
+
+    def parse_user_query(self, text: str, command: str) -> Query:
+        """`text` as a query within the configured limits, or a CommandReply saying where it
+        went wrong, with the usage of `command`."""
+        try:
+            return parse_query(text, self.query_limits)
+        except QuerySyntaxError as exc:
+            raise CommandReply(error_response(
+                f"I could not read that query: {exc}",
+                sections=(Preformatted(exc.pointer(text), caption="Where:"),
+                          Lines((f"Usage: {USAGE[command]}", QUERY_LANGUAGE_HINT))))) from None
+
+    def require_manager(self, ctx: CommandContext, action: str) -> None:
+        """Raise a refusal unless `ctx`'s person may change the channel (`action` says what)."""
+        if not ctx.can_manage:
+            raise CommandReply(refused_response(action, self.who_may_manage(ctx.platform)))
+
+    def who_may_manage(self, platform: str) -> str:
+        if platform == "slack":
+            if self.settings.slack.admins_only:
+                return "On this workspace only Slack admins and owners may change a channel's papers."
+            return "Only members of this channel may change its papers."
+        if platform == "discord":
+            role = self.settings.discord.manager_role
+            extra = f" or the {role} role" if role else ""
+            return f"Only members with the Manage Channels permission{extra} may change a channel's papers."
+        return "Only people allowed to manage this channel may change its papers."
+
+    def effective(self, record: ChannelSettingsRecord) -> ChannelSchedule:
+        """A channel's stored settings with the deployment's defaults filled in."""
+        return effective_channel_settings(record, self.settings.schedule)

@@ -1,0 +1,101 @@
+"""`/papers help`: the commands, one command, or the query language (DESIGN.md §6)."""
+
+from __future__ import annotations
+
+from bot.commands.grammar import USAGE, Help
+from bot.commands.responses import Heading, Lines, Preformatted, Response, Section
+
+# Commands that change the channel for everyone: their help says who may use them.
+MANAGER_COMMANDS = ("subscribe", "unsubscribe", "settings", "resume")
+
+COMMAND_SUMMARY = {
+    "today": "today's matches, privately",
+    "subscribe": "add a channel subscription",
+    "unsubscribe": "remove one (number from list)",
+    "list": "subscriptions, settings, status",
+    "test": "dry run with explanations",
+    "search": "full-text search of stored papers",
+    "resume": "restart paused daily posts",
+    "me": "your personal keywords, privately",
+    "help": "this help; help query for queries",
+}
+
+COMMAND_HELP: dict[str, tuple[str, ...]] = {
+    "today": ("Shows you (only you) the latest day's papers that match this channel's "
+              "subscriptions, or the query you give.",),
+    "subscribe": ("Adds a subscription to this channel: every announcement day its matches are "
+                  "posted here in one thread.",
+                  "The reply shows how the query was read and how many papers it would have "
+                  "matched on the latest day."),
+    "unsubscribe": ("Removes the subscription with that number in /papers list, or all of them.",),
+    "list": ("Shows this channel's numbered subscriptions, its settings, and whether daily posts "
+             "are paused (and why).",),
+    "test": ("A private dry run of a query on the latest day: which papers match, which terms hit "
+             "where, and near misses with what kept them out.",),
+    "search": ("Full-text search over the stored papers' titles, abstracts and authors; every "
+               "word must appear.",),
+    "settings": ("With nothing after it, shows this channel's settings. time HH:MM and tz "
+                 "Area/City set when the daily thread is posted; types picks new, cross and "
+                 "replace (new versions); max N caps papers a day (1 to 100); empty note|silent "
+                 "decides whether a day without matches gets a short note.",),
+    "resume": ("When paperbot loses a channel (archived, paperbot removed, a missing permission) "
+               "it pauses the daily posts there and /papers list says why. Once that is fixed, "
+               "/papers resume starts them again; the next daily thread comes as usual.",),
+    "me": ("Your own keywords, per workspace or server: only you can list or change them, and "
+           "every reply is private. me add <query> adds one (same query language and limits), "
+           "me remove <n | all>, me list shows them with your delivery.",
+           "me deliver dm: one direct message per announcement day with your papers; me deliver "
+           "here: a mention in this channel's daily thread with links to your papers (never your "
+           "keywords); me deliver off keeps the keywords but sends nothing. me edit opens a form "
+           "on Discord; on Slack, paperbot's Home tab does the same."),
+    "help": ("/papers help <command> explains one command; /papers help query the query "
+             "language.",),
+}
+
+QUERY_HELP: tuple[Section, ...] = (
+    Preformatted(
+        'VLM, MLLM, "vision language model"     any of these (comma or OR)\n'
+        'diffusion AND (video OR "3D")          AND, OR, parentheses\n'
+        '"world model" NOT robot   or  -robot   exclusion\n'
+        'ti:transformer  abs:"test-time"  au:LeCun  cat:cs.CV  cat:cs  primary:cs.CL\n'
+        "vision language model                 unquoted words form one phrase"),
+    Lines((
+        "Words are split at spaces, hyphens and punctuation: vision-language model = vision "
+        "language model; multi-modal also matches multimodal.",
+        "Terms match whole words: VLM matches VLM, VLMs and VLM-based, not LVLMs.",
+        "Case is ignored, except for terms in capitals: MLLM matches only MLLM(s), not mLLMs.",
+        "A plural s/es is tolerated (model matches models); accents are folded (Kästner = "
+        "Kastner).",
+        "Fields: ti: title, abs: abstract, au: author, cat: any category or archive, primary: "
+        "primary category. Plain terms search titles and abstracts.",
+        "New papers and cross-lists by default; /papers settings types new,cross,replace adds "
+        "new versions, labelled as updates.",
+    )),
+)
+
+WHO_MAY_MANAGE = ("Subscriptions and settings change the channel for everyone, so only people "
+                  "allowed to manage the channel may change them (or resume paused posts); "
+                  "anyone may look (list, today, test, search).")
+
+
+def help_response(command: Help) -> Response:
+    if command.topic == "query":
+        return Response(text="The /papers query language.",
+                        sections=(Heading("Query language"), *QUERY_HELP))
+    if command.topic is not None:
+        name = command.topic
+        manage_note = (WHO_MAY_MANAGE,) if name in MANAGER_COMMANDS else ()
+        return Response(text=f"Usage: {USAGE[name]}",
+                        sections=(Heading(f"/papers {name}"),
+                                  Preformatted(USAGE[name]),
+                                  Lines(COMMAND_HELP[name] + manage_note)))
+    overview = {**USAGE, "me": "/papers me add|remove|list|deliver"}
+    usage = "\n".join(f"{overview[name]:<34} {COMMAND_SUMMARY[name]}" for name in USAGE
+                      if name != "settings")
+    usage += "\n" + USAGE["settings"]
+    return Response(
+        text=f"/papers commands: {', '.join(USAGE)}. /papers help <command> for one, "
+             "/papers help query for the language.",
+        sections=(Heading("/papers commands"), Preformatted(usage),
+                  Lines((WHO_MAY_MANAGE,)),
+                  Heading("Query language"), *QUERY_HELP))
