@@ -230,8 +230,7 @@ async def test_a_first_attempt_does_not_look_for_a_parent_it_cannot_have(store, 
 
 async def test_messages_of_all_channels_share_the_platforms_rate(store, clock):
     chat = MemoryChat()
-    sink = MemoryThreadSink(chat, per_message=10)
-    sink.max_messages_per_second = 4.0
+    sink = MemoryThreadSink(chat, per_message=10, max_messages_per_second=4.0)
     stamps = []
     sink.before_post = lambda kind, ids: stamps.append(clock.now().timestamp())
     runner = DeliveryRunner(store, clock)

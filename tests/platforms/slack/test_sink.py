@@ -77,7 +77,7 @@ def assert_within_block_kit_limits(slack) -> None:
 
 
 def test_slack_sink_is_a_thread_sink(sink):
-    assert isinstance(sink, ThreadSink) and sink.platform == "slack" and sink.min_message_interval == 1.0
+    assert isinstance(sink, ThreadSink) and sink.platform == "slack" and sink.pace.per_destination_interval == 1.0
 
 
 async def test_daily_thread_parent_then_packed_replies_with_metadata(slack, store, sink, clock, seed_papers):
