@@ -45,7 +45,7 @@ from bot.commands.responses import (
     error_response,
 )
 from bot.config import Settings
-from bot.delivery.channels import (
+from bot.destinations.channels import (
     ChannelSchedule,
     describe_stored_query,
     channel_destination_key,

@@ -19,7 +19,6 @@ from bot import metrics
 from bot.clock import Clock, sleep_unless_stopped
 from bot.delivery.sink import (
     MENTION_PREFIX,
-    Destination,
     DestinationUnavailable,
     DocumentSink,
     OutgoingMessage,
@@ -27,6 +26,7 @@ from bot.delivery.sink import (
     ThreadSink,
     Undelivered,
 )
+from bot.destinations import Destination
 from bot.digest.model import Digest
 from bot.store import AsyncStore, StoreError
 from bot.store import ledger

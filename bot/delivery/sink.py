@@ -25,35 +25,11 @@ decided by the core, once for every platform.
 from __future__ import annotations
 
 from collections.abc import Set
-from dataclasses import dataclass, field
-from datetime import time
-from typing import Any, Mapping, Protocol, runtime_checkable
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
 
+from bot.destinations.destination import Destination
 from bot.digest.model import Digest, DigestItem
-
-
-@dataclass(frozen=True)
-class Destination:
-    """Where one digest goes each announcement day, and how.
-
-    `key` is stable across restarts (`markdown:MLLM`, `slack:T123:C456`); the ledger is keyed by
-    it. `subscription_ids` name the matcher subscriptions whose matches this destination receives.
-    `mention_subscriptions` (user id -> subscription ids) are people who asked to be mentioned in
-    this destination's daily thread with their personal matches (`/papers me deliver here`).
-    """
-
-    key: str
-    platform: str
-    address: str
-    title: str
-    subscription_ids: tuple[str, ...]
-    subscriptions_text: tuple[str, ...] = ()
-    post_time: time | None = None
-    timezone: str = "America/New_York"
-    empty_note: bool = False
-    max_papers: int | None = None
-    options: Mapping[str, Any] = field(default_factory=dict)
-    mention_subscriptions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 class DeliveryProblem(Exception):

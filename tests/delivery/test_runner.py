@@ -7,7 +7,8 @@ from datetime import date, datetime, timezone
 import pytest
 
 from bot.delivery.runner import ABANDONED, DONE, FAILED, INTERRUPTED, PAUSED, SKIPPED, DeliveryRunner
-from bot.delivery.sink import Destination, DestinationUnavailable, RateLimited, TransientDeliveryError
+from bot.delivery.sink import DestinationUnavailable, RateLimited, TransientDeliveryError
+from bot.destinations import Destination
 from bot.digest.model import build_digest
 from bot.models import Match, Paper
 from bot.store import AsyncStore

@@ -11,11 +11,11 @@ from bot.delivery.sink import (
     PAPERS,
     PARENT,
     ComposedDay,
-    Destination,
     OutgoingMessage,
     Pace,
     Undelivered,
 )
+from bot.destinations import Destination
 from bot.digest.model import Digest
 
 

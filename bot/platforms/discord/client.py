@@ -7,7 +7,7 @@ starts next to the scheduler.
         ... the scheduler delivers through runtime.sink to runtime.directory's destinations
         await runtime.close()
 
-(`bot.app.start_platforms` does exactly this for `paperbot run`.)
+(`bot.service.start_platforms` does exactly this for `paperbot run`.)
 
 Slash commands map onto the platform-neutral command layer: each subcommand's typed options are
 turned back into the `/papers` text and run through `CommandExecutor.execute`, so the grammar
@@ -39,7 +39,7 @@ from discord import app_commands
 from bot.commands import CommandContext, CommandExecutor, Response
 from bot.commands.grammar import HELP_TOPICS, ChangeSettings, Subscribe, Unsubscribe, parse_command
 from bot.config import Settings
-from bot.delivery.channels import ChannelSubscriptions
+from bot.destinations.channels import ChannelSubscriptions
 from bot.models import Paper
 from bot.platforms.discord.components import NO_MENTIONS, AbstractButton, abstract_view
 from bot.platforms.discord.endpoints import use_endpoints

@@ -34,7 +34,6 @@ from bot.delivery.sink import (
     PAPERS,
     PARENT,
     ComposedDay,
-    Destination,
     DestinationUnavailable,
     OutgoingMessage,
     Pace,
@@ -43,6 +42,7 @@ from bot.delivery.sink import (
     Undelivered,
     mention_marker,
 )
+from bot.destinations import Destination
 from bot.digest.card import day_headline, paper_cards
 from bot.digest.model import Digest
 from bot.platforms.discord.components import NO_MENTIONS, abstract_view

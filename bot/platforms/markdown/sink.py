@@ -7,7 +7,8 @@ import asyncio
 from dataclasses import dataclass
 from datetime import date
 
-from bot.delivery.sink import DOCUMENT, Destination, OutgoingMessage
+from bot.delivery.sink import DOCUMENT, OutgoingMessage
+from bot.destinations import Destination
 from bot.digest.model import Digest
 from bot.platforms.markdown.render import MarkdownWriter, render_markdown
 

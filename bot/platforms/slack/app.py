@@ -31,7 +31,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.commands import CommandContext, CommandExecutor, Response
 from bot.config import Settings
-from bot.delivery.channels import ChannelSubscriptions, channel_destination_key
+from bot.destinations.channels import ChannelSubscriptions, channel_destination_key
 from bot.platforms.slack import home, render, replies
 from bot.platforms.slack.sink import SlackSink, slack_error_code
 from bot.store import AsyncStore, StoreError

@@ -33,7 +33,6 @@ from bot.delivery.sink import (
     PARENT,
     ComposedDay,
     DeliveryProblem,
-    Destination,
     DestinationUnavailable,
     OutgoingMessage,
     Pace,
@@ -42,6 +41,7 @@ from bot.delivery.sink import (
     Undelivered,
     mention_marker,
 )
+from bot.destinations import Destination
 from bot.digest.model import Digest
 from bot.platforms.slack import render
 

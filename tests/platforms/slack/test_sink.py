@@ -13,7 +13,8 @@ from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryInt
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery.runner import DONE, FAILED, PAUSED, DeliveryRunner
-from bot.delivery.sink import Destination, ThreadSink
+from bot.delivery.sink import ThreadSink
+from bot.destinations import Destination
 from bot.digest.model import build_digest
 from bot.matching import Subscription, compile_subscriptions, parse_query
 from bot.models import ANNOUNCE_TYPES, Paper
