@@ -144,7 +144,9 @@ class DeliveryRunner:
             delivered = set(already) | set(missing)
         # Composed (and rendered) once: the parent, then the thread's messages, each with the
         # ledger markers it delivers (paper ids; `mention:<user>` for the people it names).
-        composed = sink.compose(destination, digest, Undelivered.of(digest, delivered))
+        # Rendering a real-size day takes a while (~0.1 ms a paper): off the event loop, so
+        # commands stay answered and other destinations keep posting meanwhile.
+        composed = await asyncio.to_thread(sink.compose, destination, digest, Undelivered.of(digest, delivered))
         posted = 0
         try:
             if parent_ref is None:
