@@ -8,7 +8,7 @@
 
 Reconciling after a crash needs no memory of our own: `find_parent` looks for today's heading
 among the bot's recent messages (or today's post among the forum's active threads) and
-`posted_paper_ids` reads the paper ids back from the Abstract buttons' custom ids in the thread.
+`posted_markers` reads the paper ids back from the Abstract buttons' custom ids in the thread.
 
 A person's daily digest (`options["direct"]`, personal keywords) goes to their direct messages:
 the parent and then the papers in the DM channel itself (DMs have no threads); the reference is
