@@ -18,8 +18,8 @@ class FakeClock:
         return self._now
 
     def monotonic(self) -> float:
-        # Fake time only moves forward through sleep/advance, so it doubles as the monotonic reading
-        # (`set` may step it backwards, like a wall clock, which pacing must survive).
+        # Moves only with sleep/advance; `set` steps the wall clock alone (as NTP would), which
+        # anything measuring intervals on `monotonic()` must survive.
         return self._monotonic
 
     def advance(self, seconds: float) -> None:
