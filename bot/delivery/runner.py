@@ -119,7 +119,8 @@ class DeliveryRunner:
 
     async def _deliver_document(self, sink: DocumentSink, destination: Destination,
                                 digest: Digest) -> DeliveryResult:
-        document = sink.compose(destination, digest)
+        # A whole day's document (every paper with its abstract) is rendered off the event loop.
+        document = await asyncio.to_thread(sink.compose, destination, digest)
         ref = await sink.send(destination, document)
         now = self.clock.now()
         ids = document.markers
