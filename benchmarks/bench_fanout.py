@@ -38,7 +38,7 @@ from slack_sdk.web.async_client import AsyncWebClient  # noqa: E402
 
 from bot.clock import SystemClock  # noqa: E402
 from bot.delivery.runner import DONE, DeliveryRunner, deliver_all  # noqa: E402
-from bot.delivery.sink import Destination  # noqa: E402
+from bot.destinations import Destination  # noqa: E402
 from bot.digest.model import build_digest  # noqa: E402
 from bot.matching import Subscription, compile_subscriptions, parse_query  # noqa: E402
 from bot.models import ANNOUNCE_TYPES, Paper  # noqa: E402

@@ -46,13 +46,13 @@ def cmd_check_config(args: argparse.Namespace, _: Settings | None = None) -> int
 # --- run ------------------------------------------------------------------------------------
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import run_bot
+    from bot.service import run_bot
 
     if args.ops_port is not None or args.ops_host is not None:
         ops = settings.ops.model_copy(update={k: v for k, v in (("port", args.ops_port), ("host", args.ops_host))
                                               if v is not None})
         settings = settings.model_copy(update={"ops": ops})
-    from bot.app import PlatformStartError
+    from bot.service import PlatformStartError
 
     try:
         asyncio.run(run_bot(settings))
@@ -186,7 +186,7 @@ def cmd_test_query(args: argparse.Namespace, settings: Settings) -> int:
 # --- digest ---------------------------------------------------------------------------------
 
 def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.digest_once import DigestRequest, make_digests
+    from bot.oneshot import DigestRequest, make_digests
 
     request = DigestRequest(day=args.date, topics=tuple(args.topic or ()), out_dir=args.out,
                             feed_file=args.feed, categories=tuple(_categories_option(args.categories)))
@@ -325,11 +325,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args, settings)
     except KeyboardInterrupt:
         return 130
-
-
-def run_async(coro) -> int:
-    """Run a command's coroutine; commands return an exit status."""
-    return asyncio.run(coro)
 
 
 if __name__ == "__main__":

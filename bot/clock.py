@@ -1,8 +1,14 @@
-"""Time as a seam: the scheduler and delivery code ask a Clock, so tests can run a week in a second."""
+"""Time as a seam: the scheduler and delivery code ask a Clock, so tests can run a week in a second.
+
+The one Clock of the core: `now()` for what a reader or the calendar sees (wall time, UTC),
+`monotonic()` for measuring intervals (pacing), which a wall clock stepped backwards must not
+stretch, and `sleep()`. Tests inject `tests.fakes.clock.FakeClock`.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import datetime, timezone
 from typing import Protocol
 
@@ -11,6 +17,9 @@ class Clock(Protocol):
     def now(self) -> datetime:
         """The current instant, timezone-aware (UTC)."""
 
+    def monotonic(self) -> float:
+        """Seconds on a clock that never goes backwards, for measuring intervals."""
+
     async def sleep(self, seconds: float) -> None:
         """Wait `seconds` of this clock's time."""
 
@@ -18,6 +27,9 @@ class Clock(Protocol):
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(timezone.utc)
+
+    def monotonic(self) -> float:
+        return time.monotonic()
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(max(0.0, seconds))

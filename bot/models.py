@@ -7,7 +7,6 @@ from datetime import date
 from operator import itemgetter
 from typing import Literal
 
-AnnounceType = Literal["new", "cross", "replace", "replace-cross"]
 ANNOUNCE_TYPES: tuple[str, ...] = ("new", "cross", "replace", "replace-cross")
 
 # Field names a query term can hit; spans in a Hit refer to the text of that field.

@@ -14,7 +14,7 @@ import asyncio
 import logging
 import sqlite3
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -24,13 +24,12 @@ from bot.arxiv.client import ArxivClient
 from bot.arxiv.errors import ArxivError
 from bot.clock import Clock, sleep_unless_stopped
 from bot.config import ArxivSettings
-from bot.delivery.destinations import DestinationDirectory, Directory
 from bot.delivery.runner import DONE, FAILED, INTERRUPTED, DeliveryResult, DeliveryRunner, deliver_all
-from bot.delivery.sink import Destination, DocumentSink, ThreadSink
-from bot.delivery.daily import digest_for, match_day
+from bot.delivery.sink import DocumentSink, ThreadSink
+from bot.destinations import Destination, DestinationDirectory, Directory
+from bot.daily import DayMatches, digest_for, match_day
 from bot.ingest import ANNOUNCED, EMPTY, NOT_MODIFIED, fetch_and_store
 from bot.matching import Subscription
-from bot.models import Match
 from bot.store import AsyncStore, StoreError
 from bot.store.errors import store_error_from
 from bot.store import ledger
@@ -58,12 +57,11 @@ def due_time(destination: Destination, day: date, calendar: AnnouncementCalendar
 
 
 @dataclass
-class _DayMatches:
+class _CachedDay:
     """One matcher pass over a day, shared by every destination (cached per day and subscription set)."""
 
-    day: date
     subscriptions_key: tuple
-    by_subscription: dict[str, list[Match]] = field(default_factory=dict)
+    matches: DayMatches
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +93,7 @@ class Scheduler:
         self.stop = stop or asyncio.Event()
         self.calendar = AnnouncementCalendar(arxiv_settings.holidays)
         self.runner = DeliveryRunner(store, clock, stop=self.stop)
-        self._matches: _DayMatches | None = None
+        self._matches: _CachedDay | None = None
         self.last_successful_poll: datetime | None = None
 
     async def run_forever(self) -> None:
@@ -206,15 +204,16 @@ class Scheduler:
             subscriptions += loaded.subscriptions
         return Directory(tuple(destinations), tuple(subscriptions))
 
-    async def day_matches(self, day: date, subscriptions: Sequence[Subscription]) -> dict[str, list[Match]]:
-        """The day's matches, computed once per day and subscription set (passes reuse them)."""
+    async def day_matches(self, day: date, subscriptions: Sequence[Subscription]) -> DayMatches:
+        """The day's matches (matched papers enriched), computed once per day and subscription
+        set (passes reuse them)."""
         key = tuple(sorted((s.id, s.query.describe(), tuple(sorted(s.types)), tuple(sorted(s.categories)))
                            for s in subscriptions))
         cached = self._matches
-        if cached is None or cached.day != day or cached.subscriptions_key != key:
-            by_subscription = await match_day(self.store, day, subscriptions, arxiv=self.arxiv)
-            cached = self._matches = _DayMatches(day, key, by_subscription)
-        return cached.by_subscription
+        if cached is None or cached.matches.day != day or cached.subscriptions_key != key:
+            matches = await match_day(self.store, day, subscriptions, arxiv=self.arxiv)
+            cached = self._matches = _CachedDay(key, matches)
+        return cached.matches
 
     async def _deliver_due(self, day: date, status: str) -> tuple[tuple[DeliveryResult, ...], list[datetime]]:
         now = self.clock.now()
@@ -233,8 +232,8 @@ class Scheduler:
                 later.append(when)
         if not due:
             return (), later
-        by_subscription = await self.day_matches(day, directory.subscriptions) if status == ANNOUNCED else {}
-        jobs = [(self.sinks[d.platform], d, digest_for(d, day, by_subscription)) for d in due]
+        matches = await self.day_matches(day, directory.subscriptions) if status == ANNOUNCED else DayMatches(day)
+        jobs = [(self.sinks[d.platform], d, digest_for(d, day, matches)) for d in due]
         results = await deliver_all(self.runner, jobs)
         for result in results:
             if result.outcome != DONE or result.messages:

@@ -25,7 +25,7 @@ PLATFORM_LIBRARIES = ("slack_bolt", "slack_sdk", "discord")
 # The leaves: plain data and small utilities that import nothing of ours.
 LEAVES = {"bot.models", "bot.taxonomy", "bot.clock", "bot.metrics", "bot.logs"}
 # What the chat adapters may use: the command layer, and the neutral model they render.
-ADAPTER = {"bot.commands", "bot.config", "bot.delivery", "bot.digest", "bot.models"}
+ADAPTER = {"bot.commands", "bot.config", "bot.delivery", "bot.destinations", "bot.digest", "bot.models"}
 
 MAY_IMPORT: dict[str, set[str]] = {
     **{leaf: set() for leaf in LEAVES},
@@ -36,23 +36,29 @@ MAY_IMPORT: dict[str, set[str]] = {
     "bot.store": {"bot.models"},
     "bot.digest": {"bot.models"},
     "bot.ingest": {"bot.arxiv", "bot.models", "bot.store"},
-    "bot.delivery": {"bot.arxiv", "bot.clock", "bot.config", "bot.digest", "bot.ingest",
-                     "bot.matching", "bot.metrics", "bot.models", "bot.store"},
-    "bot.commands": {"bot.config", "bot.delivery", "bot.digest", "bot.matching", "bot.models",
+    # Who receives what: configured topics, chat channels, people.
+    "bot.destinations": {"bot.config", "bot.matching", "bot.models", "bot.store"},
+    # Posting only: the sink seam and the runner (pacing, retries, the ledger).
+    "bot.delivery": {"bot.clock", "bot.destinations", "bot.digest", "bot.metrics", "bot.models",
                      "bot.store"},
-    "bot.platforms.markdown": {"bot.delivery", "bot.digest", "bot.models"},
+    # One announcement day: one matcher pass, enrichment, the digests.
+    "bot.daily": {"bot.arxiv", "bot.destinations", "bot.digest", "bot.ingest", "bot.matching",
+                  "bot.metrics", "bot.models", "bot.store"},
+    "bot.commands": {"bot.config", "bot.delivery", "bot.destinations", "bot.digest", "bot.matching", "bot.models",
+                     "bot.store"},
+    "bot.platforms.markdown": {"bot.delivery", "bot.destinations", "bot.digest", "bot.models"},
     "bot.platforms.slack": ADAPTER,
     "bot.platforms.discord": ADAPTER,
-    "bot.scheduler": {"bot.arxiv", "bot.clock", "bot.config", "bot.delivery", "bot.ingest",
+    "bot.scheduler": {"bot.daily", "bot.destinations", "bot.arxiv", "bot.clock", "bot.config", "bot.delivery", "bot.ingest",
                       "bot.matching", "bot.metrics", "bot.models", "bot.store"},
     "bot.ops": {"bot.metrics", "bot.store"},
-    "bot.digest_once": {"bot.arxiv", "bot.config", "bot.delivery", "bot.ingest", "bot.matching",
+    "bot.oneshot": {"bot.daily", "bot.destinations", "bot.arxiv", "bot.config", "bot.delivery", "bot.ingest", "bot.matching",
                         "bot.platforms.markdown", "bot.store"},
     # The composition root: opens the store, builds the command layer, starts the platforms
     # (Slack and Discord by module name, only when their token is set).
-    "bot.app": {"bot.arxiv", "bot.clock", "bot.commands", "bot.config", "bot.delivery", "bot.ops",
+    "bot.service": {"bot.daily", "bot.destinations", "bot.arxiv", "bot.clock", "bot.commands", "bot.config", "bot.delivery", "bot.ops",
                 "bot.platforms.markdown", "bot.scheduler", "bot.store"},
-    "bot.cli": {"bot", "bot.app", "bot.arxiv", "bot.config", "bot.digest_once", "bot.ingest",
+    "bot.cli": {"bot", "bot.service", "bot.arxiv", "bot.config", "bot.oneshot", "bot.ingest",
                 "bot.logs", "bot.matching", "bot.platforms.discord", "bot.store", "bot.taxonomy"},
 }
 

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import pytest
 
-from bot.app import run_bot
+from bot.service import run_bot
 from bot.arxiv.calendar import AnnouncementCalendar
 from bot.config import Settings, TopicSettings
 from bot.logs import JsonFormatter

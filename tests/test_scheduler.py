@@ -11,8 +11,8 @@ import pytest
 from bot.arxiv.calendar import AnnouncementCalendar
 from bot.arxiv.client import ArxivClient
 from bot.config import Settings, TopicSettings
-from bot.delivery.destinations import ConfiguredTopics
-from bot.delivery.sink import Destination
+from bot.destinations import Destination
+from bot.destinations.topics import ConfiguredTopics
 from bot.platforms.markdown import MarkdownSink
 from bot.scheduler import Scheduler, due_time
 from bot.store import AsyncStore

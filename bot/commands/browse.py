@@ -23,7 +23,7 @@ from bot.commands.responses import (
     error_response,
     missing_paper_response,
 )
-from bot.delivery.channels import channel_subscription
+from bot.destinations.channels import channel_subscription
 from bot.digest.model import Digest, DigestItem, build_digest, paper_labels
 from bot.digest.text import plural
 from bot.matching import Query, QuerySyntaxError, Subscription, compile_subscriptions

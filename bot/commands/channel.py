@@ -24,7 +24,7 @@ from bot.commands.responses import (
     Section,
     error_response,
 )
-from bot.delivery.channels import ChannelSchedule, channel_destination_key, describe_stored_query
+from bot.destinations.channels import ChannelSchedule, channel_destination_key, describe_stored_query
 from bot.digest.model import build_digest
 from bot.digest.text import plural
 from bot.matching import Subscription, compile_subscriptions

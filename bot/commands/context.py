@@ -23,7 +23,7 @@ from bot.commands.responses import (
     unavailable_response,
 )
 from bot.config import Settings
-from bot.delivery.channels import ChannelSchedule, channel_destination_key, effective_channel_settings
+from bot.destinations.channels import ChannelSchedule, channel_destination_key, effective_channel_settings
 from bot.matching import Query, QueryLimits, QuerySyntaxError, parse_query
 from bot.store import AsyncStore, Store, StoreError
 from bot.store.personal import PersonRef

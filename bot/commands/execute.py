@@ -42,7 +42,7 @@ from bot.commands.help import help_response
 from bot.commands.personal import PersonalKeywords
 from bot.commands.responses import Response, error_response, internal_error_response, unavailable_response
 from bot.config import Settings
-from bot.delivery.channels import ChannelSubscriptions
+from bot.destinations.channels import ChannelSubscriptions
 from bot.models import Paper
 from bot.store import AsyncStore, StoreError
 from bot.store.subscriptions import ChannelRef

@@ -28,8 +28,8 @@ from bot.commands.responses import (
     Section,
     error_response,
 )
-from bot.delivery.channels import STORED_QUERY_LIMITS, describe_stored_query
-from bot.delivery.personal import PERSONAL_TYPES, personal_destination_key, personal_subscription
+from bot.destinations.channels import STORED_QUERY_LIMITS, describe_stored_query
+from bot.destinations.people import PERSONAL_TYPES, personal_destination_key, personal_subscription
 from bot.digest.model import Digest, build_digest
 from bot.digest.text import plural
 from bot.matching import Query, QuerySyntaxError, Subscription, compile_subscriptions, parse_query

@@ -1,50 +1,35 @@
 """What the core asks of a platform: the sink seam every adapter implements.
 
-Two shapes, because a chat thread and a file are delivered differently:
+One shape for chat threads, "compose the destination's day into messages, then send one message":
 
-- `ThreadSink` (Slack, Discord): a parent message, then the papers in batches the platform packs
-  within its own limits. The core posts batch by batch and records each in the ledger, so a restart
-  resumes in the same thread. `posted_paper_ids` lets the core reconcile with what the platform
-  already holds (a crash between posting and recording).
-- `DocumentSink` (Markdown): the whole digest is written at once, atomically; writing it again is
-  harmless, so resuming is simply writing again.
+- `ThreadSink.compose` turns a destination's day (the digest, and what is still undelivered) into
+  the parent message and the thread's messages, each rendered ONCE and carrying the ledger
+  markers it delivers (paper ids; `mention:<user>` for a message naming people). Packing within
+  the platform's limits is the sink's business; which papers and people are pending is the
+  core's (`Undelivered`).
+- `ThreadSink.send` posts one composed message and returns its reference.
+- `find_parent` / `posted_markers` let the core reconcile with what the platform already holds
+  after a crash (between posting and recording).
+- Each sink declares its `pace` as data; the runner (`bot.delivery.runner`) keeps it, retries,
+  and writes the ledger after every message, the same way for every platform.
+
+`DocumentSink` (Markdown) is the documented variant for a whole-day document: `compose` gives
+ONE message (the document, with every paper id as its markers) and `send` writes it atomically;
+writing it again is harmless, so resuming is simply writing again. It has no parent, no thread
+and no reconciliation.
 
 Adapters report platform failures as the neutral exceptions below; retries, pacing and pausing are
-decided by the core (`bot.delivery.runner`), once for every platform.
+decided by the core, once for every platform.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import time
-from typing import Any, Mapping, Protocol, runtime_checkable
+from collections.abc import Set
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
 
+from bot.destinations.destination import Destination
 from bot.digest.model import Digest, DigestItem
-
-
-@dataclass(frozen=True)
-class Destination:
-    """Where one digest goes each announcement day, and how.
-
-    `key` is stable across restarts (`markdown:MLLM`, `slack:T123:C456`); the ledger is keyed by
-    it. `subscription_ids` name the matcher subscriptions whose matches this destination receives.
-    `mention_subscriptions` (user id -> subscription ids) are people who asked to be mentioned in
-    this destination's daily thread with their personal matches (`/papers me deliver here`).
-    """
-
-    key: str
-    platform: str
-    address: str
-    title: str
-    subscription_ids: tuple[str, ...]
-    subscriptions_text: tuple[str, ...] = ()
-    post_time: time | None = None
-    timezone: str = "America/New_York"
-    empty_note: bool = False
-    max_papers: int | None = None
-    options: Mapping[str, Any] = field(default_factory=dict)
-    mention_subscriptions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 class DeliveryProblem(Exception):
@@ -72,52 +57,87 @@ class TransientDeliveryError(DeliveryProblem):
     """Worth another try later (timeouts, 5xx)."""
 
 
+PARENT, PAPERS, MENTIONS, DOCUMENT = "parent", "papers", "mentions", "document"
+
+
+@dataclass(frozen=True, slots=True)
+class Pace:
+    """How fast a platform takes messages, declared by its sink and kept by the runner.
+
+    `per_destination_interval`: minimum seconds between two messages to one destination (the
+    platform's per-channel pace). `platform_messages_per_second`: the workspace-wide rate across
+    ALL destinations of the platform (None: no platform-wide limit to keep)."""
+
+    per_destination_interval: float = 0.0
+    platform_messages_per_second: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """One message, composed and rendered, waiting to be sent.
+
+    `markers` are what the ledger records once it is out: the paper ids it holds, or
+    `mention:<user>` for every person it names. `content` is the platform's own rendering; only
+    the sink that composed it reads it."""
+
+    kind: str
+    markers: tuple[str, ...] = ()
+    content: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class ComposedDay:
+    """A destination's day as messages: the parent, then the thread's messages in order."""
+
+    parent: OutgoingMessage
+    thread: tuple[OutgoingMessage, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Undelivered:
+    """What of a day's digest the thread does not hold yet: the papers (in digest order) and the
+    people still to mention (in `digest.mentions` order)."""
+
+    items: tuple[DigestItem, ...]
+    mentions: tuple[str, ...]
+
+    @classmethod
+    def of(cls, digest: Digest, delivered: Set[str] = frozenset()) -> "Undelivered":
+        return cls(tuple(item for item in digest.items if item.paper.id not in delivered),
+                   tuple(user for user in digest.mentions if mention_marker(user) not in delivered))
+
+
 @runtime_checkable
 class DocumentSink(Protocol):
     platform: str
 
-    async def publish(self, destination: Destination, digest: Digest) -> str:
-        """Write the whole digest; returns a reference (e.g. the file path). Must be idempotent."""
+    def compose(self, destination: Destination, digest: Digest) -> OutgoingMessage:
+        """The whole day as one document (markers: every paper id in it)."""
+
+    async def send(self, destination: Destination, message: OutgoingMessage) -> str:
+        """Write the document; returns a reference (e.g. the file path). Must be idempotent."""
 
 
 @runtime_checkable
 class ThreadSink(Protocol):
     platform: str
-    # Minimum seconds between two messages to one destination (the platform's per-channel pace).
-    min_message_interval: float
+    pace: Pace
+
+    def compose(self, destination: Destination, digest: Digest, undelivered: Undelivered) -> ComposedDay:
+        """The day's parent message and the thread's messages for what is `undelivered`, packed
+        within the platform's limits, each rendered once."""
+
+    async def send(self, destination: Destination, message: OutgoingMessage, parent_ref: str | None) -> str:
+        """Post one composed message (the parent when `parent_ref` is None, else in its thread);
+        returns the message's reference (for the parent: the thread's)."""
 
     async def find_parent(self, destination: Destination, digest: Digest) -> str | None:
         """The day's parent message if the platform already holds it (a crash right after posting
         it, before the ledger recorded it), else None."""
 
-    async def post_parent(self, destination: Destination, digest: Digest) -> str:
-        """Post the day's parent message (or the empty-day note); returns its reference."""
-
-    def pack(self, destination: Destination, digest: Digest,
-             items: Sequence[DigestItem]) -> list[Sequence[DigestItem]]:
-        """Split items into messages within the platform's limits, in order."""
-
-    async def post_items(self, destination: Destination, digest: Digest, parent_ref: str,
-                         items: Sequence[DigestItem]) -> str:
-        """Post one message holding `items` in the parent's thread; returns its reference."""
-
-    async def posted_paper_ids(self, destination: Destination, parent_ref: str) -> set[str]:
-        """Paper ids the thread already holds (from message metadata), for resuming; a mention
-        message counts as `mention:<user id>` for every person it names."""
-
-
-class MentionSink(Protocol):
-    """What a ThreadSink adds to post personal mentions (`/papers me deliver here`); a sink
-    without these methods never mentions anyone."""
-
-    def pack_mentions(self, destination: Destination, digest: Digest,
-                      users: Sequence[str]) -> list[Sequence[str]]:
-        """Split the people to mention (`digest.mentions`) into messages within the limits."""
-
-    async def post_mentions(self, destination: Destination, digest: Digest, parent_ref: str,
-                            users: Sequence[str]) -> str:
-        """Post one message in the thread naming each of `users` once, with links to their
-        papers (`digest.mentions`, titles from `digest.mention_items`); pings exactly them."""
+    async def posted_markers(self, destination: Destination, parent_ref: str) -> set[str]:
+        """The markers the thread already holds (from message metadata), for resuming: paper ids,
+        and `mention:<user id>` for every person a mention message names."""
 
 
 MENTION_PREFIX = "mention:"
@@ -126,7 +146,3 @@ MENTION_PREFIX = "mention:"
 def mention_marker(user: str) -> str:
     """How the ledger (and the platform's metadata) records that `user` was mentioned."""
     return f"{MENTION_PREFIX}{user}"
-
-
-def mentioned_user(marker: str) -> str | None:
-    return marker[len(MENTION_PREFIX):] if marker.startswith(MENTION_PREFIX) else None

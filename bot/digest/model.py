@@ -212,8 +212,12 @@ def build_digest(
     subscriptions_text: Sequence[str] = (),
     max_items: int | None = None,
     mentions: Mapping[str, Sequence[str]] | None = None,
+    papers: Mapping[str, Paper] | None = None,
 ) -> Digest:
     """Merge one destination's matches for `day` into a `Digest` (see the module doc for merging).
+
+    `papers` (id -> Paper) is the record to show for a matched paper when it is newer than the
+    match's own (enriched after matching); a paper missing from it is shown as matched.
 
     Items are ordered by (-score, paper id). `max_items` keeps the first N of that order and
     records how many were cut in `Digest.truncated`; None keeps all. No matches is a valid,
@@ -236,9 +240,10 @@ def build_digest(
             raise DigestError(f"build_digest takes Match records, got {type(match).__name__}")
         acc = by_id.get(match.paper.id)
         if acc is None:
-            # The first match's Paper stands for the paper: all matches of one day come from
-            # the same listing, so their records agree.
-            acc = by_id[match.paper.id] = _Accumulator(match.paper, match.score)
+            # The first match's Paper stands for the paper (all matches of one day come from
+            # the same listing, so their records agree), unless the lookup holds a newer one.
+            paper = papers.get(match.paper.id, match.paper) if papers else match.paper
+            acc = by_id[match.paper.id] = _Accumulator(paper, match.score)
         acc.add(match)
 
     items = sorted((acc.item() for acc in by_id.values()),

@@ -7,7 +7,7 @@ position, never the row id. Row ids are AUTOINCREMENT so a removed subscription'
 reused (matcher subscription ids `chan:<id>` stay unambiguous in logs).
 
 Every setting column is NULL until someone sets it; NULL means "the deployment's default" (see
-`bot.delivery.channels.effective_channel_settings`), so changing a default in the configuration
+`bot.destinations.channels.effective_channel_settings`), so changing a default in the configuration
 reaches every channel that never chose otherwise.
 """
 

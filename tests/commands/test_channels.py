@@ -6,9 +6,9 @@ import logging
 from datetime import time
 
 from bot.config import ScheduleSettings
-from bot.delivery.channels import ChannelSubscriptions, channel_destination_key
-from bot.delivery.daily import digest_for, match_day
-from bot.delivery.destinations import DestinationDirectory
+from bot.destinations.channels import ChannelSubscriptions, channel_destination_key
+from bot.daily import digest_for, match_day
+from bot.destinations import DestinationDirectory
 from bot.matching import Subscription, compile_subscriptions, parse_query
 from bot.store import subscriptions as channel_store
 from bot.store.subscriptions import ChannelRef
@@ -93,7 +93,7 @@ async def test_a_row_that_no_longer_parses_is_skipped_not_fatal(executor, store,
     await executor.execute(LAB, "subscribe MLLM")
     # Written around the command layer, as an older version's query language might have.
     broken = await store.run(lambda s: channel_store.add_subscription(s.db, LAB.channel_ref, "VLM AND", now=NOW))
-    with caplog.at_level(logging.WARNING, logger="bot.delivery.channels"):
+    with caplog.at_level(logging.WARNING, logger="bot.destinations.channels"):
         [lab] = (await ChannelSubscriptions(store, "slack").load()).destinations
     assert len(lab.subscription_ids) == 1 and f"chan:{broken.id}" not in lab.subscription_ids
     assert f"skipping stored subscription {broken.id} of slack:T0001:C0001 ('VLM AND')" in caplog.text

@@ -6,9 +6,9 @@ from __future__ import annotations
 from bot.commands import CommandExecutor
 from bot.commands.responses import INVALID, OK, REFUSED, Lines, PaperList
 from bot.config import parse_settings
-from bot.delivery.channels import ChannelSubscriptions
-from bot.delivery.daily import digest_for, match_day
-from bot.delivery.personal import personal_destination_key
+from bot.destinations.channels import ChannelSubscriptions
+from bot.daily import digest_for, match_day
+from bot.destinations.people import personal_destination_key
 from bot.matching import Subscription, compile_subscriptions, parse_query
 from bot.store import ledger
 from bot.store import personal as personal_store

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+import asyncio
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from bot.delivery.runner import ABANDONED, DONE, FAILED, INTERRUPTED, PAUSED, SKIPPED, DeliveryRunner
-from bot.delivery.sink import Destination, DestinationUnavailable, RateLimited, TransientDeliveryError
+from bot.delivery.runner import (
+    ABANDONED,
+    COMPOSE_ON_LOOP_MAX_PAPERS,
+    DONE,
+    FAILED,
+    INTERRUPTED,
+    PAUSED,
+    SKIPPED,
+    DeliveryRunner,
+)
+from bot.delivery.sink import DestinationUnavailable, RateLimited, TransientDeliveryError
+from bot.destinations import Destination
 from bot.digest.model import build_digest
 from bot.models import Match, Paper
 from bot.store import AsyncStore
@@ -230,8 +241,7 @@ async def test_a_first_attempt_does_not_look_for_a_parent_it_cannot_have(store, 
 
 async def test_messages_of_all_channels_share_the_platforms_rate(store, clock):
     chat = MemoryChat()
-    sink = MemoryThreadSink(chat, per_message=10)
-    sink.max_messages_per_second = 4.0
+    sink = MemoryThreadSink(chat, per_message=10, max_messages_per_second=4.0)
     stamps = []
     sink.before_post = lambda kind, ids: stamps.append(clock.now().timestamp())
     runner = DeliveryRunner(store, clock)
@@ -244,3 +254,50 @@ async def test_messages_of_all_channels_share_the_platforms_rate(store, clock):
     gaps = [b - a for a, b in zip(sorted(stamps), sorted(stamps)[1:])]
     assert min(gaps) >= 0.25 - 1e-9  # never faster than 4 a second across channels
     assert max(stamps) - min(stamps) < 12 / 4.0 + 1.0  # and not much slower than that either
+
+
+async def test_a_wall_clock_stepped_back_does_not_hold_posting_back(store, clock):
+    """Pacing measures intervals on the clock's monotonic reading (issue 14): an hour's backward
+    step of the wall clock between two messages costs no extra wait."""
+    chat = MemoryChat()
+
+    def step_back_after_parent(kind, ids):
+        if kind == "parent":
+            clock.set(clock.now() - timedelta(hours=1))
+
+    sink = MemoryThreadSink(chat, per_message=1, min_message_interval=1.0, after_post=step_back_after_parent)
+    result = await DeliveryRunner(store, clock).deliver(sink, destination(), digest_of(3))
+    assert result.outcome == DONE and result.messages == 4
+    assert clock.sleeps and max(clock.sleeps) <= 1.0
+
+
+async def test_a_stop_during_a_pace_wait_ends_the_wait_and_posts_nothing_more(store):
+    class StoppingClock(FakeClock):
+        """Time stands still while waiting; the stop arrives during the wait."""
+
+        runner: DeliveryRunner | None = None
+
+        async def sleep(self, seconds: float) -> None:
+            self.sleeps.append(seconds)
+            self.runner.stop.set()
+            await asyncio.Event().wait()  # never wakes by itself: only the stop can end it
+
+    clock = StoppingClock(datetime(2025, 4, 21, 12, tzinfo=timezone.utc))
+    chat = MemoryChat()
+    runner = clock.runner = DeliveryRunner(store, clock)
+    sink = MemoryThreadSink(chat, per_message=1, min_message_interval=30.0)
+    result = await asyncio.wait_for(runner.deliver(sink, destination(), digest_of(3)), 10)
+    assert result.outcome == INTERRUPTED and result.messages == 1  # the parent, then the stop
+    assert clock.sleeps == [30.0] and sink.calls == ["parent"]
+    record = await store.run(lambda s: ledger.get_delivery(s.db, destination().key, DAY))
+    assert record.state == ledger.POSTING and record.parent_ref == "m1"
+
+
+async def test_a_big_day_is_composed_off_the_loop_and_delivered_whole(store, clock):
+    chat = MemoryChat()
+    sink = MemoryThreadSink(chat, per_message=40)
+    n = COMPOSE_ON_LOOP_MAX_PAPERS + 50
+    result = await DeliveryRunner(store, clock).deliver(sink, destination(), digest_of(n))
+    assert result.outcome == DONE and result.papers == n and result.messages == 1 + -(-n // 40)
+    papers = chat.papers_in("C1")
+    assert len(papers) == len(set(papers)) == n

@@ -7,7 +7,7 @@ import html
 import re
 
 from bot.config import Settings, TopicSettings
-from bot.digest_once import DigestRequest, make_digests
+from bot.oneshot import DigestRequest, make_digests
 from tests.conftest import shared_path
 from tests.platforms.markdown.test_render import SEED_AUTHORS, read_seed, seed_keywords
 

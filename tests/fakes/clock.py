@@ -12,11 +12,18 @@ class FakeClock:
             raise ValueError("FakeClock needs an aware datetime")
         self._now = start.astimezone(timezone.utc)
         self.sleeps: list[float] = []
+        self._monotonic = 0.0
 
     def now(self) -> datetime:
         return self._now
 
+    def monotonic(self) -> float:
+        # Moves only with sleep/advance; `set` steps the wall clock alone (as NTP would), which
+        # anything measuring intervals on `monotonic()` must survive.
+        return self._monotonic
+
     def advance(self, seconds: float) -> None:
+        self._monotonic += max(0.0, seconds)
         self._now += timedelta(seconds=seconds)
 
     def set(self, when: datetime) -> None:

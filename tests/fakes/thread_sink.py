@@ -7,8 +7,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from bot.delivery.sink import Destination
-from bot.digest.model import Digest, DigestItem
+from bot.delivery.sink import (
+    PAPERS,
+    PARENT,
+    ComposedDay,
+    OutgoingMessage,
+    Pace,
+    Undelivered,
+)
+from bot.destinations import Destination
+from bot.digest.model import Digest
 
 
 @dataclass
@@ -37,11 +45,12 @@ class MemoryThreadSink:
     platform = "memory"
 
     def __init__(self, chat: MemoryChat, *, per_message: int = 3, min_message_interval: float = 0.0,
+                 max_messages_per_second: float | None = None,
                  before_post: Callable[[str, Sequence[str]], None] | None = None,
                  after_post: Callable[[str, Sequence[str]], None] | None = None) -> None:
         self.chat = chat
         self.per_message = per_message
-        self.min_message_interval = min_message_interval
+        self.pace = Pace(min_message_interval, max_messages_per_second)
         # Hooks to script failures: called with (kind, paper ids) before / after the platform
         # stores a message ("after" models a crash between posting and hearing back).
         self.before_post = before_post
@@ -66,18 +75,19 @@ class MemoryThreadSink:
                 return m.ref
         return None
 
-    async def post_parent(self, destination: Destination, digest: Digest) -> str:
-        return self._post(destination.address, None, f"digest {digest.day}", (), "parent")
+    def compose(self, destination: Destination, digest: Digest, undelivered: Undelivered) -> ComposedDay:
+        items = undelivered.items
+        batches = [items[i:i + self.per_message] for i in range(0, len(items), self.per_message)]
+        return ComposedDay(
+            OutgoingMessage(PARENT, (), f"digest {digest.day}"),
+            tuple(OutgoingMessage(PAPERS, ids, " ".join(ids))
+                  for ids in (tuple(item.paper.id for item in batch) for batch in batches)))
 
-    def pack(self, destination: Destination, digest: Digest,
-             items: Sequence[DigestItem]) -> list[Sequence[DigestItem]]:
-        return [items[i:i + self.per_message] for i in range(0, len(items), self.per_message)]
+    async def send(self, destination: Destination, message: OutgoingMessage, parent_ref: str | None) -> str:
+        if message.kind == PARENT:
+            return self._post(destination.address, None, message.content, (), "parent")
+        return self._post(destination.address, parent_ref, message.content, message.markers, "items")
 
-    async def post_items(self, destination: Destination, digest: Digest, parent_ref: str,
-                         items: Sequence[DigestItem]) -> str:
-        ids = [item.paper.id for item in items]
-        return self._post(destination.address, parent_ref, " ".join(ids), ids, "items")
-
-    async def posted_paper_ids(self, destination: Destination, parent_ref: str) -> set[str]:
+    async def posted_markers(self, destination: Destination, parent_ref: str) -> set[str]:
         self.calls.append("history")
         return {pid for m in self.chat.thread(parent_ref) for pid in m.paper_ids}

@@ -28,7 +28,7 @@ from bot.arxiv.client import ArxivClient
 from bot.commands import CommandExecutor
 from bot.config import DiscordSettings, Settings, SlackSettings
 from bot.delivery.runner import DONE, PAUSED, DeliveryRunner
-from bot.delivery.sink import Destination
+from bot.destinations import Destination
 from bot.models import Match
 from bot.platforms.slack import start_slack
 from bot.scheduler import Scheduler

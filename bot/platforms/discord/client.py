@@ -7,7 +7,7 @@ and Abstract button, and `DiscordRuntime`, which the app starts next to the sche
         ... the scheduler delivers through runtime.sink to runtime.directory's destinations
         await runtime.close()
 
-(`bot.app.start_platforms` does exactly this for `paperbot run`.) The commands themselves are in
+(`bot.service.start_platforms` does exactly this for `paperbot run`.) The commands themselves are in
 tree.py, their registration with Discord in sync.py; everything the bot knows comes through the
 command layer (`commands`, a CommandExecutor), never the store.
 """

@@ -15,6 +15,9 @@ Choices worth knowing:
   defused; messages are also sent with `AllowedMentions.none()` (see sink.py), so nothing pings.
 - The paper id is in the embed footer (`arXiv:<id>`) for readers and in the button's custom id
   (`paperbot:abs:<id>`) for the machine: that is how a restarted bot knows what a thread holds.
+
+What a paper, the parent and a mention show is decided by the neutral cards
+(`bot.digest.card`); this module only lays them out as Discord markup.
 """
 
 from __future__ import annotations
@@ -26,16 +29,24 @@ from datetime import date
 
 import discord
 
+from bot.digest.card import (
+    CROSS,
+    MENTION_PAPERS_SHOWN,
+    TOP_TITLES,
+    UPDATED,
+    DayHeadline,
+    PaperCard,
+    day_headline,
+    paper_card,
+    personal_mention,
+)
 from bot.digest.model import Digest, DigestItem
 from bot.digest.text import (
     author_line,
-    category_badges,
     bold_spans,
-    count_line,
     labels_text,
     papers_count,
     truncate,
-    venue_text,
 )
 from bot.models import Paper
 
@@ -61,7 +72,6 @@ class Limits:
 
 LIMITS = Limits()
 ABSTRACT_PREVIEW_CHARS = 700
-TOP_TITLES = 3
 TOP_TITLE_CHARS = 150
 EXPLANATION_CHARS = 900
 ABSTRACT_BUTTON_PREFIX = "paperbot:abs:"
@@ -127,7 +137,9 @@ def abstract_button_label(paper_id: str) -> str:
 # -- one paper --------------------------------------------------------------------------------
 
 
-def _colour(paper: Paper) -> discord.Colour:
+def _colour(paper: Paper | PaperCard) -> discord.Colour:
+    if isinstance(paper, PaperCard):
+        return {UPDATED: COLOUR_UPDATED, CROSS: COLOUR_CROSS}.get(paper.kind, COLOUR_NEW)
     if paper.is_update:
         return COLOUR_UPDATED
     if paper.is_cross_list:
@@ -139,63 +151,62 @@ def _clip_spans(spans: Sequence[tuple[int, int]], kept: int) -> list[tuple[int, 
     return [(start, min(end, kept)) for start, end in spans if start < kept]
 
 
-def _abstract_preview(item: DigestItem, room: int, chars: int) -> str:
-    abstract = item.paper.abstract
+def _abstract_preview(card: PaperCard, room: int, chars: int) -> str:
+    abstract = card.abstract
     if not abstract or room < 8:
         return ""
 
     def render(cut: str) -> str:
         kept = len(cut) if cut == abstract else len(cut) - 1   # the ellipsis is not the abstract's
-        spans = _clip_spans(item.abstract_spans, kept)
+        spans = _clip_spans(card.abstract_spans, kept)
         body = bold_spans(cut[:kept], spans, escape=escape_in_spoiler) + cut[kept:]
         return f"||{body}||"
 
     return _fit(render, abstract, min(room, chars + 4))
 
 
-def paper_description(item: DigestItem, *, abstract_chars: int = ABSTRACT_PREVIEW_CHARS,
+def paper_description(item: DigestItem | PaperCard, *, abstract_chars: int = ABSTRACT_PREVIEW_CHARS,
                       explanation: str | None = None) -> str:
-    """Authors, categories (primary first) and labels, venue, hit terms, then the abstract preview
-    as a spoiler or an explanation as a code block; within Discord's description limit."""
-    paper = item.paper
+    """A paper card's authors, categories (primary first) and labels, venue, hit terms, then the
+    abstract preview as a spoiler or an explanation as a code block; within Discord's
+    description limit."""
+    card = paper_card(item)
     lines = []
-    authors = author_line(paper.authors)
-    if authors:
-        lines.append(escape(truncate(authors, 600)))
-    tags = " ".join(f"`{badge}`" for badge in category_badges(paper.categories)[:8])
-    labels = labels_text(item.labels)
+    if card.authors:
+        lines.append(escape(truncate(card.authors, 600)))
+    tags = " ".join(f"`{badge}`" for badge in card.categories[:8])
+    labels = labels_text(card.labels)
     if labels:
         tags = f"{tags} · *{escape(labels)}*" if tags else f"*{escape(labels)}*"
     if tags:
         lines.append(tags)
-    venue = venue_text(paper)
-    if venue:
-        lines.append(f"*{escape(truncate(venue, 300))}*")
-    if item.hit_terms:
-        terms = ", ".join(f"**{escape(term)}**" for term in item.hit_terms[:12])
+    if card.venue:
+        lines.append(f"*{escape(truncate(card.venue, 300))}*")
+    if card.hit_terms:
+        terms = ", ".join(f"**{escape(term)}**" for term in card.hit_terms[:12])
         lines.append(truncate(f"Matched: {terms}", 600) if len(terms) < 590 else
-                     f"Matched: {papers_count(len(item.hit_terms)).replace('paper', 'term')}")
+                     f"Matched: {papers_count(len(card.hit_terms)).replace('paper', 'term')}")
     head = "\n".join(lines)
     room = LIMITS.description - len(head) - 1
     if explanation:
         tail = _fit(lambda cut: code_block(cut), explanation, min(room, EXPLANATION_CHARS))
     else:
-        tail = _abstract_preview(item, room, abstract_chars) if abstract_chars > 0 else ""
+        tail = _abstract_preview(card, room, abstract_chars) if abstract_chars > 0 else ""
     return "\n".join(part for part in (head, tail) if part)[: LIMITS.description]
 
 
-def paper_embed(item: DigestItem, *, abstract_chars: int = ABSTRACT_PREVIEW_CHARS,
+def paper_embed(item: DigestItem | PaperCard, *, abstract_chars: int = ABSTRACT_PREVIEW_CHARS,
                 explanation: str | None = None, section: str | None = None) -> discord.Embed:
-    paper = item.paper
+    card = paper_card(item)
     embed = discord.Embed(
-        title=truncate(paper.title or "(untitled)", LIMITS.title),
-        url=paper.abs_url,
-        description=paper_description(item, abstract_chars=abstract_chars, explanation=explanation),
-        colour=_colour(paper),
+        title=truncate(card.title or "(untitled)", LIMITS.title),
+        url=card.url,
+        description=paper_description(card, abstract_chars=abstract_chars, explanation=explanation),
+        colour=_colour(card),
     )
     if section:
         embed.set_author(name=truncate(section, LIMITS.author_name))
-    embed.set_footer(text=f"arXiv:{paper.id}")
+    embed.set_footer(text=f"arXiv:{card.id}")
     return embed
 
 
@@ -222,42 +233,40 @@ def parent_heading(day: date) -> str:
     return f"📰 **arXiv papers · {day.isoformat()}**"
 
 
-def parent_content(digest: Digest, *, forum: bool = False) -> str:
-    """The day's parent message (or forum post): heading, counts, the top titles."""
-    lines = [parent_heading(digest.day)]
-    if digest.is_empty:
+def parent_content(digest: Digest | DayHeadline, *, forum: bool = False) -> str:
+    """The day's parent message (or forum post): heading, counts, the top titles (`DayHeadline`)."""
+    headline = digest if isinstance(digest, DayHeadline) else day_headline(digest)
+    lines = [parent_heading(headline.day)]
+    if headline.is_empty:
         lines.append("No paper announced today matched this channel's subscriptions.")
-        if digest.mentions:
+        if headline.has_mentions:
             lines.append("Personal matches are in the thread below.")
         return "\n".join(lines)
-    lines.append(f"**{papers_count(digest.total)}** · {count_line(digest.counts)}")
-    if digest.truncated:
-        lines.append(f"Showing the first {len(digest.items)} (this channel's daily maximum); "
-                     f"{digest.truncated} more matched.")
-    top = digest.items[:TOP_TITLES]
+    lines.append(f"**{papers_count(headline.total)}** · {headline.count_line}")
+    if headline.truncated:
+        lines.append(f"Showing the first {headline.shown} (this channel's daily maximum); "
+                     f"{headline.truncated} more matched.")
+    top = headline.top
     if top:
         lines.append("Top: " if len(top) == 1 else "Top papers:")
-        lines += [f"• {escape(truncate(item.paper.title or '(untitled)', TOP_TITLE_CHARS))}"
-                  for item in top]
+        lines += [f"• {escape(truncate(card.title or '(untitled)', TOP_TITLE_CHARS))}"
+                  for card in top]
     lines.append("Every paper is in the thread below; press Abstract for the full text."
                  if not forum else "Every paper is in this post; press Abstract for the full text.")
     return truncate("\n".join(lines), LIMITS.content)
 
 
 MENTION_HEADING = "🔔 **Personal matches** (people who chose /papers me deliver here):"
-MENTION_PAPERS_SHOWN = 5
 MENTION_TITLE_CHARS = 90
 
 
 def mention_line(digest: Digest, user: str) -> str:
     """`<@id>: **Title** <https://arxiv.org/abs/ID> · ...`: one person, links to their papers
     only (never their keywords); angle brackets keep Discord from unfurling every link."""
-    items = {item.paper.id: item for item in digest.mention_items}
-    ids = [pid for pid in digest.mentions.get(user, ()) if pid in items]
-    shown = ids[:MENTION_PAPERS_SHOWN]
-    links = " · ".join(f"**{escape(truncate(items[pid].paper.title or '(untitled)', MENTION_TITLE_CHARS))}** "
-                       f"<{items[pid].paper.abs_url}>" for pid in shown)
-    more = f" (+{len(ids) - len(shown)} more)" if len(ids) > len(shown) else ""
+    mention = personal_mention(digest, user, MENTION_PAPERS_SHOWN)
+    links = " · ".join(f"**{escape(truncate(card.title or '(untitled)', MENTION_TITLE_CHARS))}** "
+                       f"<{card.url}>" for card in mention.papers)
+    more = f" (+{mention.more} more)" if mention.more else ""
     return f"<@{user}>: {links}{more}"
 
 

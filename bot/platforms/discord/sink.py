@@ -8,7 +8,7 @@
 
 Reconciling after a crash needs no memory of our own: `find_parent` looks for today's heading
 among the bot's recent messages (or today's post among the forum's active threads) and
-`posted_paper_ids` reads the paper ids back from the Abstract buttons' custom ids in the thread.
+`posted_markers` reads the paper ids back from the Abstract buttons' custom ids in the thread.
 
 A person's daily digest (`options["direct"]`, personal keywords) goes to their direct messages:
 the parent and then the papers in the DM channel itself (DMs have no threads); the reference is
@@ -22,20 +22,29 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 import aiohttp
 import discord
 
 from bot.delivery.sink import (
-    Destination,
+    MENTIONS,
+    PAPERS,
+    PARENT,
+    ComposedDay,
     DestinationUnavailable,
+    OutgoingMessage,
+    Pace,
     RateLimited,
     TransientDeliveryError,
+    Undelivered,
     mention_marker,
 )
-from bot.digest.model import Digest, DigestItem
+from bot.destinations import Destination
+from bot.digest.card import day_headline, paper_cards
+from bot.digest.model import Digest
 from bot.platforms.discord.components import NO_MENTIONS, abstract_view
 from bot.platforms.discord.render import (
     ABSTRACT_PREVIEW_CHARS,
@@ -62,12 +71,36 @@ NEEDED = ("View Channel, Send Messages, Send Messages in Threads, Create Public 
           "Embed Links and Read Message History")
 
 
+@dataclass(frozen=True, slots=True)
+class DiscordParent:
+    """The day's parent, composed for each place it may land (known only when sending: a text
+    channel, a forum, or a person's direct messages)."""
+
+    content: str
+    forum_content: str
+    direct_content: str
+    thread_name: str
+    open_thread: bool           # a thread is created on it (the day has papers or mentions)
+
+
+@dataclass(frozen=True, slots=True)
+class DiscordPapers:
+    embeds: tuple[discord.Embed, ...]
+    paper_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DiscordMentions:
+    content: str
+    users: tuple[str, ...]
+
+
 class DiscordSink:
     """`ThreadSink` for Discord. `destination.address` is the channel id."""
 
     platform = "discord"
     # Discord allows 5 messages per 5 s in a channel; the core keeps this pace per destination.
-    min_message_interval = 1.0
+    pace = Pace(per_destination_interval=1.0)
 
     def __init__(self, client: discord.Client, *, abstract_chars: int = ABSTRACT_PREVIEW_CHARS,
                  history_limit: int = 50) -> None:
@@ -117,56 +150,69 @@ class DiscordSink:
                                                            auto_archive_duration=THREAD_ARCHIVE_MINUTES))
         return str(message.id)
 
-    async def post_parent(self, destination: Destination, digest: Digest) -> str:
+    def compose(self, destination: Destination, digest: Digest, undelivered: Undelivered) -> ComposedDay:
+        cards = paper_cards(undelivered.items)
+        headline = day_headline(digest)
+        content = parent_content(headline)
+        parent = DiscordParent(content=content, forum_content=parent_content(headline, forum=True),
+                               direct_content=content.replace("in the thread below", "below"),
+                               thread_name=thread_name(digest), open_thread=digest.has_thread)
+        # Each paper's embed is rendered once, then packed up to Discord's limits.
+        embeds = [paper_embed(card, abstract_chars=self.abstract_chars) for card in cards]
+        thread = [OutgoingMessage(PAPERS, ids, DiscordPapers(tuple(embeds[i] for i in group), ids))
+                  for group in pack_embeds(embeds)
+                  for ids in [tuple(cards[i].id for i in group)]]
+        for users in pack_mentions(digest, undelivered.mentions):
+            thread.append(OutgoingMessage(MENTIONS, tuple(mention_marker(user) for user in users),
+                                          DiscordMentions(mentions_content(digest, users), tuple(users))))
+        return ComposedDay(OutgoingMessage(PARENT, (), parent), tuple(thread))
+
+    async def send(self, destination: Destination, message: OutgoingMessage, parent_ref: str | None) -> str:
+        content = message.content
+        if isinstance(content, DiscordParent):
+            return await self._send_parent(destination, content)
+        assert parent_ref is not None, "papers and mentions go in the day's thread"
+        if isinstance(content, DiscordPapers):
+            return await self._send_papers(destination, parent_ref, content)
+        return await self._send_mentions(destination, parent_ref, content)
+
+    async def _send_parent(self, destination: Destination, parent: DiscordParent) -> str:
         if _direct(destination):
             dm = await self._dm(destination)
             message = await self._call(destination, "send you a direct message", lambda: dm.send(
-                parent_content(digest).replace("in the thread below", "below"),
-                allowed_mentions=NO_MENTIONS))
+                parent.direct_content, allowed_mentions=NO_MENTIONS))
             return f"{dm.id}:{message.id}"
         channel = await self._channel(destination)
         if isinstance(channel, discord.ForumChannel):
             post = await self._call(destination, "create the day's forum post", lambda: channel.create_thread(
-                name=thread_name(digest), content=parent_content(digest, forum=True),
+                name=parent.thread_name, content=parent.forum_content,
                 auto_archive_duration=THREAD_ARCHIVE_MINUTES, allowed_mentions=NO_MENTIONS))
             return str(post.thread.id)
         message = await self._call(destination, "post the day's message", lambda: channel.send(
-            parent_content(digest), allowed_mentions=NO_MENTIONS))
-        if digest.has_thread:
+            parent.content, allowed_mentions=NO_MENTIONS))
+        if parent.open_thread:
             thread = await self._call(destination, "create the day's thread", lambda: message.create_thread(
-                name=thread_name(digest), auto_archive_duration=THREAD_ARCHIVE_MINUTES))
+                name=parent.thread_name, auto_archive_duration=THREAD_ARCHIVE_MINUTES))
             return str(thread.id)
         return str(message.id)
 
-    def pack(self, destination: Destination, digest: Digest,
-             items: Sequence[DigestItem]) -> list[Sequence[DigestItem]]:
-        embeds = [self._embed(item) for item in items]
-        return [[items[index] for index in group] for group in pack_embeds(embeds)]
-
-    async def post_items(self, destination: Destination, digest: Digest, parent_ref: str,
-                         items: Sequence[DigestItem]) -> str:
+    async def _send_papers(self, destination: Destination, parent_ref: str, papers: DiscordPapers) -> str:
         thread = self._thread(destination, parent_ref)
-        embeds = [self._embed(item) for item in items]
-        view = abstract_view([item.paper.id for item in items])
+        view = abstract_view(list(papers.paper_ids))
         message = await self._call(destination, "post papers in the day's thread", lambda: thread.send(
-            embeds=embeds, view=view, allowed_mentions=NO_MENTIONS), in_thread=True)
+            embeds=list(papers.embeds), view=view, allowed_mentions=NO_MENTIONS), in_thread=True)
         return str(message.id)
 
-    def pack_mentions(self, destination: Destination, digest: Digest,
-                      users: Sequence[str]) -> list[Sequence[str]]:
-        return list(pack_mentions(digest, users))
-
-    async def post_mentions(self, destination: Destination, digest: Digest, parent_ref: str,
-                            users: Sequence[str]) -> str:
+    async def _send_mentions(self, destination: Destination, parent_ref: str, mentions: DiscordMentions) -> str:
         thread = self._thread(destination, parent_ref)
         # Exactly these people may be pinged: never roles, @everyone, or anyone a title names.
         allowed = discord.AllowedMentions(everyone=False, roles=False, replied_user=False,
-                                          users=[discord.Object(id=int(user)) for user in users])
+                                          users=[discord.Object(id=int(user)) for user in mentions.users])
         message = await self._call(destination, "post the personal mentions", lambda: thread.send(
-            content=mentions_content(digest, users), allowed_mentions=allowed), in_thread=True)
+            content=mentions.content, allowed_mentions=allowed), in_thread=True)
         return str(message.id)
 
-    async def posted_paper_ids(self, destination: Destination, parent_ref: str) -> set[str]:
+    async def posted_markers(self, destination: Destination, parent_ref: str) -> set[str]:
         thread = self._thread(destination, parent_ref)
         me = self._my_id()
         after = discord.Object(id=int(parent_ref.split(":")[1])) if _direct(destination) else None
@@ -188,9 +234,6 @@ class DiscordSink:
         return await self._call(destination, "read the day's thread", read, in_thread=True)
 
     # -- pieces ---------------------------------------------------------------------------------
-
-    def _embed(self, item: DigestItem) -> discord.Embed:
-        return paper_embed(item, abstract_chars=self.abstract_chars)
 
     def _my_id(self) -> int:
         user = self.client.user

@@ -40,15 +40,9 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import quote
 
+from bot.digest.card import PaperCard, paper_card
 from bot.digest.model import Digest, DigestError, DigestItem, Span
-from bot.digest.text import (
-    author_line,
-    bold_spans,
-    category_badges,
-    count_line,
-    papers_count,
-    venue_text,
-)
+from bot.digest.text import bold_spans, count_line, papers_count
 
 log = logging.getLogger(__name__)
 
@@ -136,23 +130,23 @@ def _terms_line(terms: Sequence[str]) -> str:
     return " ".join(shown) if shown else code_span("None")
 
 
-def render_item(item: DigestItem, *, open_abstracts: bool = False) -> list[str]:
-    """The lines of one paper (without the blank line that follows it)."""
-    paper = item.paper
+def render_item(item: DigestItem | PaperCard, *, open_abstracts: bool = False) -> list[str]:
+    """The lines of one paper card (without the blank line that follows it)."""
+    card = paper_card(item)
     title = "(untitled)"
-    if paper.title.strip():
-        title = bold_spans(paper.title, _tighten(paper.title, item.title_spans),
+    if card.title.strip():
+        title = bold_spans(card.title, _tighten(card.title, card.title_spans),
                            bold=_emphasise_hit, escape=escape_inline)
-    badges = " ".join(code_span(category) for category in category_badges(paper.categories))
-    header = f"- **[{title}]({abs_url(paper.id)})**  {code_span('arXiv:' + paper.id)}"
+    badges = " ".join(code_span(category) for category in card.categories)
+    header = f"- **[{title}]({abs_url(card.id)})**  {code_span('arXiv:' + card.id)}"
     if badges:
         header += f"  {badges}"
-    if item.labels:
-        header += "  " + " ".join(code_span(label) for label in item.labels)
+    if card.labels:
+        header += "  " + " ".join(code_span(label) for label in card.labels)
     lines = [header + "  "]
 
-    authors = author_line(paper.authors)
-    venue = venue_text(paper)
+    authors = card.authors
+    venue = card.venue
     if authors:
         # Two trailing spaces: a hard line break before the comment line.
         lines.append(f"  _{escape_inline(authors)}_" + ("  " if venue else ""))
@@ -160,7 +154,7 @@ def render_item(item: DigestItem, *, open_abstracts: bool = False) -> list[str]:
         lines.append(f"  **Comment**: {escape_inline(venue)}")
 
     opening = "<details open>" if open_abstracts else "<details>"
-    abstract = escape_html(paper.abstract).strip() or "(no abstract)"
+    abstract = escape_html(card.abstract).strip() or "(no abstract)"
     lines += [f"  {opening}<summary>Abstract</summary>", f"  {abstract}", "  </details>"]
     return lines
 
@@ -315,17 +309,21 @@ class MarkdownWriter:
         the newest on disk, also when the day is empty (so it never shows a stale day); writing
         an older day (a backfill) leaves the newer latest file alone.
         """
-        topic = check_topic_name(digest.title if topic is None else topic)
         text = render_markdown(digest, keywords=keywords, filters=filters,
                                open_abstracts=open_abstracts)
-        day_file = self._write(self.day_path(topic, digest.day), text)
+        return self.write_text(digest.title if topic is None else topic, digest.day, text)
+
+    def write_text(self, topic: str, day: date, text: str) -> list[Path]:
+        """Write an already rendered day (`render_markdown`) as `write` does."""
+        topic = check_topic_name(topic)
+        day_file = self._write(self.day_path(topic, day), text)
         written = [day_file]
-        newest = max((found.day for found in self.day_files(topic)), default=digest.day)
-        if digest.day >= newest:
+        newest = max((found.day for found in self.day_files(topic)), default=day)
+        if day >= newest:
             written.append(self._write(self.latest_path(topic), text))
         else:
             log.info("%s: %s is older than the latest day %s; %s left as it is",
-                     topic, digest.day, newest, self.latest_path(topic).name)
+                     topic, day, newest, self.latest_path(topic).name)
         written.append(self._write(self.index_path, self.render_index()))
         return written
 

@@ -6,8 +6,11 @@ from the markup this module writes itself. Mentions of people are only written f
 digest names in `Digest.mentions`, and only when they look like Slack user ids.
 
 Block Kit limits (checked by Slack, which answers `invalid_blocks` otherwise): at most 50 blocks a
-message, 3000 characters a section text, 150 a header, 2000 a button value. `pack_items` groups
-papers into messages within them.
+message, 3000 characters a section text, 150 a header, 2000 a button value. `compose_items` groups
+papers into messages within them, rendering each paper once.
+
+What a paper, the parent and a mention show is decided by the neutral cards
+(`bot.digest.card`); this module only lays them out as Block Kit.
 """
 
 from __future__ import annotations
@@ -17,18 +20,25 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.digest.card import (
+    MENTION_PAPERS_SHOWN,
+    TOP_TITLES,
+    DayHeadline,
+    PaperCard,
+    day_headline,
+    paper_card,
+    paper_cards,
+    personal_mentions,
+)
 from bot.digest.model import Digest, DigestItem, Span
 from bot.digest.text import (
     ELLIPSIS,
     SEPARATOR,
     author_line,
     bold_spans,
-    category_badges,
-    count_line,
     labels_text,
     papers_count,
     truncate,
-    venue_text,
 )
 from bot.models import Paper
 
@@ -47,14 +57,12 @@ METADATA_EVENT = "paperbot_digest"
 
 PAPERS_PER_MESSAGE = 10   # readable in one screen; Slack's own limits allow more
 MESSAGE_TEXT_BUDGET = 12_000  # all texts of one message together, so a thread stays scrollable
-TOP_TITLES = 3            # titles previewed in the parent message
 
 TITLE_LIMIT = 400
 AUTHORS_LIMIT = 500
 VENUE_LIMIT = 300
 SUBSCRIPTIONS_LIMIT = 600
 MENTIONS_PER_MESSAGE = 40      # one section each, well within 50 blocks
-MENTION_PAPERS_SHOWN = 5       # links per person; the rest are counted ("+3 more")
 MENTION_TITLE_LIMIT = 100      # 5 links even of all-"&" titles (escaped 5x) fit a 3000 section
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
@@ -123,16 +131,17 @@ def escaped_within(text: str, limit: int) -> str:
 # -- papers ------------------------------------------------------------------------------------
 
 
-def title_link(paper: Paper, spans: Sequence[Span] = (), limit: int = TITLE_LIMIT) -> str:
+def title_link(paper: Paper | PaperCard, spans: Sequence[Span] = (), limit: int = TITLE_LIMIT) -> str:
     """`<https://arxiv.org/abs/ID|Title with *hit* terms bold>`: title cut to `limit` characters,
     escaped; the link target is ours, never the data's."""
+    url = paper.url if isinstance(paper, PaperCard) else paper.abs_url
     title = " ".join(paper.title.split()) or "(untitled)"
     spans = tuple(spans) if title == paper.title else ()  # spans index the original title
     cut = truncate(title, limit)
     if cut != title:
         spans = tuple((s, min(e, len(cut) - 1)) for s, e in spans if s < len(cut) - 1)
     label = bold_spans(cut, _word_spans(cut, spans), bold=_bold, escape=escape_mrkdwn)
-    return f"<{escape_mrkdwn(paper.abs_url)}|{label}>"
+    return f"<{escape_mrkdwn(url)}|{label}>"
 
 
 def mentionable_users(digest: Digest) -> list[str]:
@@ -143,11 +152,9 @@ def mentionable_users(digest: Digest) -> list[str]:
 
 def mention_line(digest: Digest, user: str) -> str:
     """`<@U1>: <link|Title> · <link|Title> (+2 more)`: one person, links to their papers only."""
-    items = {item.paper.id: item for item in digest.mention_items}
-    ids = [pid for pid in digest.mentions.get(user, ()) if pid in items]
-    shown = ids[:MENTION_PAPERS_SHOWN]
-    links = SEPARATOR.join(title_link(items[pid].paper, (), MENTION_TITLE_LIMIT) for pid in shown)
-    more = f" (+{len(ids) - len(shown)} more)" if len(ids) > len(shown) else ""
+    [mention] = personal_mentions(digest, [user], MENTION_PAPERS_SHOWN)
+    links = SEPARATOR.join(title_link(card, (), MENTION_TITLE_LIMIT) for card in mention.papers)
+    more = f" (+{mention.more} more)" if mention.more else ""
     return f"<@{user}>: {links}{more}"
 
 
@@ -168,12 +175,13 @@ def mentions_message(digest: Digest, users: Sequence[str]) -> Message:
     return Message(text=text[:MAX_FALLBACK_TEXT], blocks=blocks)
 
 
-def paper_text(item: DigestItem, *, title_limit: int = TITLE_LIMIT,
+def paper_text(item: DigestItem | PaperCard, *, title_limit: int = TITLE_LIMIT,
                authors_limit: int = AUTHORS_LIMIT, venue_limit: int = VENUE_LIMIT) -> str:
-    """One paper as mrkdwn: linked title, authors (6, et al.), id and categories primary first,
-    labels, venue comment. Always at most MAX_SECTION_TEXT characters."""
+    """One paper card as mrkdwn: linked title, authors (6, et al.), id and categories primary
+    first, labels, venue comment. Always at most MAX_SECTION_TEXT characters."""
+    card = paper_card(item)
     while True:
-        text = _paper_text(item, title_limit, authors_limit, venue_limit)
+        text = _paper_text(card, title_limit, authors_limit, venue_limit)
         if len(text) <= MAX_SECTION_TEXT:
             return text
         # Only pathological data (thousands of `&`) gets here: shrink every part and retry.
@@ -181,20 +189,18 @@ def paper_text(item: DigestItem, *, title_limit: int = TITLE_LIMIT,
                                                    max(20, venue_limit // 2))
 
 
-def _paper_text(item: DigestItem, title_limit: int, authors_limit: int, venue_limit: int) -> str:
-    paper = item.paper
-    lines = [title_link(paper, item.title_spans, title_limit)]
-    authors = author_line(paper.authors)
-    if authors:
-        lines.append("_" + escape_mrkdwn(truncate(authors, authors_limit)) + "_")
-    badges = [f"`arXiv:{escape_mrkdwn(paper.id)}`"]
-    badges += [f"`{escape_mrkdwn(truncate(category, 40))}`" for category in category_badges(paper.categories)[:8]]
+def _paper_text(card: PaperCard, title_limit: int, authors_limit: int, venue_limit: int) -> str:
+    lines = [title_link(card, card.title_spans, title_limit)]
+    if card.authors:
+        lines.append("_" + escape_mrkdwn(truncate(card.authors, authors_limit)) + "_")
+    badges = [f"`arXiv:{escape_mrkdwn(card.id)}`"]
+    badges += [f"`{escape_mrkdwn(truncate(category, 40))}`" for category in card.categories[:8]]
     line = " ".join(badges)
-    labels = labels_text(item.labels)
+    labels = labels_text(card.labels)
     if labels:
         line += "  _" + escape_mrkdwn(labels) + "_"
     lines.append(line)
-    venue = venue_text(paper)
+    venue = card.venue
     if venue:
         lines.append(":memo: " + escape_mrkdwn(truncate(venue, venue_limit)))
     return "\n".join(lines)
@@ -209,10 +215,11 @@ def abstract_button(paper_id: str) -> dict[str, Any]:
     }
 
 
-def paper_blocks(item: DigestItem, explanation: str | None = None) -> list[Block]:
+def paper_blocks(item: DigestItem | PaperCard, explanation: str | None = None) -> list[Block]:
     """A paper: one section with its details and the Show abstract button, and optionally an
     explanation (why it matched) in monospace."""
-    blocks = [section(paper_text(item), accessory=abstract_button(item.paper.id))]
+    card = paper_card(item)
+    blocks = [section(paper_text(card), accessory=abstract_button(card.id))]
     if explanation:
         blocks.append(section(preformatted(explanation)))
     return blocks
@@ -260,62 +267,78 @@ def digest_metadata(digest: Digest, paper_ids: Sequence[str], kind: str) -> dict
     }
 
 
-def parent_message(digest: Digest) -> Message:
-    """The thread's parent: the date, the counts and the first few titles."""
-    day = digest.day.isoformat()
+def parent_message(digest: Digest | DayHeadline) -> Message:
+    """The thread's parent: the date, the counts and the first few titles (`DayHeadline`)."""
+    headline = digest if isinstance(digest, DayHeadline) else day_headline(digest)
+    day = headline.day.isoformat()
     blocks: list[Block] = [header(f"arXiv papers for {day}")]
-    if digest.is_empty:
+    if headline.is_empty:
         text = f"No new papers matched this channel's subscriptions on {day}."
-        if digest.mentions:
+        if headline.has_mentions:
             text += " Personal matches are in the thread."
         blocks.append(section(escape_mrkdwn(text)))
     else:
-        summary = f"{papers_count(digest.total)}: {count_line(digest.counts)}"
-        if digest.truncated:
-            summary += f" (the top {len(digest.items)} are in the thread)"
+        summary = headline.summary
+        if headline.truncated:
+            summary += f" (the top {headline.shown} are in the thread)"
         text = f"arXiv papers for {day}: {summary}"
         blocks.append(section("*" + escape_mrkdwn(summary) + "*"))
-        top = digest.items[:TOP_TITLES]
-        if top:
-            lines = ["• " + title_link(item.paper, item.title_spans, 200) for item in top]
-            if len(digest.items) > len(top):
-                lines.append(f"… and {len(digest.items) - len(top)} more in the thread")
+        if headline.top:
+            lines = ["• " + title_link(card, card.title_spans, 200) for card in headline.top]
+            if headline.more_in_thread > 0:
+                lines.append(f"… and {headline.more_in_thread} more in the thread")
             blocks.append(section("\n".join(lines)))
     notes = []
-    if digest.subscriptions:
-        notes.append("Matching: " + escaped_within("; ".join(digest.subscriptions), SUBSCRIPTIONS_LIMIT))
-    if not digest.is_empty:
+    if headline.subscriptions:
+        notes.append("Matching: " + escaped_within("; ".join(headline.subscriptions), SUBSCRIPTIONS_LIMIT))
+    if not headline.is_empty:
         notes.append("Papers are in the thread; *Show abstract* reveals one to you only.")
     if notes:
         blocks.append(context("\n".join(notes)))
     return Message(text=truncate(text, MAX_FALLBACK_TEXT), blocks=blocks)
 
 
-def items_message(digest: Digest, items: Sequence[DigestItem]) -> Message:
+@dataclass(frozen=True, slots=True)
+class RenderedPaper:
+    """One paper's blocks, rendered once and measured, ready to be packed into a message."""
+
+    card: PaperCard
+    blocks: tuple[Block, ...]
+    size: int
+
+
+def render_paper(item: DigestItem | PaperCard) -> RenderedPaper:
+    card = paper_card(item)
+    blocks = tuple(paper_blocks(card))
+    return RenderedPaper(card, blocks, sum(_block_text_size(block) for block in blocks))
+
+
+def items_message(digest: Digest, items: Sequence[DigestItem | PaperCard]) -> Message:
     """One reply in the day's thread holding `items`."""
-    blocks: list[Block] = []
-    for item in items:
-        blocks += paper_blocks(item)
-    return Message(text=_items_fallback_line(digest, items), blocks=blocks)
+    return _message_of(digest, [render_paper(item) for item in items])
 
 
-def _items_fallback_line(digest: Digest, items: Sequence[DigestItem]) -> str:
-    titles = "; ".join(" ".join(item.paper.title.split()) for item in items)
-    return escaped_within(f"{papers_count(len(items))} for {digest.day.isoformat()}: {titles}", 300)
+def _message_of(digest: Digest, rendered: Sequence[RenderedPaper]) -> Message:
+    blocks: list[Block] = [block for paper in rendered for block in paper.blocks]
+    return Message(text=_items_fallback_line(digest, [paper.card for paper in rendered]), blocks=blocks)
 
 
-def items_plain_text(digest: Digest, items: Sequence[DigestItem]) -> str:
+def _items_fallback_line(digest: Digest, cards: Sequence[PaperCard]) -> str:
+    titles = "; ".join(" ".join(card.title.split()) for card in cards)
+    return escaped_within(f"{papers_count(len(cards))} for {digest.day.isoformat()}: {titles}", 300)
+
+
+def items_plain_text(digest: Digest, items: Sequence[DigestItem | PaperCard]) -> str:
     """The same papers without blocks: the fallback when Slack refuses the blocks."""
+    cards = paper_cards(items)
     header_line = f"arXiv papers for {digest.day.isoformat()}:"
-    room = max(200, (MAX_FALLBACK_TEXT - len(header_line)) // max(1, len(items)) - 2)
+    room = max(200, (MAX_FALLBACK_TEXT - len(header_line)) // max(1, len(cards)) - 2)
     chunks = [header_line]
-    for item in items:
-        paper = item.paper
+    for card in cards:
         details = SEPARATOR.join(part for part in (
-            f"arXiv:{paper.id}", " ".join(category_badges(paper.categories)[:8]),
-            labels_text(item.labels)) if part)
-        line = f"• <{escape_mrkdwn(paper.abs_url)}|{escaped_within(' '.join(paper.title.split()), room // 2)}>"
-        rest = escaped_within(f"{details}\n  {author_line(paper.authors)}", room - len(line))
+            f"arXiv:{card.id}", " ".join(card.categories[:8]), labels_text(card.labels)) if part)
+        line = f"• <{escape_mrkdwn(card.url)}|{escaped_within(' '.join(card.title.split()), room // 2)}>"
+        rest = escaped_within(f"{details}\n  {card.authors}", room - len(line))
         chunks.append(f"{line}\n  {rest}")
     return "\n".join(chunks)[:MAX_FALLBACK_TEXT]
 
@@ -325,22 +348,51 @@ def fits(message: Message) -> bool:
             and all(_block_text_size(b) <= MAX_SECTION_TEXT for b in message.blocks))
 
 
+@dataclass(frozen=True, slots=True)
+class PapersMessage:
+    """A packed reply: its papers (cards, for the plain-text fallback) and its Block Kit message."""
+
+    cards: tuple[PaperCard, ...]
+    message: Message
+
+
+def compose_items(digest: Digest, items: Sequence[DigestItem | PaperCard],
+                  papers_per_message: int = PAPERS_PER_MESSAGE) -> list[PapersMessage]:
+    """Split items, in order, into messages that each stay within Slack's limits (50 blocks,
+    3000 characters a section) and this bot's budget (`papers_per_message`, total text).
+
+    Each paper is rendered once and its size kept; a batch grows while its block count and text
+    (blocks plus the fallback line) stay within the limits."""
+    messages: list[PapersMessage] = []
+    current: list[RenderedPaper] = []
+    blocks = size = 0
+
+    def close() -> None:
+        message = _message_of(digest, current)
+        messages.append(PapersMessage(tuple(paper.card for paper in current), message))
+
+    for paper in map(render_paper, items):
+        if current:
+            fallback = len(_items_fallback_line(digest, [p.card for p in current] + [paper.card]))
+            if (len(current) + 1 > papers_per_message or blocks + len(paper.blocks) > MAX_BLOCKS
+                    or size + paper.size + fallback > MESSAGE_TEXT_BUDGET):
+                close()
+                current, blocks, size = [], 0, 0
+        current.append(paper)
+        blocks += len(paper.blocks)
+        size += paper.size
+    if current:
+        close()
+    return messages
+
+
 def pack_items(digest: Digest, items: Sequence[DigestItem],
                papers_per_message: int = PAPERS_PER_MESSAGE) -> list[list[DigestItem]]:
-    """Split items, in order, into messages that each stay within Slack's limits (50 blocks,
-    3000 characters a section) and this bot's budget (`papers_per_message`, total text)."""
-    batches: list[list[DigestItem]] = []
-    current: list[DigestItem] = []
-    for item in items:
-        candidate = current + [item]
-        if current and (len(candidate) > papers_per_message
-                        or not fits(items_message(digest, candidate))):
-            batches.append(current)
-            candidate = [item]
-        current = candidate
-    if current:
-        batches.append(current)
-    return batches
+    """`items` grouped as `compose_items` packs them into messages."""
+    remaining = iter(items)
+    return [[next(remaining) for _ in packed.cards]
+            for packed in compose_items(digest, items, papers_per_message)]
+
 
 
 # -- the abstract button -----------------------------------------------------------------------

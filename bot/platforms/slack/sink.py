@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from datetime import datetime, time, timedelta, timezone
 from typing import Any
 
@@ -26,14 +28,21 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery.sink import (
+    MENTIONS,
+    PAPERS,
+    PARENT,
+    ComposedDay,
     DeliveryProblem,
-    Destination,
     DestinationUnavailable,
+    OutgoingMessage,
+    Pace,
     RateLimited,
     TransientDeliveryError,
+    Undelivered,
     mention_marker,
 )
-from bot.digest.model import Digest, DigestItem
+from bot.destinations import Destination
+from bot.digest.model import Digest
 from bot.platforms.slack import render
 
 log = logging.getLogger(__name__)
@@ -128,11 +137,24 @@ def _day_start(day) -> str:
     return f"{start.timestamp():.6f}"
 
 
+@dataclass(frozen=True, slots=True)
+class SlackMessage:
+    """A composed Slack message: the Block Kit message, its metadata, and how to write the same
+    content as plain text if Slack refuses the blocks (None: the message's own `text`). The plain
+    text of papers is written only then, not for every message."""
+
+    message: render.Message
+    metadata: dict[str, Any]
+    plain_text: Callable[[], str] | None = None
+
+
+PER_CHANNEL_INTERVAL = 1.0  # Slack: about one message a second per channel
+
+
 class SlackSink:
     """ThreadSink over the Slack Web API for one workspace (`team_id`)."""
 
     platform = "slack"
-    min_message_interval = 1.0  # Slack: about one message a second per channel
 
     def __init__(self, client: AsyncWebClient, team_id: str, *,
                  papers_per_message: int = render.PAPERS_PER_MESSAGE,
@@ -140,8 +162,9 @@ class SlackSink:
         self.client = client
         self.team_id = team_id
         self.papers_per_message = papers_per_message
-        # The workspace-wide pace the core keeps across all channels (slack.max_messages_per_second).
-        self.max_messages_per_second = max_messages_per_second
+        # The core keeps both: ~1 message/s per channel, and the workspace-wide rate across all
+        # channels (slack.max_messages_per_second).
+        self.pace = Pace(PER_CHANNEL_INTERVAL, max_messages_per_second)
         self._direct_channels: dict[str, str] = {}  # user id -> their IM channel with paperbot
 
     async def _channel(self, destination: Destination) -> str:
@@ -174,7 +197,7 @@ class SlackSink:
             raise translate_error(exc, destination, method) from exc
 
     async def _post(self, destination: Destination, message: render.Message, metadata: dict[str, Any],
-                    thread_ts: str | None, plain_text: str | None) -> str:
+                    thread_ts: str | None, plain_text: str | Callable[[], str] | None) -> str:
         self._check_workspace(destination)
         channel = await self._channel(destination)
 
@@ -192,7 +215,7 @@ class SlackSink:
                 raise
             log.warning("Slack refused the blocks for %s (%s); posting the same papers as plain text",
                         destination.key, code)
-            response = await post(text=plain_text)
+            response = await post(text=plain_text() if callable(plain_text) else plain_text)
         return str(response["ts"])
 
     # -- ThreadSink ----------------------------------------------------------------------------
@@ -216,34 +239,29 @@ class SlackSink:
                 return None
         return None
 
-    async def post_parent(self, destination: Destination, digest: Digest) -> str:
-        message = render.parent_message(digest)
-        metadata = render.digest_metadata(digest, (), "parent")
-        return await self._post(destination, message, metadata, None, plain_text=message.text)
+    def compose(self, destination: Destination, digest: Digest, undelivered: Undelivered) -> ComposedDay:
+        parent = render.parent_message(digest)
+        thread = [
+            OutgoingMessage(PAPERS, tuple(card.id for card in packed.cards), SlackMessage(
+                packed.message, render.digest_metadata(digest, [card.id for card in packed.cards], "papers"),
+                plain_text=partial(render.items_plain_text, digest, packed.cards)))
+            for packed in render.compose_items(digest, undelivered.items, self.papers_per_message)
+        ]
+        for users in render.pack_mentions(digest, undelivered.mentions):
+            # Recorded as `mention:<user>` ids, so a restart that reads the thread back sees them.
+            markers = tuple(mention_marker(user) for user in users)
+            thread.append(OutgoingMessage(MENTIONS, markers, SlackMessage(
+                render.mentions_message(digest, users), render.digest_metadata(digest, markers, "mentions"))))
+        return ComposedDay(
+            parent=OutgoingMessage(PARENT, (), SlackMessage(parent, render.digest_metadata(digest, (), "parent"))),
+            thread=tuple(thread))
 
-    def pack(self, destination: Destination, digest: Digest,
-             items: Sequence[DigestItem]) -> list[Sequence[DigestItem]]:
-        return list(render.pack_items(digest, items, self.papers_per_message))
+    async def send(self, destination: Destination, message: OutgoingMessage, parent_ref: str | None) -> str:
+        content: SlackMessage = message.content
+        return await self._post(destination, content.message, content.metadata, parent_ref,
+                                content.plain_text or content.message.text)
 
-    async def post_items(self, destination: Destination, digest: Digest, parent_ref: str,
-                         items: Sequence[DigestItem]) -> str:
-        message = render.items_message(digest, items)
-        metadata = render.digest_metadata(digest, [item.paper.id for item in items], "papers")
-        return await self._post(destination, message, metadata, parent_ref,
-                                plain_text=render.items_plain_text(digest, items))
-
-    def pack_mentions(self, destination: Destination, digest: Digest,
-                      users: Sequence[str]) -> list[Sequence[str]]:
-        return list(render.pack_mentions(digest, users))
-
-    async def post_mentions(self, destination: Destination, digest: Digest, parent_ref: str,
-                            users: Sequence[str]) -> str:
-        message = render.mentions_message(digest, users)
-        # Recorded as `mention:<user>` ids, so a restart that reads the thread back sees them.
-        metadata = render.digest_metadata(digest, [mention_marker(user) for user in users], "mentions")
-        return await self._post(destination, message, metadata, parent_ref, plain_text=message.text)
-
-    async def posted_paper_ids(self, destination: Destination, parent_ref: str) -> set[str]:
+    async def posted_markers(self, destination: Destination, parent_ref: str) -> set[str]:
         self._check_workspace(destination)
         channel = await self._channel(destination)
         found: set[str] = set()

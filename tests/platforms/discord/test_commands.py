@@ -11,7 +11,7 @@ import pytest
 from bot.commands import CommandExecutor
 from bot.config import Settings
 from bot.matching import Subscription, compile_subscriptions, parse_query
-from bot.delivery.channels import ChannelSubscriptions
+from bot.destinations.channels import ChannelSubscriptions
 from bot.platforms.discord import (
     BOT_PERMISSIONS,
     DiscordStartError,

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from bot.delivery.daily import digest_for, match_day
+from bot.daily import digest_for, match_day
 from bot.delivery.runner import DONE, FAILED, PAUSED, DeliveryRunner
 from bot.digest.model import build_digest
 from bot.models import Match

@@ -11,7 +11,7 @@ import pytest
 
 from bot.arxiv.client import ArxivClient
 from bot.config import Settings, SlackSettings
-from bot.delivery.daily import digest_for, match_day
+from bot.daily import digest_for, match_day
 from bot.delivery.runner import DONE
 from bot.scheduler import Scheduler
 from bot.store import AsyncStore

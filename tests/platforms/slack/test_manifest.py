@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.delivery.daily import digest_for, match_day
+from bot.daily import digest_for, match_day
 from bot.delivery.runner import DONE, DeliveryRunner
 from bot.platforms.slack import home
 from bot.platforms.slack.app import COMMAND, HOME_EVENT, RESUMING_EVENTS

@@ -13,7 +13,8 @@ from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryInt
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery.runner import DONE, FAILED, PAUSED, DeliveryRunner
-from bot.delivery.sink import Destination, ThreadSink
+from bot.delivery.sink import ThreadSink
+from bot.destinations import Destination
 from bot.digest.model import build_digest
 from bot.matching import Subscription, compile_subscriptions, parse_query
 from bot.models import ANNOUNCE_TYPES, Paper
@@ -77,7 +78,7 @@ def assert_within_block_kit_limits(slack) -> None:
 
 
 def test_slack_sink_is_a_thread_sink(sink):
-    assert isinstance(sink, ThreadSink) and sink.platform == "slack" and sink.min_message_interval == 1.0
+    assert isinstance(sink, ThreadSink) and sink.platform == "slack" and sink.pace.per_destination_interval == 1.0
 
 
 async def test_daily_thread_parent_then_packed_replies_with_metadata(slack, store, sink, clock, seed_papers):

@@ -14,7 +14,8 @@ from bot.arxiv.client import ArxivClient
 from bot.clock import Clock, SystemClock
 from bot.commands import CommandExecutor
 from bot.config import Settings, secrets_present
-from bot.delivery.destinations import ConfiguredTopics, DestinationDirectory
+from bot.destinations import DestinationDirectory
+from bot.destinations.topics import ConfiguredTopics
 from bot.delivery.sink import DocumentSink, ThreadSink
 from bot.ops import OpsServer
 from bot.platforms.markdown import MarkdownSink

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from datetime import time
 
 from bot.config import ScheduleSettings, parse_hh_mm
-from bot.delivery.destinations import Directory
-from bot.delivery.personal import load_personal_routes
-from bot.delivery.sink import Destination
+from bot.destinations.people import load_personal_routes
+from bot.destinations.destination import Destination, Directory
 from bot.matching import QueryLimits, QuerySyntaxError, Subscription, parse_query
 from bot.store import AsyncStore, Store
 from bot.store import subscriptions as channel_store
@@ -134,7 +133,7 @@ def _load(store: Store, platform: str, schedule: ScheduleSettings | None) -> Dir
 
 class ChannelSubscriptions:
     """The `DestinationDirectory` of one platform's chat channels and people (personal keywords,
-    see `bot.delivery.personal`), read fresh on every `load()` so a `/papers subscribe` or
+    see `bot.destinations.people`), read fresh on every `load()` so a `/papers subscribe` or
     `/papers me add` reaches the next scheduler pass without a restart."""
 
     def __init__(self, store: AsyncStore, platform: str, *,

@@ -19,7 +19,7 @@ import logging
 from dataclasses import dataclass, field
 
 from bot.config import ScheduleSettings, parse_hh_mm
-from bot.delivery.sink import Destination
+from bot.destinations.destination import Destination
 from bot.matching import QueryLimits, QuerySyntaxError, Subscription, parse_query
 from bot.store import Store
 from bot.store import personal as personal_store

@@ -1,27 +1,14 @@
-"""Where digests go: the configured topics now; chat channels and people join through the same
-`DestinationDirectory` seam (each returns its destinations and the subscriptions feeding them)."""
+"""The configuration file's topics as destinations: each topic is a subscription, and a topic with
+a `markdown:` folder is a Markdown destination. Chat channels and people join the scheduler
+through the same `DestinationDirectory` seam (`bot.destinations.channels`, `.people`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from bot.config import Settings, TopicSettings, parse_hh_mm
-from bot.delivery.sink import Destination
+from bot.destinations.destination import Destination, Directory
 from bot.matching import QueryLimits, Subscription, parse_query, query_from_keywords
-
-
-@dataclass(frozen=True)
-class Directory:
-    """Everything the scheduler delivers to on one pass."""
-
-    destinations: tuple[Destination, ...]
-    subscriptions: tuple[Subscription, ...]
-
-
-class DestinationDirectory(Protocol):
-    async def load(self) -> Directory: ...
 
 
 def topic_subscription_id(name: str) -> str:

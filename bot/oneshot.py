@@ -14,8 +14,8 @@ from pathlib import Path
 from bot.arxiv.client import ArxivClient
 from bot.arxiv.errors import ArxivError
 from bot.config import Settings
-from bot.delivery.daily import digest_for, match_day
-from bot.delivery.destinations import topic_destination, topic_subscription
+from bot.daily import digest_for, match_day
+from bot.destinations.topics import topic_destination, topic_subscription
 from bot.ingest import ANNOUNCED, fetch_and_store, ingest_file
 from bot.matching import QueryLimits
 from bot.platforms.markdown import MarkdownSink
@@ -51,13 +51,13 @@ async def make_digests(settings: Settings, request: DigestRequest) -> int:
             limits = QueryLimits.from_settings(settings.limits)
             subscriptions = [topic_subscription(name, topic, limits) for name, topic in topics.items()]
             # A saved feed means "no network": no enrichment either.
-            by_subscription = await match_day(store, day, subscriptions,
+            day_matches = await match_day(store, day, subscriptions,
                                               arxiv=None if request.feed_file else arxiv)
     sink = MarkdownSink()
     for name, topic in topics.items():
         out = request.out_dir or topic.markdown or DEFAULT_OUT_DIR
         destination = topic_destination(name, topic, settings, out_dir=out)
-        digest = digest_for(destination, day, by_subscription)
+        digest = digest_for(destination, day, day_matches)
         path = await sink.publish(destination, digest)
         print(f"{name}: {digest.total} papers for {day} -> {path}")
     return 0

@@ -1,0 +1,90 @@
+"""One announcement day, from stored papers to one Digest per destination; shared by the scheduler
+and the one-shot `paperbot digest`.
+
+The order matters: every subscription is matched in ONE matcher pass; then the matched papers
+(and only those) are enriched from the arXiv API and stored; only then are digests built, from a
+lookup of the (enriched) papers. Matches are never rebuilt: a Match names its paper, and a
+digest shows the lookup's record of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from bot import metrics
+from bot.arxiv.client import ArxivClient
+from bot.destinations import Destination
+from bot.digest.model import Digest, build_digest
+from bot.ingest import enrich_and_store
+from bot.matching import Subscription, compile_subscriptions
+from bot.models import Match, Paper
+from bot.store import AsyncStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DayMatches:
+    """One matcher pass over a day: the matches per subscription id, and the matched papers by
+    id as digests should show them (enriched when the API answered)."""
+
+    day: date
+    by_subscription: Mapping[str, Sequence[Match]] = field(default_factory=dict)
+    papers: Mapping[str, Paper] = field(default_factory=dict)
+
+    def get(self, subscription_id: str, default: Sequence[Match] = ()) -> Sequence[Match]:
+        return self.by_subscription.get(subscription_id, default)
+
+
+async def match_day(store: AsyncStore, day: date, subscriptions: Sequence[Subscription], *,
+                    arxiv: ArxivClient | None = None) -> DayMatches:
+    """Every subscription against the day's papers in ONE matcher pass; then the matched papers
+    enriched (one API request per 100 of them) and stored, when an arXiv client is given."""
+    papers = await store.run(lambda s: s.papers_for_day(day))
+    matcher = await asyncio.to_thread(compile_subscriptions, subscriptions)
+    matches = await asyncio.to_thread(matcher.match, papers)
+    matched: dict[str, Paper] = {}
+    by_subscription: dict[str, list[Match]] = defaultdict(list)
+    for m in matches:
+        matched.setdefault(m.paper.id, m.paper)
+        by_subscription[m.subscription_id].append(m)
+    if arxiv is not None and matched:
+        matched.update((p.id, p) for p in await enrich_and_store(arxiv, store, list(matched.values())))
+    metrics.PAPERS_MATCHED.inc(len(matched))
+    log.info("matched %s: %d of %d papers for %d subscriptions", day, len(matched), len(papers),
+             len(subscriptions))
+    return DayMatches(day, dict(by_subscription), matched)
+
+
+def digest_for(destination: Destination, day: date, day_matches: DayMatches | None) -> Digest:
+    """The destination's digest: the matches of its subscriptions, merged and ordered, plus the
+    personal matches of the people who asked to be mentioned there (from the same pass)."""
+    day_matches = day_matches or DayMatches(day)
+    papers = day_matches.papers
+    matches = [m for sid in destination.subscription_ids for m in day_matches.get(sid)]
+    digest = build_digest(destination.key, destination.title, day, matches,
+                          subscriptions_text=destination.subscriptions_text,
+                          max_items=destination.max_papers, papers=papers)
+    if not destination.mention_subscriptions:
+        return digest
+    mentions: dict[str, tuple[str, ...]] = {}
+    personal_matches: list[Match] = []
+    for user, subscription_ids in sorted(destination.mention_subscriptions.items()):
+        own = [m for sid in subscription_ids for m in day_matches.get(sid)]
+        if not own:
+            continue
+        # The person's papers in their own order (score, then id), each once.
+        ordered = build_digest(destination.key, user, day, own, papers=papers).paper_ids
+        mentions[user] = ordered
+        personal_matches += own
+    if not mentions:
+        return digest
+    mention_items = build_digest(destination.key, destination.title, day, personal_matches,
+                                 papers=papers).items
+    return dataclasses.replace(digest, mentions=mentions, mention_items=mention_items)

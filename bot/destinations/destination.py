@@ -1,0 +1,54 @@
+"""Who receives what: a `Destination` (a Markdown topic, a chat channel, a person), and the
+`DestinationDirectory` seam through which each source of destinations (the configuration's
+topics, a platform's channels and people) hands the scheduler its destinations and the
+subscriptions feeding them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import time
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:  # the record needs no matcher at run time
+    from bot.matching import Subscription
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where one digest goes each announcement day, and how.
+
+    `key` is stable across restarts (`markdown:MLLM`, `slack:T123:C456`); the ledger is keyed by
+    it. `subscription_ids` name the matcher subscriptions whose matches this destination receives.
+    `mention_subscriptions` (user id -> subscription ids) are people who asked to be mentioned in
+    this destination's daily thread with their personal matches (`/papers me deliver here`).
+    """
+
+    key: str
+    platform: str
+    address: str
+    title: str
+    subscription_ids: tuple[str, ...]
+    subscriptions_text: tuple[str, ...] = ()
+    post_time: time | None = None
+    timezone: str = "America/New_York"
+    empty_note: bool = False
+    max_papers: int | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+    mention_subscriptions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Directory:
+    """Everything the scheduler delivers to on one pass."""
+
+    destinations: tuple[Destination, ...]
+    subscriptions: tuple[Subscription, ...]
+
+
+class DestinationDirectory(Protocol):
+    async def load(self) -> Directory: ...
+
+
+class DestinationDirectory(Protocol):
+    async def load(self) -> Directory: ...
