@@ -36,7 +36,7 @@ from bot.store import subscriptions as channel_store
 from bot.store.subscriptions import ChannelRef
 from tests.fakes.arxiv_server import FakeArxiv, Reply, atom_listing
 from tests.fakes.clock import FakeClock
-from tests.fakes.discord_server import FakeDiscord
+from tests.fakes.discord import FakeDiscord
 from tests.fakes.slack_server import FakeSlack
 
 EASTERN = ZoneInfo("America/New_York")

@@ -18,7 +18,7 @@ from bot.platforms.discord import (
     invite_url,
     start_discord,
 )
-from tests.fakes.discord_server import MANAGER, MEMBER, FakeDiscord
+from tests.fakes.discord import MANAGER, MEMBER, FakeDiscord
 from tests.platforms.discord.conftest import SEED_DAY, discord_settings, running_bot
 
 EPHEMERAL = 64
