@@ -34,8 +34,10 @@ class DiscordWorld:
     `bot_user`, `application_id`, `dm_channels`, `closed_dms` set up by its __init__."""
 
     def add_guild(self, name: str, *, text_name: str = "ml-papers",
-                  bot_permissions: int = BOT_INVITE) -> FakeGuild:
-        guild_id = self._ids.next()
+                  bot_permissions: int = BOT_INVITE, guild_id: int | None = None) -> FakeGuild:
+        """A server the bot was invited to (its role granting `bot_permissions`); `guild_id`
+        chooses the id, and so the shard (`(guild_id >> 22) % shards`)."""
+        guild_id = guild_id or self._ids.next()
         text = self._add_channel(guild_id, TEXT, text_name)
         forum = self._add_channel(guild_id, FORUM, "paper-forum")
         bot_role = self._ids.next()
