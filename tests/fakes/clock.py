@@ -42,13 +42,16 @@ class ServiceClock:
         self._start = time.monotonic()
         self._skipped = 0.0
         self._following = following
-        self._followed_from = following.now() if following is not None else None
+        self._followed_at = following.now() if following is not None else None
 
     def monotonic(self) -> float:
-        now = self._start if self._frozen else time.monotonic()
-        if self._following is not None and self._followed_from is not None:
-            now += (self._following.now() - self._followed_from).total_seconds()
-        return now + self._skipped
+        if self._following is not None and self._followed_at is not None:
+            # Only forward moves count: a test that sets its clock back a day does not make the
+            # service's rate-limit windows run backwards.
+            now = self._following.now()
+            self._skipped += max(0.0, (now - self._followed_at).total_seconds())
+            self._followed_at = now
+        return (self._start if self._frozen else time.monotonic()) + self._skipped
 
     def wall(self) -> float:
         """Epoch seconds on the same clock (for headers such as X-RateLimit-Reset)."""
