@@ -14,7 +14,7 @@ from tests.conftest import shared_path
 from tests.fakes.clock import ServiceClock
 from tests.fakes.loopback import LoopbackServer
 from tests.fakes.slack_server import FakeSlack, block_errors
-from tests.platforms.slack.conftest import CHANNEL, SIGNING_SECRET, USER, slash_command_body
+from tests.platforms.slack.conftest import CHANNEL, SIGNING_SECRET, USER
 
 
 def recorded(name: str) -> dict:
@@ -182,7 +182,7 @@ async def slow_app(fake: FakeSlack, *, seconds: float, status: int = 200) -> Loo
 
 
 async def test_an_answer_after_three_seconds_is_an_error_the_person_sees(strict):
-    body = slash_command_body(strict, "help")
+    body = "command=%2Fpapers&text=help"   # what the app answers does not matter here, only when
     for seconds, status, error in ((0.5, 200, None), (3.5, 200, "operation_timeout"),
                                    (0.1, 500, "dispatch_failed")):
         app = await slow_app(strict, seconds=seconds, status=status)

@@ -48,7 +48,8 @@ async def test_a_workspace_problem_pause_lifts_once_slack_accepts_calls_again(sl
 
 
 @pytest.mark.xfail(strict=True, reason="issue 13: token_revoked is handled per channel (each channel "
-                                       "tries and pauses on its own) instead of once for the workspace")
+                                       "tries, fails with a traceback and retries) instead of once for "
+                                       "the workspace")
 async def test_a_revoked_token_is_one_workspace_problem_not_one_per_channel(slack, store, sink, clock):
     channels = [CHANNEL, "C0SECOND", "C0THIRD"]
     for channel in channels[1:]:
