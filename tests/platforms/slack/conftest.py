@@ -3,14 +3,11 @@ from the recorded payloads in ../shared/fixtures/slack/."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import time
 from datetime import datetime, timezone
 from urllib.parse import parse_qsl, urlencode
 
-import aiohttp
 import pytest
 
 from bot.config import Settings, SlackSettings
