@@ -37,7 +37,6 @@ DEFAULT_ROUTE_LIMITS: tuple[RouteLimit, ...] = (
     RouteLimit("POST", r"/users/@me/channels", "a1b2c3d4e5f60005", 5, 5.0),
     RouteLimit("PATCH", r"/webhooks/(\d+/[^/]+)/messages/@original", "a1b2c3d4e5f60006", 5, 5.0),
     RouteLimit("POST", r"/webhooks/(\d+/[^/]+)", "a1b2c3d4e5f60006", 5, 5.0),
-    RouteLimit("PUT", r"/applications/\d+/(?:guilds/(\d+)/)?commands", "a1b2c3d4e5f60007", 2, 60.0),
 )
 
 

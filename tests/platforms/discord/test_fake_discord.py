@@ -357,3 +357,26 @@ async def test_discord_py_reports_4011_as_a_closed_connection(fake):
     finally:
         await client.close()
         restore()
+
+
+async def test_interaction_endpoints_are_not_bound_to_the_global_limit(connected, session):
+    fake = connected
+    interaction = await fake.slash_command("papers", "help")
+    for _ in range(60):   # use up this second's bot-wide budget
+        status, _, body = await rest(session, fake, "GET", "/users/@me")
+        if status == 429:
+            break
+    assert status == 429 and body["global"] is True
+    assert (await callback(session, fake, interaction, {"type": 5}))[0] == 200
+    assert (await webhook(session, fake, interaction, "PATCH", "/messages/@original", {"content": "ok"}))[0] == 200
+
+
+async def test_a_scripted_slowmode_refusal_has_discords_429_shape(strict, session):
+    # Discord's docs exempt bots from slowmode, so the fake never imposes 20016 by itself; a test
+    # that wants it scripts it, and gets the rate-limit body with its code.
+    strict.fail("POST", r"/channels/\d+/messages", code=20016, retry_after=12)
+    status, headers, body = await rest(session, strict, "POST", f"/channels/{strict.guild.text_channel}/messages",
+                                       {"content": "x"})
+    assert status == 429 and body == {"message": "This action cannot be performed due to slowmode rate limit.",
+                                      "retry_after": 12, "global": False, "code": 20016}
+    assert headers["Retry-After"] == "12" and "Via" in headers
