@@ -167,7 +167,7 @@ async def test_run_refuses_a_half_configured_slack_with_a_clear_message(tmp_path
 
 
 async def test_discord_invite_looks_up_the_application_from_the_token(tmp_path):
-    from tests.fakes.discord_server import FakeDiscord
+    from tests.fakes.discord import FakeDiscord
 
     async with FakeDiscord(token="invite-test-token") as discord_api:
         config = write_config(tmp_path, None, ["cs.CV"])

@@ -21,7 +21,7 @@ from bot.ops import OpsServer
 from bot.store import AsyncStore
 from tests.fakes.arxiv_server import FakeArxiv, atom_listing
 
-from tests.fakes.discord_server import FakeDiscord
+from tests.fakes.discord import FakeDiscord
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, FakeSlack
 
 DISCORD_TOKEN = "NDQ0.discord-secret.token-of-the-test"

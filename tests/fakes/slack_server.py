@@ -19,19 +19,44 @@ Answers have Slack's shapes (`{"ok": true, ...}` / `{"ok": false, "error": "..."
 Retry-After; see ../shared/fixtures/slack/). chat.postMessage checks blocks the way Slack does
 (at most 50 blocks, 3000 characters a section text, 150 a header...) and answers `invalid_blocks`
 when they break a limit, so a renderer bug cannot hide behind the fake.
+
+Strict where Slack is (docs.slack.dev: apis/web-api/rate-limits, each method's reference page,
+interactivity/handling-user-interaction, slash commands):
+- tokens: `not_authed`, `invalid_auth` (a wrong token), `token_revoked` (slack.revoke_token()),
+  `account_inactive` (slack.deactivate()), all HTTP 200 with ok:false like every Web API error;
+- scopes: each method needs its scope (SCOPES_NEEDED); without it `missing_scope` with `needed`
+  and `provided` (slack.scopes starts as the manifest's bot scopes);
+- channels: `channel_not_found` (unknown, or private without the bot), `not_in_channel`,
+  `is_archived` when posting;
+- rate limits (only these answer 429, with Retry-After): each method's tier per minute
+  (METHOD_TIERS, TIER_PER_MINUTE: Slack's documented floors) and chat.postMessage's special
+  limit of about one message a second per channel, a short burst of `post_burst` allowed;
+- the 3 s acknowledgement: `deliver()` sends a signed request to the app the way Slack does; an
+  answer after 3 s, a non-200 answer or no answer is recorded in `slack.user_errors` as the user
+  would see it (`/papers failed with the error "operation_timeout"`); Socket Mode envelopes
+  acknowledged after 3 s likewise;
+- response_url: at most 5 uses within 30 minutes (`used_url`, `expired_url`).
+Time-based rules read `slack.clock` (a ServiceClock: real time plus what a test skips; `follow`
+makes it follow a test's FakeClock too, as the runner's pace sleeps on that).
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
+import hmac
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import WSMsgType, web
+
+from tests.fakes.clock import ServiceClock
 from tests.fakes.loopback import LoopbackServer
 
 BOT_TOKEN = "xoxb-fake-bot-token"
@@ -45,6 +70,29 @@ HEADER_TEXT_LIMIT = 150
 MAX_BLOCKS = 50
 MESSAGE_TEXT_LIMIT = 40_000
 KNOWN_BLOCKS = {"section", "header", "context", "divider", "actions", "image", "rich_text", "input"}
+
+# The app's bot scopes as config/slack-manifest.yaml asks for them at install.
+MANIFEST_SCOPES = ("chat:write", "commands", "channels:history", "groups:history", "im:history",
+                   "im:write", "users:read", "channels:read", "groups:read")
+# The scope each method needs (its reference page's "Required scopes"); history and replies
+# depend on the kind of conversation (public, private, im, mpim).
+HISTORY_SCOPES = {"public": "channels:history", "private": "groups:history", "im": "im:history",
+                  "mpim": "mpim:history"}
+INFO_SCOPES = {"public": "channels:read", "private": "groups:read", "im": "im:read", "mpim": "mpim:read"}
+SCOPES_NEEDED = {"chat.postMessage": "chat:write", "chat.postEphemeral": "chat:write",
+                 "chat.update": "chat:write", "conversations.open": "im:write",
+                 "users.info": "users:read"}
+# Rate-limit tiers per method (each method's reference page) and requests a minute per tier
+# (apis/web-api/rate-limits: "1+", "20+", "50+", "100+" per minute; the fake allows the floor,
+# and for Tier 1 the "small amount of burst behavior" the docs tolerate: 3 in a minute).
+TIER_PER_MINUTE = {1: 3, 2: 20, 3: 50, 4: 100}
+METHOD_TIERS = {"apps.connections.open": 1, "auth.test": 4, "chat.postEphemeral": 4,
+                "chat.update": 3, "conversations.history": 3, "conversations.replies": 3,
+                "conversations.info": 3, "conversations.open": 3, "conversations.join": 3,
+                "users.info": 4, "views.open": 4, "views.publish": 4, "views.update": 4}
+ACK_DEADLINE = 3.0                 # seconds Slack waits for the app's HTTP answer / envelope ack
+RESPONSE_URL_USES = 5              # "up to 5 times within 30 minutes"
+RESPONSE_URL_LIFETIME = 30 * 60.0
 
 
 @dataclass
@@ -80,11 +128,67 @@ class Channel:
     name: str
     member: bool = True
     archived: bool = False
+    kind: str = "public"          # public, private, im, mpim
+
+
+@dataclass
+class Delivery:
+    """One request Slack sent to the app, and how it went for the person who caused it."""
+
+    kind: str                     # slash_command, block_actions, view_submission, ...
+    status: int | None            # the app's HTTP status (None: no answer)
+    seconds: float                # on the fake's clock
+    body: str                     # the app's answer
+    error: str | None = None      # what Slack shows the person: operation_timeout, dispatch_failed
+
+
+class SlackRateLimits:
+    """Per method per workspace: a one-minute window of the method's tier; chat.postMessage: a
+    token bucket per channel, one message a second with a burst of `post_burst`."""
+
+    def __init__(self, clock: ServiceClock, post_burst: int = 3) -> None:
+        self.clock = clock
+        self.post_burst = post_burst
+        self._windows: dict[str, tuple[float, int]] = {}
+        self._buckets: dict[str, tuple[float, float]] = {}   # channel -> (tokens, at)
+        self.refused: list[tuple[str, str | None]] = []
+
+    def retry_after(self, method: str, channel: str | None) -> float | None:
+        """None if the call may go through (and count it), else the seconds to wait."""
+        now = self.clock.monotonic()
+        if method == "chat.postMessage" and channel:
+            tokens, at = self._buckets.get(channel, (float(self.post_burst), now))
+            tokens = min(float(self.post_burst), tokens + (now - at))
+            if tokens < 1.0:
+                self.refused.append((method, channel))
+                return 1.0 - tokens
+            self._buckets[channel] = (tokens - 1.0, now)
+            return None
+        tier = METHOD_TIERS.get(method)
+        if tier is None:
+            return None
+        started, used = self._windows.get(method, (now, 0))
+        if now - started >= 60.0:
+            started, used = now, 0
+        if used >= TIER_PER_MINUTE[tier]:
+            self.refused.append((method, channel))
+            return started + 60.0 - now
+        self._windows[method] = (started, used + 1)
+        return None
 
 
 class FakeSlack(LoopbackServer):
-    def __init__(self, *, team_id: str = TEAM_ID, epoch: float | None = None) -> None:
+    def __init__(self, *, team_id: str = TEAM_ID, epoch: float | None = None,
+                 clock: ServiceClock | None = None, post_burst: int = 3) -> None:
         self.team_id = team_id
+        self.clock = clock or ServiceClock()
+        self.rate_limits = SlackRateLimits(self.clock, post_burst)
+        self.scopes: set[str] = set(MANIFEST_SCOPES)
+        self.token_problem: str | None = None     # token_revoked / account_inactive once set
+        self.deliveries: list[Delivery] = []
+        self.user_errors: list[str] = []          # what people saw instead of an answer
+        self._response_urls: dict[str, tuple[float, int]] = {}   # name -> (issued at, uses)
+        self._envelopes_sent: dict[str, float] = {}
         self.bot_token = BOT_TOKEN
         self.app_token = APP_TOKEN
         self.bot_user_id = BOT_USER_ID
@@ -120,13 +224,33 @@ class FakeSlack(LoopbackServer):
         return self.base_url + "/api/"
 
     def response_url(self, name: str = "r1") -> str:
+        """A response_url as Slack issues one with a command or an action (its clock starts)."""
+        self._response_urls.setdefault(name, (self.clock.monotonic(), 0))
         return f"{self.base_url}/response/{name}"
 
     def add_channel(self, channel_id: str, name: str = "", *, member: bool = True,
-                    archived: bool = False) -> Channel:
-        channel = self.channels[channel_id] = Channel(channel_id, name or channel_id.lower(), member, archived)
+                    archived: bool = False, kind: str | None = None) -> Channel:
+        kind = kind or ("im" if channel_id.startswith("D") else
+                        "private" if channel_id.startswith("G") else "public")
+        channel = self.channels[channel_id] = Channel(channel_id, name or channel_id.lower(), member,
+                                                      archived, kind)
         self.messages.setdefault(channel_id, [])
         return channel
+
+    def follow(self, clock: Any) -> None:
+        """Let the fake's time follow a test's FakeClock too (the runner's pace sleeps on it)."""
+        self.clock = self.rate_limits.clock = ServiceClock(following=clock)
+
+    def revoke_token(self) -> None:
+        """The app was uninstalled or its token revoked: every call answers token_revoked."""
+        self.token_problem = "token_revoked"
+
+    def deactivate(self) -> None:
+        """The token's user or workspace was deactivated: account_inactive."""
+        self.token_problem = "account_inactive"
+
+    def restore_token(self) -> None:
+        self.token_problem = None
 
     def add_user(self, user_id: str, name: str = "", *, is_admin: bool = False, is_owner: bool = False) -> None:
         self.users[user_id] = {
@@ -194,6 +318,11 @@ class FakeSlack(LoopbackServer):
             return _error("not_authed")
         if token != wanted:
             return _error("invalid_auth")
+        if self.token_problem and token == self.bot_token:
+            return _error(self.token_problem)
+        needed = self._scope_needed(method, params)
+        if needed and needed not in self.scopes:
+            return _error("missing_scope", needed=needed, provided=",".join(sorted(self.scopes)))
 
         failure = self._scripted(call)
         if failure is not None and not failure.drop_after_store:
@@ -207,12 +336,22 @@ class FakeSlack(LoopbackServer):
         handler = getattr(self, "_" + method.replace(".", "_"), None)
         if handler is None:
             return _error("unknown_method", status=404)
+        wait = self.rate_limits.retry_after(method, call.channel)
+        if wait is not None:
+            return _error("ratelimited", status=429, headers={"Retry-After": str(max(1, math.ceil(wait)))})
         response = handler(params)
         if failure is not None and failure.drop_after_store:
             assert request.transport is not None
             request.transport.abort()
             raise web.HTTPInternalServerError()  # never reaches the client
         return response
+
+    def _scope_needed(self, method: str, params: dict[str, Any]) -> str | None:
+        if method in ("conversations.history", "conversations.replies", "conversations.info"):
+            channel = self.channels.get(params.get("channel") or "")
+            table = INFO_SCOPES if method == "conversations.info" else HISTORY_SCOPES
+            return table[channel.kind] if channel else None
+        return SCOPES_NEEDED.get(method)
 
     def _scripted(self, call: Call) -> Failure | None:
         for failure in self.failures:
@@ -232,8 +371,8 @@ class FakeSlack(LoopbackServer):
 
     def _channel_problem(self, channel_id: str | None, *, posting: bool) -> web.Response | None:
         channel = self.channels.get(channel_id or "")
-        if channel is None:
-            return _error("channel_not_found")
+        if channel is None or (channel.kind in ("private", "mpim") and not channel.member):
+            return _error("channel_not_found")   # a private channel without the bot is invisible
         if channel.archived and posting:
             return _error("is_archived")
         if not channel.member:
@@ -376,8 +515,15 @@ class FakeSlack(LoopbackServer):
     # -- response_url and Socket Mode ---------------------------------------------------------------
 
     async def _response_url(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
         body = await request.json()
-        self.responses.append({"name": request.match_info["name"], **body})
+        issued, uses = self._response_urls.get(name, (self.clock.monotonic(), 0))
+        if self.clock.monotonic() - issued > RESPONSE_URL_LIFETIME:
+            return _error("expired_url", status=404)
+        if uses >= RESPONSE_URL_USES:
+            return _error("used_url", status=404)
+        self._response_urls[name] = (issued, uses + 1)
+        self.responses.append({"name": name, **body})
         return web.Response(text="ok")
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
@@ -390,7 +536,12 @@ class FakeSlack(LoopbackServer):
         try:
             async for message in ws:
                 if message.type == WSMsgType.TEXT:
-                    self.socket_acks.append(json.loads(message.data))
+                    ack = json.loads(message.data)
+                    sent = self._envelopes_sent.pop(str(ack.get("envelope_id")), None)
+                    if sent is not None and self.clock.monotonic() - sent > ACK_DEADLINE:
+                        self.user_errors.append("operation_timeout")
+                        ack = {**ack, "late": True}
+                    self.socket_acks.append(ack)
         finally:
             if ws in self._sockets:
                 self._sockets.remove(ws)
@@ -400,10 +551,51 @@ class FakeSlack(LoopbackServer):
         """Push a Socket Mode envelope (`slash_commands`, `interactive`, `events_api`) to every
         connected client."""
         await self.wait_for(lambda: self._sockets)
+        self._envelopes_sent[envelope_id] = self.clock.monotonic()
         for ws in self._sockets:
             await ws.send_json({"envelope_id": envelope_id, "type": kind, "payload": payload,
                                 "accepts_response_payload": kind != "events_api", "retry_attempt": 0,
                                 "retry_reason": ""})
+
+    # -- requests Slack sends to the app ------------------------------------------------------
+
+    async def deliver(self, url: str, body: str, *, signing_secret: str, kind: str = "request",
+                      headers: dict[str, str] | None = None, command: str = "/papers") -> Delivery:
+        """POST `body` to the app as Slack does (signed unless `headers` are given) and judge the
+        answer as Slack would: after 3 s the person sees `<command> failed with the error
+        "operation_timeout"` (an action or a form shows an error mark instead); a status other
+        than 200, or no answer, is `dispatch_failed`."""
+        headers = headers or sign_request(body, signing_secret)
+        started = self.clock.monotonic()
+        status: int | None = None
+        text = ""
+        try:
+            async with aiohttp.ClientSession() as session:
+                async with session.post(url, data=body.encode(), headers=headers) as response:
+                    status, text = response.status, await response.text()
+        except aiohttp.ClientError:
+            status = None
+        seconds = self.clock.monotonic() - started
+        error = None
+        if status is not None and seconds > ACK_DEADLINE:
+            error = "operation_timeout"
+        elif status != 200:
+            error = "dispatch_failed"
+        delivery = Delivery(kind, status, seconds, text, error)
+        self.deliveries.append(delivery)
+        if error:
+            self.user_errors.append(f'{command} failed with the error "{error}"'
+                                    if kind == "slash_command" else error)
+        return delivery
+
+
+def sign_request(body: str, secret: str, timestamp: int | None = None) -> dict[str, str]:
+    """The headers Slack sends: `v0=` HMAC-SHA256 of `v0:<timestamp>:<body>` with the signing
+    secret (authentication/verifying-requests-from-slack)."""
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    digest = hmac.new(secret.encode(), f"v0:{timestamp}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": str(timestamp), "X-Slack-Signature": f"v0={digest}",
+            "Content-Type": "application/x-www-form-urlencoded"}
 
 
 def block_errors(blocks: Any) -> list[str]:

@@ -36,8 +36,8 @@ from bot.store import AsyncStore, ledger
 from bot.store import subscriptions as channel_store
 from bot.store.subscriptions import ChannelRef
 from tests.fakes.arxiv_server import FakeArxiv, Reply, atom_listing
-from tests.fakes.clock import FakeClock
-from tests.fakes.discord_server import FakeDiscord
+from tests.fakes.clock import FakeClock, ServiceClock
+from tests.fakes.discord import FakeDiscord
 from tests.fakes.slack_server import FakeSlack
 
 EASTERN = ZoneInfo("America/New_York")
@@ -133,6 +133,7 @@ async def slack():
 async def slack_world(arxiv, slack, tmp_path):
     """Two Slack channels subscribed to `VLM`; the scheduler with the real Slack runtime."""
     world = World(arxiv, tmp_path)
+    slack.follow(world.clock)   # the fake Slack sees the time the runner's pace waits
     world.store = await AsyncStore.open(world.db_path, clock=world.clock, busy_timeout=world.busy_timeout)
     settings = Settings(arxiv=world.arxiv_settings, slack=SlackSettings(api_url=slack.api_url, mode="http"))
     runtime = await start_slack(settings, CommandExecutor(world.store, settings), environ={
@@ -387,8 +388,9 @@ async def test_sqlite_disk_full_while_storing_keeps_what_was_stored(slack_world,
 async def discord_world(arxiv, tmp_path):
     from bot.platforms.discord import start_discord
 
-    async with FakeDiscord() as fake:
-        world = World(arxiv, tmp_path)
+    world = World(arxiv, tmp_path)
+    # The fake Discord sees the time the runner's pace waits on the world's clock.
+    async with FakeDiscord(clock=ServiceClock(following=world.clock)) as fake:
         world.store = await AsyncStore.open(world.db_path, clock=world.clock)
         settings = Settings(arxiv=world.arxiv_settings,
                             discord=DiscordSettings(api_url=fake.api_url, gateway_url=fake.gateway_url))

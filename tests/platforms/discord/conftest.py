@@ -12,8 +12,8 @@ from bot.commands import CommandExecutor
 from bot.config import DiscordSettings, Settings
 from bot.platforms.discord import DiscordRuntime, start_discord
 from bot.store import AsyncStore
-from tests.fakes.clock import FakeClock
-from tests.fakes.discord_server import FakeDiscord
+from tests.fakes.clock import FakeClock, ServiceClock
+from tests.fakes.discord import FakeDiscord
 
 from tests.conftest import SEED_DAY  # re-exported: tests here import it from this conftest
 
@@ -28,14 +28,16 @@ async def store(tmp_path, seed_listing):
 
 
 @pytest.fixture
-async def fake():
-    async with FakeDiscord() as server:
-        yield server
+def clock() -> FakeClock:
+    return FakeClock(datetime(2025, 4, 21, 14, tzinfo=timezone.utc))
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(datetime(2025, 4, 21, 14, tzinfo=timezone.utc))
+async def fake(clock):
+    # Discord's clock follows the core's: when the runner waits out its pace on the fake clock,
+    # the fake Discord's rate-limit windows and interaction deadlines see that time pass too.
+    async with FakeDiscord(clock=ServiceClock(following=clock)) as server:
+        yield server
 
 
 def discord_settings(fake: FakeDiscord, **discord_options) -> Settings:

@@ -21,7 +21,7 @@ from bot.platforms.discord import (
     start_discord,
 )
 from bot.store import ledger
-from tests.fakes.discord_server import MANAGER, MEMBER, FakeDiscord
+from tests.fakes.discord import MANAGER, MEMBER, FakeDiscord
 from tests.platforms.discord.conftest import SEED_DAY, discord_settings, running_bot
 
 EPHEMERAL = 64

@@ -15,7 +15,7 @@ from bot.delivery.runner import DONE, FAILED, PAUSED, DeliveryRunner
 from bot.digest.model import build_digest
 from bot.models import Match
 from bot.store import ledger
-from tests.fakes.discord_server import MANAGER, FakeDiscord, embed_length
+from tests.fakes.discord import MANAGER, FakeDiscord, embed_length
 from tests.platforms.discord.conftest import SEED_DAY, running_bot
 
 QUERY = 'VLM, MLLM, "vision language model", multimodal'

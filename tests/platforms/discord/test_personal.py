@@ -8,7 +8,7 @@ import re
 
 from bot.delivery.runner import DONE, PAUSED, DeliveryRunner
 from bot.matching import Subscription, compile_subscriptions, parse_query
-from tests.fakes.discord_server import FakeDiscord
+from tests.fakes.discord import FakeDiscord
 from tests.platforms.discord.conftest import SEED_DAY
 from tests.platforms.discord.test_delivery import buttons, subscribe, the_days_jobs
 

@@ -3,14 +3,11 @@ from the recorded payloads in ../shared/fixtures/slack/."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import time
 from datetime import datetime, timezone
 from urllib.parse import parse_qsl, urlencode
 
-import aiohttp
 import pytest
 
 from bot.commands import CommandExecutor
@@ -18,7 +15,7 @@ from bot.config import Settings, SlackSettings
 from bot.platforms.slack import start_slack
 from bot.store import AsyncStore
 from tests.conftest import SEED_DAY, shared_path  # SEED_DAY: re-exported for the tests here
-from tests.fakes.slack_server import FakeSlack
+from tests.fakes.slack_server import FakeSlack, sign_request
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 CHANNEL = "C0PAPERS"
@@ -60,10 +57,7 @@ def environ(fake: FakeSlack, **extra: str) -> dict[str, str]:
 
 def sign(body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> dict[str, str]:
     """The headers Slack sends: `v0=` HMAC-SHA256 of `v0:<timestamp>:<body>`."""
-    timestamp = int(time.time()) if timestamp is None else timestamp
-    digest = hmac.new(secret.encode(), f"v0:{timestamp}:{body}".encode(), hashlib.sha256).hexdigest()
-    return {"X-Slack-Request-Timestamp": str(timestamp), "X-Slack-Signature": f"v0={digest}",
-            "Content-Type": "application/x-www-form-urlencoded"}
+    return sign_request(body, secret, timestamp)
 
 
 def slash_command_body(fake: FakeSlack, text: str, *, user: str = USER, channel: str = CHANNEL,
@@ -103,15 +97,18 @@ class HttpSlack:
         self.url = f"http://127.0.0.1:{runtime.bound_port}/slack/events"
 
     async def post(self, body: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
-        async with aiohttp.ClientSession() as session:
-            async with session.post(self.url, data=body.encode(), headers=headers or sign(body)) as resp:
-                return resp.status, await resp.text()
+        """Slack delivers `body` to the app, judging the answer by its 3 s rule (fake.user_errors)."""
+        kind = _payload_type(body)
+        delivery = await self.fake.deliver(self.url, body, signing_secret=SIGNING_SECRET, kind=kind,
+                                           headers=headers)
+        return delivery.status or 0, delivery.body
 
     async def command(self, text: str, **kw) -> dict:
         """Send `/papers <text>`; return what the bot posted to the response_url."""
         name = f"r{len(self.fake.responses) + 1}-{time.monotonic_ns()}"
         status, body = await self.post(slash_command_body(self.fake, text, response=name, **kw))
         assert status == 200, body
+        assert self.fake.deliveries[-1].error is None, self.fake.user_errors
         return await self.fake.wait_for(
             lambda: next((r for r in self.fake.responses if r["name"] == name), None))
 
@@ -130,6 +127,16 @@ async def http_slack(slack, store):
     running = await start_http(slack, store)
     yield running
     await running.runtime.close()
+
+
+def _payload_type(body: str) -> str:
+    fields = dict(parse_qsl(body, keep_blank_values=True))
+    if "payload" in fields:
+        try:
+            return str(json.loads(fields["payload"]).get("type") or "interactive")
+        except ValueError:
+            return "interactive"
+    return "slash_command" if "command" in fields else "request"
 
 
 def all_texts(blocks: list[dict]) -> list[str]:

@@ -34,6 +34,7 @@ async def arxiv():
 
 async def test_subscribe_then_the_next_days_thread_then_the_abstract_after_a_restart(slack, arxiv, tmp_path):
     clock = FakeClock(datetime(2025, 4, 21, 0, 10, tzinfo=ZoneInfo("America/New_York")))
+    slack.follow(clock)   # Slack sees the time the runner's pace waits
     settings = Settings(arxiv=arxiv.settings(categories=CATEGORIES, enrich=False),
                         slack=SlackSettings(api_url=slack.api_url, mode="http"))
     db_path = tmp_path / "data" / "paperbot.db"

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 
+import aiohttp
 import pytest
+from aiohttp import web
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from tests.conftest import shared_path
-from tests.fakes.slack_server import block_errors
-from tests.platforms.slack.conftest import CHANNEL, USER
+from tests.fakes.clock import ServiceClock
+from tests.fakes.loopback import LoopbackServer
+from tests.fakes.slack_server import FakeSlack, block_errors
+from tests.platforms.slack.conftest import CHANNEL, SIGNING_SECRET, USER
 
 
 def recorded(name: str) -> dict:
@@ -26,6 +30,7 @@ async def test_answers_carry_the_recorded_fields(slack, client):
     auth = await client.auth_test()
     assert set(recorded("method_auth.test.json")) <= set(auth.data)
     for n in range(5):
+        slack.clock.advance(1.0)   # Slack takes about one message a second in a channel
         await client.chat_postMessage(channel=CHANNEL, text=f"m{n}")
     page = await client.conversations_history(channel=CHANNEL, limit=2)
     first_page = recorded("method_conversations.history_first_page.json")
@@ -37,6 +42,7 @@ async def test_answers_carry_the_recorded_fields(slack, client):
 
 async def test_history_pages_newest_first_with_cursors(slack, client):
     for n in range(5):
+        slack.clock.advance(1.0)
         await client.chat_postMessage(channel=CHANNEL, text=f"m{n}")
     texts, cursor = [], None
     while True:
@@ -79,3 +85,156 @@ def test_block_kit_limits_are_enforced_like_slack():
     assert block_errors([{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}])
     assert block_errors([{"type": "header", "text": {"type": "plain_text", "text": "x" * 151}}])
     assert block_errors([{"type": "nonsense"}])
+
+
+# -- strictness: each rule, demonstrably enforced ------------------------------------------------
+
+
+@pytest.fixture
+async def strict():
+    """A fake Slack whose clock moves only when the test says so."""
+    async with FakeSlack(clock=ServiceClock(frozen=True)) as fake:
+        fake.add_channel(CHANNEL, "ml-papers")
+        fake.add_channel("C0OTHER", "other")
+        fake.add_user(USER, "reader")
+        yield fake
+
+
+def strict_client(fake: FakeSlack, token: str | None = None) -> AsyncWebClient:
+    return AsyncWebClient(token=token or fake.bot_token, base_url=fake.api_url, retry_handlers=[])
+
+
+async def refused(call) -> SlackApiError:
+    with pytest.raises(SlackApiError) as raised:
+        await call
+    return raised.value
+
+
+async def test_chat_post_message_allows_about_one_message_a_second_per_channel(strict):
+    client = strict_client(strict)
+    for n in range(3):   # a short burst is allowed
+        await client.chat_postMessage(channel=CHANNEL, text=f"m{n}")
+    error = await refused(client.chat_postMessage(channel=CHANNEL, text="too fast"))
+    assert error.response.status_code == 429 and error.response.headers["Retry-After"] == "1"
+    assert error.response.data == {"ok": False, "error": "ratelimited"}
+    await client.chat_postMessage(channel="C0OTHER", text="another channel has its own limit")
+    strict.clock.advance(1.0)
+    await client.chat_postMessage(channel=CHANNEL, text="a second later")
+    assert [m["text"] for m in strict.messages[CHANNEL]] == ["m0", "m1", "m2", "a second later"]
+
+
+async def test_methods_are_limited_by_their_tier_per_minute(strict):
+    client = strict_client(strict)
+    for _ in range(50):   # conversations.history is Tier 3: 50+ a minute
+        await client.conversations_history(channel=CHANNEL)
+    error = await refused(client.conversations_history(channel=CHANNEL))
+    assert error.response.status_code == 429 and int(error.response.headers["Retry-After"]) == 60
+    await client.users_info(user=USER)   # another method (Tier 4) is counted apart
+    strict.clock.advance(60)
+    await client.conversations_history(channel=CHANNEL)
+
+
+async def test_token_problems_answer_200_with_slacks_error(strict):
+    for problem, expected in ((lambda: None, "invalid_auth"), (strict.revoke_token, "token_revoked"),
+                              (strict.deactivate, "account_inactive")):
+        problem()
+        token = "xoxb-wrong" if expected == "invalid_auth" else None
+        error = await refused(strict_client(strict, token).chat_postMessage(channel=CHANNEL, text="x"))
+        assert error.response.status_code == 200
+        assert error.response.data == {"ok": False, "error": expected}
+    strict.restore_token()
+    await strict_client(strict).chat_postMessage(channel=CHANNEL, text="works again")
+
+
+async def test_a_missing_scope_names_what_is_needed_and_what_was_granted(strict):
+    strict.scopes.discard("chat:write")
+    error = await refused(strict_client(strict).chat_postMessage(channel=CHANNEL, text="x"))
+    assert error.response.status_code == 200
+    data = error.response.data
+    assert data["ok"] is False and data["error"] == "missing_scope" and data["needed"] == "chat:write"
+    assert set(data["provided"].split(",")) == strict.scopes
+    strict.add_channel("G0PRIVATE", "secret")
+    strict.scopes.discard("groups:history")
+    error = await refused(strict_client(strict).conversations_history(channel="G0PRIVATE"))
+    assert error.response.data["needed"] == "groups:history"
+
+
+async def test_channel_errors_are_exactly_slacks(strict):
+    client = strict_client(strict)
+    strict.add_channel("C0OUT", "not-joined", member=False)
+    strict.add_channel("C0OLD", "archived", archived=True)
+    strict.add_channel("G0HIDDEN", "private-without-us", member=False)
+    for channel, expected in (("C0NOWHERE", "channel_not_found"), ("C0OUT", "not_in_channel"),
+                              ("C0OLD", "is_archived"), ("G0HIDDEN", "channel_not_found")):
+        error = await refused(client.chat_postMessage(channel=channel, text="x"))
+        assert (error.response.status_code, error.response.data) == (200, {"ok": False, "error": expected})
+
+
+async def slow_app(fake: FakeSlack, *, seconds: float, status: int = 200) -> LoopbackServer:
+    """An app that takes `seconds` on the fake's clock to answer (no real waiting)."""
+    async def handle(request: web.Request) -> web.Response:
+        await request.read()
+        fake.clock.advance(seconds)
+        return web.Response(status=status, text="")
+    app = web.Application()
+    app.router.add_post("/slack/events", handle)
+    return await LoopbackServer(app).start()
+
+
+async def test_an_answer_after_three_seconds_is_an_error_the_person_sees(strict):
+    body = "command=%2Fpapers&text=help"   # what the app answers does not matter here, only when
+    for seconds, status, error in ((0.5, 200, None), (3.5, 200, "operation_timeout"),
+                                   (0.1, 500, "dispatch_failed")):
+        app = await slow_app(strict, seconds=seconds, status=status)
+        try:
+            delivery = await strict.deliver(app.base_url + "/slack/events", body,
+                                            signing_secret=SIGNING_SECRET, kind="slash_command")
+        finally:
+            await app.close()
+        assert delivery.error == error and delivery.status == status
+    assert strict.user_errors == ['/papers failed with the error "operation_timeout"',
+                                  '/papers failed with the error "dispatch_failed"']
+    clicked = await slow_app(strict, seconds=4)
+    try:
+        late = await strict.deliver(clicked.base_url + "/slack/events", "payload=%7B%7D",
+                                    signing_secret=SIGNING_SECRET, kind="block_actions")
+    finally:
+        await clicked.close()
+    assert late.error == "operation_timeout" and strict.user_errors[-1] == "operation_timeout"
+
+
+async def test_the_bot_answers_a_delivered_command_within_three_seconds(http_slack, slack):
+    reply = await http_slack.command("help")
+    assert reply["text"] and slack.deliveries[-1].kind == "slash_command"
+    assert slack.deliveries[-1].error is None and slack.user_errors == []
+
+
+async def test_a_socket_mode_envelope_acknowledged_late_is_an_error(strict):
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(strict.base_url.replace("http", "ws") + "/socket") as ws:
+            assert (await ws.receive_json())["type"] == "hello"
+            await strict.send_envelope("slash_commands", {"command": "/papers"}, "env-fast")
+            await ws.receive_json()
+            await ws.send_json({"envelope_id": "env-fast"})
+            await strict.send_envelope("slash_commands", {"command": "/papers"}, "env-slow")
+            await ws.receive_json()
+            strict.clock.advance(3.5)
+            await ws.send_json({"envelope_id": "env-slow"})
+            await strict.wait_for(lambda: len(strict.socket_acks) == 2)
+    assert [a.get("late", False) for a in strict.socket_acks] == [False, True]
+    assert strict.user_errors == ["operation_timeout"]
+
+
+async def test_a_response_url_takes_five_answers_within_thirty_minutes(strict):
+    async with aiohttp.ClientSession() as session:
+        url = strict.response_url("five")
+        for n in range(5):
+            async with session.post(url, json={"text": f"answer {n}"}) as answer:
+                assert answer.status == 200
+        async with session.post(url, json={"text": "a sixth"}) as answer:
+            assert answer.status == 404 and (await answer.json())["error"] == "used_url"
+        late = strict.response_url("late")
+        strict.clock.advance(30 * 60 + 1)
+        async with session.post(late, json={"text": "too late"}) as answer:
+            assert answer.status == 404 and (await answer.json())["error"] == "expired_url"
+    assert len(strict.responses) == 5

@@ -37,6 +37,7 @@ async def world(slack, arxiv, tmp_path):
     for user in (ANNA, BEN, CAROL, DAN):
         slack.add_user(user)
     clock = FakeClock(datetime(2025, 4, 21, 0, 10, tzinfo=ZoneInfo("America/New_York")))
+    slack.follow(clock)   # Slack sees the time the runner's pace waits
     settings = Settings(arxiv=arxiv.settings(categories=CATEGORIES, enrich=False),
                         slack=SlackSettings(api_url=slack.api_url, mode="http"))
     store = await AsyncStore.open(tmp_path / "paperbot.db", clock=clock)

@@ -1,0 +1,70 @@
+"""What the strict fake Slack reveals about the bot (issue 13). Each test states the behaviour
+Slack's documented errors call for and fails today; they are marked xfail(strict=True) so that the
+fix turns them green and the marker has to go."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.delivery.runner import DONE, PAUSED, DeliveryRunner
+from bot.platforms.slack import SlackSink
+from tests.fakes.clock import FakeClock
+from tests.platforms.slack.conftest import CHANNEL
+from tests.platforms.slack.test_sink import destination, digest_for_papers, synthetic
+
+
+@pytest.fixture
+def clock(slack):
+    clock = FakeClock(datetime(2025, 4, 21, 15, tzinfo=timezone.utc))
+    slack.follow(clock)
+    return clock
+
+
+@pytest.fixture
+def sink(slack):
+    client = AsyncWebClient(token=slack.bot_token, base_url=slack.api_url, retry_handlers=[])
+    return SlackSink(client, slack.team_id)
+
+
+@pytest.mark.xfail(strict=True, reason="issue 13: a channel paused for missing_scope / account_inactive "
+                                       "stays paused after the app is fixed (no way back)")
+@pytest.mark.parametrize("break_it, fix_it", [
+    (lambda slack: slack.scopes.discard("chat:write"), lambda slack: slack.scopes.add("chat:write")),
+    (lambda slack: slack.deactivate(), lambda slack: slack.restore_token()),
+])
+async def test_a_workspace_problem_pause_lifts_once_slack_accepts_calls_again(slack, store, sink, clock,
+                                                                             break_it, fix_it):
+    dest = destination(slack, CHANNEL)
+    digest = digest_for_papers(dest, synthetic(2), "VLM")
+    break_it(slack)
+    first = await DeliveryRunner(store, clock).deliver(sink, dest, digest)
+    assert first.outcome == PAUSED
+    fix_it(slack)   # the app reinstalled with its scopes / the account active again
+    again = await DeliveryRunner(store, clock).deliver(sink, dest, digest)
+    assert again.outcome == DONE
+
+
+@pytest.mark.xfail(strict=True, reason="issue 13: token_revoked is handled per channel (each channel "
+                                       "tries, fails with a traceback and retries) instead of once for "
+                                       "the workspace")
+async def test_a_revoked_token_is_one_workspace_problem_not_one_per_channel(slack, store, sink, clock):
+    channels = [CHANNEL, "C0SECOND", "C0THIRD"]
+    for channel in channels[1:]:
+        slack.add_channel(channel, channel.lower())
+    slack.revoke_token()
+    runner = DeliveryRunner(store, clock)
+    for channel in channels:
+        dest = destination(slack, channel)
+        await runner.deliver(sink, dest, digest_for_papers(dest, synthetic(2), "VLM"))
+    assert len(slack.calls_to("chat.postMessage")) <= 1
+
+
+@pytest.mark.xfail(strict=True, reason="issue 13: unsigned junk gets HTTP 500 (bolt parses before it "
+                                       "verifies) instead of 401")
+async def test_unsigned_junk_is_refused_with_401(http_slack, slack):
+    status, _ = await http_slack.post("payload=%7Bnot-json", headers={
+        "Content-Type": "application/x-www-form-urlencoded"})
+    assert status == 401
