@@ -321,8 +321,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.log_format is None and settings.ops.json_logs:
         configure_logging(args.log_level, json_lines=True)
+    from bot.store import StoreError
+
     try:
         return handler(args, settings)
+    except StoreError as exc:
+        # A folder or a stray file as storage.path, a database locked by another `run`, a full
+        # disk: the operator's to fix, said in one line that names the path.
+        print(f"paperbot: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

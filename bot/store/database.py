@@ -140,6 +140,16 @@ class Store:
         except sqlite3.Error as exc:
             raise store_error_from("reading the schema version", exc) from exc
 
+    def check_writable(self) -> None:
+        """Take SQLite's write lock and let it go: raises StoreError when the file is read-only,
+        locked past the busy timeout, or otherwise unwritable."""
+        self._check_usable("checking the database is writable")
+        try:
+            with write_transaction(self.db):
+                pass
+        except sqlite3.Error as exc:
+            raise store_error_from("checking the database is writable", exc) from exc
+
     def integrity_problems(self) -> list[str]:
         """What SQLite's quick check finds wrong with the file (empty: intact). Reads every page,
         so it takes a moment on a large database; run it at start, not per request."""
