@@ -95,11 +95,15 @@ async def poll(http: aiohttp.ClientSession, url: str, done, within: float = 30.0
     """GET `url` until `done(status, text)`; the last text. Bounded, for a busy machine."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
+    text = "(no answer yet)"
     while True:
-        async with http.get(url) as response:
-            text = await response.text()
-            if done(response.status, text):
-                return text
+        try:
+            async with http.get(url) as response:
+                text = await response.text()
+                if done(response.status, text):
+                    return text
+        except aiohttp.ClientConnectorError:  # the bot has not opened its ops port yet
+            pass
         assert loop.time() < deadline, f"{url} never got there; last answer: {text}"
         await asyncio.sleep(0.05)
 
