@@ -24,7 +24,7 @@ The schema's history is the ordered list `bot.store.migrations.MIGRATIONS`.
 """
 
 from bot.store.async_store import AsyncStore
-from bot.store.database import Store
+from bot.store.database import Store, storage_path_problem
 from bot.store.errors import SchemaTooNewError, StoreError
 from bot.store.ledger import DeliveryLedger
 from bot.store.migrations import MIGRATIONS, Migration
@@ -45,4 +45,5 @@ __all__ = [
     "SchemaTooNewError",
     "Store",
     "StoreError",
+    "storage_path_problem",
 ]

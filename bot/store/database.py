@@ -165,11 +165,45 @@ class Store:
         return [] if problems == ["ok"] else problems
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def storage_path_problem(path: str | os.PathLike[str]) -> str | None:
+    """What would stop a Store from opening `path`, found without creating or changing anything
+    (for `paperbot check-config`); None when it looks usable."""
+    path = Path(path)
+    if path.is_dir():
+        return _folder_message(path)
+    if path.exists():
+        try:
+            with open(path, "rb") as file:
+                header = file.read(len(SQLITE_HEADER))
+        except OSError as exc:
+            return f"cannot read {path}: {exc.strerror or exc}"
+        if header and header != SQLITE_HEADER:
+            return f"{path}: the file is not an SQLite database"
+        if not os.access(path, os.W_OK):
+            return f"{path} is read-only"
+        return None
+    ancestor = path.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        return f"cannot create {path}: {ancestor} is a file, not a folder"
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        return f"cannot create {path}: {ancestor} is not writable"
+    return None
+
+
+def _folder_message(path: Path) -> str:
+    return (f"{path} is a folder; storage.path must name a database file "
+            f"(for example {path / 'paperbot.db'})")
+
+
 def _refuse_unusable_path(path: Path) -> None:
     """Name the path in the two mistakes SQLite reports least clearly."""
     if path.is_dir():
-        raise StoreError(OPENING, f"{path} is a folder; storage.path must name a database file "
-                                  f"(for example {path / 'paperbot.db'})", reason="cannot_open")
+        raise StoreError(OPENING, _folder_message(path), reason="cannot_open")
     if not path.exists() and path.parent.exists() and not path.parent.is_dir():
         raise StoreError(OPENING, f"cannot create {path}: {path.parent} is a file, not a folder",
                          reason="cannot_open")

@@ -7,15 +7,22 @@ holder's pid only to make the refusal message useful.
 
 from __future__ import annotations
 
+import errno
 import fcntl
+import logging
 import os
 from pathlib import Path
 
 from bot.store.errors import StoreError
 
+log = logging.getLogger(__name__)
+
+# A filesystem that has no file locks (some network and FUSE mounts) answers with these.
+_NO_LOCKS = {errno.ENOLCK, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP}
+
 
 class InstanceLock:
-    def __init__(self, path: Path, fd: int) -> None:
+    def __init__(self, path: Path, fd: int | None) -> None:
         self.path = path
         self._fd: int | None = fd
 
@@ -44,6 +51,11 @@ class InstanceLock:
             ) from None
         except OSError as exc:
             os.close(fd)
+            if exc.errno in _NO_LOCKS:
+                # Refusing to start would make such a mount unusable; say what is lost instead.
+                log.warning("cannot lock %s (%s): a second paperbot run on this database would "
+                            "not be refused", path, exc.strerror or exc)
+                return cls(path, None)
             raise StoreError("opening the database", f"cannot lock {path}: {exc.strerror or exc}",
                              reason="cannot_open") from exc
         os.ftruncate(fd, 0)

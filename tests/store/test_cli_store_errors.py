@@ -77,3 +77,40 @@ def test_a_second_run_on_the_same_database_refuses_to_start(tmp_path):
     assert problem_lines(second.stderr) == [f"paperbot: opening the database: another paperbot is already running on "
                      f"{database} (process {os.getpid()} holds {database}.lock); "
                      "stop it first, or give this one its own storage.path"]
+
+
+def check_config(tmp_path: Path, storage: Path, capsys) -> tuple[int, str]:
+    code = main(["--config", str(write_config(tmp_path, storage)), "check-config"])
+    captured = capsys.readouterr()
+    return code, captured.err if code else captured.out
+
+
+def test_check_config_names_an_unusable_storage_path_without_creating_anything(tmp_path, capsys):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    code, err = check_config(tmp_path, folder, capsys)
+    assert code == 2 and f"  - storage.path: {folder} is a folder; storage.path must name" in err
+
+    stray = tmp_path / "notes.txt"
+    stray.write_text("my notes, not a database\n")
+    code, err = check_config(tmp_path, stray, capsys)
+    assert code == 2 and f"  - storage.path: {stray}: the file is not an SQLite database" in err
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code, err = check_config(tmp_path, blocker / "sub" / "p.db", capsys)
+    assert code == 2 and f"cannot create {blocker / 'sub' / 'p.db'}: {blocker} is a file, not a folder" in err
+
+
+def test_check_config_accepts_a_new_path_and_an_existing_database(tmp_path, capsys):
+    fresh = tmp_path / "new" / "deeper" / "p.db"
+    code, out = check_config(tmp_path, fresh, capsys)
+    assert code == 0 and "OK" in out
+    assert not (tmp_path / "new").exists()  # checking created nothing
+    existing = tmp_path / "p.db"
+    Store(existing).close()
+    code, out = check_config(tmp_path, existing, capsys)
+    assert code == 0 and "OK" in out
+    empty = tmp_path / "empty.db"  # what Store creates before SQLite writes the header
+    empty.touch()
+    assert check_config(tmp_path, empty, capsys)[0] == 0

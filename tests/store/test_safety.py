@@ -107,3 +107,16 @@ def test_quick_check_finds_a_damaged_page_and_passes_an_intact_file(db_path: Pat
     with Store(db_path) as store:
         problems = store.integrity_problems()
     assert problems and "corrupt" in problems[0]
+
+
+def test_a_filesystem_without_file_locks_warns_instead_of_refusing(db_path: Path, monkeypatch, caplog):
+    import errno
+    import fcntl
+
+    def no_locks_here(fd: int, operation: int) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks_here)  # what some network mounts answer
+    with Store(db_path, single_instance=True) as store:
+        assert store.schema_version() > 0
+    assert "a second paperbot run on this database would not be refused" in caplog.text
