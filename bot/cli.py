@@ -34,6 +34,14 @@ def cmd_check_config(args: argparse.Namespace, _: Settings | None = None) -> int
         for problem in exc.problems:
             print(f"  - {problem}", file=sys.stderr)
         return 2
+    from bot.store import storage_path_problem
+
+    # What `run` would refuse at start, said now (without creating the database).
+    storage_problem = storage_path_problem(settings.storage.path)
+    if storage_problem:
+        print(f"{path}: 1 problem(s)", file=sys.stderr)
+        print(f"  - storage.path: {storage_problem}", file=sys.stderr)
+        return 2
     print(f"{path}: OK")
     print(f"  arXiv categories: {' '.join(settings.arxiv.categories)}")
     print(f"  topics: {', '.join(settings.topics) or '(none)'}")
@@ -321,8 +329,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.log_format is None and settings.ops.json_logs:
         configure_logging(args.log_level, json_lines=True)
+    from bot.store import StoreError
+
     try:
         return handler(args, settings)
+    except StoreError as exc:
+        # A folder or a stray file as storage.path, a database locked by another `run`, a full
+        # disk: the operator's to fix, said in one line that names the path.
+        print(f"paperbot: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -2,34 +2,110 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot import metrics
 from bot.store import AsyncStore
-from bot.store import ledger
 
 log = logging.getLogger(__name__)
 
+# How often the database is probed in the background, and how long a probe may go unanswered
+# before /healthz calls the database stuck (a busy timeout is 5 s; a long search holds the DB
+# thread too, and every store call waits behind it).
+PROBE_INTERVAL_SECONDS = 10.0
+STALE_AFTER_SECONDS = 30.0
 
-async def database_writable(store: AsyncStore) -> bool:
-    """Take SQLite's write lock and let it go: proves the file is writable and not stuck locked."""
 
-    def probe(s) -> None:
-        s.db.conn.execute("BEGIN IMMEDIATE")
-        s.db.conn.execute("ROLLBACK")
+class DatabaseHealth:
+    """What /healthz says about the database, kept current by a background task, so answering
+    never waits for SQLite: the store has one thread, and a locked file or a long query holds it
+    for seconds, longer than a health check may take.
 
-    try:
-        await store.run(probe)
-        return True
-    except Exception as exc:  # noqa: BLE001 - any failure means "not writable" to a health check
-        log.warning("health check: database not writable: %s", exc)
-        return False
+    At start: SQLite's quick check (a corrupt file is unhealthy for good); then every `interval`
+    a write probe. A probe that has not answered after `stale_after` seconds counts as a failure.
+    """
+
+    def __init__(self, store: AsyncStore, *, interval: float = PROBE_INTERVAL_SECONDS,
+                 stale_after: float = STALE_AFTER_SECONDS,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.store = store
+        self.interval = interval
+        self.stale_after = stale_after
+        self.monotonic = monotonic
+        self.integrity_problems: list[str] | None = None  # None: not checked yet
+        self.writable: bool | None = None
+        self.problem: str | None = None
+        self.checked_at: float | None = None
+        self._probe_started: float | None = None
+        self._refreshed = asyncio.Condition()
+        self._refreshes = 0
+
+    async def run(self) -> None:
+        """Check integrity once, then probe every `interval` until cancelled."""
+        await self.check_integrity()
+        while True:
+            await self.refresh()
+            await asyncio.sleep(self.interval)
+
+    async def check_integrity(self) -> None:
+        try:
+            problems = await self.store.run(lambda s: s.integrity_problems())
+        except Exception as exc:  # noqa: BLE001 - reported as unknown, the probes say the rest
+            log.warning("health check: could not run the database's quick check: %s", exc)
+            return
+        self.integrity_problems = problems
+        if problems:
+            log.error("the database %s is corrupt (SQLite quick check): %s; restore a backup",
+                      self.store.path, "; ".join(problems))
+
+    async def refresh(self) -> None:
+        """One write probe; its outcome becomes what /healthz reports."""
+        self._probe_started = self.monotonic()
+        try:
+            await self.store.run(lambda s: s.check_writable())
+            writable, problem = True, None
+        except Exception as exc:  # noqa: BLE001 - any failure means "not writable" to a health check
+            log.warning("health check: database not writable: %s", exc)
+            writable, problem = False, str(exc)
+        finally:
+            self._probe_started = None
+        self.writable, self.problem, self.checked_at = writable, problem, self.monotonic()
+        async with self._refreshed:
+            self._refreshes += 1
+            self._refreshed.notify_all()
+
+    async def next_refresh(self) -> None:
+        """Wait until a probe that had not finished yet has finished."""
+        async with self._refreshed:
+            seen = self._refreshes
+            await self._refreshed.wait_for(lambda: self._refreshes > seen)
+
+    def report(self) -> dict[str, Any]:
+        """The last known state; never touches the database."""
+        now = self.monotonic()
+        writable, problem = self.writable, self.problem
+        if self._probe_started is not None and now - self._probe_started > self.stale_after:
+            writable = False
+            problem = f"the database has not answered for {now - self._probe_started:.0f} s"
+        intact = None if self.integrity_problems is None else not self.integrity_problems
+        if intact is False:
+            problem = "corrupt: " + "; ".join(self.integrity_problems or ())
+        return {
+            "database_writable": writable,
+            "database_intact": intact,
+            "database_checked_seconds_ago": None if self.checked_at is None
+            else round(now - self.checked_at, 1),
+            "database_problem": problem,
+        }
 
 
 class OpsServer:
@@ -37,13 +113,16 @@ class OpsServer:
 
     def __init__(self, store: AsyncStore, *, scheduler_alive: Callable[[], bool],
                  last_poll: Callable[[], datetime | None], now: Callable[[], datetime],
-                 host: str = "127.0.0.1", port: int = 8080) -> None:
+                 host: str = "127.0.0.1", port: int = 8080,
+                 database: DatabaseHealth | None = None) -> None:
         self.store = store
         self.scheduler_alive = scheduler_alive
         self.last_poll = last_poll
         self.now = now
         self.host, self.port = host, port
+        self.database = database or DatabaseHealth(store)
         self._runner: web.AppRunner | None = None
+        self._monitor: asyncio.Task[None] | None = None
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -53,20 +132,26 @@ class OpsServer:
 
     async def healthz(self, request: web.Request) -> web.Response:
         alive = self.scheduler_alive()
-        writable = await database_writable(self.store)
+        database = self.database.report()
         last = self.last_poll()
+        if database["database_intact"] is None or database["database_writable"] is None:
+            status = "starting" if alive else "unhealthy"
+        elif alive and database["database_intact"] and database["database_writable"]:
+            status = "ok"
+        else:
+            status = "unhealthy"
         body = {
-            "status": "ok" if alive and writable else "unhealthy",
+            "status": status,
             "scheduler_alive": alive,
-            "database_writable": writable,
+            **database,
             # Not a failure criterion: there is nothing to poll over a weekend.
             "last_successful_poll_age_seconds": round((self.now() - last).total_seconds(), 1) if last else None,
         }
         return web.Response(text=json.dumps(body), content_type="application/json",
-                            status=200 if body["status"] == "ok" else 503)
+                            status=200 if status == "ok" else 503)
 
     async def metrics(self, request: web.Request) -> web.Response:
-        reasons = await self.store.run(lambda s: ledger.paused_reasons(s.db))
+        reasons = await self.store.run(lambda s: s.ledger.paused_reasons())
         metrics.DELIVERIES_PAUSED.clear()
         for reason in reasons:
             metrics.DELIVERIES_PAUSED.labels(metrics.reason_code(reason)).inc()
@@ -77,10 +162,23 @@ class OpsServer:
         self._runner = web.AppRunner(self.app(), access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
+        try:
+            await site.start()
+        except BaseException:
+            await self._runner.cleanup()
+            self._runner = None
+            raise
+        self._monitor = asyncio.ensure_future(self.database.run())
         log.info("operations endpoint on http://%s:%d (/healthz, /metrics)", self.host, self.port)
 
     async def close(self) -> None:
+        if self._monitor is not None:
+            self._monitor.cancel()
+            try:
+                await self._monitor
+            except asyncio.CancelledError:
+                pass
+            self._monitor = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -98,7 +98,8 @@ async def run_bot(settings: Settings, *, clock: Clock | None = None, stop: async
     present = [name for name, ok in secrets_present(environ).items() if ok]
     log.info("paperbot starting: database %s, secrets present: %s", settings.storage.path,
              ", ".join(present) or "none (Markdown only)")
-    store = await AsyncStore.open(settings.storage.path, clock=clock)
+    # single_instance: a second `paperbot run` on the same database refuses to start.
+    store = await AsyncStore.open(settings.storage.path, clock=clock, single_instance=True)
     try:
         runtimes = await start_platforms(settings, store, environ)
         try:

@@ -134,11 +134,20 @@ async def test_run_delivers_the_day_and_stops_cleanly_on_sigterm(tmp_path):
             sys.executable, "-m", "bot.cli", "--config", str(config), "run", cwd=PROJECT_ROOT,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         target = tmp_path / "digests" / "MLLM" / f"{today.isoformat()}.md"
+        logged: list[str] = []
+
+        async def pass_finished() -> bool:
+            # Wait for the pass to end (its last line), not for the digest file, which appears a
+            # few database steps earlier: a SIGTERM in between ends the pass before that line.
+            while line := await process.stderr.readline():
+                logged.append(line.decode())
+                if "next pass at" in logged[-1]:
+                    return True
+            return False
+
         try:
-            for _ in range(600):  # generous: a loaded CI machine starts Python slowly
-                if target.exists():
-                    break
-                await asyncio.sleep(0.05)
+            # Generous: a loaded CI machine starts Python slowly.
+            assert await asyncio.wait_for(pass_finished(), 60), "".join(logged)
             assert target.exists(), "paperbot run did not write the day's digest"
             process.send_signal(signal.SIGTERM)
             _, err = await asyncio.wait_for(process.communicate(), 10)
@@ -146,8 +155,8 @@ async def test_run_delivers_the_day_and_stops_cleanly_on_sigterm(tmp_path):
             if process.returncode is None:
                 process.kill()
                 await process.wait()
-    assert process.returncode == 0, err.decode()
-    log = err.decode()
+    log = "".join(logged) + err.decode()
+    assert process.returncode == 0, log
     assert "next pass at" in log and "scheduler stopped" in log
     assert "Papers-14-" in target.read_text()
 

@@ -17,8 +17,9 @@ from bot.service import run_bot
 from bot.arxiv.calendar import AnnouncementCalendar
 from bot.config import Settings, TopicSettings
 from bot.logs import JsonFormatter
-from bot.ops import OpsServer
-from bot.store import AsyncStore
+from bot.models import Paper
+from bot.ops import DatabaseHealth, OpsServer
+from bot.store import AsyncStore, Store
 from tests.fakes.arxiv_server import FakeArxiv, atom_listing
 
 from tests.fakes.discord import FakeDiscord
@@ -65,23 +66,20 @@ async def test_health_and_metrics_while_running_and_no_secret_in_debug_logs(tmp_
         stop = asyncio.Event()
         running = asyncio.ensure_future(run_bot(settings, stop=stop, environ=SECRETS, handle_signals=False))
         try:
-            target = tmp_path / "digests" / "VLMs" / f"{day}.md"
-            for _ in range(100):
-                if target.exists():
-                    break
-                await asyncio.sleep(0.05)
-            assert target.exists()
             async with aiohttp.ClientSession() as http:
-                async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
-                    assert response.status == 200
-                    health = await response.json()
-                async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
-                    assert response.status == 200
-                    exposition = await response.text()
+                # Wait for the conditions themselves (the day posted, the first health probe
+                # done), not for a file that appears a few database steps earlier.
+                exposition = await poll(http, f"http://127.0.0.1:{port}/metrics",
+                                        lambda status, text: 'paperbot_messages_posted_total{platform="markdown"}'
+                                        in text and status == 200)
+                health = json.loads(await poll(http, f"http://127.0.0.1:{port}/healthz",
+                                               lambda status, text: json.loads(text)["status"] != "starting"))
         finally:
             stop.set()
             await asyncio.wait_for(running, 5)
     assert health["status"] == "ok" and health["scheduler_alive"] and health["database_writable"]
+    assert health["database_intact"] is True and health["database_problem"] is None
+    assert (tmp_path / "digests" / "VLMs" / f"{day}.md").exists()
     assert 0 <= health["last_successful_poll_age_seconds"] < 60
     assert 'paperbot_polls_total{outcome="announced"}' in exposition
     assert "paperbot_arxiv_requests_total" in exposition
@@ -93,30 +91,128 @@ async def test_health_and_metrics_while_running_and_no_secret_in_debug_logs(tmp_
         assert value not in logged
 
 
+async def poll(http: aiohttp.ClientSession, url: str, done, within: float = 30.0) -> str:
+    """GET `url` until `done(status, text)`; the last text. Bounded, for a busy machine."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    text = "(no answer yet)"
+    while True:
+        try:
+            async with http.get(url) as response:
+                text = await response.text()
+                if done(response.status, text):
+                    return text
+        except aiohttp.ClientConnectorError:  # the bot has not opened its ops port yet
+            pass
+        assert loop.time() < deadline, f"{url} never got there; last answer: {text}"
+        await asyncio.sleep(0.05)
+
+
+async def get_health(http: aiohttp.ClientSession, port: int) -> tuple[int, dict]:
+    # A health check that takes longer than a few seconds counts as failed in Docker.
+    async with http.get(f"http://127.0.0.1:{port}/healthz",
+                        timeout=aiohttp.ClientTimeout(total=5)) as response:
+        return response.status, await response.json()
+
+
+class SteppingMonotonic:
+    def __init__(self) -> None:
+        self.value = 1000.0
+
+    def __call__(self) -> float:
+        return self.value
+
+
+async def start_ops(store: AsyncStore, health: DatabaseHealth, alive=lambda: True) -> tuple[OpsServer, int]:
+    await health.check_integrity()
+    await health.refresh()
+    port = free_port()
+    server = OpsServer(store, scheduler_alive=alive, last_poll=lambda: None,
+                       now=lambda: datetime.now(timezone.utc), port=port, database=health)
+    await server.start()
+    return server, port
+
+
 async def test_health_is_503_when_the_database_is_locked_or_the_scheduler_died(tmp_path):
     store = await AsyncStore.open(tmp_path / "p.db", busy_timeout=0.1)
-    port = free_port()
     alive = {"value": True}
-    server = OpsServer(store, scheduler_alive=lambda: alive["value"], last_poll=lambda: None,
-                       now=lambda: datetime.now(timezone.utc), port=port)
-    await server.start()
+    health = DatabaseHealth(store, interval=3600)
+    server, port = await start_ops(store, health, alive=lambda: alive["value"])
     holder = sqlite3.connect(tmp_path / "p.db", isolation_level=None)
     try:
         async with aiohttp.ClientSession() as http:
-            async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
-                assert response.status == 200
-                assert (await response.json())["last_successful_poll_age_seconds"] is None
+            status, body = await get_health(http, port)
+            assert status == 200 and body["last_successful_poll_age_seconds"] is None
             holder.execute("BEGIN EXCLUSIVE")
-            async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
-                assert response.status == 503
-                assert (await response.json())["database_writable"] is False
+            await health.refresh()
+            status, body = await get_health(http, port)
+            assert status == 503
+            assert body["database_writable"] is False and "locked" in body["database_problem"]
             holder.execute("ROLLBACK")
+            await health.refresh()
             alive["value"] = False
-            async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
-                assert response.status == 503
-                assert (await response.json())["scheduler_alive"] is False
+            status, body = await get_health(http, port)
+            assert status == 503
+            assert body["scheduler_alive"] is False and body["database_writable"] is True
     finally:
         holder.close()
+        await server.close()
+        await store.close()
+
+
+async def test_health_answers_from_what_it_holds_while_the_database_is_locked(tmp_path):
+    """The probe waits on the lock (busy timeout 30 s); /healthz does not wait with it, and once
+    the probe has gone unanswered too long it says so."""
+    store = await AsyncStore.open(tmp_path / "p.db", busy_timeout=30)
+    clock = SteppingMonotonic()
+    health = DatabaseHealth(store, interval=3600, stale_after=10, monotonic=clock)
+    server, port = await start_ops(store, health)
+    holder = sqlite3.connect(tmp_path / "p.db", isolation_level=None)
+    probe = None
+    try:
+        async with aiohttp.ClientSession() as http:
+            holder.execute("BEGIN EXCLUSIVE")
+            probe = asyncio.ensure_future(health.refresh())
+            waiting = asyncio.ensure_future(health.next_refresh())
+            status, body = await get_health(http, port)
+            assert not probe.done(), "the probe should still be waiting for the lock"
+            assert status == 200 and body["database_writable"] is True
+            clock.value += 11
+            status, body = await get_health(http, port)
+            assert not probe.done()
+            assert status == 503 and body["database_writable"] is False
+            assert body["database_problem"] == "the database has not answered for 11 s"
+            holder.execute("ROLLBACK")
+            await waiting
+            status, body = await get_health(http, port)
+            assert status == 200 and body["database_checked_seconds_ago"] == 0
+    finally:
+        holder.close()
+        if probe is not None:
+            await probe
+        await server.close()
+        await store.close()
+
+
+async def test_health_reports_a_corrupt_database_found_by_the_quick_check_at_start(tmp_path, caplog):
+    path = tmp_path / "p.db"
+    with Store(path) as store:
+        store.papers.save_listing(datetime(2025, 4, 21).date(), [
+            Paper(id=f"2504.{n:05d}", title=f"Paper {n}", abstract="word " * 200, authors=("A B",),
+                  categories=("cs.CV",), announce_type="new", version=1) for n in range(300)])
+    pages = path.stat().st_size // 4096
+    with open(path, "r+b") as raw:
+        raw.seek(4096 * (pages // 2))
+        raw.write(b"\xff" * 64)
+    store = await AsyncStore.open(path)
+    server, port = await start_ops(store, DatabaseHealth(store, interval=3600))
+    try:
+        async with aiohttp.ClientSession() as http:
+            status, body = await get_health(http, port)
+        assert status == 503 and body["status"] == "unhealthy"
+        assert body["database_intact"] is False and body["database_problem"].startswith("corrupt: ")
+        assert f"the database {path} is corrupt" in caplog.text
+    finally:
         await server.close()
         await store.close()
 

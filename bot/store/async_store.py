@@ -6,15 +6,14 @@ import asyncio
 import functools
 import os
 import sqlite3
-import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from bot.store.database import DEFAULT_BUSY_TIMEOUT_SECONDS, Clock, Store, utc_now
 from bot.store.errors import StoreError, store_error_from
-from bot.store.migrations import REGISTRY, MigrationRegistry
+from bot.store.migrations import MIGRATIONS, Migration
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -26,18 +25,17 @@ class AsyncStore:
     """Runs every store call on one thread, in submission order.
 
         db = await AsyncStore.open("data/paperbot.db")
-        day = await db.run(lambda s: s.latest_day())
-        papers = await db.run(Store.papers_for_day, day)
+        day = await db.run(lambda s: s.papers.latest_day())
+        paused = await db.run(lambda s: s.ledger.paused_reason("slack:T1:C2"))
         await db.close()
 
     A call already running on the DB thread finishes even if the awaiting task is cancelled
     (SQLite cannot be interrupted halfway through a transaction from here).
     """
 
-    def __init__(self, executor: ThreadPoolExecutor, store: Store, thread_id: int) -> None:
+    def __init__(self, executor: ThreadPoolExecutor, store: Store) -> None:
         self._executor = executor
         self._store = store  # touched only on the DB thread
-        self.thread_id = thread_id
         self._closed = False
 
     @classmethod
@@ -47,25 +45,26 @@ class AsyncStore:
         *,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS,
         clock: Clock | Any = utc_now,
-        registry: MigrationRegistry = REGISTRY,
+        migrations: Sequence[Migration] = MIGRATIONS,
+        single_instance: bool = False,
     ) -> "AsyncStore":
         """Start the DB thread and open the Store on it (options as for `Store`)."""
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=THREAD_NAME)
 
-        def open_on_db_thread() -> tuple[Store, int]:
-            store = Store(path, busy_timeout=busy_timeout, clock=clock, registry=registry)
-            return store, threading.get_ident()
+        def open_on_db_thread() -> Store:
+            return Store(path, busy_timeout=busy_timeout, clock=clock, migrations=migrations,
+                         single_instance=single_instance)
 
         opening = executor.submit(open_on_db_thread)
         try:
-            store, thread_id = await asyncio.wrap_future(opening)
+            store = await asyncio.wrap_future(opening)
         except BaseException:
             # Failed, or cancelled while opening: close what may still get opened, on its own
             # thread and after the open job (one worker, FIFO), then let the thread end.
             executor.submit(_close_if_opened, opening)
             executor.shutdown(wait=False)
             raise
-        return cls(executor, store, thread_id)
+        return cls(executor, store)
 
     @property
     def path(self) -> Path:
@@ -87,8 +86,8 @@ class AsyncStore:
         **kwargs: P.kwargs,
     ) -> T:
         """Like `run`, but a raw sqlite3 error escaping `fn` (locked, disk full...) becomes a
-        StoreError naming `operation`, for code that queries `store.db` itself. (Store's own
-        methods already report StoreError.)"""
+        StoreError naming `operation`, for code that queries `store.db` itself. (The
+        repositories already report StoreError, naming their own operation.)"""
         self._check_open(operation)
 
         def translated() -> T:
@@ -122,6 +121,6 @@ class AsyncStore:
         await self.close()
 
 
-def _close_if_opened(opening: Future[tuple[Store, int]]) -> None:
+def _close_if_opened(opening: Future[Store]) -> None:
     if not opening.cancelled() and opening.exception() is None:
-        opening.result()[0].close()
+        opening.result().close()

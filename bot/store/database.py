@@ -2,70 +2,50 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import sqlite_utils
 
-from bot.models import Paper
-from bot.store import papers as paper_queries
 from bot.store.errors import StoreError, describe_sqlite_error, store_error_from
-from bot.store.migrations import (
-    REGISTRY,
-    Migration,
-    MigrationRegistry,
-    apply_migrations,
-    load_migration_modules,
-    schema_version,
-)
-from bot.store.papers import FetchState, SaveSummary
+from bot.store.instance_lock import InstanceLock
+from bot.store.ledger import DeliveryLedger
+from bot.store.migrations import MIGRATIONS, Migration, apply_migrations, schema_version
+from bot.store.papers import Papers
+from bot.store.personal import People
+from bot.store.repository import write_transaction
+from bot.store.subscriptions import Channels
 
 DEFAULT_BUSY_TIMEOUT_SECONDS = 5.0
+# How many problems `integrity_problems` reports at most (PRAGMA quick_check(N)).
+INTEGRITY_PROBLEMS_SHOWN = 10
 
 # A zero-argument callable returning an aware datetime, or any object with such a `now()` method
 # (bot.clock's Clock), so the scheduler's clock can be handed over as is.
 Clock = Callable[[], datetime]
-P = ParamSpec("P")
-R = TypeVar("R")
+
+OPENING = "opening the database"
 
 
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _operation(name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Check the calling thread, and report SQLite failures as a StoreError naming `name`."""
-
-    def decorate(method: Callable[P, R]) -> Callable[P, R]:
-        @functools.wraps(method)
-        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            store = args[0]
-            assert isinstance(store, Store)
-            store._check_usable(name)
-            try:
-                return method(*args, **kwargs)
-            except sqlite3.Error as exc:
-                raise store_error_from(name, exc) from exc
-
-        return wrapper
-
-    return decorate
-
-
 class Store:
-    """Papers, listings, search and fetch state in one SQLite file.
+    """One SQLite file: `papers`, `channels`, `people` and `ledger` repositories on one connection.
 
     Thread-confined: every call must come from the thread that opened it (AsyncStore arranges
     that). Opening creates the folder (0700) and file (0600) if needed, turns on WAL, foreign keys
-    and a busy timeout, and applies pending migrations.
+    and a busy timeout, and applies pending migrations. With `single_instance`, opening first takes
+    an exclusive lock on `<path>.lock`, held until `close` (or the process ends, crash included),
+    so a second `paperbot run` on the same database refuses to start.
     """
 
     def __init__(
@@ -74,36 +54,31 @@ class Store:
         *,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS,
         clock: Clock | Any = utc_now,
-        registry: MigrationRegistry = REGISTRY,
+        migrations: Sequence[Migration] = MIGRATIONS,
+        single_instance: bool = False,
     ) -> None:
         self.path = Path(path)
         self._clock: Clock = clock.now if hasattr(clock, "now") else clock
         self._thread_id = threading.get_ident()
         self._db: sqlite_utils.Database | None = None
-        operation = "opening the database"
+        self._instance_lock: InstanceLock | None = None
+        _refuse_unusable_path(self.path)
+        if single_instance:
+            self._instance_lock = InstanceLock.acquire(self.path)
         try:
-            _create_private_file(self.path)
-            conn = sqlite3.connect(self.path, timeout=busy_timeout)
-        except OSError as exc:
-            raise StoreError(operation, f"cannot create {self.path}: {exc}",
-                             reason="cannot_open") from exc
-        except sqlite3.Error as exc:
-            raise store_error_from(operation, exc) from exc
-        try:
-            db = sqlite_utils.Database(conn, execute_plugins=False)
-            db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-            db.execute("PRAGMA foreign_keys = ON")
-            _enable_wal(db, busy_timeout)
-            load_migration_modules()
+            self._db = _open(self.path, busy_timeout)
             self.applied_migrations: list[Migration] = apply_migrations(
-                db, registry, now=self._clock, path=str(self.path)
+                self._db, migrations, now=self._clock, path=str(self.path)
             )
         except BaseException as exc:
-            conn.close()
+            self._release()
             if isinstance(exc, sqlite3.Error):
-                raise store_error_from(operation, exc) from exc
+                raise _opening_error(self.path, exc) from exc
             raise
-        self._db = db
+        self.papers = Papers(self)
+        self.channels = Channels(self)
+        self.people = People(self)
+        self.ledger = DeliveryLedger(self)
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -120,34 +95,35 @@ class Store:
 
     @property
     def db(self) -> sqlite_utils.Database:
-        """The sqlite-utils database, for queries of modules that own other tables."""
+        """The sqlite-utils database, for the repositories (and tests that look at raw rows)."""
         self._check_usable("using the database")
         assert self._db is not None
         return self._db
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite_utils.Database]:
-        """All writes inside commit together or not at all (nests as a savepoint)."""
-        with self.db.atomic() as db:
+        """Repository calls inside commit together or not at all (nests as a savepoint); the
+        write lock is taken at the start, so the busy timeout applies."""
+        with write_transaction(self.db) as db:
             yield db
 
     def now(self) -> datetime:
         return self._clock()
 
-    def _timestamp(self) -> str:
-        return self._clock().isoformat(timespec="seconds")
-
-    @property
-    def is_closed(self) -> bool:
-        return self._db is None
-
     def close(self) -> None:
-        """Close the connection (again is harmless)."""
+        """Close the connection and let go of the instance lock (again is harmless)."""
         if self._db is None:
             return
         self._check_usable("closing the database")  # refuses another thread
-        self._db.close()
-        self._db = None
+        self._release()
+
+    def _release(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+        if self._instance_lock is not None:
+            self._instance_lock.release()
+            self._instance_lock = None
 
     def __enter__(self) -> "Store":
         return self
@@ -155,77 +131,105 @@ class Store:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    # -- schema -----------------------------------------------------------------------------
+    # -- schema and health ------------------------------------------------------------------
 
-    @_operation("reading the schema version")
     def schema_version(self) -> int:
-        return schema_version(self.db)
+        self._check_usable("reading the schema version")
+        try:
+            return schema_version(self.db)
+        except sqlite3.Error as exc:
+            raise store_error_from("reading the schema version", exc) from exc
 
-    # -- papers and listings ----------------------------------------------------------------
+    def check_writable(self) -> None:
+        """Take SQLite's write lock and let it go: raises StoreError when the file is read-only,
+        locked past the busy timeout, or otherwise unwritable."""
+        self._check_usable("checking the database is writable")
+        try:
+            with write_transaction(self.db):
+                pass
+        except sqlite3.Error as exc:
+            raise store_error_from("checking the database is writable", exc) from exc
 
-    @_operation("saving a listing")
-    def save_listing(self, day: date, papers: Sequence[Paper]) -> SaveSummary:
-        return paper_queries.save_listing(self.db, day, papers, now=self._timestamp())
+    def integrity_problems(self) -> list[str]:
+        """What SQLite's quick check finds wrong with the file (empty: intact). Reads every page,
+        so it takes a moment on a large database; run it at start, not per request."""
+        self._check_usable("checking the database")
+        try:
+            rows = self.db.execute(f"PRAGMA quick_check({INTEGRITY_PROBLEMS_SHOWN})").fetchall()
+        except sqlite3.DatabaseError as exc:
+            reason, explanation = describe_sqlite_error(exc)
+            if reason in ("corrupt", "error"):
+                return [explanation]
+            raise store_error_from("checking the database", exc) from exc
+        problems = [str(row[0]) for row in rows]
+        return [] if problems == ["ok"] else problems
 
-    @_operation("reading a listing")
-    def papers_for_day(self, day: date, types: Collection[str] | None = None) -> list[Paper]:
-        return paper_queries.papers_for_day(self.db, day, types)
 
-    @_operation("listing announcement days")
-    def listing_days(self, limit: int | None = None) -> list[date]:
-        return paper_queries.listing_days(self.db, limit)
+SQLITE_HEADER = b"SQLite format 3\x00"
 
-    @_operation("finding the latest announcement day")
-    def latest_day(self) -> date | None:
-        return paper_queries.latest_day(self.db)
 
-    @_operation("reading papers")
-    def get_papers(self, ids: Iterable[str]) -> dict[str, Paper]:
-        return paper_queries.get_papers(self.db, ids)
+def storage_path_problem(path: str | os.PathLike[str]) -> str | None:
+    """What would stop a Store from opening `path`, found without creating or changing anything
+    (for `paperbot check-config`); None when it looks usable."""
+    path = Path(path)
+    if path.is_dir():
+        return _folder_message(path)
+    if path.exists():
+        try:
+            with open(path, "rb") as file:
+                header = file.read(len(SQLITE_HEADER))
+        except OSError as exc:
+            return f"cannot read {path}: {exc.strerror or exc}"
+        if header and header != SQLITE_HEADER:
+            return f"{path}: the file is not an SQLite database"
+        if not os.access(path, os.W_OK):
+            return f"{path} is read-only"
+        return None
+    ancestor = path.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        return f"cannot create {path}: {ancestor} is a file, not a folder"
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        return f"cannot create {path}: {ancestor} is not writable"
+    return None
 
-    @_operation("saving enrichment")
-    def save_enrichment(
-        self,
-        paper_id: str,
-        *,
-        comment: str | None,
-        journal_ref: str | None,
-        doi: str | None,
-        categories: Sequence[str] | None = None,
-    ) -> None:
-        paper_queries.save_enrichment(
-            self.db,
-            paper_id,
-            comment=comment,
-            journal_ref=journal_ref,
-            doi=doi,
-            categories=categories,
-            now=self._timestamp(),
-        )
 
-    @_operation("searching papers")
-    def search(self, text: str, limit: int = 20, day: date | None = None) -> list[Paper]:
-        return paper_queries.search(self.db, text, limit, day)
+def _folder_message(path: Path) -> str:
+    return (f"{path} is a folder; storage.path must name a database file "
+            f"(for example {path / 'paperbot.db'})")
 
-    @_operation("rebuilding the search index")
-    def rebuild_search_index(self) -> None:
-        """Re-create the full-text index from the papers table (needed after a VACUUM, which may
-        renumber the rowids the index refers to)."""
-        self.db["papers"].rebuild_fts()
 
-    # -- fetch state ------------------------------------------------------------------------
+def _refuse_unusable_path(path: Path) -> None:
+    """Name the path in the two mistakes SQLite reports least clearly."""
+    if path.is_dir():
+        raise StoreError(OPENING, _folder_message(path), reason="cannot_open")
+    if not path.exists() and path.parent.exists() and not path.parent.is_dir():
+        raise StoreError(OPENING, f"cannot create {path}: {path.parent} is a file, not a folder",
+                         reason="cannot_open")
 
-    @_operation("reading fetch state")
-    def get_fetch_state(self, url: str) -> FetchState | None:
-        return paper_queries.get_fetch_state(self.db, url)
 
-    @_operation("saving fetch state")
-    def save_fetch_state(
-        self, url: str, etag: str | None, last_modified: str | None, status: int | None
-    ) -> None:
-        paper_queries.save_fetch_state(
-            self.db, url, etag, last_modified, status, now=self._timestamp()
-        )
+def _open(path: Path, busy_timeout: float) -> sqlite_utils.Database:
+    try:
+        _create_private_file(path)
+    except OSError as exc:
+        raise StoreError(OPENING, f"cannot create {path}: {exc.strerror or exc}",
+                         reason="cannot_open") from exc
+    conn = sqlite3.connect(path, timeout=busy_timeout)
+    try:
+        db = sqlite_utils.Database(conn, execute_plugins=False)
+        db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        db.execute("PRAGMA foreign_keys = ON")
+        _enable_wal(db, busy_timeout)
+    except BaseException:
+        conn.close()
+        raise
+    return db
+
+
+def _opening_error(path: Path, exc: sqlite3.Error) -> StoreError:
+    reason, explanation = describe_sqlite_error(exc)
+    return StoreError(OPENING, f"{path}: {explanation}", reason=reason)
 
 
 def _enable_wal(db: sqlite_utils.Database, busy_timeout: float) -> None:

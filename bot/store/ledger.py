@@ -14,12 +14,11 @@ from datetime import date, datetime
 
 import sqlite_utils
 
-from bot.store.migrations import migration
+from bot.store.repository import Repository, operation
 
 PENDING, POSTING, DONE, FAILED = "pending", "posting", "done", "failed"
 
 
-@migration(2, "delivery ledger and announcement days")
 def create_delivery_ledger(db: sqlite_utils.Database) -> None:
     # What the scheduler learnt about each feed day: announced (with how many papers) or empty
     # (arXiv made no announcement), so a restart neither re-polls a finished day nor forgets one.
@@ -68,107 +67,114 @@ class DeliveryRecord:
     last_error: str | None
 
 
-def get_delivery(db: sqlite_utils.Database, destination: str, day: date) -> DeliveryRecord | None:
-    row = db.execute(
-        "SELECT state, parent_ref, attempts, last_error FROM deliveries WHERE destination = ? AND day = ?",
-        [destination, day.isoformat()],
-    ).fetchone()
-    if row is None:
-        return None
-    return DeliveryRecord(destination, day, row[0], row[1], row[2], row[3])
+class DeliveryLedger(Repository):
+    """`store.ledger`: delivery rows per destination and day, delivered papers, announcement
+    days, paused destinations. `now` defaults to the store's clock."""
 
+    @operation("reading a delivery")
+    def get_delivery(self, destination: str, day: date) -> DeliveryRecord | None:
+        row = self._db.execute(
+            "SELECT state, parent_ref, attempts, last_error FROM deliveries WHERE destination = ? AND day = ?",
+            [destination, day.isoformat()],
+        ).fetchone()
+        if row is None:
+            return None
+        return DeliveryRecord(destination, day, row[0], row[1], row[2], row[3])
 
-def start_attempt(db: sqlite_utils.Database, destination: str, day: date, now: datetime) -> DeliveryRecord:
-    """Mark the day as being posted (creating the row) and count the attempt."""
-    with db.atomic():
-        db.execute(
-            "INSERT INTO deliveries (destination, day, state, attempts, updated_at) VALUES (?, ?, ?, 1, ?)"
-            " ON CONFLICT (destination, day) DO UPDATE SET state = excluded.state,"
-            " attempts = deliveries.attempts + 1, updated_at = excluded.updated_at",
-            [destination, day.isoformat(), POSTING, now.isoformat(timespec="seconds")],
-        )
-    record = get_delivery(db, destination, day)
-    assert record is not None
-    return record
+    @operation("recording a delivery attempt")
+    def start_attempt(self, destination: str, day: date, now: datetime | None = None) -> DeliveryRecord:
+        """Mark the day as being posted (creating the row) and count the attempt."""
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO deliveries (destination, day, state, attempts, updated_at) VALUES (?, ?, ?, 1, ?)"
+                " ON CONFLICT (destination, day) DO UPDATE SET state = excluded.state,"
+                " attempts = deliveries.attempts + 1, updated_at = excluded.updated_at",
+                [destination, day.isoformat(), POSTING, self._stamp(now)],
+            )
+        record = self.get_delivery(destination, day)
+        assert record is not None
+        return record
 
+    @operation("recording a parent message")
+    def set_parent(self, destination: str, day: date, parent_ref: str, now: datetime | None = None) -> None:
+        with self._transaction():
+            self._db.execute(
+                "UPDATE deliveries SET parent_ref = ?, updated_at = ? WHERE destination = ? AND day = ?",
+                [parent_ref, self._stamp(now), destination, day.isoformat()],
+            )
 
-def set_parent(db: sqlite_utils.Database, destination: str, day: date, parent_ref: str, now: datetime) -> None:
-    with db.atomic():
-        db.execute(
-            "UPDATE deliveries SET parent_ref = ?, updated_at = ? WHERE destination = ? AND day = ?",
-            [parent_ref, now.isoformat(timespec="seconds"), destination, day.isoformat()],
-        )
+    @operation("recording a delivery outcome")
+    def finish(self, destination: str, day: date, state: str, now: datetime | None = None,
+               error: str | None = None) -> None:
+        with self._transaction():
+            self._db.execute(
+                "UPDATE deliveries SET state = ?, last_error = ?, updated_at = ? WHERE destination = ? AND day = ?",
+                [state, error, self._stamp(now), destination, day.isoformat()],
+            )
 
+    @operation("recording delivered papers")
+    def record_papers(self, destination: str, day: date, paper_ids: Iterable[str],
+                      message_ref: str, now: datetime | None = None) -> None:
+        stamp = self._stamp(now)
+        with self._transaction():
+            self._db.conn.executemany(
+                "INSERT OR IGNORE INTO delivered_papers (destination, day, paper_id, message_ref, delivered_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(destination, day.isoformat(), pid, message_ref, stamp) for pid in paper_ids],
+            )
 
-def finish(db: sqlite_utils.Database, destination: str, day: date, state: str, now: datetime,
-           error: str | None = None) -> None:
-    with db.atomic():
-        db.execute(
-            "UPDATE deliveries SET state = ?, last_error = ?, updated_at = ? WHERE destination = ? AND day = ?",
-            [state, error, now.isoformat(timespec="seconds"), destination, day.isoformat()],
-        )
+    @operation("reading delivered papers")
+    def delivered_paper_ids(self, destination: str, day: date) -> dict[str, str]:
+        """paper id -> message reference, for what already went out."""
+        rows = self._db.execute(
+            "SELECT paper_id, message_ref FROM delivered_papers WHERE destination = ? AND day = ?",
+            [destination, day.isoformat()],
+        ).fetchall()
+        return {pid: ref for pid, ref in rows}
 
+    @operation("recording an announcement day")
+    def record_announcement_day(self, day: date, status: str, papers: int,
+                                now: datetime | None = None) -> None:
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO announcement_days (day, status, papers, recorded_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (day) DO UPDATE SET status = excluded.status, papers = excluded.papers,"
+                " recorded_at = excluded.recorded_at",
+                [day.isoformat(), status, papers, self._stamp(now)],
+            )
 
-def record_papers(db: sqlite_utils.Database, destination: str, day: date, paper_ids: Iterable[str],
-                  message_ref: str, now: datetime) -> None:
-    stamp = now.isoformat(timespec="seconds")
-    with db.atomic():
-        db.conn.executemany(
-            "INSERT OR IGNORE INTO delivered_papers (destination, day, paper_id, message_ref, delivered_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            [(destination, day.isoformat(), pid, message_ref, stamp) for pid in paper_ids],
-        )
+    @operation("reading announcement days")
+    def latest_announcement_day(self) -> tuple[date, str] | None:
+        """The newest feed day the scheduler has finished fetching, and whether it was `announced`
+        or `empty`."""
+        row = self._db.execute(
+            "SELECT day, status FROM announcement_days ORDER BY day DESC LIMIT 1").fetchone()
+        return (date.fromisoformat(row[0]), row[1]) if row else None
 
+    @operation("pausing a destination")
+    def pause_destination(self, destination: str, reason: str, now: datetime | None = None) -> None:
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO destination_status (destination, paused_reason, paused_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (destination) DO UPDATE SET paused_reason = excluded.paused_reason,"
+                " paused_at = excluded.paused_at",
+                [destination, reason, self._stamp(now)],
+            )
 
-def delivered_paper_ids(db: sqlite_utils.Database, destination: str, day: date) -> dict[str, str]:
-    """paper id -> message reference, for what already went out."""
-    rows = db.execute(
-        "SELECT paper_id, message_ref FROM delivered_papers WHERE destination = ? AND day = ?",
-        [destination, day.isoformat()],
-    ).fetchall()
-    return {pid: ref for pid, ref in rows}
+    @operation("resuming a destination")
+    def resume_destination(self, destination: str) -> None:
+        with self._transaction():
+            self._db.execute("DELETE FROM destination_status WHERE destination = ?", [destination])
 
+    @operation("reading a destination's pause")
+    def paused_reason(self, destination: str) -> str | None:
+        row = self._db.execute(
+            "SELECT paused_reason FROM destination_status WHERE destination = ?", [destination]
+        ).fetchone()
+        return row[0] if row else None
 
-def record_announcement_day(db: sqlite_utils.Database, day: date, status: str, papers: int,
-                            now: datetime) -> None:
-    with db.atomic():
-        db.execute(
-            "INSERT INTO announcement_days (day, status, papers, recorded_at) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (day) DO UPDATE SET status = excluded.status, papers = excluded.papers,"
-            " recorded_at = excluded.recorded_at",
-            [day.isoformat(), status, papers, now.isoformat(timespec="seconds")],
-        )
-
-
-def latest_announcement_day(db: sqlite_utils.Database) -> tuple[date, str] | None:
-    """The newest feed day the scheduler has finished fetching, and whether it was `announced`
-    or `empty`."""
-    row = db.execute("SELECT day, status FROM announcement_days ORDER BY day DESC LIMIT 1").fetchone()
-    return (date.fromisoformat(row[0]), row[1]) if row else None
-
-
-def pause_destination(db: sqlite_utils.Database, destination: str, reason: str, now: datetime) -> None:
-    with db.atomic():
-        db.execute(
-            "INSERT INTO destination_status (destination, paused_reason, paused_at) VALUES (?, ?, ?)"
-            " ON CONFLICT (destination) DO UPDATE SET paused_reason = excluded.paused_reason,"
-            " paused_at = excluded.paused_at",
-            [destination, reason, now.isoformat(timespec="seconds")],
-        )
-
-
-def resume_destination(db: sqlite_utils.Database, destination: str) -> None:
-    with db.atomic():
-        db.execute("DELETE FROM destination_status WHERE destination = ?", [destination])
-
-
-def paused_reason(db: sqlite_utils.Database, destination: str) -> str | None:
-    row = db.execute(
-        "SELECT paused_reason FROM destination_status WHERE destination = ?", [destination]
-    ).fetchone()
-    return row[0] if row else None
-
-
-def paused_reasons(db: sqlite_utils.Database) -> list[str]:
-    """The reason of every paused destination (for metrics)."""
-    return [row[0] or "" for row in db.execute("SELECT paused_reason FROM destination_status").fetchall()]
+    @operation("reading paused destinations")
+    def paused_reasons(self) -> list[str]:
+        """The reason of every paused destination (for metrics)."""
+        return [row[0] or "" for row in
+                self._db.execute("SELECT paused_reason FROM destination_status").fetchall()]

@@ -1,46 +1,31 @@
-"""Versioned schema migrations, recorded in the database's `migrations` table.
+"""Versioned schema migrations: one ordered list, recorded in the database's `migrations` table.
 
-Adding a migration from another module::
-
-    from bot.store.migrations import migration
-
-    @migration(2, "delivery ledger")
-    def create_delivery_ledger(db: sqlite_utils.Database) -> None:
-        db.execute("CREATE TABLE deliveries (...)")
-
-then add the module's dotted name to `MIGRATION_MODULES` below, so the store imports it (and so
-registers the migration) before applying. Versions are 1, 2, 3... with no gaps; each migration runs
-in its own transaction together with its row in `migrations`, so a failing one leaves no trace and
-is retried at the next open.
+To change the schema, write a function that takes the `sqlite_utils.Database` (beside the tables
+it concerns, like `create_paper_tables` in papers.py) and append it to `MIGRATIONS` below with
+the next version. Never edit or reorder a migration that has shipped: databases in the field
+recorded it as applied. Each migration runs in its own write transaction together with its row in
+`migrations`, so a failing one leaves no trace and is retried at the next open.
 """
 
 from __future__ import annotations
 
-import importlib
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlite_utils
 
+from bot.store import ledger, papers, personal, subscriptions
 from bot.store.errors import (
     SchemaTooNewError,
     StoreError,
     describe_sqlite_error,
     store_error_from,
 )
+from bot.store.repository import write_transaction
 
 MigrationFunction = Callable[[sqlite_utils.Database], None]
-
-# Modules whose import registers migrations. Append yours; order does not matter (versions do).
-MIGRATION_MODULES: list[str] = [
-    "bot.store.papers",
-    "bot.store.ledger",
-    "bot.store.subscriptions",
-    "bot.store.personal",
-]
 
 MIGRATIONS_TABLE = "migrations"
 
@@ -52,64 +37,29 @@ class Migration:
     apply: MigrationFunction
 
 
-class MigrationRegistry:
-    """An ordered set of migrations. The store uses `REGISTRY`; tests may build their own."""
+# The schema's whole history, oldest first: version n is MIGRATIONS[n - 1].
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "papers, listings, full-text search, fetch state", papers.create_paper_tables),
+    Migration(2, "delivery ledger and announcement days", ledger.create_delivery_ledger),
+    Migration(3, "channel subscriptions and settings", subscriptions.create_channel_tables),
+    Migration(4, "personal subscriptions and delivery", personal.create_personal_tables),
+)
 
-    def __init__(self, migrations: Iterable[Migration] = ()) -> None:
-        self._by_version: dict[int, Migration] = {}
-        for item in migrations:
-            self.add(item)
-
-    def add(self, item: Migration) -> None:
-        if not isinstance(item.version, int) or item.version < 1:
-            raise ValueError(f"migration version must be a positive integer, got {item.version!r}")
-        existing = self._by_version.get(item.version)
-        if existing is not None and existing.apply is not item.apply:
-            raise ValueError(
-                f"migration version {item.version} is taken by {existing.name!r}; "
-                f"{item.name!r} needs the next free version ({self.latest_version + 1})"
-            )
-        self._by_version[item.version] = item
-
-    def __call__(self, version: int, name: str) -> Callable[[MigrationFunction], MigrationFunction]:
-        """Decorator registering `fn` as migration `version`."""
-
-        def register(fn: MigrationFunction) -> MigrationFunction:
-            self.add(Migration(version, name, fn))
-            return fn
-
-        return register
-
-    def extended(self, *extra: Migration) -> "MigrationRegistry":
-        """A copy with more migrations (the original is left alone)."""
-        return MigrationRegistry([*self.ordered(), *extra])
-
-    def ordered(self) -> list[Migration]:
-        return [self._by_version[v] for v in sorted(self._by_version)]
-
-    @property
-    def latest_version(self) -> int:
-        return max(self._by_version, default=0)
-
-    def check_contiguous(self) -> None:
-        expected = list(range(1, self.latest_version + 1))
-        if sorted(self._by_version) != expected:
-            missing = sorted(set(expected) - set(self._by_version))
-            raise StoreError(
-                "checking migrations",
-                f"migration version(s) {missing} are missing; "
-                f"registered: {sorted(self._by_version)}",
-                reason="migration",
-            )
+LATEST_VERSION = len(MIGRATIONS)
 
 
-REGISTRY = MigrationRegistry()
-migration = REGISTRY  # `@migration(2, "delivery ledger")`
-
-
-def load_migration_modules(modules: Iterable[str] = ()) -> None:
-    for name in [*MIGRATION_MODULES, *modules]:
-        importlib.import_module(name)
+def check_sequence(migrations: Sequence[Migration]) -> None:
+    """Versions must be 1, 2, 3... in order, with no gap and no repeat."""
+    versions = [item.version for item in migrations]
+    expected = list(range(1, len(versions) + 1))
+    if versions != expected:
+        missing = sorted(set(range(1, max(versions, default=0) + 1)) - set(versions))
+        detail = f"version(s) {missing} are missing" if missing else "versions are out of order"
+        raise StoreError(
+            "checking migrations",
+            f"migration {detail}; listed: {versions}",
+            reason="migration",
+        )
 
 
 def ensure_migrations_table(db: sqlite_utils.Database) -> None:
@@ -129,21 +79,6 @@ def schema_version(db: sqlite_utils.Database) -> int:
     return row[0] or 0
 
 
-@contextmanager
-def immediate_transaction(db: sqlite_utils.Database) -> Iterator[None]:
-    """A transaction that takes the write lock at once, so two processes opening the same new
-    file cannot both run a migration."""
-    db.conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        if db.conn.in_transaction:
-            db.conn.execute("ROLLBACK")
-        raise
-    else:
-        db.conn.execute("COMMIT")
-
-
 def schema_has_version(db: sqlite_utils.Database, version: int) -> bool:
     query = f"SELECT 1 FROM {MIGRATIONS_TABLE} WHERE version = ?"
     return db.execute(query, [version]).fetchone() is not None
@@ -151,7 +86,7 @@ def schema_has_version(db: sqlite_utils.Database, version: int) -> bool:
 
 def apply_migrations(
     db: sqlite_utils.Database,
-    registry: MigrationRegistry,
+    migrations: Sequence[Migration] = MIGRATIONS,
     *,
     now: Callable[[], datetime],
     path: str = "the database",
@@ -160,20 +95,23 @@ def apply_migrations(
 
     Refuses (SchemaTooNewError) a database that has a version this code does not know.
     """
-    registry.check_contiguous()
+    check_sequence(migrations)
+    known = len(migrations)
     ensure_migrations_table(db)
     applied = {
         row[0] for row in db.execute(f"SELECT version FROM {MIGRATIONS_TABLE}").fetchall()
     }
     newest_applied = max(applied, default=0)
-    if newest_applied > registry.latest_version:
-        raise SchemaTooNewError(path, newest_applied, registry.latest_version)
+    if newest_applied > known:
+        raise SchemaTooNewError(path, newest_applied, known)
     done: list[Migration] = []
-    for item in registry.ordered():
+    for item in migrations:
         if item.version in applied:
             continue
         try:
-            with immediate_transaction(db):
+            # The write lock at once, so two processes opening the same new file cannot both
+            # run a migration.
+            with write_transaction(db):
                 # Another process may have applied it since we looked; the write lock settles it.
                 if schema_has_version(db, item.version):
                     continue

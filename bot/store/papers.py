@@ -1,8 +1,5 @@
-"""Papers, daily listings, full-text search and fetch state: schema (migration 1) and queries.
-
-The functions here take an open `sqlite_utils.Database` and must run on the thread that opened
-it; `Store` wraps them with the thread check and error translation.
-"""
+"""Papers, daily listings, full-text search and fetch state: the schema (migration 1) and the
+`Papers` repository (`store.papers`)."""
 
 from __future__ import annotations
 
@@ -18,7 +15,7 @@ import sqlite_utils
 
 from bot.models import ANNOUNCE_TYPES, Paper
 from bot.store.errors import StoreError
-from bot.store.migrations import migration
+from bot.store.repository import Repository, operation
 
 SEARCH_COLUMNS = ("title", "abstract", "authors")
 # bm25 weights, in SEARCH_COLUMNS order: a word in the title says more than one in the abstract.
@@ -31,7 +28,6 @@ _IDS_PER_QUERY = 500
 _VERSIONED_ID = re.compile(r"v\d+$")
 
 
-@migration(1, "papers, listings, full-text search, fetch state")
 def create_paper_tables(db: sqlite_utils.Database) -> None:
     types = ", ".join(f"'{t}'" for t in ANNOUNCE_TYPES)
     db.executescript(
@@ -94,115 +90,197 @@ class FetchState:
     last_status: int | None
 
 
-# ---------------------------------------------------------------------------------------------
-# Writing
+class Papers(Repository):
+    """`store.papers`: arXiv papers, each day's listing, full-text search, feed fetch state."""
 
+    # -- writing ---------------------------------------------------------------------------
 
-def save_listing(
-    db: sqlite_utils.Database, day: date, papers: Sequence[Paper], *, now: str
-) -> SaveSummary:
-    """Upsert the papers and record them as `day`'s listing, in one transaction."""
-    unique = _first_of_each_id(papers)
-    for paper in unique:
-        _check_paper(paper)
-    day_text = day.isoformat()
-    ids = [p.id for p in unique]
-    with db.atomic():
-        stored = {row["id"]: row for row in _select_paper_rows(db, ids)}
-        inserts: list[dict[str, Any]] = []
-        updates: list[dict[str, Any]] = []
+    @operation("saving a listing")
+    def save_listing(self, day: date, papers: Sequence[Paper]) -> SaveSummary:
+        """Upsert the papers and record them as `day`'s listing, in one transaction."""
+        unique = _first_of_each_id(papers)
         for paper in unique:
-            row = stored.get(paper.id)
-            if row is None:
-                inserts.append(_new_row(paper, now))
-                continue
-            merged = _merge(row, paper)
-            if merged != row:
-                merged["updated_at"] = now
-                updates.append(merged)
-        if inserts:
+            _check_paper(paper)
+        now = self._stamp()
+        db = self._db
+        day_text = day.isoformat()
+        ids = [p.id for p in unique]
+        with self._transaction():
+            stored = {row["id"]: row for row in _select_paper_rows(db, ids)}
+            inserts: list[dict[str, Any]] = []
+            updates: list[dict[str, Any]] = []
+            for paper in unique:
+                row = stored.get(paper.id)
+                if row is None:
+                    inserts.append(_new_row(paper, now))
+                    continue
+                merged = _merge(row, paper)
+                if merged != row:
+                    merged["updated_at"] = now
+                    updates.append(merged)
+            if inserts:
+                db.conn.executemany(
+                    "INSERT INTO papers (id, version, title, abstract, authors, categories, comment,"
+                    " journal_ref, doi, first_seen, updated_at) VALUES (:id, :version, :title,"
+                    " :abstract, :authors, :categories, :comment, :journal_ref, :doi, :first_seen,"
+                    " :updated_at)",
+                    inserts,
+                )
+            if updates:
+                db.conn.executemany(
+                    "UPDATE papers SET version = :version, title = :title, abstract = :abstract,"
+                    " authors = :authors, categories = :categories, comment = :comment,"
+                    " journal_ref = :journal_ref, doi = :doi, updated_at = :updated_at"
+                    " WHERE id = :id",
+                    updates,
+                )
+            listed = set(_listed_ids(db, day_text, ids))
+            last_position = db.execute(
+                "SELECT coalesce(max(position), -1) FROM listings WHERE day = ?", [day_text]
+            ).fetchone()[0]
+            fresh = [p for p in unique if p.id not in listed]
             db.conn.executemany(
-                "INSERT INTO papers (id, version, title, abstract, authors, categories, comment,"
-                " journal_ref, doi, first_seen, updated_at) VALUES (:id, :version, :title,"
-                " :abstract, :authors, :categories, :comment, :journal_ref, :doi, :first_seen,"
-                " :updated_at)",
-                inserts,
+                "INSERT INTO listings (day, paper_id, announce_type, version, position)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [
+                    (day_text, p.id, p.announce_type, p.version, last_position + 1 + offset)
+                    for offset, p in enumerate(fresh)
+                ],
             )
-        if updates:
-            db.conn.executemany(
-                "UPDATE papers SET version = :version, title = :title, abstract = :abstract,"
-                " authors = :authors, categories = :categories, comment = :comment,"
-                " journal_ref = :journal_ref, doi = :doi, updated_at = :updated_at"
-                " WHERE id = :id",
-                updates,
-            )
-        listed = set(_listed_ids(db, day_text, ids))
-        last_position = db.execute(
-            "SELECT coalesce(max(position), -1) FROM listings WHERE day = ?", [day_text]
-        ).fetchone()[0]
-        fresh = [p for p in unique if p.id not in listed]
-        db.conn.executemany(
-            "INSERT INTO listings (day, paper_id, announce_type, version, position)"
-            " VALUES (?, ?, ?, ?, ?)",
-            [
-                (day_text, p.id, p.announce_type, p.version, last_position + 1 + offset)
-                for offset, p in enumerate(fresh)
-            ],
+        by_type = Counter(p.announce_type for p in fresh)
+        return SaveSummary(
+            new_papers=len(inserts),
+            updated_papers=len(updates),
+            listings_added=len(fresh),
+            by_type={t: by_type[t] for t in ANNOUNCE_TYPES if by_type[t]},
         )
-    by_type = Counter(p.announce_type for p in fresh)
-    return SaveSummary(
-        new_papers=len(inserts),
-        updated_papers=len(updates),
-        listings_added=len(fresh),
-        by_type={t: by_type[t] for t in ANNOUNCE_TYPES if by_type[t]},
-    )
 
+    @operation("saving enrichment")
+    def save_enrichment(
+        self,
+        paper_id: str,
+        *,
+        comment: str | None,
+        journal_ref: str | None,
+        doi: str | None,
+        categories: Sequence[str] | None = None,
+    ) -> None:
+        """Record what the arXiv API says about a stored paper (it is authoritative: None clears)."""
+        assignments = "comment = ?, journal_ref = ?, doi = ?, updated_at = ?"
+        values: list[Any] = [comment, journal_ref, doi, self._stamp()]
+        if categories is not None:
+            if not categories:
+                raise StoreError("saving enrichment", f"{paper_id}: categories must not be empty",
+                                 reason="invalid")
+            assignments += ", categories = ?"
+            values.append(_json(categories))
+        cursor = self._db.execute(f"UPDATE papers SET {assignments} WHERE id = ?", [*values, paper_id])
+        if cursor.rowcount == 0:
+            raise StoreError("saving enrichment", f"no paper {paper_id!r} in the store",
+                             reason="unknown_paper")
 
-def save_enrichment(
-    db: sqlite_utils.Database,
-    paper_id: str,
-    *,
-    comment: str | None,
-    journal_ref: str | None,
-    doi: str | None,
-    categories: Sequence[str] | None = None,
-    now: str,
-) -> None:
-    """Record what the arXiv API says about a stored paper (it is authoritative: None clears)."""
-    assignments = "comment = ?, journal_ref = ?, doi = ?, updated_at = ?"
-    values: list[Any] = [comment, journal_ref, doi, now]
-    if categories is not None:
-        if not categories:
-            raise StoreError("saving enrichment", f"{paper_id}: categories must not be empty",
-                             reason="invalid")
-        assignments += ", categories = ?"
-        values.append(_json(categories))
-    cursor = db.execute(f"UPDATE papers SET {assignments} WHERE id = ?", [*values, paper_id])
-    if cursor.rowcount == 0:
-        raise StoreError("saving enrichment", f"no paper {paper_id!r} in the store",
-                         reason="unknown_paper")
+    @operation("saving fetch state")
+    def save_fetch_state(
+        self, url: str, etag: str | None, last_modified: str | None, status: int | None
+    ) -> None:
+        self._db.execute(
+            "INSERT INTO fetch_state (url, etag, last_modified, fetched_at, last_status)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET etag = excluded.etag,"
+            " last_modified = excluded.last_modified, fetched_at = excluded.fetched_at,"
+            " last_status = excluded.last_status",
+            [url, etag, last_modified, self._stamp(), status],
+        )
 
+    @operation("rebuilding the search index")
+    def rebuild_search_index(self) -> None:
+        """Re-create the full-text index from the papers table (needed after a VACUUM, which may
+        renumber the rowids the index refers to)."""
+        self._db["papers"].rebuild_fts()
 
-def save_fetch_state(
-    db: sqlite_utils.Database,
-    url: str,
-    etag: str | None,
-    last_modified: str | None,
-    status: int | None,
-    *,
-    now: str,
-) -> None:
-    db.execute(
-        "INSERT INTO fetch_state (url, etag, last_modified, fetched_at, last_status)"
-        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET etag = excluded.etag,"
-        " last_modified = excluded.last_modified, fetched_at = excluded.fetched_at,"
-        " last_status = excluded.last_status",
-        [url, etag, last_modified, now, status],
-    )
+    # -- reading ---------------------------------------------------------------------------
 
+    @operation("reading a listing")
+    def for_day(self, day: date, types: Collection[str] | None = None) -> list[Paper]:
+        """The day's listing in feed order, optionally only some announce types."""
+        sql = (
+            f"SELECT {_PAPER_COLUMNS} FROM listings l JOIN papers p ON p.id = l.paper_id"
+            " WHERE l.day = ?"
+        )
+        params: list[Any] = [day.isoformat()]
+        if types is not None:
+            wanted = _check_types(types)
+            if not wanted:
+                return []
+            sql += f" AND l.announce_type IN ({', '.join('?' for _ in wanted)})"
+            params.extend(wanted)
+        sql += " ORDER BY l.position"
+        return [_paper(row) for row in self._db.query(sql, params)]
 
-# ---------------------------------------------------------------------------------------------
-# Reading
+    @operation("listing announcement days")
+    def listing_days(self, limit: int | None = None) -> list[date]:
+        sql = "SELECT DISTINCT day FROM listings ORDER BY day DESC"
+        params: list[Any] = []
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(max(limit, 0))
+        return [date.fromisoformat(row[0]) for row in self._db.execute(sql, params).fetchall()]
+
+    @operation("finding the latest announcement day")
+    def latest_day(self) -> date | None:
+        value = self._db.execute("SELECT max(day) FROM listings").fetchone()[0]
+        return date.fromisoformat(value) if value else None
+
+    @operation("reading papers")
+    def get_many(self, ids: Iterable[str]) -> dict[str, Paper]:
+        """The stored papers among `ids` (in that order), each with its latest listing."""
+        wanted = list(dict.fromkeys(ids))
+        found: dict[str, Paper] = {}
+        for chunk in _chunks(wanted):
+            sql = (
+                f"SELECT {_PAPER_COLUMNS} FROM papers p {_LATEST_LISTING}"
+                f" WHERE p.id IN ({', '.join('?' for _ in chunk)})"
+            )
+            for row in self._db.query(sql, chunk):
+                found[row["id"]] = _paper(row)
+        return {paper_id: found[paper_id] for paper_id in wanted if paper_id in found}
+
+    @operation("searching papers")
+    def search(self, text: str, limit: int = 20, day: date | None = None) -> list[Paper]:
+        """Papers whose title, abstract or authors hold every word of `text`, best first (bm25)."""
+        expression = fts_query(text)
+        if expression is None or limit <= 0:
+            return []
+        weights = ", ".join(str(w) for w in SEARCH_WEIGHTS)
+        params: list[Any] = []
+        if day is None:
+            listing = _LATEST_LISTING
+        else:
+            listing = "JOIN listings l ON l.paper_id = p.id AND l.day = ?"
+            params.append(day.isoformat())
+        sql = (
+            f"SELECT {_PAPER_COLUMNS} FROM papers_fts JOIN papers p ON p.rowid = papers_fts.rowid"
+            f" {listing} WHERE papers_fts MATCH ?"
+            f" ORDER BY bm25(papers_fts, {weights}), p.id LIMIT ?"
+        )
+        params.extend([expression, limit])
+        return [_paper(row) for row in self._db.query(sql, params)]
+
+    @operation("reading fetch state")
+    def get_fetch_state(self, url: str) -> FetchState | None:
+        row = self._db.execute(
+            "SELECT url, etag, last_modified, fetched_at, last_status FROM fetch_state WHERE url = ?",
+            [url],
+        ).fetchone()
+        if row is None:
+            return None
+        return FetchState(
+            url=row[0],
+            etag=row[1],
+            last_modified=row[2],
+            fetched_at=datetime.fromisoformat(row[3]),
+            last_status=row[4],
+        )
+
 
 _PAPER_COLUMNS = (
     "p.id, p.title, p.abstract, p.authors, p.categories, p.comment, p.journal_ref, p.doi,"
@@ -215,74 +293,6 @@ _LATEST_LISTING = (
 )
 
 
-def papers_for_day(
-    db: sqlite_utils.Database, day: date, types: Collection[str] | None = None
-) -> list[Paper]:
-    sql = (
-        f"SELECT {_PAPER_COLUMNS} FROM listings l JOIN papers p ON p.id = l.paper_id"
-        " WHERE l.day = ?"
-    )
-    params: list[Any] = [day.isoformat()]
-    if types is not None:
-        wanted = _check_types(types)
-        if not wanted:
-            return []
-        sql += f" AND l.announce_type IN ({', '.join('?' for _ in wanted)})"
-        params.extend(wanted)
-    sql += " ORDER BY l.position"
-    return [_paper(row) for row in db.query(sql, params)]
-
-
-def listing_days(db: sqlite_utils.Database, limit: int | None = None) -> list[date]:
-    sql = "SELECT DISTINCT day FROM listings ORDER BY day DESC"
-    params: list[Any] = []
-    if limit is not None:
-        sql += " LIMIT ?"
-        params.append(max(limit, 0))
-    return [date.fromisoformat(row[0]) for row in db.execute(sql, params).fetchall()]
-
-
-def latest_day(db: sqlite_utils.Database) -> date | None:
-    value = db.execute("SELECT max(day) FROM listings").fetchone()[0]
-    return date.fromisoformat(value) if value else None
-
-
-def get_papers(db: sqlite_utils.Database, ids: Iterable[str]) -> dict[str, Paper]:
-    wanted = list(dict.fromkeys(ids))
-    found: dict[str, Paper] = {}
-    for chunk in _chunks(wanted):
-        sql = (
-            f"SELECT {_PAPER_COLUMNS} FROM papers p {_LATEST_LISTING}"
-            f" WHERE p.id IN ({', '.join('?' for _ in chunk)})"
-        )
-        for row in db.query(sql, chunk):
-            found[row["id"]] = _paper(row)
-    return {paper_id: found[paper_id] for paper_id in wanted if paper_id in found}
-
-
-def search(
-    db: sqlite_utils.Database, text: str, limit: int = 20, day: date | None = None
-) -> list[Paper]:
-    """Papers whose title, abstract or authors hold every word of `text`, best first (bm25)."""
-    expression = fts_query(text)
-    if expression is None or limit <= 0:
-        return []
-    weights = ", ".join(str(w) for w in SEARCH_WEIGHTS)
-    params: list[Any] = []
-    if day is None:
-        listing = _LATEST_LISTING
-    else:
-        listing = "JOIN listings l ON l.paper_id = p.id AND l.day = ?"
-        params.append(day.isoformat())
-    sql = (
-        f"SELECT {_PAPER_COLUMNS} FROM papers_fts JOIN papers p ON p.rowid = papers_fts.rowid"
-        f" {listing} WHERE papers_fts MATCH ?"
-        f" ORDER BY bm25(papers_fts, {weights}), p.id LIMIT ?"
-    )
-    params.extend([expression, limit])
-    return [_paper(row) for row in db.query(sql, params)]
-
-
 def fts_query(text: str) -> str | None:
     """User text as an FTS5 expression that cannot be a syntax error: every whitespace-separated
     word becomes a quoted phrase (all must match), so `NEAR(`, `col:x`, `-x`, `*` are just words.
@@ -293,22 +303,6 @@ def fts_query(text: str) -> str | None:
         if any(ch.isalnum() for ch in word)
     ]
     return " ".join(phrases) if phrases else None
-
-
-def get_fetch_state(db: sqlite_utils.Database, url: str) -> FetchState | None:
-    row = db.execute(
-        "SELECT url, etag, last_modified, fetched_at, last_status FROM fetch_state WHERE url = ?",
-        [url],
-    ).fetchone()
-    if row is None:
-        return None
-    return FetchState(
-        url=row[0],
-        etag=row[1],
-        last_modified=row[2],
-        fetched_at=datetime.fromisoformat(row[3]),
-        last_status=row[4],
-    )
 
 
 # ---------------------------------------------------------------------------------------------

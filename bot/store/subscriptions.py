@@ -1,4 +1,5 @@
-"""Channel subscriptions and per-channel settings, as changed by `/papers` in a chat channel.
+"""Channel subscriptions and per-channel settings (`store.channels`), as changed by `/papers` in a
+chat channel.
 
 A channel is identified by (platform, workspace, channel): a Slack team and channel id, or a
 Discord guild and channel id. Subscriptions are shown numbered 1, 2, 3... in creation order
@@ -20,14 +21,13 @@ from typing import Any
 
 import sqlite_utils
 
-from bot.store.migrations import migration
+from bot.store.repository import Repository, operation
 
 EMPTY_DAY_CHOICES = ("note", "silent")
 # Columns `update_channel_settings` may change, with what each holds.
 SETTING_COLUMNS = ("post_time", "timezone", "types", "max_papers", "empty_day")
 
 
-@migration(3, "channel subscriptions and settings")
 def create_channel_tables(db: sqlite_utils.Database) -> None:
     db.execute(
         "CREATE TABLE channel_subscriptions ("
@@ -119,84 +119,160 @@ def _subscription(row: tuple) -> ChannelSubscriptionRecord:
         types=_types_tuple(row[5]), created_by=row[6], created_at=row[7])
 
 
-def list_subscriptions(db: sqlite_utils.Database, channel: ChannelRef) -> list[ChannelSubscriptionRecord]:
-    """The channel's subscriptions in the order `/papers list` numbers them (oldest first)."""
-    rows = db.execute(
-        f"SELECT {_SUBSCRIPTION_COLUMNS} FROM channel_subscriptions"
-        " WHERE platform = ? AND workspace = ? AND channel = ? ORDER BY id",
-        [channel.platform, channel.workspace, channel.channel],
-    ).fetchall()
-    return [_subscription(row) for row in rows]
+class Channels(Repository):
+    """`store.channels`: channel subscriptions and per-channel settings. `now` defaults to the
+    store's clock."""
 
-
-def count_subscriptions(db: sqlite_utils.Database, channel: ChannelRef) -> int:
-    row = db.execute(
-        "SELECT count(*) FROM channel_subscriptions WHERE platform = ? AND workspace = ? AND channel = ?",
-        [channel.platform, channel.workspace, channel.channel],
-    ).fetchone()
-    return row[0]
-
-
-def add_subscription(
-    db: sqlite_utils.Database,
-    channel: ChannelRef,
-    query: str,
-    *,
-    now: datetime,
-    created_by: str | None = None,
-    types: Iterable[str] | None = None,
-    limit: int | None = None,
-    channel_name: str | None = None,
-) -> ChannelSubscriptionRecord:
-    """Store a subscription (the query already validated by the caller).
-
-    Raises SubscriptionLimitReached when the channel already has `limit`; counting and inserting
-    happen in one transaction, so two concurrent subscribes cannot both slip under the limit.
-    `channel_name`, when given, is remembered for digest titles.
-    """
-    stamp = now.isoformat(timespec="seconds")
-    with db.atomic():
-        if limit is not None:
-            count = count_subscriptions(db, channel)
-            if count >= limit:
-                raise SubscriptionLimitReached(count, limit)
-        cursor = db.execute(
-            "INSERT INTO channel_subscriptions"
-            " (platform, workspace, channel, query, types, created_by, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [channel.platform, channel.workspace, channel.channel, query,
-             _types_text(None if types is None else tuple(types)), created_by, stamp],
-        )
-        row_id = cursor.lastrowid
-        if channel_name:
-            _upsert_settings(db, channel, {"channel_name": channel_name}, None, stamp)
-    row = db.execute(
-        f"SELECT {_SUBSCRIPTION_COLUMNS} FROM channel_subscriptions WHERE id = ?", [row_id]
-    ).fetchone()
-    return _subscription(row)
-
-
-def remove_subscription(db: sqlite_utils.Database, channel: ChannelRef,
-                        number: int) -> ChannelSubscriptionRecord | None:
-    """Remove the `number`-th subscription as `/papers list` shows it (1-based); None when the
-    channel has no such number."""
-    with db.atomic():
-        current = list_subscriptions(db, channel)
-        if not 1 <= number <= len(current):
-            return None
-        removed = current[number - 1]
-        db.execute("DELETE FROM channel_subscriptions WHERE id = ?", [removed.id])
-    return removed
-
-
-def remove_all_subscriptions(db: sqlite_utils.Database, channel: ChannelRef) -> int:
-    """Remove every subscription of the channel; returns how many there were."""
-    with db.atomic():
-        cursor = db.execute(
-            "DELETE FROM channel_subscriptions WHERE platform = ? AND workspace = ? AND channel = ?",
+    @operation("reading channel subscriptions")
+    def list_subscriptions(self, channel: ChannelRef) -> list[ChannelSubscriptionRecord]:
+        """The channel's subscriptions in the order `/papers list` numbers them (oldest first)."""
+        rows = self._db.execute(
+            f"SELECT {_SUBSCRIPTION_COLUMNS} FROM channel_subscriptions"
+            " WHERE platform = ? AND workspace = ? AND channel = ? ORDER BY id",
             [channel.platform, channel.workspace, channel.channel],
-        )
-    return cursor.rowcount
+        ).fetchall()
+        return [_subscription(row) for row in rows]
+
+    @operation("counting channel subscriptions")
+    def count_subscriptions(self, channel: ChannelRef) -> int:
+        row = self._db.execute(
+            "SELECT count(*) FROM channel_subscriptions WHERE platform = ? AND workspace = ? AND channel = ?",
+            [channel.platform, channel.workspace, channel.channel],
+        ).fetchone()
+        return row[0]
+
+    @operation("saving a channel subscription")
+    def add_subscription(
+        self,
+        channel: ChannelRef,
+        query: str,
+        *,
+        now: datetime | None = None,
+        created_by: str | None = None,
+        types: Iterable[str] | None = None,
+        limit: int | None = None,
+        channel_name: str | None = None,
+    ) -> ChannelSubscriptionRecord:
+        """Store a subscription (the query already validated by the caller).
+
+        Raises SubscriptionLimitReached when the channel already has `limit`; counting and
+        inserting happen in one transaction, so two concurrent subscribes cannot both slip under
+        the limit. `channel_name`, when given, is remembered for digest titles.
+        """
+        stamp = self._stamp(now)
+        db = self._db
+        with self._transaction():
+            if limit is not None:
+                count = self.count_subscriptions(channel)
+                if count >= limit:
+                    raise SubscriptionLimitReached(count, limit)
+            cursor = db.execute(
+                "INSERT INTO channel_subscriptions"
+                " (platform, workspace, channel, query, types, created_by, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [channel.platform, channel.workspace, channel.channel, query,
+                 _types_text(None if types is None else tuple(types)), created_by, stamp],
+            )
+            row_id = cursor.lastrowid
+            if channel_name:
+                _upsert_settings(db, channel, {"channel_name": channel_name}, None, stamp)
+        row = db.execute(
+            f"SELECT {_SUBSCRIPTION_COLUMNS} FROM channel_subscriptions WHERE id = ?", [row_id]
+        ).fetchone()
+        return _subscription(row)
+
+    @operation("removing a channel subscription")
+    def remove_subscription(self, channel: ChannelRef, number: int) -> ChannelSubscriptionRecord | None:
+        """Remove the `number`-th subscription as `/papers list` shows it (1-based); None when the
+        channel has no such number."""
+        with self._transaction():
+            current = self.list_subscriptions(channel)
+            if not 1 <= number <= len(current):
+                return None
+            removed = current[number - 1]
+            self._db.execute("DELETE FROM channel_subscriptions WHERE id = ?", [removed.id])
+        return removed
+
+    @operation("removing channel subscriptions")
+    def remove_all_subscriptions(self, channel: ChannelRef) -> int:
+        """Remove every subscription of the channel; returns how many there were."""
+        with self._transaction():
+            cursor = self._db.execute(
+                "DELETE FROM channel_subscriptions WHERE platform = ? AND workspace = ? AND channel = ?",
+                [channel.platform, channel.workspace, channel.channel],
+            )
+        return cursor.rowcount
+
+    @operation("reading channel settings")
+    def get_channel_settings(self, channel: ChannelRef) -> ChannelSettingsRecord:
+        """The channel's choices (all None when it never chose anything)."""
+        row = self._db.execute(
+            f"SELECT {_SETTINGS_COLUMNS} FROM channel_settings"
+            " WHERE platform = ? AND workspace = ? AND channel = ?",
+            [channel.platform, channel.workspace, channel.channel],
+        ).fetchone()
+        return _settings(row) if row else ChannelSettingsRecord(channel)
+
+    @operation("saving channel settings")
+    def update_channel_settings(
+        self,
+        channel: ChannelRef,
+        changes: Mapping[str, Any],
+        *,
+        now: datetime | None = None,
+        updated_by: str | None = None,
+        channel_name: str | None = None,
+    ) -> ChannelSettingsRecord:
+        """Change the given settings only (keys from SETTING_COLUMNS; `types` as a sequence);
+        returns the channel's settings afterwards."""
+        unknown = sorted(set(changes) - set(SETTING_COLUMNS))
+        if unknown:
+            raise ValueError(f"unknown channel setting(s) {unknown}; known: {', '.join(SETTING_COLUMNS)}")
+        empty_day = changes.get("empty_day")
+        if empty_day is not None and empty_day not in EMPTY_DAY_CHOICES:
+            raise ValueError(f"empty_day must be one of {EMPTY_DAY_CHOICES}, not {empty_day!r}")
+        values: dict[str, Any] = {
+            name: (_types_text(value) if name == "types" and value is not None else value)
+            for name, value in changes.items()
+        }
+        if channel_name:
+            values["channel_name"] = channel_name
+        with self._transaction():
+            if values:
+                _upsert_settings(self._db, channel, values, updated_by, self._stamp(now))
+        return self.get_channel_settings(channel)
+
+    @operation("listing channels")
+    def channels_with_subscriptions(self, platform: str | None = None) -> list[ChannelRef]:
+        """Every channel that has at least one subscription (of `platform`, or of any)."""
+        sql = "SELECT DISTINCT platform, workspace, channel FROM channel_subscriptions"
+        params: list[str] = []
+        if platform is not None:
+            sql += " WHERE platform = ?"
+            params.append(platform)
+        sql += " ORDER BY platform, workspace, channel"
+        return [ChannelRef(*row) for row in self._db.execute(sql, params).fetchall()]
+
+    @operation("reading channel subscriptions")
+    def all_subscriptions(self, platform: str | None = None) -> list[ChannelSubscriptionRecord]:
+        """Every stored subscription (of `platform`, or of any), by channel then list order."""
+        sql = f"SELECT {_SUBSCRIPTION_COLUMNS} FROM channel_subscriptions"
+        params: list[str] = []
+        if platform is not None:
+            sql += " WHERE platform = ?"
+            params.append(platform)
+        sql += " ORDER BY platform, workspace, channel, id"
+        return [_subscription(row) for row in self._db.execute(sql, params).fetchall()]
+
+    @operation("reading channel settings")
+    def all_channel_settings(self, platform: str | None = None) -> dict[ChannelRef, ChannelSettingsRecord]:
+        sql = f"SELECT {_SETTINGS_COLUMNS} FROM channel_settings"
+        params: list[str] = []
+        if platform is not None:
+            sql += " WHERE platform = ?"
+            params.append(platform)
+        records = (_settings(row) for row in self._db.execute(sql, params).fetchall())
+        return {record.channel: record for record in records}
 
 
 _SETTINGS_COLUMNS = ("platform, workspace, channel, channel_name, post_time, timezone, types,"
@@ -207,16 +283,6 @@ def _settings(row: tuple) -> ChannelSettingsRecord:
     return ChannelSettingsRecord(
         channel=ChannelRef(row[0], row[1], row[2]), channel_name=row[3], post_time=row[4],
         timezone=row[5], types=_types_tuple(row[6]), max_papers=row[7], empty_day=row[8])
-
-
-def get_channel_settings(db: sqlite_utils.Database, channel: ChannelRef) -> ChannelSettingsRecord:
-    """The channel's choices (all None when it never chose anything)."""
-    row = db.execute(
-        f"SELECT {_SETTINGS_COLUMNS} FROM channel_settings"
-        " WHERE platform = ? AND workspace = ? AND channel = ?",
-        [channel.platform, channel.workspace, channel.channel],
-    ).fetchone()
-    return _settings(row) if row else ChannelSettingsRecord(channel)
 
 
 def _upsert_settings(db: sqlite_utils.Database, channel: ChannelRef, values: Mapping[str, Any],
@@ -232,67 +298,3 @@ def _upsert_settings(db: sqlite_utils.Database, channel: ChannelRef, values: Map
         " updated_at = excluded.updated_at",
         [channel.platform, channel.workspace, channel.channel, *values.values(), updated_by, stamp],
     )
-
-
-def update_channel_settings(
-    db: sqlite_utils.Database,
-    channel: ChannelRef,
-    changes: Mapping[str, Any],
-    *,
-    now: datetime,
-    updated_by: str | None = None,
-    channel_name: str | None = None,
-) -> ChannelSettingsRecord:
-    """Change the given settings only (keys from SETTING_COLUMNS; `types` as a sequence); returns
-    the channel's settings afterwards."""
-    unknown = sorted(set(changes) - set(SETTING_COLUMNS))
-    if unknown:
-        raise ValueError(f"unknown channel setting(s) {unknown}; known: {', '.join(SETTING_COLUMNS)}")
-    empty_day = changes.get("empty_day")
-    if empty_day is not None and empty_day not in EMPTY_DAY_CHOICES:
-        raise ValueError(f"empty_day must be one of {EMPTY_DAY_CHOICES}, not {empty_day!r}")
-    values: dict[str, Any] = {
-        name: (_types_text(value) if name == "types" and value is not None else value)
-        for name, value in changes.items()
-    }
-    if channel_name:
-        values["channel_name"] = channel_name
-    with db.atomic():
-        if values:
-            _upsert_settings(db, channel, values, updated_by, now.isoformat(timespec="seconds"))
-    return get_channel_settings(db, channel)
-
-
-def channels_with_subscriptions(db: sqlite_utils.Database,
-                                platform: str | None = None) -> list[ChannelRef]:
-    """Every channel that has at least one subscription (of `platform`, or of any)."""
-    sql = "SELECT DISTINCT platform, workspace, channel FROM channel_subscriptions"
-    params: list[str] = []
-    if platform is not None:
-        sql += " WHERE platform = ?"
-        params.append(platform)
-    sql += " ORDER BY platform, workspace, channel"
-    return [ChannelRef(*row) for row in db.execute(sql, params).fetchall()]
-
-
-def all_subscriptions(db: sqlite_utils.Database,
-                      platform: str | None = None) -> list[ChannelSubscriptionRecord]:
-    """Every stored subscription (of `platform`, or of any), by channel then list order."""
-    sql = f"SELECT {_SUBSCRIPTION_COLUMNS} FROM channel_subscriptions"
-    params: list[str] = []
-    if platform is not None:
-        sql += " WHERE platform = ?"
-        params.append(platform)
-    sql += " ORDER BY platform, workspace, channel, id"
-    return [_subscription(row) for row in db.execute(sql, params).fetchall()]
-
-
-def all_channel_settings(db: sqlite_utils.Database,
-                         platform: str | None = None) -> dict[ChannelRef, ChannelSettingsRecord]:
-    sql = f"SELECT {_SETTINGS_COLUMNS} FROM channel_settings"
-    params: list[str] = []
-    if platform is not None:
-        sql += " WHERE platform = ?"
-        params.append(platform)
-    records = (_settings(row) for row in db.execute(sql, params).fetchall())
-    return {record.channel: record for record in records}

@@ -11,9 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.store import AsyncStore, SchemaTooNewError, Store, StoreError
-from bot.store.migrations import REGISTRY, Migration, load_migration_modules
-
-load_migration_modules()  # so REGISTRY holds every module's migrations before we compare
+from bot.store.migrations import LATEST_VERSION, MIGRATIONS, Migration
 
 from .conftest import make_paper
 
@@ -27,15 +25,15 @@ async def test_everything_runs_on_one_thread_that_is_not_the_loops(db_path: Path
 
     def note_thread(store: Store, paper_id: str) -> None:
         seen.add(threading.get_ident())
-        store.save_listing(MONDAY, [make_paper(paper_id)])
+        store.papers.save_listing(MONDAY, [make_paper(paper_id)])
 
     for n in range(5):
         await db.run(note_thread, f"2504.{n:05d}")
     seen.add(await db.run(lambda s: threading.get_ident()))
-    assert seen == {db.thread_id}
-    assert db.thread_id != loop_thread
-    assert await db.run(lambda s: s.latest_day()) == MONDAY
-    assert [p.id for p in await db.run(Store.papers_for_day, MONDAY)] == [
+    assert len(seen) == 1
+    assert seen != {loop_thread}
+    assert await db.run(lambda s: s.papers.latest_day()) == MONDAY
+    assert [p.id for p in await db.run((lambda s, *a: s.papers.for_day(*a)), MONDAY)] == [
         f"2504.{n:05d}" for n in range(5)
     ]
     await db.close()
@@ -54,7 +52,7 @@ async def test_concurrent_runs_from_many_tasks_are_serialised(db_path: Path):
             most_inside = max(most_inside, inside)
         try:
             day = date(2025, 4, 1 + n % 20)
-            return store.save_listing(day, [make_paper(f"2504.{n:05d}")]).listings_added
+            return store.papers.save_listing(day, [make_paper(f"2504.{n:05d}")]).listings_added
         finally:
             with guard:
                 inside -= 1
@@ -64,7 +62,7 @@ async def test_concurrent_runs_from_many_tasks_are_serialised(db_path: Path):
     assert most_inside == 1
     listings = await db.run(lambda s: s.db.execute("SELECT count(*) FROM listings").fetchone()[0])
     assert listings == 200
-    assert len(await db.run(Store.listing_days)) == 20
+    assert len(await db.run(lambda s: s.papers.listing_days())) == 20
     await db.close()
 
 
@@ -81,10 +79,10 @@ async def test_errors_reach_the_awaiting_caller_unchanged(db_path: Path):
         with pytest.raises(sqlite3.OperationalError, match="no such table"):
             await db.run(lambda s: s.db.execute("SELECT * FROM nowhere"))
         with pytest.raises(StoreError) as caught:
-            await db.run(Store.papers_for_day, MONDAY, ["bogus"])
+            await db.run((lambda s, *a: s.papers.for_day(*a)), MONDAY, ["bogus"])
         assert caught.value.reason == "invalid"
         # The thread survives a failure.
-        assert await db.run(Store.latest_day) is None
+        assert await db.run(lambda s: s.papers.latest_day()) is None
 
 
 async def test_run_operation_names_raw_sqlite_failures(db_path: Path):
@@ -103,13 +101,13 @@ async def test_run_operation_names_raw_sqlite_failures(db_path: Path):
     finally:
         other.execute("ROLLBACK")
         other.close()
-    assert await db.run_operation("counting", lambda s: s.schema_version()) == REGISTRY.latest_version
+    assert await db.run_operation("counting", lambda s: s.schema_version()) == LATEST_VERSION
     await db.close()
 
 
 async def test_open_failures_propagate_and_leave_no_thread(db_path: Path):
-    newer = REGISTRY.extended(Migration(REGISTRY.latest_version + 1, "notes", lambda db: db.execute("CREATE TABLE n (x)")))
-    Store(db_path, registry=newer).close()
+    newer = [*MIGRATIONS, Migration(LATEST_VERSION + 1, "notes", lambda db: db.execute("CREATE TABLE n (x)"))]
+    Store(db_path, migrations=newer).close()
     before = {t.ident for t in threading.enumerate()}
     with pytest.raises(SchemaTooNewError):
         await AsyncStore.open(db_path)
@@ -132,7 +130,7 @@ async def test_cancelling_open_closes_the_store_and_ends_the_thread(db_path: Pat
     # SQLite removes the -wal file when the last connection closes: the store was closed.
     assert Path(f"{db_path}-wal").exists() is False
     with Store(db_path) as store:
-        assert store.schema_version() == REGISTRY.latest_version
+        assert store.schema_version() == LATEST_VERSION
 
 
 async def _threads_ended_besides(before: set[int | None], within: float = 2.0) -> bool:
@@ -148,18 +146,18 @@ async def _threads_ended_besides(before: set[int | None], within: float = 2.0) -
 async def test_close_finishes_pending_work_then_refuses_more(db_path: Path):
     db = await AsyncStore.open(db_path)
     pending = [
-        asyncio.ensure_future(db.run(Store.save_listing, MONDAY, [make_paper(f"2504.{n:05d}")]))
+        asyncio.ensure_future(db.run(lambda s, n=n: s.papers.save_listing(MONDAY, [make_paper(f"2504.{n:05d}")])))
         for n in range(10)
     ]
     await asyncio.sleep(0)
     await db.close()
     assert all(task.result().listings_added == 1 for task in pending)
     with pytest.raises(StoreError, match="is closed") as caught:
-        await db.run(Store.latest_day)
+        await db.run(lambda s: s.papers.latest_day())
     assert caught.value.reason == "closed"
     await db.close()  # harmless
     with Store(db_path) as store:
-        assert len(store.papers_for_day(MONDAY)) == 10
+        assert len(store.papers.for_day(MONDAY)) == 10
 
 
 async def test_store_options_and_bot_clock_style_objects_are_accepted(db_path: Path):
@@ -170,6 +168,6 @@ async def test_store_options_and_bot_clock_style_objects_are_accepted(db_path: P
             return datetime(2030, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
 
     async with await AsyncStore.open(db_path, clock=FixedClock()) as db:
-        await db.run(Store.save_fetch_state, "https://example.org/feed", None, None, 200)
-        state = await db.run(Store.get_fetch_state, "https://example.org/feed")
+        await db.run(lambda s: s.papers.save_fetch_state("https://example.org/feed", None, None, 200))
+        state = await db.run(lambda s: s.papers.get_fetch_state("https://example.org/feed"))
         assert state is not None and state.fetched_at.year == 2030

@@ -11,16 +11,18 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from bot.store import Migration, MigrationRegistry, SchemaTooNewError, Store, StoreError
-from bot.store.migrations import REGISTRY, load_migration_modules
-
-load_migration_modules()  # so REGISTRY holds every module's migrations before we compare
+from bot.store import MIGRATIONS, Migration, SchemaTooNewError, Store, StoreError
+from bot.store.migrations import LATEST_VERSION
 
 from .conftest import SteppingClock
 
-# Other modules register migrations too (the delivery ledger...): compare against the registry.
-LATEST = REGISTRY.latest_version
+LATEST = LATEST_VERSION
 NEXT = LATEST + 1
+
+
+def with_next(apply) -> list[Migration]:
+    """The shipped list plus one migration NEXT (as a later paperbot would have it)."""
+    return [*MIGRATIONS, Migration(NEXT, "notes", apply)]
 
 
 def add_notes_table(db: sqlite_utils.Database) -> None:
@@ -52,20 +54,20 @@ def test_reopening_applies_nothing_and_keeps_the_record(db_path: Path, clock: St
 
 def test_a_migration_added_later_is_applied_once(db_path: Path, clock: SteppingClock):
     Store(db_path, clock=clock).close()
-    extended = REGISTRY.extended(Migration(NEXT, "notes", add_notes_table))
-    with Store(db_path, clock=clock, registry=extended) as store:
+    extended = with_next(add_notes_table)
+    with Store(db_path, clock=clock, migrations=extended) as store:
         assert [m.version for m in store.applied_migrations] == [NEXT]
         assert store.schema_version() == NEXT
         assert "notes" in store.db.table_names()
-    with Store(db_path, clock=clock, registry=extended) as store:
+    with Store(db_path, clock=clock, migrations=extended) as store:
         assert store.applied_migrations == []
         versions = [r[0] for r in store.db.execute("SELECT version FROM migrations ORDER BY 1")]
         assert versions == list(range(1, NEXT + 1))
 
 
 def test_refuses_a_database_newer_than_the_code(db_path: Path, clock: SteppingClock):
-    extended = REGISTRY.extended(Migration(NEXT, "notes", add_notes_table))
-    Store(db_path, clock=clock, registry=extended).close()
+    extended = with_next(add_notes_table)
+    Store(db_path, clock=clock, migrations=extended).close()
     with pytest.raises(SchemaTooNewError) as caught:
         Store(db_path, clock=clock)
     error = caught.value
@@ -74,7 +76,7 @@ def test_refuses_a_database_newer_than_the_code(db_path: Path, clock: SteppingCl
     assert f"schema version {NEXT}" in str(error) and f"up to {LATEST}" in str(error)
     assert str(db_path) in str(error)
     # Refusing wrote nothing: the newer code still finds its own schema intact.
-    with Store(db_path, clock=clock, registry=extended) as store:
+    with Store(db_path, clock=clock, migrations=extended) as store:
         assert store.schema_version() == NEXT
 
 
@@ -85,9 +87,9 @@ def test_a_failing_migration_is_rolled_back_and_retried_next_time(
         add_notes_table(db)
         raise RuntimeError("column missing in the plan")
 
-    broken = REGISTRY.extended(Migration(NEXT, "notes", half_done))
+    broken = with_next(half_done)
     with pytest.raises(StoreError) as caught:
-        Store(db_path, clock=clock, registry=broken)
+        Store(db_path, clock=clock, migrations=broken)
     assert caught.value.reason == "migration"
     assert f"migration {NEXT} ('notes') failed and was rolled back" in str(caught.value)
     assert "column missing in the plan" in str(caught.value)
@@ -95,38 +97,52 @@ def test_a_failing_migration_is_rolled_back_and_retried_next_time(
     with Store(db_path, clock=clock) as store:
         assert store.schema_version() == LATEST
         assert "notes" not in store.db.table_names()
-    fixed = REGISTRY.extended(Migration(NEXT, "notes", add_notes_table))
-    with Store(db_path, clock=clock, registry=fixed) as store:
+    fixed = with_next(add_notes_table)
+    with Store(db_path, clock=clock, migrations=fixed) as store:
         assert store.schema_version() == NEXT
 
 
 def test_a_gap_in_versions_is_reported(db_path: Path, clock: SteppingClock):
-    gappy = REGISTRY.extended(Migration(NEXT + 1, "notes", add_notes_table))
+    gappy = [*MIGRATIONS, Migration(NEXT + 1, "notes", add_notes_table)]
     with pytest.raises(StoreError, match=rf"migration version\(s\) \[{NEXT}\] are missing"):
-        Store(db_path, clock=clock, registry=gappy)
+        Store(db_path, clock=clock, migrations=gappy)
 
 
-def test_decorator_registry_orders_by_version_and_rejects_a_taken_version():
-    registry = MigrationRegistry()
-
-    @registry(2, "second")
-    def second(db: sqlite_utils.Database) -> None: ...
-
-    @registry(1, "first")
-    def first(db: sqlite_utils.Database) -> None: ...
-
-    assert [(m.version, m.name) for m in registry.ordered()] == [(1, "first"), (2, "second")]
-    assert registry.latest_version == 2
-    taken = r"version 2 is taken by 'second'.*next free version \(3\)"
-    with pytest.raises(ValueError, match=taken):
-        registry(2, "ledger")(add_notes_table)
-    with pytest.raises(ValueError, match="positive integer"):
-        registry(0, "zero")(add_notes_table)
+def test_out_of_order_versions_are_reported(db_path: Path, clock: SteppingClock):
+    swapped = [MIGRATIONS[1], MIGRATIONS[0], *MIGRATIONS[2:]]
+    with pytest.raises(StoreError, match="versions are out of order"):
+        Store(db_path, clock=clock, migrations=swapped)
+    assert not db_path.exists() or "papers" not in sqlite_utils.Database(db_path).table_names()
 
 
-def test_global_registry_holds_the_papers_migration():
-    assert REGISTRY.ordered()[0].version == 1
-    assert REGISTRY.ordered()[0].name.startswith("papers")
+def test_the_list_starts_with_the_papers_migration_and_numbers_from_one():
+    assert [m.version for m in MIGRATIONS] == list(range(1, LATEST + 1))
+    assert MIGRATIONS[0].name.startswith("papers")
+
+
+def schema_of(path: Path) -> list[tuple[str, str, str | None]]:
+    db = sqlite3.connect(path)
+    try:
+        return sorted(db.execute("SELECT type, name, sql FROM sqlite_master").fetchall(),
+                      key=lambda row: (row[0], row[1]))
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize("created_at", range(1, LATEST))
+def test_a_database_created_at_an_older_version_upgrades_to_the_same_schema(
+    tmp_path: Path, clock: SteppingClock, created_at: int
+):
+    fresh = tmp_path / "fresh.db"
+    Store(fresh, clock=clock).close()
+    old = tmp_path / "old.db"
+    with Store(old, clock=clock, migrations=MIGRATIONS[:created_at]) as store:
+        assert store.schema_version() == created_at
+        store.db.execute("INSERT INTO fetch_state (url, fetched_at) VALUES ('u', 'then')")
+    with Store(old, clock=clock) as store:
+        assert [m.version for m in store.applied_migrations] == list(range(created_at + 1, LATEST + 1))
+        assert store.db.execute("SELECT url, fetched_at FROM fetch_state").fetchall() == [("u", "then")]
+    assert schema_of(old) == schema_of(fresh)
 
 
 def test_file_is_private_and_folder_created_private(db_path: Path, clock: SteppingClock):

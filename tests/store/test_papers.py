@@ -42,11 +42,11 @@ def test_round_trip_keeps_every_field_with_old_style_ids_and_accents(store: Stor
         ),
         make_paper("math/0101001", categories=("math.AG",)),
     ]
-    summary = store.save_listing(MONDAY, papers)
+    summary = store.papers.save_listing(MONDAY, papers)
     assert summary == SaveSummary(
         new_papers=3, updated_papers=0, listings_added=3, by_type={"new": 2, "cross": 1}
     )
-    read = store.papers_for_day(MONDAY)
+    read = store.papers.for_day(MONDAY)
     assert read == [p.with_changes(announced=MONDAY) for p in papers]
     assert read[0].abs_url == "https://arxiv.org/abs/hep-th/9901001"
     assert read[1].primary_category == "cs.CL"
@@ -54,31 +54,31 @@ def test_round_trip_keeps_every_field_with_old_style_ids_and_accents(store: Stor
 
 def test_saving_the_same_day_twice_changes_nothing(store: Store, clock: SteppingClock):
     papers = [make_paper(f"2504.{n:05d}") for n in (3, 1, 2)]
-    store.save_listing(MONDAY, papers)
+    store.papers.save_listing(MONDAY, papers)
     before = store.db.execute("SELECT * FROM papers ORDER BY id").fetchall()
     clock.advance(hours=2)
-    assert store.save_listing(MONDAY, papers) == SaveSummary()
+    assert store.papers.save_listing(MONDAY, papers) == SaveSummary()
     assert store.db.execute("SELECT * FROM papers ORDER BY id").fetchall() == before
     assert count(store, "listings") == 3
-    read_order = [p.id for p in store.papers_for_day(MONDAY)]
+    read_order = [p.id for p in store.papers.for_day(MONDAY)]
     assert read_order == ["2504.00003", "2504.00001", "2504.00002"]
 
 
 def test_saving_the_same_day_after_enrichment_keeps_the_enrichment(store: Store):
     listed = make_paper("2504.00001", categories=("cs.AI", "cs.CV"))
-    store.save_listing(MONDAY, [listed])
-    store.save_enrichment("2504.00001", comment="9 pages", journal_ref=None, doi=None,
+    store.papers.save_listing(MONDAY, [listed])
+    store.papers.save_enrichment("2504.00001", comment="9 pages", journal_ref=None, doi=None,
                           categories=["cs.CV", "cs.AI"])
-    assert store.save_listing(MONDAY, [listed]) == SaveSummary()
-    paper = store.papers_for_day(MONDAY)[0]
+    assert store.papers.save_listing(MONDAY, [listed]) == SaveSummary()
+    paper = store.papers.for_day(MONDAY)[0]
     assert (paper.categories, paper.comment) == (("cs.CV", "cs.AI"), "9 pages")
 
 
 def test_a_replacement_on_a_later_day_updates_content_and_keeps_enrichment(
     store: Store, clock: SteppingClock
 ):
-    store.save_listing(MONDAY, [make_paper("2504.00001", title="Old title", version=1)])
-    store.save_enrichment(
+    store.papers.save_listing(MONDAY, [make_paper("2504.00001", title="Old title", version=1)])
+    store.papers.save_enrichment(
         "2504.00001", comment="Accepted at ICLR", journal_ref=None, doi="10.1/abc"
     )
     clock.advance(days=1)
@@ -91,12 +91,12 @@ def test_a_replacement_on_a_later_day_updates_content_and_keeps_enrichment(
         announce_type="replace",
         version=2,
     )
-    summary = store.save_listing(TUESDAY, [replacement])
+    summary = store.papers.save_listing(TUESDAY, [replacement])
     assert summary == SaveSummary(
         new_papers=0, updated_papers=1, listings_added=1, by_type={"replace": 1}
     )
 
-    paper = store.get_papers(["2504.00001"])["2504.00001"]
+    paper = store.papers.get_many(["2504.00001"])["2504.00001"]
     assert (paper.title, paper.abstract) == ("New title", "New abstract.")
     assert paper.authors == ("Ada Lovelace", "Grace Hopper")
     assert paper.categories == ("cs.LG", "cs.CV")
@@ -105,7 +105,7 @@ def test_a_replacement_on_a_later_day_updates_content_and_keeps_enrichment(
     assert paper.is_update
 
     # Monday's listing still says what was announced that day (v1, new), with current content.
-    monday = store.papers_for_day(MONDAY)
+    monday = store.papers.for_day(MONDAY)
     assert [(p.announce_type, p.version, p.title) for p in monday] == [("new", 1, "New title")]
     first_seen, updated_at = store.db.execute(
         "SELECT first_seen, updated_at FROM papers"
@@ -115,32 +115,32 @@ def test_a_replacement_on_a_later_day_updates_content_and_keeps_enrichment(
 
 
 def test_an_older_version_seen_later_does_not_overwrite_newer_content(store: Store):
-    store.save_listing(TUESDAY, [make_paper("2504.00001", title="Version two", version=2)])
+    store.papers.save_listing(TUESDAY, [make_paper("2504.00001", title="Version two", version=2)])
     backfill = make_paper("2504.00001", title="Version one", version=1, comment="10 pages")
-    summary = store.save_listing(MONDAY, [backfill])
+    summary = store.papers.save_listing(MONDAY, [backfill])
     assert summary.listings_added == 1
     assert summary.updated_papers == 1  # the comment is new information
-    paper = store.get_papers(["2504.00001"])["2504.00001"]
+    paper = store.papers.get_many(["2504.00001"])["2504.00001"]
     assert (paper.title, paper.version, paper.comment) == ("Version two", 2, "10 pages")
     assert paper.announced == TUESDAY  # the latest listing describes the paper
 
 
 def test_listing_record_with_enrichment_fills_it_and_none_never_erases(store: Store):
-    store.save_listing(MONDAY, [make_paper("2504.00001", doi="10.1/first")])
-    store.save_listing(TUESDAY, [make_paper("2504.00001", announce_type="replace", version=2)])
-    assert store.get_papers(["2504.00001"])["2504.00001"].doi == "10.1/first"
+    store.papers.save_listing(MONDAY, [make_paper("2504.00001", doi="10.1/first")])
+    store.papers.save_listing(TUESDAY, [make_paper("2504.00001", announce_type="replace", version=2)])
+    assert store.papers.get_many(["2504.00001"])["2504.00001"].doi == "10.1/first"
 
 
 def test_save_enrichment_sets_api_fields_and_categories(store: Store):
-    store.save_listing(MONDAY, [make_paper("2504.00001", categories=("cs.AI", "cs.CV"))])
-    store.save_enrichment(
+    store.papers.save_listing(MONDAY, [make_paper("2504.00001", categories=("cs.AI", "cs.CV"))])
+    store.papers.save_enrichment(
         "2504.00001",
         comment="Accepted at CVPR 2025",
         journal_ref="CVPR 2025",
         doi="10.1109/x",
         categories=["cs.CV", "cs.AI"],
     )
-    paper = store.papers_for_day(MONDAY)[0]
+    paper = store.papers.for_day(MONDAY)[0]
     assert paper.categories == ("cs.CV", "cs.AI")
     assert (paper.comment, paper.journal_ref, paper.doi) == (
         "Accepted at CVPR 2025",
@@ -148,18 +148,18 @@ def test_save_enrichment_sets_api_fields_and_categories(store: Store):
         "10.1109/x",
     )
     # The API is authoritative: a withdrawn comment is cleared; categories untouched when omitted.
-    store.save_enrichment("2504.00001", comment=None, journal_ref="CVPR 2025", doi="10.1109/x")
-    paper = store.papers_for_day(MONDAY)[0]
+    store.papers.save_enrichment("2504.00001", comment=None, journal_ref="CVPR 2025", doi="10.1109/x")
+    paper = store.papers.for_day(MONDAY)[0]
     assert paper.comment is None and paper.categories == ("cs.CV", "cs.AI")
 
 
 def test_save_enrichment_of_an_unknown_paper_or_no_categories_is_a_clear_error(store: Store):
     with pytest.raises(StoreError, match="no paper '2504.99999' in the store") as caught:
-        store.save_enrichment("2504.99999", comment=None, journal_ref=None, doi=None)
+        store.papers.save_enrichment("2504.99999", comment=None, journal_ref=None, doi=None)
     assert caught.value.reason == "unknown_paper"
-    store.save_listing(MONDAY, [make_paper("2504.00001")])
+    store.papers.save_listing(MONDAY, [make_paper("2504.00001")])
     with pytest.raises(StoreError, match="categories must not be empty"):
-        store.save_enrichment("2504.00001", comment=None, journal_ref=None, doi=None,
+        store.papers.save_enrichment("2504.00001", comment=None, journal_ref=None, doi=None,
                               categories=[])
 
 
@@ -168,20 +168,20 @@ def test_papers_for_day_filters_types_and_keeps_feed_order(store: Store):
     papers = [
         make_paper(f"2504.{90 - n:05d}", announce_type=kind) for n, kind in enumerate(kinds)
     ]
-    summary = store.save_listing(MONDAY, papers)
+    summary = store.papers.save_listing(MONDAY, papers)
     assert summary.by_type == {"new": 2, "cross": 2, "replace": 1, "replace-cross": 1}
     feed_order = [p.id for p in papers]
-    assert [p.id for p in store.papers_for_day(MONDAY)] == feed_order
-    chosen = store.papers_for_day(MONDAY, types={"new", "cross"})
+    assert [p.id for p in store.papers.for_day(MONDAY)] == feed_order
+    chosen = store.papers.for_day(MONDAY, types={"new", "cross"})
     assert [p.id for p in chosen] == [p.id for p in papers if p.announce_type in ("new", "cross")]
     assert all(p.announce_type in ("new", "cross") for p in chosen)
-    assert [p.announce_type for p in store.papers_for_day(MONDAY, types=["replace"])] == [
+    assert [p.announce_type for p in store.papers.for_day(MONDAY, types=["replace"])] == [
         "replace"
     ]
-    assert store.papers_for_day(MONDAY, types=[]) == []
-    assert store.papers_for_day(TUESDAY) == []
+    assert store.papers.for_day(MONDAY, types=[]) == []
+    assert store.papers.for_day(TUESDAY) == []
     with pytest.raises(StoreError, match="unknown announce type.*updated") as caught:
-        store.papers_for_day(MONDAY, types=["new", "updated"])
+        store.papers.for_day(MONDAY, types=["new", "updated"])
     assert caught.value.reason == "invalid"
 
 
@@ -192,11 +192,11 @@ def test_a_listing_saved_in_parts_keeps_order_and_first_occurrence(store: Store)
         make_paper("2504.00001"),
         make_paper("2504.00001"),
     ]
-    store.save_listing(MONDAY, first)
-    summary = store.save_listing(MONDAY, second)
+    store.papers.save_listing(MONDAY, first)
+    summary = store.papers.save_listing(MONDAY, second)
     assert summary == SaveSummary(new_papers=1, updated_papers=0, listings_added=1,
                                   by_type={"new": 1})
-    read = store.papers_for_day(MONDAY)
+    read = store.papers.for_day(MONDAY)
     assert [(p.id, p.announce_type) for p in read] == [
         ("2504.00005", "new"),
         ("2504.00002", "cross"),
@@ -205,23 +205,23 @@ def test_a_listing_saved_in_parts_keeps_order_and_first_occurrence(store: Store)
 
 
 def test_listing_days_newest_first_and_latest_day(store: Store):
-    assert store.latest_day() is None
-    assert store.listing_days() == []
+    assert store.papers.latest_day() is None
+    assert store.papers.listing_days() == []
     for day in (date(2025, 4, 18), TUESDAY, MONDAY):
-        store.save_listing(day, [make_paper("2504.00001")])
-    assert store.listing_days() == [TUESDAY, MONDAY, date(2025, 4, 18)]
-    assert store.listing_days(limit=2) == [TUESDAY, MONDAY]
-    assert store.latest_day() == TUESDAY
+        store.papers.save_listing(day, [make_paper("2504.00001")])
+    assert store.papers.listing_days() == [TUESDAY, MONDAY, date(2025, 4, 18)]
+    assert store.papers.listing_days(limit=2) == [TUESDAY, MONDAY]
+    assert store.papers.latest_day() == TUESDAY
 
 
 def test_get_papers_returns_known_ids_in_request_order_across_chunks(store: Store):
     papers = [make_paper(f"2504.{n:05d}") for n in range(1200)]
-    store.save_listing(MONDAY, papers)
+    store.papers.save_listing(MONDAY, papers)
     wanted = [f"2504.{n:05d}" for n in range(1199, -1, -2)] + ["2504.99999", "hep-th/0000000"]
-    found = store.get_papers(wanted)
+    found = store.papers.get_many(wanted)
     assert list(found) == wanted[:600]
     assert found["2504.00001"].announced == MONDAY
-    assert store.get_papers([]) == {}
+    assert store.papers.get_many([]) == {}
 
 
 @pytest.mark.parametrize(
@@ -235,7 +235,7 @@ def test_get_papers_returns_known_ids_in_request_order_across_chunks(store: Stor
 )
 def test_bad_records_are_refused_whole_with_a_clear_message(store: Store, paper, message):
     with pytest.raises(StoreError, match=message) as caught:
-        store.save_listing(MONDAY, [make_paper("2504.00009"), paper])
+        store.papers.save_listing(MONDAY, [make_paper("2504.00009"), paper])
     assert caught.value.reason == "invalid"
     assert caught.value.operation == "saving a listing"
     assert count(store, "papers") == 0 and count(store, "listings") == 0
@@ -243,9 +243,9 @@ def test_bad_records_are_refused_whole_with_a_clear_message(store: Store, paper,
 
 def test_fetch_state_round_trip_and_overwrite(store: Store, clock: SteppingClock):
     url = "https://rss.arxiv.org/atom/cs.AI+cs.CV"
-    assert store.get_fetch_state(url) is None
-    store.save_fetch_state(url, '"abc"', "Mon, 21 Apr 2025 04:00:00 GMT", 200)
-    assert store.get_fetch_state(url) == FetchState(
+    assert store.papers.get_fetch_state(url) is None
+    store.papers.save_fetch_state(url, '"abc"', "Mon, 21 Apr 2025 04:00:00 GMT", 200)
+    assert store.papers.get_fetch_state(url) == FetchState(
         url=url,
         etag='"abc"',
         last_modified="Mon, 21 Apr 2025 04:00:00 GMT",
@@ -253,8 +253,8 @@ def test_fetch_state_round_trip_and_overwrite(store: Store, clock: SteppingClock
         last_status=200,
     )
     clock.advance(minutes=30)
-    store.save_fetch_state(url, None, None, 503)
-    state = store.get_fetch_state(url)
+    store.papers.save_fetch_state(url, None, None, 503)
+    state = store.papers.get_fetch_state(url)
     assert state is not None
     assert (state.etag, state.last_modified, state.last_status) == (None, None, 503)
     assert state.fetched_at == datetime(2025, 4, 21, 0, 35, tzinfo=timezone.utc)
@@ -271,7 +271,7 @@ def test_listings_refer_to_stored_papers(store: Store):
 
 def test_using_the_store_from_another_thread_is_refused(store: Store):
     errors: list[BaseException] = []
-    worker = threading.Thread(target=lambda: _capture(errors, store.latest_day))
+    worker = threading.Thread(target=lambda: _capture(errors, store.papers.latest_day))
     worker.start()
     worker.join()
     assert len(errors) == 1 and isinstance(errors[0], StoreError)
@@ -284,7 +284,7 @@ def test_a_closed_store_says_so(db_path: Path):
     store.close()
     store.close()
     with pytest.raises(StoreError, match="is closed") as caught:
-        store.latest_day()
+        store.papers.latest_day()
     assert caught.value.reason == "closed"
 
 
@@ -294,7 +294,7 @@ def test_a_locked_database_is_reported_with_the_operation(db_path: Path):
     other.execute("BEGIN EXCLUSIVE")
     try:
         with pytest.raises(StoreError) as caught:
-            store.save_listing(MONDAY, [make_paper("2504.00001")])
+            store.papers.save_listing(MONDAY, [make_paper("2504.00001")])
         assert caught.value.reason == "locked"
         assert caught.value.operation == "saving a listing"
         assert "database is locked" in str(caught.value)
@@ -302,21 +302,21 @@ def test_a_locked_database_is_reported_with_the_operation(db_path: Path):
     finally:
         other.execute("ROLLBACK")
         other.close()
-    assert store.save_listing(MONDAY, [make_paper("2504.00001")]).new_papers == 1
+    assert store.papers.save_listing(MONDAY, [make_paper("2504.00001")]).new_papers == 1
     store.close()
 
 
 def test_a_full_disk_is_reported_and_the_listing_is_not_half_saved(store: Store):
-    store.save_listing(MONDAY, [make_paper("2504.00001")])
+    store.papers.save_listing(MONDAY, [make_paper("2504.00001")])
     pages = store.db.execute("PRAGMA page_count").fetchone()[0]
     store.db.execute(f"PRAGMA max_page_count = {pages + 2}")
     big = [make_paper(f"2504.{n:05d}", abstract="long words " * 200) for n in range(2, 400)]
     with pytest.raises(StoreError) as caught:
-        store.save_listing(TUESDAY, big)
+        store.papers.save_listing(TUESDAY, big)
     assert caught.value.reason == "disk_full"
     assert "full" in str(caught.value)
     assert count(store, "papers") == 1 and count(store, "listings") == 1
-    assert store.listing_days() == [MONDAY]
+    assert store.papers.listing_days() == [MONDAY]
 
 
 def _capture(errors: list[BaseException], fn) -> None:

@@ -17,7 +17,7 @@ TUESDAY = date(2025, 4, 22)
 
 @pytest.fixture
 def library(store: Store) -> Store:
-    store.save_listing(
+    store.papers.save_listing(
         MONDAY,
         [
             make_paper(
@@ -48,27 +48,27 @@ def ids(papers) -> list[str]:
 
 
 def test_title_hits_rank_above_abstract_hits(library: Store):
-    assert ids(library.search("diffusion")) == ["2504.00001", "2504.00002"]
+    assert ids(library.papers.search("diffusion")) == ["2504.00001", "2504.00002"]
 
 
 def test_every_word_must_match_and_stems_and_accents_fold(library: Store):
-    assert ids(library.search("diffusion transformer")) == ["2504.00001"]
-    assert ids(library.search("model")) == ["2504.00001", "2504.00002"]
-    assert ids(library.search("kastner")) == ["2504.00001"]
-    assert ids(library.search("KÄSTNER")) == ["2504.00001"]
-    assert ids(library.search("lecun")) == ["2504.00002"]
-    assert library.search("quantum") == []
+    assert ids(library.papers.search("diffusion transformer")) == ["2504.00001"]
+    assert ids(library.papers.search("model")) == ["2504.00001", "2504.00002"]
+    assert ids(library.papers.search("kastner")) == ["2504.00001"]
+    assert ids(library.papers.search("KÄSTNER")) == ["2504.00001"]
+    assert ids(library.papers.search("lecun")) == ["2504.00002"]
+    assert library.papers.search("quantum") == []
 
 
 def test_results_carry_listing_details_and_respect_limit_and_day(library: Store):
-    library.save_listing(TUESDAY, [make_paper("2504.00004", title="Diffusion again")])
-    found = library.search("diffusion", limit=2)
+    library.papers.save_listing(TUESDAY, [make_paper("2504.00004", title="Diffusion again")])
+    found = library.papers.search("diffusion", limit=2)
     assert len(found) == 2
-    by_id = {p.id: p for p in library.search("diffusion")}
+    by_id = {p.id: p for p in library.papers.search("diffusion")}
     assert by_id["2504.00004"].announced == TUESDAY
     assert by_id["2504.00001"].announced == MONDAY
-    assert ids(library.search("diffusion", day=TUESDAY)) == ["2504.00004"]
-    assert library.search("diffusion", limit=0) == []
+    assert ids(library.papers.search("diffusion", day=TUESDAY)) == ["2504.00004"]
+    assert library.papers.search("diffusion", limit=0) == []
 
 
 @pytest.mark.parametrize(
@@ -77,29 +77,29 @@ def test_results_carry_listing_details_and_respect_limit_and_day(library: Store)
      "title:diffusion", "^start", "x*", "{a b}", "''", "C++", "50%", "a-b"],
 )
 def test_hostile_input_is_searched_as_words_and_never_raises(library: Store, text: str):
-    library.search(text)  # must not raise
-    library.search(text, day=MONDAY)
+    library.papers.search(text)  # must not raise
+    library.papers.search(text, day=MONDAY)
 
 
 def test_hostile_input_finds_the_literal_words(library: Store):
-    assert ids(library.search("col:x")) == ["2504.00003"]  # words "col" and "x"
-    assert ids(library.search("NEAR(")) == ["2504.00003"]  # the word "near"
-    assert ids(library.search('"unbalanced diffusion')) == []  # "unbalanced" appears nowhere
-    assert ids(library.search("-x marks")) == ["2504.00003"]  # not an exclusion
-    assert ids(library.search("a-b")) == ["2504.00003"]
-    assert ids(library.search("Or")) == ["2504.00003"]  # an author, not an operator
-    assert library.search("*") == []
+    assert ids(library.papers.search("col:x")) == ["2504.00003"]  # words "col" and "x"
+    assert ids(library.papers.search("NEAR(")) == ["2504.00003"]  # the word "near"
+    assert ids(library.papers.search('"unbalanced diffusion')) == []  # "unbalanced" appears nowhere
+    assert ids(library.papers.search("-x marks")) == ["2504.00003"]  # not an exclusion
+    assert ids(library.papers.search("a-b")) == ["2504.00003"]
+    assert ids(library.papers.search("Or")) == ["2504.00003"]  # an author, not an operator
+    assert library.papers.search("*") == []
 
 
 @pytest.mark.parametrize("text", ["", "   ", "\n\t", "* - ( ) \" :"])
 def test_empty_queries_return_nothing(library: Store, text: str):
-    assert library.search(text) == []
+    assert library.papers.search(text) == []
     assert fts_query(text) is None
 
 
 def test_an_updated_paper_is_reindexed(library: Store):
-    assert ids(library.search("robots")) == ["2504.00002"]
-    library.save_listing(
+    assert ids(library.papers.search("robots")) == ["2504.00002"]
+    library.papers.save_listing(
         TUESDAY,
         [
             make_paper(
@@ -112,15 +112,15 @@ def test_an_updated_paper_is_reindexed(library: Store):
             )
         ],
     )
-    assert library.search("robots") == []
-    assert library.search("lecun") == []
-    assert ids(library.search("humanoid hopper")) == ["2504.00002"]
+    assert library.papers.search("robots") == []
+    assert library.papers.search("lecun") == []
+    assert ids(library.papers.search("humanoid hopper")) == ["2504.00002"]
     # FTS5 compares the index with the papers table and raises SQLITE_CORRUPT on any stale entry.
     library.db.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES('integrity-check', 1)")
 
 
 def test_the_search_index_can_be_rebuilt(library: Store):
     library.db.execute("INSERT INTO papers_fts(papers_fts) VALUES('delete-all')")
-    assert library.search("diffusion") == []
-    library.rebuild_search_index()
-    assert ids(library.search("diffusion")) == ["2504.00001", "2504.00002"]
+    assert library.papers.search("diffusion") == []
+    library.papers.rebuild_search_index()
+    assert ids(library.papers.search("diffusion")) == ["2504.00001", "2504.00002"]

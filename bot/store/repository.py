@@ -1,0 +1,106 @@
+"""What every repository of the store shares: the thread check, error translation and write
+transactions that take SQLite's write lock at once."""
+
+from __future__ import annotations
+
+import functools
+import secrets
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
+
+import sqlite_utils
+
+from bot.store.errors import store_error_from
+
+if TYPE_CHECKING:
+    from bot.store.database import Store
+
+P = ParamSpec("P")
+R = TypeVar("R")
+RepositoryT = TypeVar("RepositoryT", bound="Repository")
+
+
+class Repository:
+    """One group of tables (papers, channels, people, the delivery ledger), reached through the
+    Store that owns the connection: `store.papers`, `store.channels`, `store.people`,
+    `store.ledger`. Confined to the Store's thread like the Store itself."""
+
+    def __init__(self, store: "Store") -> None:
+        self._store = store
+
+    @property
+    def _db(self) -> sqlite_utils.Database:
+        return self._store.db
+
+    def _now(self, now: datetime | None) -> datetime:
+        return self._store.now() if now is None else now
+
+    def _stamp(self, now: datetime | None = None) -> str:
+        return self._now(now).isoformat(timespec="seconds")
+
+    def _transaction(self):
+        return write_transaction(self._db)
+
+
+def operation(
+    name: str,
+) -> Callable[[Callable[Concatenate[RepositoryT, P], R]], Callable[Concatenate[RepositoryT, P], R]]:
+    """Check the calling thread, and report SQLite failures as a StoreError naming `name`."""
+
+    def decorate(
+        method: Callable[Concatenate[RepositoryT, P], R],
+    ) -> Callable[Concatenate[RepositoryT, P], R]:
+        @functools.wraps(method)
+        def wrapper(self: RepositoryT, *args: P.args, **kwargs: P.kwargs) -> R:
+            self._store._check_usable(name)
+            try:
+                return method(self, *args, **kwargs)
+            except sqlite3.Error as exc:
+                raise store_error_from(name, exc) from exc
+
+        return wrapper
+
+    return decorate
+
+
+@contextmanager
+def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """All writes inside commit together or not at all; nested, it is a savepoint.
+
+    The outermost level is `BEGIN IMMEDIATE`: the write lock is taken before the first read. A
+    plain (deferred) `BEGIN` that reads and then writes cannot wait for another connection's
+    write lock: SQLite answers SQLITE_BUSY at once (the snapshot it read may be stale), so the
+    busy timeout never applies. Waiting at BEGIN IMMEDIATE does apply it.
+    """
+    conn = db.conn
+    if conn.in_transaction:
+        savepoint = f"paperbot_{secrets.token_hex(8)}"
+        conn.execute(f"SAVEPOINT {savepoint}")
+        try:
+            yield db
+        except BaseException:
+            # An error may already have ended the whole transaction (savepoint included).
+            if conn.in_transaction:
+                conn.execute(f"ROLLBACK TO SAVEPOINT {savepoint}")
+                conn.execute(f"RELEASE SAVEPOINT {savepoint}")
+            raise
+        else:
+            conn.execute(f"RELEASE SAVEPOINT {savepoint}")
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    else:
+        try:
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
