@@ -62,7 +62,7 @@ async def run(n: int) -> dict:
     papers = parse_listing((SHARED / "arxiv-listing" / "seed-mllm-2025-04-21.atom.xml").read_bytes()).papers
     with tempfile.TemporaryDirectory() as tmp:
         store = await AsyncStore.open(Path(tmp) / "p.db")
-        await store.run(lambda s: s.save_listing(SEED_DAY, papers))
+        await store.run(lambda s: s.papers.save_listing(SEED_DAY, papers))
         async with FakeSlack() as fake:
             channels = [f"C{i:07d}" for i in range(20)]
             for channel in channels:

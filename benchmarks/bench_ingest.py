@@ -216,13 +216,13 @@ def run_once(body: bytes, entries: int, folder: Path, run: int) -> dict[str, flo
 
     open_seconds, store = timed(lambda: Store(folder / f"run{run}.db"))
     with store:
-        store_seconds, summary = timed(lambda: store.save_listing(DAY, papers))
+        store_seconds, summary = timed(lambda: store.papers.save_listing(DAY, papers))
         if summary.new_papers != entries or summary.listings_added != entries:
             raise SystemExit(f"save_listing stored {summary}, expected {entries} new papers")
-        resave_seconds, again = timed(lambda: store.save_listing(DAY, papers))
+        resave_seconds, again = timed(lambda: store.papers.save_listing(DAY, papers))
         if again.new_papers or again.updated_papers or again.listings_added:
             raise SystemExit(f"re-saving the same day changed something: {again}")
-        if len(store.papers_for_day(DAY)) != entries:
+        if len(store.papers.for_day(DAY)) != entries:
             raise SystemExit("the stored listing does not hold every paper")
 
     naive_seconds, _ = timed(lambda: naive_store(folder / f"naive{run}.db", DAY, papers))

@@ -42,7 +42,6 @@ sys.path.insert(0, str(PROJECT))
 
 from bot.arxiv.calendar import AnnouncementCalendar  # noqa: E402
 from bot.store import Store  # noqa: E402
-from bot.store import subscriptions as channel_store  # noqa: E402
 from bot.store.subscriptions import ChannelRef  # noqa: E402
 from tests.fakes.arxiv_server import FakeArxiv, atom_listing  # noqa: E402
 from tests.fakes.slack_server import FakeSlack  # noqa: E402
@@ -159,7 +158,7 @@ class Trial:
             for channel in self.channels:
                 ref = ChannelRef("slack", self.slack.team_id, channel)
                 for query in QUERIES:
-                    channel_store.add_subscription(store.db, ref, query, now=now, created_by="U0SETUP",
+                    store.channels.add_subscription(ref, query, now=now, created_by="U0SETUP",
                                                    channel_name=f"papers-{channel.lower()}")
             self.subscriptions_before = self._subscriptions(store)
 

@@ -139,7 +139,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
     async def search() -> list:
         async with await AsyncStore.open(settings.storage.path) as store:
-            return await store.run(lambda s: s.search(args.text, limit=args.limit, day=args.date))
+            return await store.run(lambda s: s.papers.search(args.text, limit=args.limit, day=args.date))
 
     papers = asyncio.run(search())
     if not papers:
@@ -168,8 +168,8 @@ def cmd_test_query(args: argparse.Namespace, settings: Settings) -> int:
 
     async def load() -> tuple[date | None, list]:
         async with await AsyncStore.open(settings.storage.path) as store:
-            day = args.date or await store.run(lambda s: s.latest_day())
-            papers = await store.run(lambda s: s.papers_for_day(day)) if day else []
+            day = args.date or await store.run(lambda s: s.papers.latest_day())
+            papers = await store.run(lambda s: s.papers.for_day(day)) if day else []
             return day, papers
 
     day, papers = asyncio.run(load())

@@ -46,7 +46,7 @@ async def match_day(store: AsyncStore, day: date, subscriptions: Sequence[Subscr
                     arxiv: ArxivClient | None = None) -> DayMatches:
     """Every subscription against the day's papers in ONE matcher pass; then the matched papers
     enriched (one API request per 100 of them) and stored, when an arXiv client is given."""
-    papers = await store.run(lambda s: s.papers_for_day(day))
+    papers = await store.run(lambda s: s.papers.for_day(day))
     matcher = await asyncio.to_thread(compile_subscriptions, subscriptions)
     matches = await asyncio.to_thread(matcher.match, papers)
     matched: dict[str, Paper] = {}

@@ -39,7 +39,7 @@ async def store_listing(store: AsyncStore, listing: Listing, *, fallback_day: da
     if day is None:
         raise ValueError("the listing carries no date; pass the announcement day explicitly")
     papers = listing.papers
-    summary = await store.run(lambda s: s.save_listing(day, papers))
+    summary = await store.run(lambda s: s.papers.save_listing(day, papers))
     return IngestResult(ANNOUNCED, day, summary, len(papers))
 
 
@@ -51,7 +51,7 @@ async def fetch_and_store(arxiv: ArxivClient, store: AsyncStore, categories: Seq
     stores nothing new. Raises the arXiv client's errors (FeedError, MalformedFeed, FetchFailed).
     """
     url = arxiv.listing_url(list(categories))
-    state = await store.run(lambda s: s.get_fetch_state(url)) if conditional else None
+    state = await store.run(lambda s: s.papers.get_fetch_state(url)) if conditional else None
     fetch = await arxiv.fetch_listing(
         categories,
         etag=state.etag if state else None,
@@ -62,7 +62,7 @@ async def fetch_and_store(arxiv: ArxivClient, store: AsyncStore, categories: Seq
     assert fetch.listing is not None
     result = await store_listing(store, fetch.listing)
     # Validators are saved only once the listing is stored: a crash in between re-fetches.
-    await store.run(lambda s: s.save_fetch_state(url, fetch.etag, fetch.last_modified, 200))
+    await store.run(lambda s: s.papers.save_fetch_state(url, fetch.etag, fetch.last_modified, 200))
     if fetch.truncated:
         log.warning("arXiv's 2000-item cap truncated the feed of %s; some papers are missing",
                     ", ".join(fetch.truncated))
@@ -91,7 +91,7 @@ async def enrich_and_store(arxiv: ArxivClient, store: AsyncStore, papers: Sequen
     def save(s) -> None:
         with s.transaction():
             for paper in enriched:
-                s.save_enrichment(paper.id, comment=paper.comment, journal_ref=paper.journal_ref,
+                s.papers.save_enrichment(paper.id, comment=paper.comment, journal_ref=paper.journal_ref,
                                   doi=paper.doi, categories=list(paper.categories))
 
     await store.run(save)

@@ -79,7 +79,7 @@ async def _resolve_day(settings: Settings, request: DigestRequest, store: AsyncS
             return None
         return result.day
     if request.day is not None:
-        stored = await store.run(lambda s: s.listing_days())
+        stored = await store.run(lambda s: s.papers.listing_days())
         if request.day in stored:
             return request.day
     categories = list(request.categories) or settings.arxiv.categories

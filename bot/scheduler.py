@@ -32,7 +32,6 @@ from bot.ingest import ANNOUNCED, EMPTY, NOT_MODIFIED, fetch_and_store
 from bot.matching import Subscription
 from bot.store import AsyncStore, StoreError
 from bot.store.errors import store_error_from
-from bot.store import ledger
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +122,7 @@ class Scheduler:
     async def run_once(self) -> PassReport:
         now = self.clock.now()
         target = self.calendar.latest_feed_day(now)
-        finished = await self.store.run(lambda s: ledger.latest_announcement_day(s.db))
+        finished = await self.store.run(lambda s: s.ledger.latest_announcement_day())
         polling = finished is None or finished[0] < target
         if polling:
             finished = await self._poll(target) or finished
@@ -168,7 +167,7 @@ class Scheduler:
         status = ANNOUNCED if result.status == ANNOUNCED else EMPTY
         metrics.POLLS.labels(status).inc()
         now = self.clock.now()
-        await self.store.run(lambda s: ledger.record_announcement_day(s.db, day, status, result.papers, now))
+        await self.store.run(lambda s: s.ledger.record_announcement_day(day, status, result.papers, now))
         if status == ANNOUNCED:
             summary = result.summary
             types = ", ".join(f"{k} {v}" for k, v in sorted((summary.by_type if summary else {}).items()))

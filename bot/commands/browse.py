@@ -30,7 +30,6 @@ from bot.matching import Query, QuerySyntaxError, Subscription, compile_subscrip
 from bot.matching.query import Or
 from bot.models import ANNOUNCE_TYPES, Match, Paper
 from bot.store import Store
-from bot.store import subscriptions as channel_store
 from bot.store.papers import fts_query
 
 log = logging.getLogger(__name__)
@@ -54,8 +53,8 @@ class _Day:
 
 
 def _latest_day(store: Store) -> _Day:
-    day = store.latest_day()
-    return _Day(day, store.papers_for_day(day) if day else [])
+    day = store.papers.latest_day()
+    return _Day(day, store.papers.for_day(day) if day else [])
 
 
 def _match(subscriptions: Sequence[Subscription], papers: Sequence[Paper]) -> list[Match]:
@@ -76,8 +75,8 @@ class BrowseCommands:
         query = self.services.parse_user_query(command.query, "today") if command.query else None
 
         def read(store: Store):
-            rows = [] if query else channel_store.list_subscriptions(store.db, channel)
-            return rows, channel_store.get_channel_settings(store.db, channel), _latest_day(store)
+            rows = [] if query else store.channels.list_subscriptions(channel)
+            return rows, store.channels.get_channel_settings(channel), _latest_day(store)
 
         rows, settings_record, latest = await self.services.run("reading today's papers", read)
         if latest.day is None:
@@ -118,7 +117,7 @@ class BrowseCommands:
         channel = ctx.channel_ref
 
         def read(store: Store):
-            return channel_store.get_channel_settings(store.db, channel), _latest_day(store)
+            return store.channels.get_channel_settings(channel), _latest_day(store)
 
         settings_record, latest = await self.services.run("reading the latest day", read)
         if latest.day is None:
@@ -152,7 +151,7 @@ class BrowseCommands:
             return error_response("Nothing to search for: give words with letters or digits.\n"
                                   f"Usage: {USAGE['search']}")
         found = await self.services.run("searching papers",
-                                        lambda s: s.search(command.text, limit=SEARCH_SCANNED))
+                                        lambda s: s.papers.search(command.text, limit=SEARCH_SCANNED))
         shown = found[:SEARCH_SHOWN]
         more = len(found) - len(shown)
         at_least = "at least " if len(found) >= SEARCH_SCANNED else ""
@@ -170,7 +169,7 @@ class BrowseCommands:
         """The stored paper behind an Abstract button, or a Response saying why it cannot be
         shown (no longer stored: its arXiv link; raises StoreError when the store is down)."""
         paper_id = paper_id.strip()[:MAX_PAPER_ID]
-        found = await self.services.run("reading a paper", lambda s: s.get_papers([paper_id]))
+        found = await self.services.run("reading a paper", lambda s: s.papers.get_many([paper_id]))
         return found.get(paper_id) or missing_paper_response(paper_id)
 
 

@@ -29,8 +29,7 @@ from bot.digest.model import build_digest
 from bot.digest.text import plural
 from bot.matching import Subscription, compile_subscriptions
 from bot.models import Match, Paper
-from bot.store import Store, ledger
-from bot.store import subscriptions as channel_store
+from bot.store import Store
 from bot.store.subscriptions import ChannelRef, SubscriptionLimitReached
 
 log = logging.getLogger(__name__)
@@ -88,16 +87,15 @@ class ChannelCommands:
         limit = self.settings.limits.subscriptions_per_channel
 
         def add(store: Store):
-            existing = channel_store.list_subscriptions(store.db, channel)
+            existing = store.channels.list_subscriptions(channel)
             for number, row in enumerate(existing, start=1):
                 if describe_stored_query(row.query) == query.describe():
                     return ("duplicate", number)
-            record = channel_store.add_subscription(
-                store.db, channel, command.query, now=store.now(), created_by=ctx.user,
+            record = store.channels.add_subscription(channel, command.query, now=store.now(), created_by=ctx.user,
                 limit=limit, channel_name=ctx.channel_name)
-            settings = channel_store.get_channel_settings(store.db, channel)
-            day = store.latest_day()
-            return record, len(existing) + 1, settings, day, store.papers_for_day(day) if day else []
+            settings = store.channels.get_channel_settings(channel)
+            day = store.papers.latest_day()
+            return record, len(existing) + 1, settings, day, store.papers.for_day(day) if day else []
 
         try:
             outcome = await self.services.run("adding a subscription", add)
@@ -143,7 +141,7 @@ class ChannelCommands:
         channel = ctx.channel_ref
         if command.everything:
             removed = await self.services.run(
-                "removing subscriptions", lambda s: channel_store.remove_all_subscriptions(s.db, channel))
+                "removing subscriptions", lambda s: s.channels.remove_all_subscriptions(channel))
             if not removed:
                 return error_response(NO_SUBSCRIPTIONS_TO_REMOVE, outcome=INVALID)
             text = (f"Removed all {plural(removed, 'subscription')} of this channel; daily posts "
@@ -153,8 +151,8 @@ class ChannelCommands:
         assert number is not None
 
         def remove(store: Store):
-            row = channel_store.remove_subscription(store.db, channel, number)
-            return row, channel_store.count_subscriptions(store.db, channel)
+            row = store.channels.remove_subscription(channel, number)
+            return row, store.channels.count_subscriptions(channel)
 
         row, remaining = await self.services.run("removing a subscription", remove)
         if row is None:
@@ -176,9 +174,9 @@ class ChannelCommands:
         channel, key = ctx.channel_ref, ctx.destination_key
 
         def read(store: Store):
-            return (channel_store.list_subscriptions(store.db, channel),
-                    channel_store.get_channel_settings(store.db, channel),
-                    ledger.paused_reason(store.db, key))
+            return (store.channels.list_subscriptions(channel),
+                    store.channels.get_channel_settings(channel),
+                    store.ledger.paused_reason(key))
 
         rows, settings_record, paused = await self.services.run("listing subscriptions", read)
         schedule = self.services.effective(settings_record)
@@ -204,7 +202,7 @@ class ChannelCommands:
         channel = ctx.channel_ref
         if command.shows_only:
             record = await self.services.run(
-                "reading channel settings", lambda s: channel_store.get_channel_settings(s.db, channel))
+                "reading channel settings", lambda s: s.channels.get_channel_settings(channel))
             lines = settings_lines(self.services.effective(record))
             return Response(text="This channel's settings: " + "; ".join(lines) + ".",
                             sections=(Heading("Settings"), Lines(lines),
@@ -214,8 +212,7 @@ class ChannelCommands:
         changes = command.changes
         record = await self.services.run(
             "changing channel settings",
-            lambda s: channel_store.update_channel_settings(
-                s.db, channel, changes, now=s.now(), updated_by=ctx.user,
+            lambda s: s.channels.update_channel_settings(channel, changes, now=s.now(), updated_by=ctx.user,
                 channel_name=ctx.channel_name))
         changed = ", ".join(describe_change(name, value) for name, value in changes.items())
         lines = settings_lines(self.services.effective(record))
@@ -241,9 +238,9 @@ class ChannelCommands:
         key = channel_destination_key(channel)
 
         def lift(store: Store) -> str | None:
-            reason = ledger.paused_reason(store.db, key)
+            reason = store.ledger.paused_reason(key)
             if reason is not None:
-                ledger.resume_destination(store.db, key)
+                store.ledger.resume_destination(key)
             return reason
 
         reason = await self.services.run("resuming a channel", lift)
@@ -257,5 +254,5 @@ class ChannelCommands:
         """This channel's subscriptions as `/papers list` numbers them: (number, query)."""
         channel = ctx.channel_ref
         rows = await self.services.run("listing subscriptions",
-                                       lambda s: channel_store.list_subscriptions(s.db, channel))
+                                       lambda s: s.channels.list_subscriptions(channel))
         return [(number, row.query) for number, row in enumerate(rows, start=1)]

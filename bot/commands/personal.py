@@ -33,8 +33,7 @@ from bot.destinations.people import PERSONAL_TYPES, personal_destination_key, pe
 from bot.digest.model import Digest, build_digest
 from bot.digest.text import plural
 from bot.matching import Query, QuerySyntaxError, Subscription, compile_subscriptions, parse_query
-from bot.store import Store, ledger
-from bot.store import personal as personal_store
+from bot.store import Store
 from bot.store.personal import (
     PersonalDelivery,
     PersonalLimitReached,
@@ -113,11 +112,11 @@ class PersonalKeywords:
         key = personal_destination_key(person)
 
         def read(store: Store):
-            rows = personal_store.list_personal(store.db, person)
-            delivery = personal_store.get_delivery(store.db, person)
-            paused = ledger.paused_reason(store.db, key)
-            day = store.latest_day() if with_matches and rows else None
-            papers = store.papers_for_day(day) if day else []
+            rows = store.people.list_personal(person)
+            delivery = store.people.get_delivery(person)
+            paused = store.ledger.paused_reason(key)
+            day = store.papers.latest_day() if with_matches and rows else None
+            papers = store.papers.for_day(day) if day else []
             return rows, delivery, paused, day, papers
 
         rows, delivery, paused, day, papers = await self._store("reading your keywords", read)
@@ -172,7 +171,7 @@ class PersonalKeywords:
         async def work() -> str | Response:
             person = ctx.person
             rows = await self._store("reading your keywords",
-                                     lambda s: personal_store.list_personal(s.db, person))
+                                     lambda s: s.people.list_personal(person))
             return queries_text(rows)
         return await answer("reading your keywords", work())
 
@@ -191,14 +190,14 @@ class PersonalKeywords:
         limit = self.limit
 
         def add(store: Store):
-            existing = personal_store.list_personal(store.db, person)
+            existing = store.people.list_personal(person)
             for number, row in enumerate(existing, start=1):
                 if describe_stored_query(row.query) == query.describe():
                     return ("duplicate", number)
-            record = personal_store.add_personal(store.db, person, text, now=store.now(), limit=limit)
-            delivery = personal_store.get_delivery(store.db, person)
-            day = store.latest_day()
-            return record, len(existing) + 1, delivery, day, store.papers_for_day(day) if day else []
+            record = store.people.add_personal(person, text, now=store.now(), limit=limit)
+            delivery = store.people.get_delivery(person)
+            day = store.papers.latest_day()
+            return record, len(existing) + 1, delivery, day, store.papers.for_day(day) if day else []
 
         try:
             outcome = await self._store("adding a personal subscription", add)
@@ -233,15 +232,15 @@ class PersonalKeywords:
         person = ctx.person
         if argument == "all":
             removed = await self._store("removing your keywords",
-                                        lambda s: personal_store.remove_all_personal(s.db, person))
+                                        lambda s: s.people.remove_all_personal(person))
             if not removed:
                 return error_response(NO_KEYWORDS_TO_REMOVE)
             return Response(text=f"Removed all {plural(removed, 'personal subscription')} of yours.")
         number = int(argument)
 
         def remove(store: Store):
-            row = personal_store.remove_personal(store.db, person, number)
-            return row, personal_store.count_personal(store.db, person)
+            row = store.people.remove_personal(person, number)
+            return row, store.people.count_personal(person)
 
         row, remaining = await self._store("removing a keyword", remove)
         if row is None:
@@ -258,7 +257,7 @@ class PersonalKeywords:
 
     async def _remove_by_id(self, person: PersonRef, row_id: int) -> Response:
         row = await self._store("removing a keyword",
-                                lambda s: personal_store.remove_personal_by_id(s.db, person, row_id))
+                                lambda s: s.people.remove_personal_by_id(person, row_id))
         if row is None:
             return error_response("That keyword is already gone.")
         return Response(text=f"Removed your personal keyword: {row.query}")
@@ -268,13 +267,13 @@ class PersonalKeywords:
         key = personal_destination_key(person)
 
         def change(store: Store):
-            delivery = personal_store.set_delivery(store.db, person, mode, now=store.now(),
+            delivery = store.people.set_delivery(person, mode, now=store.now(),
                                                    channel=ctx.channel if mode == "here" else None,
                                                    channel_name=ctx.channel_name)
             if mode == "dm":
                 # Choosing dm again is how a person says "my DMs are open now".
-                ledger.resume_destination(store.db, key)
-            return delivery, personal_store.count_personal(store.db, person)
+                store.ledger.resume_destination(key)
+            return delivery, store.people.count_personal(person)
 
         delivery, count = await self._store("changing your delivery", change)
         if mode == "dm":
@@ -311,8 +310,7 @@ class PersonalKeywords:
                                   "personal subscriptions are allowed "
                                   "(limits.subscriptions_per_user).", outcome=REFUSED)
         unique = list(dict.fromkeys(lines))
-        await self._store("saving your keywords", lambda s: personal_store.add_many_personal(
-            s.db, person, unique, now=s.now(), limit=self.limit, replace=True))
+        await self._store("saving your keywords", lambda s: s.people.add_many_personal(person, unique, now=s.now(), limit=self.limit, replace=True))
         if not unique:
             return Response(text="Your personal keywords are now empty.")
         return Response(text=f"Saved {plural(len(unique), 'personal keyword')}.",

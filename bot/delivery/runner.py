@@ -78,16 +78,16 @@ class DeliveryRunner:
     async def _deliver(self, sink: DocumentSink | ThreadSink, destination: Destination,
                        digest: Digest) -> DeliveryResult:
         key, day = destination.key, digest.day
-        reason = await self.store.run(lambda s: ledger.paused_reason(s.db, key))
+        reason = await self.store.run(lambda s: s.ledger.paused_reason(key))
         if reason:
             return DeliveryResult(key, day, PAUSED, detail=reason)
-        record = await self.store.run(lambda s: ledger.get_delivery(s.db, key, day))
+        record = await self.store.run(lambda s: s.ledger.get_delivery(key, day))
         if record and record.state == ledger.DONE:
             return DeliveryResult(key, day, DONE, detail="already delivered")
         if record and record.attempts >= self.max_attempts_per_day:
             return DeliveryResult(key, day, ABANDONED, detail=f"gave up after {record.attempts} attempts: {record.last_error}")
         now = self.clock.now()
-        record = await self.store.run(lambda s: ledger.start_attempt(s.db, key, day, now))
+        record = await self.store.run(lambda s: s.ledger.start_attempt(key, day, now))
         try:
             if isinstance(sink, ThreadSink):
                 result = await self._deliver_thread(sink, destination, digest, record.parent_ref,
@@ -98,8 +98,8 @@ class DeliveryRunner:
             reason = exc.reason
             log.warning("pausing %s: %s", key, reason)
             now = self.clock.now()
-            await self.store.run(lambda s: (ledger.pause_destination(s.db, key, reason, now),
-                                            ledger.finish(s.db, key, day, ledger.FAILED, now, reason)))
+            await self.store.run(lambda s: (s.ledger.pause_destination(key, reason, now),
+                                            s.ledger.finish(key, day, ledger.FAILED, now, reason)))
             return DeliveryResult(key, day, PAUSED, detail=reason)
         except (StoreError, sqlite3.Error):
             # The database itself failed (locked, full): nothing can be recorded now; the
@@ -110,11 +110,11 @@ class DeliveryRunner:
             log.error("delivery of %s for %s failed (will retry at the next pass): %s", key, day, detail,
                       exc_info=not isinstance(exc, (RateLimited, OSError)))
             now = self.clock.now()
-            await self.store.run(lambda s: ledger.finish(s.db, key, day, ledger.FAILED, now, detail))
+            await self.store.run(lambda s: s.ledger.finish(key, day, ledger.FAILED, now, detail))
             return DeliveryResult(key, day, FAILED, detail=detail)
         if result.outcome == DONE or result.outcome == SKIPPED:
             now = self.clock.now()
-            await self.store.run(lambda s: ledger.finish(s.db, key, day, ledger.DONE, now))
+            await self.store.run(lambda s: s.ledger.finish(key, day, ledger.DONE, now))
         return result
 
     async def _deliver_document(self, sink: DocumentSink, destination: Destination,
@@ -124,7 +124,7 @@ class DeliveryRunner:
         ref = await sink.send(destination, document)
         now = self.clock.now()
         ids = document.markers
-        await self.store.run(lambda s: ledger.record_papers(s.db, destination.key, digest.day, ids, ref, now))
+        await self.store.run(lambda s: s.ledger.record_papers(destination.key, digest.day, ids, ref, now))
         return DeliveryResult(destination.key, digest.day, DONE, messages=1, papers=len(ids), detail=ref)
 
     async def _deliver_thread(self, sink: ThreadSink, destination: Destination, digest: Digest,
@@ -139,14 +139,14 @@ class DeliveryRunner:
             parent_ref = await self._call(sink, key, lambda: sink.find_parent(destination, digest))
         delivered: set[str] = set()
         if parent_ref is not None:
-            already = await self.store.run(lambda s: ledger.delivered_paper_ids(s.db, key, day))
+            already = await self.store.run(lambda s: s.ledger.delivered_paper_ids(key, day))
             # Close the window between posting a message and recording it: ask the thread itself.
             ref = parent_ref
             on_platform = await self._call(sink, key, lambda: sink.posted_markers(destination, ref))
             missing = sorted(on_platform - set(already))
             if missing:
                 now = self.clock.now()
-                await self.store.run(lambda s: ledger.record_papers(s.db, key, day, missing, ref, now))
+                await self.store.run(lambda s: s.ledger.record_papers(key, day, missing, ref, now))
             delivered = set(already) | set(missing)
         # Composed (and rendered) once: the parent, then the thread's messages, each with the
         # ledger markers it delivers (paper ids; `mention:<user>` for the people it names).
@@ -163,14 +163,14 @@ class DeliveryRunner:
                 parent_ref = await self._send(sink, destination, composed.parent, None)
                 messages += 1
                 now, ref = self.clock.now(), parent_ref
-                await self.store.run(lambda s: ledger.set_parent(s.db, key, day, ref, now))
+                await self.store.run(lambda s: s.ledger.set_parent(key, day, ref, now))
             for message in composed.thread:
                 if self.stop.is_set():
                     raise _Stopped
                 ref = await self._send(sink, destination, message, parent_ref)
                 messages += 1
                 now, markers = self.clock.now(), message.markers
-                await self.store.run(lambda s: ledger.record_papers(s.db, key, day, markers, ref, now))
+                await self.store.run(lambda s: s.ledger.record_papers(key, day, markers, ref, now))
                 posted += sum(not marker.startswith(MENTION_PREFIX) for marker in markers)
         except _Stopped:
             return DeliveryResult(key, day, INTERRUPTED, messages, posted, "stopping; will resume")

@@ -19,7 +19,6 @@ from bot.destinations.people import load_personal_routes
 from bot.destinations.destination import Destination, Directory
 from bot.matching import QueryLimits, QuerySyntaxError, Subscription, parse_query
 from bot.store import AsyncStore, Store
-from bot.store import subscriptions as channel_store
 from bot.store.subscriptions import ChannelRef, ChannelSettingsRecord, ChannelSubscriptionRecord
 
 log = logging.getLogger(__name__)
@@ -85,8 +84,8 @@ def channel_subscription(row: ChannelSubscriptionRecord, channel_types: tuple[st
 
 
 def _load(store: Store, platform: str, schedule: ScheduleSettings | None) -> Directory:
-    rows = channel_store.all_subscriptions(store.db, platform)
-    settings = channel_store.all_channel_settings(store.db, platform)
+    rows = store.channels.all_subscriptions(platform)
+    settings = store.channels.all_channel_settings(platform)
     people = load_personal_routes(store, platform, schedule, STORED_QUERY_LIMITS)
     by_channel: dict[ChannelRef, list[ChannelSubscriptionRecord]] = defaultdict(list)
     for row in rows:

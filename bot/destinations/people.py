@@ -22,7 +22,6 @@ from bot.config import ScheduleSettings, parse_hh_mm
 from bot.destinations.destination import Destination
 from bot.matching import QueryLimits, QuerySyntaxError, Subscription, parse_query
 from bot.store import Store
-from bot.store import personal as personal_store
 from bot.store.personal import PersonalSubscriptionRecord, PersonRef
 
 log = logging.getLogger(__name__)
@@ -60,7 +59,7 @@ def load_personal_routes(store: Store, platform: str, schedule: ScheduleSettings
                          limits: QueryLimits) -> PersonalRoutes:
     schedule = schedule or ScheduleSettings()
     routes = PersonalRoutes()
-    for delivery, rows in personal_store.all_personal(store.db, platform):
+    for delivery, rows in store.people.all_personal(platform):
         if delivery.mode == "off":
             continue
         subscriptions = []

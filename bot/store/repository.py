@@ -9,18 +9,27 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
+from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
 import sqlite_utils
 
 from bot.store.errors import store_error_from
 
-if TYPE_CHECKING:
-    from bot.store.database import Store
-
 P = ParamSpec("P")
 R = TypeVar("R")
 RepositoryT = TypeVar("RepositoryT", bound="Repository")
+
+
+class StoreHandle(Protocol):
+    """What a repository needs of the Store that owns it (bot.store.database.Store); a Protocol
+    rather than an import, because the Store builds its repositories."""
+
+    @property
+    def db(self) -> sqlite_utils.Database: ...
+
+    def now(self) -> datetime: ...
+
+    def _check_usable(self, operation: str) -> None: ...
 
 
 class Repository:
@@ -28,7 +37,7 @@ class Repository:
     Store that owns the connection: `store.papers`, `store.channels`, `store.people`,
     `store.ledger`. Confined to the Store's thread like the Store itself."""
 
-    def __init__(self, store: "Store") -> None:
+    def __init__(self, store: StoreHandle) -> None:
         self._store = store
 
     @property

@@ -28,7 +28,7 @@ async def empty_store(tmp_path):
 
 @pytest.fixture
 async def store(empty_store, seed_listing):
-    await empty_store.run(lambda s: s.save_listing(SEED_DAY, seed_listing.papers))
+    await empty_store.run(lambda s: s.papers.save_listing(SEED_DAY, seed_listing.papers))
     return empty_store
 
 

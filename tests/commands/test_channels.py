@@ -10,7 +10,6 @@ from bot.destinations.channels import ChannelSubscriptions, channel_destination_
 from bot.daily import digest_for, match_day
 from bot.destinations import DestinationDirectory
 from bot.matching import Subscription, compile_subscriptions, parse_query
-from bot.store import subscriptions as channel_store
 from bot.store.subscriptions import ChannelRef
 
 from .conftest import NOW, SEED_DAY, context
@@ -34,7 +33,7 @@ async def test_one_destination_per_channel_with_its_settings(executor, store):
 
     slack: DestinationDirectory = ChannelSubscriptions(store, "slack")  # the scheduler's seam
     directory = await slack.load()
-    rows = await store.run(lambda s: channel_store.all_subscriptions(s.db, "slack"))
+    rows = await store.run(lambda s: s.channels.all_subscriptions("slack"))
     lab, robots = directory.destinations
     assert lab.key == "slack:T0001:C0001" == channel_destination_key(ChannelRef("slack", "T0001", "C0001"))
     assert (lab.platform, lab.address, lab.title) == ("slack", "C0001", "ml-papers")
@@ -92,7 +91,7 @@ async def test_changes_reach_the_next_load(executor, store):
 async def test_a_row_that_no_longer_parses_is_skipped_not_fatal(executor, store, caplog):
     await executor.execute(LAB, "subscribe MLLM")
     # Written around the command layer, as an older version's query language might have.
-    broken = await store.run(lambda s: channel_store.add_subscription(s.db, LAB.channel_ref, "VLM AND", now=NOW))
+    broken = await store.run(lambda s: s.channels.add_subscription(LAB.channel_ref, "VLM AND", now=NOW))
     with caplog.at_level(logging.WARNING, logger="bot.destinations.channels"):
         [lab] = (await ChannelSubscriptions(store, "slack").load()).destinations
     assert len(lab.subscription_ids) == 1 and f"chan:{broken.id}" not in lab.subscription_ids

@@ -25,8 +25,6 @@ from bot.commands.responses import (
 )
 from bot.config import parse_settings
 from bot.matching import QuerySyntaxError, Subscription, compile_subscriptions, parse_query
-from bot.store import ledger
-from bot.store import subscriptions as channel_store
 
 from .conftest import NOW, SEED_DAY, context
 
@@ -49,7 +47,7 @@ def lines_of(response: Response) -> list[str]:
 
 
 async def stored(store, channel=LAB):
-    return await store.run(lambda s: channel_store.list_subscriptions(s.db, channel.channel_ref))
+    return await store.run(lambda s: s.channels.list_subscriptions(channel.channel_ref))
 
 
 async def test_subscribe_list_unsubscribe_round_trip(executor, store, seed_listing):
@@ -192,7 +190,7 @@ async def test_settings_show_change_and_validate(executor, store):
     assert changed.outcome == OK and not changed.ephemeral
     assert changed.text == ("Settings changed: daily post at 07:30, time zone Asia/Tokyo, at most 12 "
                             "papers a day, a short note on days without matches.")
-    record = await store.run(lambda s: channel_store.get_channel_settings(s.db, LAB.channel_ref))
+    record = await store.run(lambda s: s.channels.get_channel_settings(LAB.channel_ref))
     assert (record.post_time, record.timezone, record.max_papers, record.empty_day) == (
         "07:30", "Asia/Tokyo", 12, "note")
     assert record.channel_name == "ml-papers"
@@ -205,7 +203,7 @@ async def test_settings_show_change_and_validate(executor, store):
     bad = await executor.execute(LAB, "settings tz Mars/Olympus_Mons")
     assert bad.outcome == INVALID
     assert bad.text.startswith('Unknown time zone "Mars/Olympus_Mons"') and bad.text.endswith(USAGE["settings"])
-    unchanged = await store.run(lambda s: channel_store.get_channel_settings(s.db, LAB.channel_ref))
+    unchanged = await store.run(lambda s: s.channels.get_channel_settings(LAB.channel_ref))
     assert unchanged == record
 
 
@@ -220,7 +218,7 @@ async def test_list_shows_why_delivery_is_paused(executor, store):
     await executor.execute(LAB, "subscribe MLLM")
     key = LAB.destination_key
     assert key == "slack:T0001:C0001"
-    await store.run(lambda s: ledger.pause_destination(s.db, key, "channel_not_found: the channel was archived", NOW))
+    await store.run(lambda s: s.ledger.pause_destination(key, "channel_not_found: the channel was archived", NOW))
     listed = await executor.execute(LAB, "list")
     assert listed.text.startswith("Daily posts to this channel are paused "
                                   "(channel_not_found: the channel was archived).")
@@ -233,8 +231,8 @@ async def test_resume_lifts_the_pause_for_managers_only(executor, store):
     await executor.execute(LAB, "subscribe MLLM")
     key = LAB.destination_key
     reason = "channel_not_found: the channel was archived"
-    await store.run(lambda s: ledger.pause_destination(s.db, key, reason, NOW))
-    await store.run(lambda s: ledger.pause_destination(s.db, "slack:T0001:C0002", "lost", NOW))
+    await store.run(lambda s: s.ledger.pause_destination(key, reason, NOW))
+    await store.run(lambda s: s.ledger.pause_destination("slack:T0001:C0002", "lost", NOW))
     assert RESUME_HINT in lines_of(await executor.execute(LAB, "list"))
     assert "/papers resume" in RESUME_HINT
 
@@ -242,16 +240,16 @@ async def test_resume_lifts_the_pause_for_managers_only(executor, store):
     assert refused.outcome == REFUSED and refused.ephemeral
     assert refused.text == ("You cannot resume daily posts here. Only members of this channel may "
                             "change its papers.")
-    assert await store.run(lambda s: ledger.paused_reason(s.db, key)) == reason
+    assert await store.run(lambda s: s.ledger.paused_reason(key)) == reason
 
     resumed = await executor.execute(LAB, "resume")
     assert resumed.outcome == OK and not resumed.ephemeral   # the channel sees posts come back
     assert resumed.text.startswith("Daily posts to this channel are resumed")
     assert reason in resumed.text
-    assert await store.run(lambda s: ledger.paused_reason(s.db, key)) is None
+    assert await store.run(lambda s: s.ledger.paused_reason(key)) is None
     assert "paused" not in (await executor.execute(LAB, "list")).plain_text()
     # Only this channel: another paused one stays paused.
-    assert await store.run(lambda s: ledger.paused_reason(s.db, "slack:T0001:C0002")) == "lost"
+    assert await store.run(lambda s: s.ledger.paused_reason("slack:T0001:C0002")) == "lost"
 
     again = await executor.execute(LAB, "resume")
     assert again.outcome == INVALID and again.text.startswith("Daily posts to this channel are not paused")
@@ -259,9 +257,9 @@ async def test_resume_lifts_the_pause_for_managers_only(executor, store):
 
 async def test_a_platform_event_lifts_the_pause_like_resume(executor, store):
     key = LAB.destination_key
-    await store.run(lambda s: ledger.pause_destination(s.db, key, "not_in_channel", NOW))
+    await store.run(lambda s: s.ledger.pause_destination(key, "not_in_channel", NOW))
     await executor.channel_is_back("slack", "T0001", "C0001", "paperbot was invited back")
-    assert await store.run(lambda s: ledger.paused_reason(s.db, key)) is None
+    assert await store.run(lambda s: s.ledger.paused_reason(key)) is None
     await executor.channel_is_back("slack", "T0001", "C0001", "again")   # nothing paused: no-op
 
 
@@ -332,7 +330,7 @@ async def test_test_caps_the_papers_it_explains(executor, seed_listing):
 
 
 async def test_search_uses_the_full_text_index(executor, store):
-    direct = await store.run(lambda s: s.search("vision language", limit=200))
+    direct = await store.run(lambda s: s.papers.search("vision language", limit=200))
     reply = await executor.execute(VISITOR, "search vision language")
     assert reply.ephemeral and reply.outcome == OK
     [found] = sections_of(reply, PaperList)

@@ -10,8 +10,6 @@ from bot.destinations.channels import ChannelSubscriptions
 from bot.daily import digest_for, match_day
 from bot.destinations.people import personal_destination_key
 from bot.matching import Subscription, compile_subscriptions, parse_query
-from bot.store import ledger
-from bot.store import personal as personal_store
 from bot.store.personal import PersonRef
 
 from .conftest import NOW, SEED_DAY, context
@@ -49,7 +47,7 @@ async def test_add_list_remove_are_private_and_per_person(executor, store, seed_
     assert (await executor.execute(BEN, "me remove all")).outcome == INVALID
     # The same person in another workspace is another list.
     assert (await executor.execute(ANNA_ELSEWHERE, "me list")).text.startswith("You have no")
-    rows = await store.run(lambda s: personal_store.list_personal(s.db, PersonRef("slack", "T0001", "U0ANNA")))
+    rows = await store.run(lambda s: s.people.list_personal(PersonRef("slack", "T0001", "U0ANNA")))
     assert [r.query for r in rows] == ["MLLM", '"world model"']
 
     removed = await executor.execute(ANNA, "me remove 1")
@@ -114,14 +112,14 @@ async def test_delivery_choices_reach_the_directory_and_one_matcher_pass(executo
 async def test_paused_direct_messages_show_in_me_list_and_resume_on_dm(executor, store):
     await executor.execute(ANNA, "me add MLLM")
     key = personal_destination_key(PersonRef("slack", "T0001", "U0ANNA"))
-    await store.run(lambda s: ledger.pause_destination(s.db, key, "Slack says this person cannot "
+    await store.run(lambda s: s.ledger.pause_destination(key, "Slack says this person cannot "
                                                        "receive direct messages (user_disabled)", NOW))
     listed = await executor.execute(ANNA, "me list")
     assert "Paused: Slack says this person cannot receive direct messages" in lines(listed)
     assert listed.text.startswith("Your direct messages are paused")
     assert "paused" not in (await executor.execute(BEN, "me list")).plain_text().lower()
     await executor.execute(ANNA, "me deliver dm")
-    assert await store.run(lambda s: ledger.paused_reason(s.db, key)) is None
+    assert await store.run(lambda s: s.ledger.paused_reason(key)) is None
 
 
 async def test_a_form_replaces_the_whole_list_or_saves_nothing(executor, store):

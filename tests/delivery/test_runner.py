@@ -67,9 +67,9 @@ async def test_posts_parent_then_packed_batches_and_records_everything(store, cl
     result = await DeliveryRunner(store, clock).deliver(sink, dest, digest_of(7))
     assert result.outcome == DONE and result.messages == 4 and result.papers == 7
     assert sink.calls.count("parent") == 1 and sink.calls.count("items") == 3
-    delivered = await store.run(lambda s: ledger.delivered_paper_ids(s.db, dest.key, DAY))
+    delivered = await store.run(lambda s: s.ledger.delivered_paper_ids(dest.key, DAY))
     assert sorted(delivered) == sorted(p for p in chat.papers_in("C1"))
-    record = await store.run(lambda s: ledger.get_delivery(s.db, dest.key, DAY))
+    record = await store.run(lambda s: s.ledger.get_delivery(dest.key, DAY))
     assert record.state == ledger.DONE and record.parent_ref == "m1"
 
     again = await DeliveryRunner(store, clock).deliver(MemoryThreadSink(chat), dest, digest_of(7))
@@ -116,7 +116,7 @@ async def test_crash_between_posting_and_recording_is_reconciled_from_the_thread
     dest = destination()
     await DeliveryRunner(store, clock).deliver(
         MemoryThreadSink(chat, after_post=crash_after_second_batch_is_posted), dest, digest_of(9))
-    recorded = await store.run(lambda s: ledger.delivered_paper_ids(s.db, dest.key, DAY))
+    recorded = await store.run(lambda s: s.ledger.delivered_paper_ids(dest.key, DAY))
     assert len(recorded) == 3 and len(chat.papers_in("C1")) == 6  # the ledger is behind the platform
 
     sink = MemoryThreadSink(chat)
@@ -155,13 +155,13 @@ async def test_lost_channel_pauses_only_that_destination(store, clock):
     r2 = await runner.deliver(MemoryThreadSink(chat), fine, digest_of(3, fine))
     assert r1.outcome == PAUSED and "channel_not_found" in r1.detail
     assert r2.outcome == DONE and len(chat.papers_in("C2")) == 3
-    reason = await store.run(lambda s: ledger.paused_reason(s.db, lost.key))
+    reason = await store.run(lambda s: s.ledger.paused_reason(lost.key))
     assert reason.startswith("channel_not_found")
     # Paused stays paused (no more calls) until resumed.
     sink = MemoryThreadSink(chat)
     assert (await runner.deliver(sink, lost, digest_of(3, lost))).outcome == PAUSED
     assert sink.calls == []
-    await store.run(lambda s: ledger.resume_destination(s.db, lost.key))
+    await store.run(lambda s: s.ledger.resume_destination(lost.key))
     assert (await runner.deliver(sink, lost, digest_of(3, lost))).outcome == DONE
 
 
@@ -225,7 +225,7 @@ async def test_stop_between_messages_leaves_the_day_resumable(store, clock):
     dest = destination()
     result = await runner.deliver(MemoryThreadSink(chat, after_post=stop_after_first_batch), dest, digest_of(6))
     assert result.outcome == INTERRUPTED and result.papers == 3
-    record = await store.run(lambda s: ledger.get_delivery(s.db, dest.key, DAY))
+    record = await store.run(lambda s: s.ledger.get_delivery(dest.key, DAY))
     assert record.state == ledger.POSTING
     resumed = await DeliveryRunner(store, clock).deliver(MemoryThreadSink(chat), dest, digest_of(6))
     assert resumed.outcome == DONE and len(set(chat.papers_in("C1"))) == len(chat.papers_in("C1")) == 6
@@ -289,7 +289,7 @@ async def test_a_stop_during_a_pace_wait_ends_the_wait_and_posts_nothing_more(st
     result = await asyncio.wait_for(runner.deliver(sink, destination(), digest_of(3)), 10)
     assert result.outcome == INTERRUPTED and result.messages == 1  # the parent, then the stop
     assert clock.sleeps == [30.0] and sink.calls == ["parent"]
-    record = await store.run(lambda s: ledger.get_delivery(s.db, destination().key, DAY))
+    record = await store.run(lambda s: s.ledger.get_delivery(destination().key, DAY))
     assert record.state == ledger.POSTING and record.parent_ref == "m1"
 
 

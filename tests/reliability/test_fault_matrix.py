@@ -33,7 +33,6 @@ from bot.models import Match
 from bot.platforms.slack import start_slack
 from bot.scheduler import Scheduler
 from bot.store import AsyncStore, ledger
-from bot.store import subscriptions as channel_store
 from bot.store.subscriptions import ChannelRef
 from tests.fakes.arxiv_server import FakeArxiv, Reply, atom_listing
 from tests.fakes.clock import FakeClock, ServiceClock
@@ -93,16 +92,16 @@ class World:
     async def subscribe(self, platform: str, workspace: str, channel: str, query: str = "VLM") -> None:
         ref = ChannelRef(platform, workspace, channel)
         now = self.clock.now()
-        await self.store.run(lambda s: channel_store.add_subscription(s.db, ref, query, now=now))
+        await self.store.run(lambda s: s.channels.add_subscription(ref, query, now=now))
 
     async def delivery(self, key: str):
-        return await self.store.run(lambda s: ledger.get_delivery(s.db, key, DAY))
+        return await self.store.run(lambda s: s.ledger.get_delivery(key, DAY))
 
     async def announced(self):
-        return await self.store.run(lambda s: ledger.latest_announcement_day(s.db))
+        return await self.store.run(lambda s: s.ledger.latest_announcement_day())
 
     async def paused(self, key: str) -> str | None:
-        return await self.store.run(lambda s: ledger.paused_reason(s.db, key))
+        return await self.store.run(lambda s: s.ledger.paused_reason(key))
 
     async def close(self) -> None:
         for runtime in self.runtimes:
@@ -371,8 +370,8 @@ async def test_sqlite_disk_full_while_storing_keeps_what_was_stored(slack_world,
     await asyncio.wait_for(task, 5)
     assert_clear_log(caplog, "database problem (disk_full)")
     assert await world.announced() == (date(2026, 11, 20), "announced")
-    assert await world.store.run(lambda s: s.papers_for_day(DAY)) == []
-    assert len(await world.store.run(lambda s: s.papers_for_day(date(2026, 11, 20)))) == 5
+    assert await world.store.run(lambda s: s.papers.for_day(DAY)) == []
+    assert len(await world.store.run(lambda s: s.papers.for_day(date(2026, 11, 20)))) == 5
     assert await world.store.run(lambda s: s.db.execute(
         "SELECT id, channel, query FROM channel_subscriptions ORDER BY id").fetchall()) == subscriptions
     # Room again: the same scheduler stores Monday and posts it.
@@ -472,7 +471,7 @@ async def test_discord_dms_closed_pause_that_person_only(arxiv, tmp_path, caplog
                   message="Cannot send messages to this user", times=5)
         fake.fail("POST", r"/channels/\d+/messages", status=403, code=50007,
                   message="Cannot send messages to this user", times=1)
-        papers = await world.store.run(lambda s: s.papers_for_day(DAY))
+        papers = await world.store.run(lambda s: s.papers.for_day(DAY))
         digest = digest_of(dm.key, dm.title, DAY, [Match("me:1", p, (), 1.0) for p in papers[:2]])
         result = await DeliveryRunner(world.store, world.clock).deliver(world.runtimes[0].sink, dm, digest)
         assert result.outcome == PAUSED and "direct messages" in result.detail.lower()

@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 
 from bot.arxiv.calendar import AnnouncementCalendar
 from bot.store import Store
-from bot.store import subscriptions as channel_store
 from bot.store.subscriptions import ChannelRef
 from tests.conftest import PROJECT_ROOT
 from tests.fakes.arxiv_server import FakeArxiv, atom_listing
@@ -74,7 +73,7 @@ async def test_sigterm_mid_post_records_the_message_in_flight_and_exits_quickly(
         db_path = tmp_path / "paperbot.db"
         with Store(db_path) as store:
             for channel in CHANNELS:
-                channel_store.add_subscription(store.db, ChannelRef("slack", slack.team_id, channel), "VLM",
+                store.channels.add_subscription(ChannelRef("slack", slack.team_id, channel), "VLM",
                                                now=datetime.now(timezone.utc), created_by="U0SETUP")
         config = tmp_path / "paperbot.yaml"
         config.write_text(json.dumps({

@@ -32,7 +32,6 @@ import discord
 from bot.digest.card import (
     CROSS,
     MENTION_PAPERS_SHOWN,
-    TOP_TITLES,
     UPDATED,
     DayHeadline,
     PaperCard,

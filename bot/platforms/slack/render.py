@@ -22,7 +22,6 @@ from typing import Any
 
 from bot.digest.card import (
     MENTION_PAPERS_SHOWN,
-    TOP_TITLES,
     DayHeadline,
     PaperCard,
     day_headline,

@@ -22,7 +22,7 @@ from tests.conftest import SEED_DAY  # re-exported: tests here import it from th
 @pytest.fixture
 async def store(tmp_path, seed_listing):
     db = await AsyncStore.open(tmp_path / "paperbot.db")
-    await db.run(lambda s: s.save_listing(SEED_DAY, seed_listing.papers))
+    await db.run(lambda s: s.papers.save_listing(SEED_DAY, seed_listing.papers))
     yield db
     await db.close()
 

@@ -20,7 +20,6 @@ from bot.platforms.discord import (
     invite_url,
     start_discord,
 )
-from bot.store import ledger
 from tests.fakes.discord import MANAGER, MEMBER, FakeDiscord
 from tests.platforms.discord.conftest import SEED_DAY, discord_settings, running_bot
 
@@ -41,7 +40,7 @@ async def command(fake: FakeDiscord, sub: str, options: dict | None = None, **kw
 
 async def matched_ids(store, *queries: str) -> list[str]:
     """What the real matcher says about the seed day (new and cross-lists, the default)."""
-    papers = await store.run(lambda s: s.papers_for_day(SEED_DAY))
+    papers = await store.run(lambda s: s.papers.for_day(SEED_DAY))
     subscriptions = [Subscription(f"q{n}", parse_query(q), types=frozenset({"new", "cross"}))
                      for n, q in enumerate(queries)]
     return sorted({m.paper.id for m in compile_subscriptions(subscriptions).match(papers)})
@@ -138,7 +137,7 @@ async def test_a_paused_channel_is_resumed_by_a_manager_only(fake, store, bot):
     await command(fake, "subscribe", {"query": "VLM"}, permissions=MANAGER)
     key = f"discord:{fake.guild.id}:{fake.guild.text_channel}"
     reason = "paperbot lacks a permission in #ml-papers (50013)"
-    await store.run(lambda s: ledger.pause_destination(s.db, key, reason, datetime.now(timezone.utc)))
+    await store.run(lambda s: s.ledger.pause_destination(key, reason, datetime.now(timezone.utc)))
     listing = await command(fake, "list", permissions=MEMBER)
     assert "/papers resume" in listing["data"]["embeds"][0]["description"]
 
@@ -147,13 +146,13 @@ async def test_a_paused_channel_is_resumed_by_a_manager_only(fake, store, bot):
     assert refused["data"]["content"] == ("You cannot resume daily posts here. Only members with "
                                           "the Manage Channels permission may change a channel's "
                                           "papers.")
-    assert await store.run(lambda s: ledger.paused_reason(s.db, key)) == reason
+    assert await store.run(lambda s: s.ledger.paused_reason(key)) == reason
 
     resumed = await command(fake, "resume", permissions=MANAGER)
     assert resumed["type"] == CHANNEL_MESSAGE and not is_ephemeral(resumed)
     assert resumed["data"]["content"].startswith("Daily posts to this channel are resumed")
     assert resumed["data"]["allowed_mentions"] == {"parse": []}
-    assert await store.run(lambda s: ledger.paused_reason(s.db, key)) is None
+    assert await store.run(lambda s: s.ledger.paused_reason(key)) is None
     listing = await command(fake, "list", permissions=MEMBER)
     assert "paused" not in listing["data"]["content"]
 

@@ -14,7 +14,6 @@ from bot.daily import digest_for, match_day
 from bot.delivery.runner import DONE, FAILED, PAUSED, DeliveryRunner
 from bot.digest.model import build_digest
 from bot.models import Match
-from bot.store import ledger
 from tests.fakes.discord import MANAGER, FakeDiscord, embed_length
 from tests.platforms.discord.conftest import SEED_DAY, running_bot
 
@@ -165,7 +164,7 @@ async def test_server_errors_resume_the_same_thread_without_duplicates(fake, sto
     assert first.outcome == FAILED and "Service Unavailable" in first.detail
     [parent] = fake.messages[text]
     assert "thread" not in parent
-    record = await store.run(lambda s: ledger.get_delivery(s.db, first.destination, SEED_DAY))
+    record = await store.run(lambda s: s.ledger.get_delivery(first.destination, SEED_DAY))
     assert record.parent_ref is None    # the ledger never heard of the parent
 
     # Pass 2: the parent is found in the channel's history and its thread created; the first
@@ -199,7 +198,7 @@ async def test_papers_posted_but_not_recorded_are_not_posted_again(fake, store, 
     again = (await deliver_all_days(bot, clock))[str(fake.guild.text_channel)][0]
     assert again.outcome == DONE and again.papers == 0
     assert len(fake.calls_to("POST", rf"/channels/{thread}/messages")) == posts_before
-    recorded = await store.run(lambda s: ledger.delivered_paper_ids(s.db, key, day))
+    recorded = await store.run(lambda s: s.ledger.delivered_paper_ids(key, day))
     assert sorted(recorded) == sorted(item.paper.id for item in digest.items)
 
 

@@ -23,7 +23,7 @@ async def me(fake: FakeDiscord, sub: str, options: dict | None = None, *, user: 
 
 
 async def matched(store, query: str) -> list[str]:
-    papers = await store.run(lambda s: s.papers_for_day(SEED_DAY))
+    papers = await store.run(lambda s: s.papers.for_day(SEED_DAY))
     subscription = Subscription("x", parse_query(query), types=frozenset(("new", "cross")))
     return sorted({m.paper.id for m in compile_subscriptions([subscription]).match(papers)})
 

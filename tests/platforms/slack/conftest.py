@@ -42,7 +42,7 @@ async def slack():
 @pytest.fixture
 async def store(tmp_path, seed_papers):
     db = await AsyncStore.open(tmp_path / "paperbot.db")
-    await db.run(lambda s: s.save_listing(SEED_DAY, seed_papers))
+    await db.run(lambda s: s.papers.save_listing(SEED_DAY, seed_papers))
     yield db
     await db.close()
 

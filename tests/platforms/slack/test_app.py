@@ -14,7 +14,6 @@ import pytest
 from bot.commands import CommandExecutor
 from bot.platforms.slack import SlackRuntime, SlackSetupError, start_slack
 from bot.store import AsyncStore
-from bot.store import ledger
 from tests.platforms.slack.conftest import (
     ADMIN,
     CHANNEL,
@@ -185,7 +184,7 @@ async def test_bot_back_in_the_channel_resumes_it(http_slack, slack, store, even
     key = f"slack:{slack.team_id}:{CHANNEL}"
     other = f"slack:{slack.team_id}:C0OTHER"
     for destination in (key, other):
-        await store.run(lambda s: ledger.pause_destination(s.db, destination, "lost", datetime.now(timezone.utc)))
+        await store.run(lambda s: s.ledger.pause_destination(destination, "lost", datetime.now(timezone.utc)))
     # A person joining another paused channel is not the bot coming back.
     await post_event(http_slack, slack, {"type": "member_joined_channel", "user": USER, "channel": "C0OTHER",
                                          "channel_type": "C", "team": slack.team_id})
@@ -194,7 +193,7 @@ async def test_bot_back_in_the_channel_resumes_it(http_slack, slack, store, even
     await post_event(http_slack, slack, event)
 
     async def paused(destination: str) -> str | None:
-        return await store.run(lambda s: ledger.paused_reason(s.db, destination))
+        return await store.run(lambda s: s.ledger.paused_reason(destination))
 
     for _ in range(400):
         if await paused(key) is None:
@@ -209,19 +208,19 @@ async def test_resume_in_a_paused_channel(slack, store):
     key = f"slack:{slack.team_id}:{CHANNEL}"
     try:
         await running.command("subscribe VLM", user=ADMIN)
-        await store.run(lambda s: ledger.pause_destination(s.db, key, "not_in_channel", datetime.now(timezone.utc)))
+        await store.run(lambda s: s.ledger.pause_destination(key, "not_in_channel", datetime.now(timezone.utc)))
         listed = await running.command("list", user=USER)
         assert "/papers resume" in " ".join(all_texts(listed["blocks"]))
 
         refused = await running.command("resume", user=USER)
         assert refused["response_type"] == "ephemeral"
         assert refused["text"].startswith("You cannot resume daily posts here")
-        assert await store.run(lambda s: ledger.paused_reason(s.db, key)) == "not_in_channel"
+        assert await store.run(lambda s: s.ledger.paused_reason(key)) == "not_in_channel"
 
         resumed = await running.command("resume", user=ADMIN)
         assert resumed["response_type"] == "in_channel"
         assert resumed["text"].startswith("Daily posts to this channel are resumed")
-        assert await store.run(lambda s: ledger.paused_reason(s.db, key)) is None
+        assert await store.run(lambda s: s.ledger.paused_reason(key)) is None
     finally:
         await running.runtime.close()
 

@@ -80,7 +80,7 @@ async def test_subscribe_then_the_next_days_thread_then_the_abstract_after_a_res
         assert status == 200
         [ephemeral] = await slack.wait_for(lambda: slack.ephemerals)
         assert ephemeral["user"] == USER and ephemeral["thread_ts"] == parent["ts"]
-        paper = (await store.run(lambda s: s.get_papers([clicked])))[clicked]
+        paper = (await store.run(lambda s: s.papers.get_many([clicked])))[clicked]
         text = " ".join(all_texts(ephemeral["blocks"]))
         assert " ".join(paper.abstract.split())[:150].replace("&", "&amp;") in text
     finally:

@@ -8,7 +8,6 @@ import json
 from urllib.parse import urlencode
 
 from bot.platforms.slack import home
-from bot.store import personal as personal_store
 from bot.store.personal import PersonRef
 from tests.fakes.slack_server import block_errors
 from tests.platforms.slack.conftest import USER, all_texts
@@ -58,7 +57,7 @@ async def test_home_tab_shows_only_your_keywords_with_remove_buttons(http_slack,
     assert "`MLLM`" in texts and "`\"world model\"`" in texts
     assert "one direct message per announcement day" in texts
     assert "Your papers for 2025-04-21" in texts and "arxiv.org/abs/" in texts
-    rows = await store.run(lambda s: personal_store.list_personal(s.db, PersonRef("slack", slack.team_id, ANNA)))
+    rows = await store.run(lambda s: s.people.list_personal(PersonRef("slack", slack.team_id, ANNA)))
     removes = [b["accessory"]["value"] for b in view["blocks"] if b.get("accessory", {}).get("action_id") == home.REMOVE_ACTION]
     assert removes == [str(r.id) for r in rows]
 
@@ -70,8 +69,7 @@ async def test_home_tab_shows_only_your_keywords_with_remove_buttons(http_slack,
     await http_slack.post(click_body(slack, BEN, home.REMOVE_ACTION, removes[0]))
     await slack.wait_for(lambda: len([c for c in slack.calls_to("views.publish")
                                       if c.params.get("user_id") == BEN]) == 2)
-    assert len(await store.run(lambda s: personal_store.list_personal(
-        s.db, PersonRef("slack", slack.team_id, ANNA)))) == 2
+    assert len(await store.run(lambda s: s.people.list_personal(PersonRef("slack", slack.team_id, ANNA)))) == 2
     # Anna removes her first: the tab is published again without it.
     await http_slack.post(click_body(slack, ANNA, home.REMOVE_ACTION, removes[0]))
     await slack.wait_for(lambda: "`MLLM`" not in " ".join(all_texts(slack.home_views[ANNA]["blocks"])))
@@ -88,11 +86,11 @@ async def test_add_modal_opens_and_answers_bad_input_under_the_field(http_slack,
     answer = json.loads(body)
     assert answer["response_action"] == "errors"
     assert "expected a term" in answer["errors"][home.ADD_BLOCK]
-    assert not await store.run(lambda s: personal_store.list_personal(s.db, PersonRef("slack", slack.team_id, ANNA)))
+    assert not await store.run(lambda s: s.people.list_personal(PersonRef("slack", slack.team_id, ANNA)))
 
     status, body = await http_slack.post(submit_body(slack, ANNA, "MLLM"))
     assert status == 200 and not body.strip()  # closes the modal
-    rows = await store.run(lambda s: personal_store.list_personal(s.db, PersonRef("slack", slack.team_id, ANNA)))
+    rows = await store.run(lambda s: s.people.list_personal(PersonRef("slack", slack.team_id, ANNA)))
     assert [r.query for r in rows] == ["MLLM"]
     view = await slack.wait_for(lambda: slack.home_views.get(ANNA))
     assert "`MLLM`" in " ".join(all_texts(view["blocks"]))

@@ -70,7 +70,7 @@ async def test_two_people_get_exactly_their_mentions_and_a_dm_person_a_digest(wo
 
     report = await scheduler.run_once()
     assert {d.outcome for d in report.deliveries} == {DONE}
-    papers = await store.run(lambda s: s.papers_for_day(SEED_DAY))
+    papers = await store.run(lambda s: s.papers.for_day(SEED_DAY))
     anna, ben, carol = matched(papers, "MLLM"), matched(papers, "diffusion"), matched(papers, "benchmark")
     assert anna and ben and carol
 

@@ -103,9 +103,9 @@ async def test_daily_thread_parent_then_packed_replies_with_metadata(slack, stor
     for call in slack.calls_to("chat.postMessage"):
         assert call.params["unfurl_links"] is False and "link_names" not in call.params
     # The ledger knows every paper and the thread; the core paced at ~1 message/s.
-    delivered = await store.run(lambda s: ledger.delivered_paper_ids(s.db, dest.key, SEED_DAY))
+    delivered = await store.run(lambda s: s.ledger.delivered_paper_ids(dest.key, SEED_DAY))
     assert sorted(delivered) == sorted(digest.paper_ids)
-    record = await store.run(lambda s: ledger.get_delivery(s.db, dest.key, SEED_DAY))
+    record = await store.run(lambda s: s.ledger.get_delivery(dest.key, SEED_DAY))
     assert record.parent_ref == parent["ts"] and record.state == ledger.DONE
     assert clock.sleeps and all(0 < s <= 1.0 for s in clock.sleeps)
 
