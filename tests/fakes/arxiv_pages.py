@@ -275,7 +275,7 @@ class ListingSite:
     content, Last-Modified = publication time)."""
 
     arxiv: FakeArxiv
-    robots_txt: str = ROBOTS_TXT
+    robots_txt: str | None = ROBOTS_TXT
     default_show: int = MAX_SHOW
     published: dict[str, _Published] = field(default_factory=dict)
 
@@ -309,4 +309,6 @@ class ListingSite:
                               last_modified=format_datetime(day.at.astimezone(timezone.utc), usegmt=True))
 
     def _robots(self, request: web.Request) -> ServedResource | None:
+        if self.robots_txt is None:  # a site without robots.txt: 404
+            return None
         return ServedResource(self.robots_txt.encode(), "text/plain; charset=utf-8")
