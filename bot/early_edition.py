@@ -63,6 +63,12 @@ RECONCILED_PAPERS = Counter("paperbot_reconciled_papers",
                             registry=metrics.REGISTRY)
 
 
+def _iso(value: object) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat(timespec="seconds") if isinstance(value, datetime) else str(value)
+
+
 class EarlyCalendar(AnnouncementCalendar):
     """The announcement calendar as seen by the early edition: a feed day's listing is available
     at its announcement (20:00 ET the evening before), not at the feed rebuild."""
@@ -111,7 +117,7 @@ class EarlyEditionScheduler(Scheduler):
         return {"day": day.isoformat(), "status": finished[1],
                 "source": PAGES if mark in (_FROM_PAGES, _RECONCILED) else FEED,
                 "reconciled_with_feed": mark == _RECONCILED,
-                "stored_at": state.fetched_at if state else None}
+                "recorded_at": _iso(state.fetched_at) if state else None}
 
     # -- the cycle -----------------------------------------------------------------------------
 

@@ -3,11 +3,13 @@ the feed at midnight, a Markdown topic and a chat thread (in memory), a real sto
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import aiohttp
 import pytest
 
 from bot.arxiv.client import ArxivClient
@@ -70,7 +72,7 @@ class Harness:
         self.chat = MemoryChat()
         self.settings = Settings(
             arxiv=fake.settings(categories=[CATEGORY], enrich=False, backoff_base_seconds=0,
-                                listing_pages_url=self.site.base_url),
+                                listing_pages_url=self.site.base_url, early_edition=early),
             topics={"VLMs": TopicSettings(keywords=["VLM"], markdown=str(self.out))},
         )
         self.closers: list = []
@@ -261,3 +263,43 @@ async def test_polling_rounds_are_spaced_and_page_requests_keep_the_crawl_delay(
         assert scheduler.fetcher.crawl_pacer.min_interval == 15
     finally:
         await h.close()
+
+
+class StandingClock(FakeClock):
+    """Simulated time that stands still: the scheduler's waits end at once but no time passes, so
+    `paperbot run` stays in the evening the test set up."""
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        await asyncio.sleep(0.01)
+
+
+async def test_paperbot_run_uses_the_early_edition_and_healthz_names_the_source(fake, tmp_path):
+    from bot.app import run_bot
+    from tests.test_ops import free_port
+
+    h = Harness(fake, tmp_path, eastern(2026, 11, 23, 20, 5))
+    fake.serve_listing(CATEGORY, feed("2026-11-23", entries_for("2026-11-23")), etag='"mon"')
+    h.publish_pages("2026-11-24", entries_for("2026-11-24"))
+    port = free_port()
+    settings = Settings(arxiv=h.settings.arxiv.model_copy(update={"early_edition": True}),
+                        topics=h.settings.topics, storage={"path": str(h.db_path)}, ops={"port": port})
+    stop = asyncio.Event()
+    running = asyncio.ensure_future(run_bot(settings, clock=StandingClock(h.clock.now()), stop=stop,
+                                            environ={}, handle_signals=False))
+    try:
+        target = h.out / "VLMs" / "2026-11-24.md"
+        for _ in range(200):
+            if target.exists() or running.done():
+                break
+            await asyncio.sleep(0.05)
+        assert target.exists()
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                health = await response.json()
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 10)
+    assert health["status"] == "ok"
+    assert health["listing"]["day"] == "2026-11-24" and health["listing"]["source"] == "pages"
+    assert health["listing"]["reconciled_with_feed"] is False and health["listing"]["recorded_at"]

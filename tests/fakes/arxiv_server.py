@@ -140,6 +140,9 @@ class FakeArxiv(LoopbackServer):
             "max_tries": 3,
             "backoff_base_seconds": 1,
             "backoff_max_seconds": 60,
+            # The fake serves listing pages only where a test sets them up (tests/fakes/arxiv_pages.py);
+            # without this, a test of `paperbot run` would depend on the time of day (20:00-24:00 ET).
+            "early_edition": False,
         }
         values.update(overrides)
         return ArxivSettings(**values)
