@@ -51,10 +51,10 @@ PAGES, FEED = "pages", "feed"
 _MARK = "early-edition:{day}"
 _FROM_PAGES, _RECONCILED = 1, 2  # fetch_state.last_status of a day's mark
 
-LISTING_SOURCE = Counter("paperbot_listing_source_days", "announcement days stored, by the source that delivered them",
+LISTING_SOURCE = Counter("paperbot_listing_source_days", "announcement days, by the source that delivered them first",
                          ["source"], registry=metrics.REGISTRY)
 LISTING_AVAILABLE = Gauge("paperbot_listing_source_timestamp_seconds",
-                          "when the latest announcement day was stored, by source", ["source"],
+                          "when each source last gave a new announcement day (feed: also reconciliation)", ["source"],
                           registry=metrics.REGISTRY)
 PAGE_FAILURES = Counter("paperbot_listing_page_failures", "listing-page polls that failed, by kind",
                         ["kind"], registry=metrics.REGISTRY)
@@ -146,7 +146,11 @@ class EarlyEditionScheduler(Scheduler):
     async def _poll(self, target: date) -> tuple[date, str] | None:
         now = self.clock.now()
         if now >= self.calendar.feed_rebuild_time(target) or target in self._pages_given_up:
-            return await super()._poll(target)
+            found = await super()._poll(target)
+            if found is not None:
+                LISTING_SOURCE.labels(FEED).inc()
+                LISTING_AVAILABLE.labels(FEED).set(self.clock.now().timestamp())
+            return found
         try:
             return await self._poll_pages(target)
         except (FetchFailed, ListingPageChanged) as exc:
@@ -231,7 +235,6 @@ class EarlyEditionScheduler(Scheduler):
         added = summary.listings_added if summary else 0
         changed = summary.updated_papers if summary else 0
         await self._set_mark(day, _RECONCILED)
-        LISTING_SOURCE.labels(FEED).inc()
         LISTING_AVAILABLE.labels(FEED).set(self.clock.now().timestamp())
         log.info("reconciled %s with the feed: %d papers the pages missed, %d changed", day, added, changed)
         if not added and not changed:
