@@ -202,12 +202,13 @@ class EarlyEditionScheduler(Scheduler):
         listing = dataclasses.replace(fetch.listing, papers=[
             p.with_changes(comment=None, journal_ref=None) for p in fetch.listing.papers])
         result = await store_listing(self.store, listing, fallback_day=day)
-        await keep_validators()
         status = ANNOUNCED if result.status == ANNOUNCED else EMPTY
         metrics.POLLS.labels(status).inc()
         now = self.clock.now()
         await self.store.run(lambda s: ledger.record_announcement_day(s.db, day, status, result.papers, now))
         await self._set_mark(day, _FROM_PAGES)
+        # Validators last: a crash before this point reads the pages again rather than getting a 304.
+        await keep_validators()
         LISTING_SOURCE.labels(PAGES).inc()
         LISTING_AVAILABLE.labels(PAGES).set(now.timestamp())
         announced_at = self.calendar.announcement_time(day)

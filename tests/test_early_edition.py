@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import pytest
 
+from bot import metrics
 from bot.arxiv.client import ArxivClient
 from bot.arxiv.feeds import parse_listing
 from bot.arxiv.page_fetcher import ListingPageFetcher
@@ -105,6 +106,10 @@ class Harness:
         return self.chat.papers_in("C1")
 
 
+def metric(name: str, **labels: str) -> float:
+    return metrics.REGISTRY.get_sample_value(name, labels) or 0.0
+
+
 @pytest.fixture
 async def fake():
     async with FakeArxiv() as server:
@@ -145,7 +150,9 @@ async def test_pages_deliver_minutes_after_the_announcement_and_the_feed_fills_t
         # arXiv publishes; the page misses one matching paper that the feed will have.
         h.publish_pages("2026-11-24", [e for e in tuesday if not e["id"].startswith("2611.24003")])
         h.clock.set(report.next_wake)
+        from_pages = metric("paperbot_listing_source_days_total", source="pages")
         report = await scheduler.run_once()
+        assert metric("paperbot_listing_source_days_total", source="pages") == from_pages + 1
         assert "2611.24002" in h.file("2026-11-24") and "2611.24003" not in h.file("2026-11-24")
         assert sorted(h.chat_papers()) == ["2611.23000", "2611.23001", "2611.23002",
                                            "2611.24000", "2611.24001", "2611.24002"]
@@ -191,8 +198,10 @@ async def test_a_changed_page_layout_leaves_the_day_to_the_feed(fake, tmp_path, 
     h.site.publish(CATEGORY, papers, date(2026, 11, 24), layout="changed")
     scheduler = await h.scheduler()
     try:
+        failures = metric("paperbot_listing_page_failures_total", kind="unreadable")
         with caplog.at_level(logging.ERROR, logger="bot.early_edition"):
             report = await scheduler.run_once()
+        assert metric("paperbot_listing_page_failures_total", kind="unreadable") == failures + 1
         assert [r.getMessage() for r in caplog.records if r.name == "bot.early_edition"] == [
             caplog.records[-1].getMessage()]
         assert "early edition off for 2026-11-24" in caplog.records[-1].getMessage()
@@ -208,7 +217,9 @@ async def test_a_changed_page_layout_leaves_the_day_to_the_feed(fake, tmp_path, 
         # Midnight: the feed delivers the day.
         fake.serve_listing(CATEGORY, feed("2026-11-24", tuesday), etag='"tue"')
         h.clock.set(eastern(2026, 11, 24, 0, 0))
+        from_feed = metric("paperbot_listing_source_days_total", source="feed")
         report = await scheduler.run_once()
+        assert metric("paperbot_listing_source_days_total", source="feed") == from_feed + 1
         assert report.day_status == "announced"
         assert len(h.chat_papers()) == 3 and "2611.24002" in h.file("2026-11-24")
         assert (await scheduler.listing_status())["source"] == "feed"
