@@ -314,3 +314,27 @@ async def test_paperbot_run_uses_the_early_edition_and_healthz_names_the_source(
     assert health["status"] == "ok"
     assert health["listing"]["day"] == "2026-11-24" and health["listing"]["source"] == "pages"
     assert health["listing"]["reconciled_with_feed"] is False and health["listing"]["recorded_at"]
+
+
+async def test_no_page_requests_on_the_eve_of_a_holiday_or_a_weekend(fake, tmp_path):
+    # Thanksgiving: no feed dated Thursday 2026-11-26, so Wednesday evening announces nothing.
+    h = Harness(fake, tmp_path, eastern(2026, 11, 25, 19, 0))
+    h.settings.arxiv.holidays = [date(2026, 11, 26)]
+    wednesday = entries_for("2026-11-25")
+    fake.serve_listing(CATEGORY, feed("2026-11-25", wednesday), etag='"wed"')
+    h.publish_pages("2026-11-25", wednesday)  # what arXiv keeps showing over the holiday
+    scheduler = await h.scheduler()
+    try:
+        report = await scheduler.run_once()
+        assert report.target_day == date(2026, 11, 25)
+        assert report.next_wake == eastern(2026, 11, 26, 20)  # Friday's announcement, Thursday 20:00
+        for when in (eastern(2026, 11, 25, 20, 0), eastern(2026, 11, 25, 22, 0), eastern(2026, 11, 26, 9)):
+            h.clock.set(when)
+            await scheduler.run_once()
+        assert h.site.page_requests() == []
+        # Thursday 20:00 announces Friday's papers: the pages are read again.
+        h.clock.set(eastern(2026, 11, 26, 20, 0))
+        report = await scheduler.run_once()
+        assert report.target_day == date(2026, 11, 27) and len(h.site.page_requests()) == 1
+    finally:
+        await h.close()
