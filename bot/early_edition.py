@@ -197,10 +197,13 @@ class EarlyEditionScheduler(Scheduler):
             log.info("listing pages still show %s; waiting for %s", fetch.announced, target)
             return None
         day = fetch.announced
-        # Only what the feed would give too: the page's comments and journal refs come from the API
-        # enrichment as for feed papers, so the digests read the same whichever source delivered.
+        # Stored as the feed would not contradict: no version (the store lets the feed's record,
+        # which has one, replace the page's text at reconciliation: TeX accents, long author lists
+        # cut by the page), and no comment or journal ref (the API enrichment adds them as for feed
+        # papers). So the digests end up the same whichever source delivered first. (The price: a
+        # replacement posted from the pages is labelled "updated", without its version number.)
         listing = dataclasses.replace(fetch.listing, papers=[
-            p.with_changes(comment=None, journal_ref=None) for p in fetch.listing.papers])
+            p.with_changes(version=None, comment=None, journal_ref=None) for p in fetch.listing.papers])
         result = await store_listing(self.store, listing, fallback_day=day)
         status = ANNOUNCED if result.status == ANNOUNCED else EMPTY
         metrics.POLLS.labels(status).inc()

@@ -147,13 +147,18 @@ async def test_pages_deliver_minutes_after_the_announcement_and_the_feed_fills_t
         assert report.next_wake == eastern(2026, 11, 23, 20, 2)
         assert not (h.out / "VLMs" / "2026-11-24.md").exists()
 
-        # arXiv publishes; the page misses one matching paper that the feed will have.
-        h.publish_pages("2026-11-24", [e for e in tuesday if not e["id"].startswith("2611.24003")])
+        # arXiv publishes; the page misses one matching paper that the feed will have, and shows
+        # another's TeX accent converted (arXiv's tex2utf), where the feed keeps the TeX.
+        tuesday[1]["abstract"] = 'Schr\\"odinger meets a VLM.'
+        on_page = [dict(e, abstract="Schrödinger meets a VLM.") if e is tuesday[1] else e
+                   for e in tuesday if not e["id"].startswith("2611.24003")]
+        h.publish_pages("2026-11-24", on_page)
         h.clock.set(report.next_wake)
         from_pages = metric("paperbot_listing_source_days_total", source="pages")
         report = await scheduler.run_once()
         assert metric("paperbot_listing_source_days_total", source="pages") == from_pages + 1
         assert "2611.24002" in h.file("2026-11-24") and "2611.24003" not in h.file("2026-11-24")
+        assert "Schrödinger" in h.file("2026-11-24")
         assert sorted(h.chat_papers()) == ["2611.23000", "2611.23001", "2611.23002",
                                            "2611.24000", "2611.24001", "2611.24002"]
         assert report.next_wake == eastern(2026, 11, 24)  # the feed rebuild: reconcile then
@@ -165,6 +170,7 @@ async def test_pages_deliver_minutes_after_the_announcement_and_the_feed_fills_t
         h.clock.set(report.next_wake)
         report = await scheduler.run_once()
         assert "2611.24003" in h.file("2026-11-24")
+        assert "Schrödinger" not in h.file("2026-11-24") and 'Schr\\"odinger' in h.file("2026-11-24")
         papers = h.chat_papers()
         assert len(papers) == len(set(papers)) == 7  # nothing posted twice
         tuesday_thread = {m.thread for m in h.chat.messages if "2611.24003" in m.paper_ids}
