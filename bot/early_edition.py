@@ -173,7 +173,7 @@ class EarlyEditionScheduler(Scheduler):
         urls = [self.fetcher.page_url(c) for c in contexts]
         states = await self.store.run(lambda s: {u: s.get_fetch_state(u) for u in urls})
         validators = {u: Validators(st.etag, st.last_modified) for u, st in states.items() if st}
-        fetch = await self._unless_stopped(self.fetcher.fetch(contexts, validators))
+        fetch = await self._unless_stopped(self.fetcher.fetch(contexts, validators, expect=target))
         if fetch is None:
             return None
         self.page_requests += fetch.requests
@@ -190,13 +190,14 @@ class EarlyEditionScheduler(Scheduler):
             metrics.POLLS.labels("not_modified").inc()
             log.info("listing pages for %s unchanged (304)", target)
             return None
-        assert fetch.listing is not None and fetch.announced is not None
+        assert fetch.announced is not None
         if fetch.announced < target:
             await keep_validators()
             metrics.POLLS.labels("stale").inc()
             log.info("listing pages still show %s; waiting for %s", fetch.announced, target)
             return None
         day = fetch.announced
+        assert fetch.listing is not None
         # Stored as the feed would not contradict: no version (the store lets the feed's record,
         # which has one, replace the page's text at reconciliation: TeX accents, long author lists
         # cut by the page), and no comment or journal ref (the API enrichment adds them as for feed

@@ -260,23 +260,27 @@ async def test_polling_rounds_are_spaced_and_page_requests_keep_the_crawl_delay(
     h = Harness(fake, tmp_path, eastern(2026, 11, 23, 20, 0))
     fake.serve_listing(CATEGORY, feed("2026-11-23", entries_for("2026-11-23")), etag='"mon"')
     h.publish_pages("2026-11-23", entries_for("2026-11-23"))
-    h.settings.arxiv.listing_page_size = 2  # 5 entries: 3 pages a round
+    h.settings.arxiv.listing_page_size = 2  # 5 entries: 3 pages a day
     scheduler = await h.scheduler()
+    start = eastern(2026, 11, 23, 20)
     try:
         wakes = []
-        for _ in range(3):
+        for _ in range(2):  # the pages still show Monday: one probe request a round, every 2 minutes
             report = await scheduler.run_once()
             wakes.append(report.next_wake)
             h.clock.set(report.next_wake)
-        # The first round reads 3 pages, the last two 15 s (the crawl delay) after the one before;
-        # then a round every 2 minutes, each one conditional request answered 304.
-        start = eastern(2026, 11, 23, 20)
-        assert wakes == [start + timedelta(seconds=30, minutes=2), start + timedelta(seconds=30, minutes=4),
-                         start + timedelta(seconds=30, minutes=6)]
-        assert h.clock.sleeps[:2] == [15.0, 15.0]
+        assert wakes == [start + timedelta(minutes=2), start + timedelta(minutes=4)]
+        assert h.clock.sleeps == []
+
+        h.publish_pages("2026-11-24", entries_for("2026-11-24"))
+        report = await scheduler.run_once()
+        # The 3 pages of the new day, the last two each the crawl delay (15 s) after the one before.
+        assert h.clock.sleeps == [15.0, 15.0]
+        assert report.next_wake == eastern(2026, 11, 24)  # delivered; the feed at midnight next
+        assert len(h.chat_papers()) == 3
         pages = h.site.page_requests()
-        assert len(pages) == 3 + 1 + 1
-        assert [r.header("If-None-Match") is not None for r in pages] == [False] * 3 + [True] * 2
+        assert [(r.query.get("skip", "0"), r.header("If-None-Match") is not None) for r in pages] == [
+            ("0", False), ("0", True), ("0", True), ("2", False), ("4", False)]
         assert scheduler.fetcher.crawl_pacer.min_interval == 15
     finally:
         await h.close()

@@ -129,9 +129,16 @@ class ListingPageFetcher:
 
     # -- pages -----------------------------------------------------------------------------------
 
-    async def fetch(self, contexts: Sequence[str], validators: Mapping[str, Validators] | None = None) -> PagesFetch:
+    async def fetch(self, contexts: Sequence[str], validators: Mapping[str, Validators] | None = None, *,
+                    expect: date | None = None) -> PagesFetch:
         """Every page of /list/<context>/new for `contexts`. Raises `ListingPageChanged` (a page that
-        cannot be read), `ListingPagesDisallowed`, `FetchFailed`."""
+        cannot be read), `ListingPagesDisallowed`, `FetchFailed`.
+
+        With `expect` (the announcement date awaited), the first context's page is a probe: while it
+        is unchanged (304) or shows an older date, nothing else is requested and the result has
+        `listing` None (`not_modified`, or `announced` the older date). Waiting for an announcement
+        then costs one request per round, whatever the number of contexts.
+        """
         contexts = list(dict.fromkeys(c.strip() for c in contexts if c.strip()))
         if not contexts:
             raise ValueError("fetch needs at least one archive or category")
@@ -150,6 +157,8 @@ class ListingPageFetcher:
             requests += tries
             first_pages[context] = page
             new_validators[url] = kept
+            if expect is not None and len(first_pages) == 1 and (page is None or page.announced < expect):
+                return PagesFetch(page is None, None, page.announced if page else None, new_validators, requests)
         if all(page is None for page in first_pages.values()):
             return PagesFetch(True, None, None, new_validators, requests)
 

@@ -151,3 +151,20 @@ async def test_a_busy_arxiv_is_retried_by_the_client(arxiv, site):
         fetch = await fetcher.fetch(["quant-ph"])
     assert len(fetch.listing.papers) == len(synthetic_papers())
     assert len(site.page_requests()) == 2 and fetch.requests == 3
+
+
+async def test_waiting_for_an_announcement_costs_one_probe_request_a_round(arxiv, site):
+    for context in ("quant-ph", "cs.LG", "cs.CV"):
+        site.publish(context, synthetic_papers(), DAY)
+    client, fetcher, _ = fetcher_for(arxiv, site)
+    tomorrow = date(2025, 4, 29)
+    async with client:
+        stale = await fetcher.fetch(["quant-ph", "cs.LG", "cs.CV"], expect=tomorrow)
+        assert stale.listing is None and stale.announced == DAY and not stale.not_modified
+        unchanged = await fetcher.fetch(["quant-ph", "cs.LG", "cs.CV"], stale.validators, expect=tomorrow)
+        assert unchanged.not_modified
+        for context in ("quant-ph", "cs.LG", "cs.CV"):
+            site.publish(context, synthetic_papers(tomorrow), tomorrow)
+        fresh = await fetcher.fetch(["quant-ph", "cs.LG", "cs.CV"], unchanged.validators, expect=tomorrow)
+    assert fresh.announced == tomorrow and fresh.listing is not None
+    assert [r.path for r in site.page_requests()] == ["/list/quant-ph/new"] * 3 + ["/list/cs.LG/new", "/list/cs.CV/new"]
