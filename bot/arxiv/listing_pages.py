@@ -148,6 +148,10 @@ def parse_listing_page(body: bytes | str, *, context: str, url: str | None = Non
         body = body.encode("utf-8")
     if not body.strip():
         raise ListingPageChanged("empty response body", url=url)
+    # The HTML parser closes whatever a cut-short document leaves open, so a page cut inside its
+    # last abstract would parse "fine". The end of the document is the one sign it arrived whole.
+    if b"</html>" not in body[-1024:].lower():
+        raise ListingPageChanged("the document does not end with </html> (cut short?)", url=url)
     try:
         # arXiv serves UTF-8; say so rather than let libxml2 guess from a missing meta tag.
         parser = lxml.html.HTMLParser(encoding="utf-8")
@@ -225,10 +229,6 @@ class _PageReader:
         elif total is None:
             raise self.fail("no entry count ('Total of N entries')")
         else:
-            # arXiv prints the paging block above and below the entries: without the lower one the
-            # page was cut short, and its last entry may be cut too.
-            if self._paging_blocks(page) < 2:
-                raise self.fail("no paging block after the entries (page cut short?)")
             expected = min(per_page or total, total - first_index + 1)
             if len(papers) != expected:
                 raise self.fail(f"the page holds {len(papers)} entries from [{first_index}], "
@@ -253,10 +253,6 @@ class _PageReader:
         if numbers and numbers != list(range(numbers[0], numbers[0] + len(numbers))):
             raise self.fail("entry numbers are not consecutive")
         return numbers[0] if numbers else 1
-
-    def _paging_blocks(self, page: lxml.html.HtmlElement) -> int:
-        return sum(1 for block in page.xpath(".//div[contains(concat(' ', normalize-space(@class), ' '), ' paging ')]")
-                   if _TOTAL.search(_text(block)))
 
     # -- page-level parts ---------------------------------------------------------------------
 

@@ -194,6 +194,11 @@ def test_a_page_cut_short_is_refused(good_page, fraction):
     refused(good_page[: int(len(good_page) * fraction)], ".")
 
 
+def test_a_page_cut_inside_its_last_abstract_is_refused(good_page):
+    # Every entry is there and the counts add up; only the end of the document says it is cut.
+    refused(good_page[: good_page.rindex("</p>")], "cut short")
+
+
 def test_an_error_page_is_refused():
     refused("<html><body><h1>Service Unavailable</h1></body></html>", "dlpage")
     refused(b"", "empty")
