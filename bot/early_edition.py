@@ -37,8 +37,7 @@ from prometheus_client import Counter, Gauge
 from bot import metrics
 from bot.arxiv.calendar import AnnouncementCalendar
 from bot.arxiv.errors import ArxivError, FetchFailed
-from bot.arxiv.listing_pages import ListingPageChanged
-from bot.arxiv.page_fetcher import ListingPageFetcher, Validators
+from bot.arxiv.page_fetcher import ListingPageFetcher, ListingPagesMidUpdate, Validators
 from bot.delivery.sink import ThreadSink
 from bot.ingest import ANNOUNCED, EMPTY, NOT_MODIFIED, fetch_and_store, store_listing
 from bot.scheduler import PassReport, Scheduler
@@ -50,6 +49,7 @@ EARLY_POLL_INTERVAL = timedelta(minutes=2)  # one round of pages; the crawl dela
 PAGES, FEED = "pages", "feed"
 _MARK = "early-edition:{day}"
 _FROM_PAGES, _RECONCILED = 1, 2  # fetch_state.last_status of a day's mark
+_PAGE_MISSING = frozenset({400, 403, 404, 410})  # answers that another round would only repeat
 
 LISTING_SOURCE = Counter("paperbot_listing_source_days", "announcement days, by the source that delivered them first",
                          ["source"], registry=metrics.REGISTRY)
@@ -153,13 +153,13 @@ class EarlyEditionScheduler(Scheduler):
             return found
         try:
             return await self._poll_pages(target)
-        except (FetchFailed, ListingPageChanged) as exc:
-            if isinstance(exc, FetchFailed) or "mid-update" in str(exc):
-                PAGE_FAILURES.labels("request").inc()
-                log.warning("listing pages for %s not read, retrying at the next round: %s", target, exc)
+        except (FetchFailed, ListingPagesMidUpdate) as exc:
+            if isinstance(exc, FetchFailed) and exc.last_status in _PAGE_MISSING:
+                self._give_up_pages(target, exc)  # no such page: asking again will not help
                 return None
-            self._give_up_pages(target, exc)
-        except ArxivError as exc:  # robots.txt disallows, or anything else arXiv-side
+            PAGE_FAILURES.labels("request").inc()
+            log.warning("listing pages for %s not read, retrying at the next round: %s", target, exc)
+        except ArxivError as exc:  # a page that looks changed, robots.txt disallows, ...
             self._give_up_pages(target, exc)
         return None
 

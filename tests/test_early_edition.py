@@ -348,3 +348,33 @@ async def test_no_page_requests_on_the_eve_of_a_holiday_or_a_weekend(fake, tmp_p
         assert report.target_day == date(2026, 11, 27) and len(h.site.page_requests()) == 1
     finally:
         await h.close()
+
+
+async def test_a_failed_round_is_retried_but_a_missing_page_leaves_the_day_to_the_feed(fake, tmp_path):
+    from tests.fakes.arxiv_server import Reply
+
+    h = Harness(fake, tmp_path, eastern(2026, 11, 23, 20, 0))
+    fake.serve_listing(CATEGORY, feed("2026-11-23", entries_for("2026-11-23")), etag='"mon"')
+    h.publish_pages("2026-11-24", entries_for("2026-11-24"))
+    path = f"/list/{CATEGORY}/new"
+    fake.script(*[Reply.unavailable()] * h.settings.arxiv.max_tries, path=path)
+    scheduler = await h.scheduler()
+    try:
+        report = await scheduler.run_once()  # arXiv busy for the whole round: try again in 2 minutes
+        assert report.next_wake == eastern(2026, 11, 23, 20, 2) and h.chat_papers() == []
+        h.clock.set(report.next_wake)
+        await scheduler.run_once()
+        assert len(h.chat_papers()) == 3
+        assert (await scheduler.listing_status())["source"] == "pages"
+
+        # Tuesday evening the category page is gone (404): the day waits for the feed.
+        h.clock.set(eastern(2026, 11, 24, 20, 0))
+        del h.site.published[CATEGORY]
+        before = len(h.site.page_requests())
+        report = await scheduler.run_once()
+        assert len(h.site.page_requests()) == before + 1
+        h.clock.set(report.next_wake)
+        await scheduler.run_once()
+        assert len(h.site.page_requests()) == before + 1  # not asked again that evening
+    finally:
+        await h.close()

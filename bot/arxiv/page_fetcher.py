@@ -55,6 +55,11 @@ class ListingPagesDisallowed(ArxivError):
                          "the early edition is off until it allows it (the feeds are used)")
 
 
+class ListingPagesMidUpdate(ListingPageChanged):
+    """The pages of different contexts show different days: arXiv is switching to the new
+    announcement right now. Worth another try shortly, unlike a page that looks changed."""
+
+
 @dataclass(frozen=True, slots=True)
 class Validators:
     etag: str | None = None
@@ -177,7 +182,7 @@ class ListingPageFetcher:
         dates = {p.announced for p in parts}
         if len(dates) > 1:
             # Some pages show the new day, some still the old one: arXiv is mid-update. Try later.
-            raise ListingPageChanged(f"the listing pages of {', '.join(contexts)} show different days "
+            raise ListingPagesMidUpdate(f"the listing pages of {', '.join(contexts)} show different days "
                                      f"{sorted(dates)} (arXiv mid-update?)")
         return PagesFetch(False, as_listing(parts), parts[0].announced, new_validators, requests, tuple(parts))
 

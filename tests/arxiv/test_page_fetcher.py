@@ -6,7 +6,7 @@ import pytest
 
 from bot.arxiv.client import ArxivClient
 from bot.arxiv.listing_pages import ListingPageChanged
-from bot.arxiv.page_fetcher import ListingPageFetcher, ListingPagesDisallowed
+from bot.arxiv.page_fetcher import ListingPageFetcher, ListingPagesDisallowed, ListingPagesMidUpdate
 from tests.fakes.arxiv_pages import ListingSite, quant_ph_papers, synthetic_papers
 from tests.fakes.arxiv_server import FakeArxiv, Reply
 
@@ -111,7 +111,7 @@ async def test_pages_of_different_days_mean_arxiv_is_mid_update(arxiv, site):
     site.publish("cs.LG", synthetic_papers(), DAY)
     client, fetcher, _ = fetcher_for(arxiv, site)
     async with client:
-        with pytest.raises(ListingPageChanged, match="different days"):
+        with pytest.raises(ListingPagesMidUpdate, match="different days"):
             await fetcher.fetch(["quant-ph", "cs.LG"])
 
 
