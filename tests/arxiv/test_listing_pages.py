@@ -235,3 +235,18 @@ def test_a_page_without_a_date_is_refused(good_page):
 
 def test_an_unmarked_primary_is_refused(good_page):
     refused(good_page.replace('class="primary-subject"', 'class="subject"'), "primary subject")
+
+
+def test_without_an_html_rendering_the_version_is_unknown():
+    # The page shows the id without version; only the "html" link carries one (documented difference).
+    paper = synthetic_papers()[0].with_changes(version=None)
+    parsed = parse_listing_page(render_new_page("quant-ph", sections_for("quant-ph", [paper]), DAY),
+                                context="quant-ph").papers[0]
+    assert parsed.version is None and parsed.id == paper.id
+
+
+def test_a_new_submission_of_another_archive_is_refused(good_page):
+    # The page of quant-ph listing a cs.IT paper as its own new submission: not the page we know.
+    cross = next(p for p in synthetic_papers() if p.announce_type == "cross")
+    body = render_new_page("quant-ph", Sections(new=(cross,)), DAY)
+    refused(body, "not in quant-ph")

@@ -168,3 +168,13 @@ async def test_waiting_for_an_announcement_costs_one_probe_request_a_round(arxiv
         fresh = await fetcher.fetch(["quant-ph", "cs.LG", "cs.CV"], unchanged.validators, expect=tomorrow)
     assert fresh.announced == tomorrow and fresh.listing is not None
     assert [r.path for r in site.page_requests()] == ["/list/quant-ph/new"] * 3 + ["/list/cs.LG/new", "/list/cs.CV/new"]
+
+
+async def test_robots_rules_for_our_user_agent_apply_to_us(arxiv, site):
+    site.robots_txt = "User-agent: paperbot\nDisallow: /list\n\nUser-agent: *\nCrawl-delay: 15\nAllow: /list\n"
+    site.publish("quant-ph", synthetic_papers(), DAY)
+    client, fetcher, _ = fetcher_for(arxiv, site)
+    async with client:
+        with pytest.raises(ListingPagesDisallowed):
+            await fetcher.fetch(["quant-ph"])
+    assert site.page_requests() == []
