@@ -378,3 +378,27 @@ async def test_a_failed_round_is_retried_but_a_missing_page_leaves_the_day_to_th
         assert len(h.site.page_requests()) == before + 1  # not asked again that evening
     finally:
         await h.close()
+
+
+async def test_a_destination_with_a_post_time_still_posts_at_its_time(fake, tmp_path):
+    h = Harness(fake, tmp_path, eastern(2026, 11, 23, 20, 0))
+    h.settings.schedule.post_time = "07:00"
+    h.settings.schedule.timezone = "Europe/Berlin"  # 01:00 US Eastern
+    fake.serve_listing(CATEGORY, feed("2026-11-23", entries_for("2026-11-23")), etag='"mon"')
+    h.publish_pages("2026-11-24", entries_for("2026-11-24"))
+    scheduler = await h.scheduler()
+    try:
+        report = await scheduler.run_once()  # the pages are read at once, the file waits for 07:00 Berlin
+        assert (await scheduler.listing_status())["day"] == "2026-11-24"
+        assert not (h.out / "VLMs" / "2026-11-24.md").exists()
+        assert len(h.chat_papers()) == 3  # the chat channel has no post time: minutes after 20:00
+        wakes = []
+        while not (h.out / "VLMs" / "2026-11-24.md").exists() and len(wakes) < 10:
+            h.clock.set(report.next_wake)
+            wakes.append(report.next_wake)
+            if report.next_wake >= eastern(2026, 11, 24):
+                fake.serve_listing(CATEGORY, feed("2026-11-24", entries_for("2026-11-24")), etag='"tue"')
+            report = await scheduler.run_once()
+        assert h.clock.now() == eastern(2026, 11, 24, 1, 0)
+    finally:
+        await h.close()
