@@ -44,6 +44,8 @@ def cmd_check_config(args: argparse.Namespace, _: Settings | None = None) -> int
         return 2
     print(f"{path}: OK")
     print(f"  arXiv categories: {' '.join(settings.arxiv.categories)}")
+    print("  early edition: " + (f"on (listing pages {settings.arxiv.listing_pages_url} from 20:00 ET, "
+                                 "then the feed at midnight)" if settings.arxiv.early_edition else "off (feeds only)"))
     print(f"  topics: {', '.join(settings.topics) or '(none)'}")
     print(f"  database: {settings.storage.path}")
     present = [name for name, ok in secrets_present().items() if ok]

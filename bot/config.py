@@ -85,8 +85,12 @@ class ArxivSettings(_Section):
     backoff_max_seconds: float = Field(120.0, ge=0)
     poll_interval_minutes: float = Field(15.0, gt=0)
     holidays: list[date] = Field(default_factory=lambda: list(DEFAULT_HOLIDAYS))
+    # Early edition (issue 16): read arXiv's listing pages at the 20:00 ET announcement.
+    early_edition: bool = True
+    listing_pages_url: str = "https://arxiv.org/list/"
+    listing_page_size: int = Field(2000, ge=1, le=2000)  # `show=`: arXiv's maximum for /new
 
-    @field_validator("listing_url", "api_url")
+    @field_validator("listing_url", "api_url", "listing_pages_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):

@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -114,11 +114,13 @@ class OpsServer:
     def __init__(self, store: AsyncStore, *, scheduler_alive: Callable[[], bool],
                  last_poll: Callable[[], datetime | None], now: Callable[[], datetime],
                  host: str = "127.0.0.1", port: int = 8080,
-                 database: DatabaseHealth | None = None) -> None:
+                 database: DatabaseHealth | None = None,
+                 listing_status: Callable[[], Awaitable[dict]] | None = None) -> None:
         self.store = store
         self.scheduler_alive = scheduler_alive
         self.last_poll = last_poll
         self.now = now
+        self.listing_status = listing_status  # which source (pages or feed) delivered the latest day
         self.host, self.port = host, port
         self.database = database or DatabaseHealth(store)
         self._runner: web.AppRunner | None = None
@@ -147,6 +149,11 @@ class OpsServer:
             # Not a failure criterion: there is nothing to poll over a weekend.
             "last_successful_poll_age_seconds": round((self.now() - last).total_seconds(), 1) if last else None,
         }
+        if self.listing_status is not None:
+            try:
+                body["listing"] = await self.listing_status()
+            except Exception as exc:  # noqa: BLE001 - the database check above reports the cause
+                body["listing"] = {"error": f"{type(exc).__name__}: {exc}"}
         return web.Response(text=json.dumps(body), content_type="application/json",
                             status=200 if status == "ok" else 503)
 

@@ -17,6 +17,7 @@ from bot.config import Settings, secrets_present
 from bot.destinations import DestinationDirectory
 from bot.destinations.topics import ConfiguredTopics
 from bot.delivery.sink import DocumentSink, ThreadSink
+from bot.early_edition import EarlyEditionScheduler
 from bot.ops import OpsServer
 from bot.platforms.markdown import MarkdownSink
 from bot.scheduler import Scheduler
@@ -106,7 +107,9 @@ async def run_bot(settings: Settings, *, clock: Clock | None = None, stop: async
             async with ArxivClient(settings.arxiv) as arxiv:
                 sinks: dict[str, DocumentSink | ThreadSink] = {"markdown": MarkdownSink()}
                 sinks.update({runtime.sink.platform: runtime.sink for runtime in runtimes})
-                scheduler = Scheduler(
+                # Early edition (issue 16): the listing pages at 20:00 ET, the feed at midnight.
+                scheduler_class = EarlyEditionScheduler if settings.arxiv.early_edition else Scheduler
+                scheduler = scheduler_class(
                     arxiv_settings=settings.arxiv,
                     store=store,
                     arxiv=arxiv,
@@ -130,6 +133,7 @@ async def _run_with_ops(settings: Settings, store: AsyncStore, scheduler: Schedu
     if settings.ops.port:
         ops = OpsServer(store, scheduler_alive=lambda: not running.done(),
                         last_poll=lambda: scheduler.last_successful_poll, now=clock.now,
+                        listing_status=getattr(scheduler, "listing_status", None),
                         host=settings.ops.host, port=settings.ops.port)
         try:
             await ops.start()

@@ -17,7 +17,9 @@ from tests.fakes.arxiv_server import FakeArxiv
 
 def write_config(tmp_path: Path, fake: FakeArxiv | None, categories: list[str], **topic) -> Path:
     arxiv = {"categories": categories, "min_interval_seconds": 0, "enrich": False,
-             "backoff_base_seconds": 0, "max_tries": 2, "user_agent": "paperbot-tests (mailto:t@example.org)"}
+             "backoff_base_seconds": 0, "max_tries": 2, "user_agent": "paperbot-tests (mailto:t@example.org)",
+             # The fake serves no listing pages; with the early edition `run` would depend on the hour.
+             "early_edition": False}
     if fake is not None:
         arxiv.update(listing_url=fake.listing_url, api_url=fake.api_url)
     config = {

@@ -66,6 +66,9 @@ class _Answer:
     tries: int
 
 
+Answer = _Answer  # what `ArxivClient.get` returns: status, reason, body, etag, last_modified, tries
+
+
 def parse_retry_after(value: str | None, now: datetime) -> float | None:
     """Retry-After as seconds from `now`: delta-seconds (`"7"`) or an HTTP date. None if absent/unreadable."""
     if not value:
@@ -241,6 +244,12 @@ class ArxivClient:
         return [apply_enrichment(p, metadata[p.id]) if p.id in metadata else p for p in papers]
 
     # -- transport ------------------------------------------------------------------------------
+
+    async def get(self, url: str, *, headers: dict[str, str] | None = None,
+                  accept: tuple[int, ...] = (200,)) -> "Answer":
+        """One GET with the client's pacing, User-Agent, retries and errors (`FetchFailed`), for
+        resources other than feeds and the API (listing pages, robots.txt)."""
+        return await self._get(url, dict(headers or {}), accept=accept)
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:

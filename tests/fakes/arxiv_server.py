@@ -35,6 +35,9 @@ LISTING_PREFIX = "/atom/"
 API_PATH = "/api/query"
 
 ApiResponder = Callable[[list[str]], bytes]
+# Hook for other resources (listing pages, robots.txt: tests/fakes/arxiv_pages.py): the request in,
+# the resource to answer with (conditional GETs and scripted replies apply) or None for a 404.
+PageResolver = Callable[[web.Request], "_Resource | None"]
 
 
 @dataclass(frozen=True)
@@ -109,9 +112,11 @@ class FakeArxiv(LoopbackServer):
         self._api_exact: dict[str, _Resource] = {}
         self._api_default: ApiResponder | _Resource | None = None
         self._script: list[Reply] = []
+        self._page_resolvers: list[tuple[str, PageResolver]] = []
         app = web.Application()
         app.router.add_get(LISTING_PREFIX + "{categories:.+}", self._handle_listing)
         app.router.add_get(API_PATH, self._handle_api)
+        app.router.add_get("/{path:.*}", self._handle_page)
         super().__init__(app)
 
     # -- configuration --------------------------------------------------------------------------
@@ -135,6 +140,9 @@ class FakeArxiv(LoopbackServer):
             "max_tries": 3,
             "backoff_base_seconds": 1,
             "backoff_max_seconds": 60,
+            # The fake serves listing pages only where a test sets them up (tests/fakes/arxiv_pages.py);
+            # without this, a test of `paperbot run` would depend on the time of day (20:00-24:00 ET).
+            "early_edition": False,
         }
         values.update(overrides)
         return ArxivSettings(**values)
@@ -175,6 +183,10 @@ class FakeArxiv(LoopbackServer):
             self._api_default = body
         else:
             self._api_default = _Resource(body, content_type, status=status)
+
+    def serve_pages(self, prefix: str, resolver: PageResolver) -> None:
+        """Answer GETs of paths starting with `prefix` with what `resolver` returns."""
+        self._page_resolvers.append((prefix, resolver))
 
     def script(self, *replies: Reply, path: str | None = None) -> None:
         """Queue replies for the next requests (to `path` only, when given, e.g. "/atom/quant-ph")."""
@@ -221,6 +233,12 @@ class FakeArxiv(LoopbackServer):
             resource = self._api_default
         return await self._answer(request, resource, not_found=f"no API answer for id_list={id_list!r}")
 
+    async def _handle_page(self, request: web.Request) -> web.StreamResponse:
+        self._record(request)
+        resolver = next((r for prefix, r in self._page_resolvers if request.path.startswith(prefix)), None)
+        resource = resolver(request) if resolver else None
+        return await self._answer(request, resource, not_found=f"nothing served at {request.path}")
+
     async def _answer(self, request: web.Request, resource: _Resource | None, *, not_found: str) -> web.StreamResponse:
         reply = self._next_reply(request.path) or Reply()
         if reply.delay:
@@ -258,6 +276,9 @@ class FakeArxiv(LoopbackServer):
         response = web.Response(status=status, body=body, headers=headers)
         response.headers["Content-Type"] = content_type
         return response
+
+
+ServedResource = _Resource  # what a PageResolver returns
 
 
 def _with_path(reply: Reply, path: str) -> Reply:
