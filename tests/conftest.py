@@ -3,9 +3,14 @@ lives, and a skip when it is absent."""
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import os
+import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -61,3 +66,24 @@ def synthetic_listing():
     listing = parse_listing(SYNTHETIC_LISTING.read_bytes())
     assert listing.feed_date == SEED_DAY and len(listing.papers) == 20 and not listing.skipped
     return listing
+
+
+# A deadline, not a wait: a loaded machine may take this long, an idle one returns at once.
+EVENTUALLY_TIMEOUT = 60.0
+
+
+async def eventually(condition: Callable[[], Any], *, what: str,
+                     timeout: float = EVENTUALLY_TIMEOUT) -> Any:
+    """Poll `condition` (a function, or a coroutine function) until it returns something truthy,
+    and return that. Wait on the very thing the test then asserts, never on a sign that usually
+    comes before it: the poll only fails the test when `what` has not happened by the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if inspect.isawaitable(value):
+            value = await value
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        await asyncio.sleep(0.02)
