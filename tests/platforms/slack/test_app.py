@@ -14,6 +14,7 @@ import pytest
 from bot.platforms.slack import SlackRuntime, SlackSetupError, start_slack
 from bot.store import AsyncStore
 from bot.store import ledger
+from tests.conftest import eventually
 from tests.platforms.slack.conftest import (
     ADMIN,
     CHANNEL,
@@ -195,11 +196,10 @@ async def test_bot_back_in_the_channel_resumes_it(http_slack, slack, store, even
     async def paused(destination: str) -> str | None:
         return await store.run(lambda s: ledger.paused_reason(s.db, destination))
 
-    for _ in range(400):
-        if await paused(key) is None:
-            break
-        await asyncio.sleep(0.005)
-    assert await paused(key) is None
+    async def resumed() -> bool:
+        return await paused(key) is None
+
+    await eventually(resumed, what="the pause to be lifted")
     assert await paused(other) == "lost"
 
 
