@@ -3,7 +3,6 @@ answers on the fake Slack's response_url / chat.postEphemeral; startup and Socke
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from datetime import datetime, timezone
