@@ -42,7 +42,7 @@ from bot.destinations.topics import ConfiguredTopics  # noqa: E402
 from bot.destinations import Destination  # noqa: E402
 from bot.early_edition import EarlyEditionScheduler  # noqa: E402
 from bot.platforms.markdown import MarkdownSink  # noqa: E402
-from bot.store import AsyncStore, ledger  # noqa: E402
+from bot.store import AsyncStore  # noqa: E402
 from tests.fakes.arxiv_pages import ListingSite  # noqa: E402
 from tests.fakes.arxiv_server import FakeArxiv, atom_listing  # noqa: E402
 from tests.fakes.clock import FakeClock  # noqa: E402

@@ -20,6 +20,7 @@ from bot.logs import JsonFormatter
 from bot.models import Paper
 from bot.ops import DatabaseHealth, OpsServer
 from bot.store import AsyncStore, Store
+from tests.conftest import eventually
 from tests.fakes.arxiv_server import FakeArxiv, atom_listing
 
 from tests.fakes.discord import FakeDiscord
@@ -33,6 +34,11 @@ SECRETS = {
     "SLACK_SIGNING_SECRET": "3333signingsecret",
     "DISCORD_TOKEN": DISCORD_TOKEN,
 }
+
+
+# What /metrics shows once the day is polled, announced and written to Markdown.
+DAY_SERIES = ('paperbot_polls_total{outcome="announced"}', "paperbot_arxiv_requests_total",
+              'paperbot_messages_posted_total{platform="markdown"}')
 
 
 def free_port() -> int:
@@ -66,24 +72,41 @@ async def test_health_and_metrics_while_running_and_no_secret_in_debug_logs(tmp_
         stop = asyncio.Event()
         running = asyncio.ensure_future(run_bot(settings, stop=stop, environ=SECRETS, handle_signals=False))
         try:
+            target = tmp_path / "digests" / "VLMs" / f"{day}.md"
             async with aiohttp.ClientSession() as http:
-                # Wait for the conditions themselves (the day posted, the first health probe
-                # done), not for a file that appears a few database steps earlier.
-                exposition = await poll(http, f"http://127.0.0.1:{port}/metrics",
-                                        lambda status, text: 'paperbot_messages_posted_total{platform="markdown"}'
-                                        in text and status == 200)
-                health = json.loads(await poll(http, f"http://127.0.0.1:{port}/healthz",
-                                               lambda status, text: json.loads(text)["status"] != "starting"))
+
+                async def get(path: str) -> tuple[int, str]:
+                    try:
+                        async with http.get(f"http://127.0.0.1:{port}{path}") as response:
+                            return response.status, await response.text()
+                    except aiohttp.ClientConnectionError:  # the ops server is not listening yet
+                        return 0, ""
+
+                async def metrics_after_the_day() -> str | None:
+                    # The counters move a few steps after the Markdown file is written: wait on
+                    # the counters themselves.
+                    status, text = await get("/metrics")
+                    return text if status == 200 and all(series in text for series in DAY_SERIES) else None
+
+                async def health_after_the_poll() -> dict | None:
+                    status, text = await get("/healthz")
+                    health = json.loads(text) if status == 200 else {}
+                    ready = health.get("last_successful_poll_age_seconds") is not None and health.get("status") != "starting"
+                    return health if ready else None
+
+                exposition = await eventually(metrics_after_the_day, what="the day's counters in /metrics")
+                health = await eventually(health_after_the_poll, what="a successful poll in /healthz")
+            await eventually(lambda: "Slack started" in caplog.text and "Discord started" in caplog.text,
+                             what="both platforms to log that they started")
+            assert target.exists()
         finally:
             stop.set()
-            await asyncio.wait_for(running, 5)
+            await asyncio.wait_for(running, 30)
     assert health["status"] == "ok" and health["scheduler_alive"] and health["database_writable"]
     assert health["database_intact"] is True and health["database_problem"] is None
     assert (tmp_path / "digests" / "VLMs" / f"{day}.md").exists()
     assert 0 <= health["last_successful_poll_age_seconds"] < 60
-    assert 'paperbot_polls_total{outcome="announced"}' in exposition
-    assert "paperbot_arxiv_requests_total" in exposition
-    assert 'paperbot_messages_posted_total{platform="markdown"}' in exposition
+    assert all(series in exposition for series in DAY_SERIES)
     logged = caplog.text
     assert "secrets present: SLACK_BOT_TOKEN, SLACK_APP_TOKEN, SLACK_SIGNING_SECRET, DISCORD_TOKEN" in logged
     assert "Slack started" in logged and "Discord started" in logged

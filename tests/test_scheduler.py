@@ -16,6 +16,7 @@ from bot.destinations.topics import ConfiguredTopics
 from bot.platforms.markdown import MarkdownSink
 from bot.scheduler import Scheduler, due_time
 from bot.store import AsyncStore
+from tests.conftest import eventually
 from tests.fakes.arxiv_server import FakeArxiv, Reply, atom_listing
 from tests.fakes.clock import FakeClock
 
@@ -227,11 +228,11 @@ async def test_stop_interrupts_a_slow_poll_promptly(fake, tmp_path):
     scheduler, store, arxiv = await h.scheduler()
     try:
         running = asyncio.ensure_future(scheduler.run_forever())
-        await asyncio.sleep(0.2)
+        await eventually(lambda: fake.requests, what="the poll to reach the hanging arXiv")
         started = time.monotonic()
         scheduler.stop.set()
-        await asyncio.wait_for(running, 5)
-        assert time.monotonic() - started < 2
+        await asyncio.wait_for(running, 30)
+        assert time.monotonic() - started < 10  # well under the 20 s hang and the 30 s timeout
         assert h.day_files() == []
     finally:
         await arxiv.close()
@@ -255,21 +256,15 @@ async def test_a_locked_database_costs_a_pass_not_the_day(fake, tmp_path, caplog
     caplog.set_level(logging.ERROR)
     try:
         running = asyncio.ensure_future(scheduler.run_forever())
-        for _ in range(50):
-            if "database problem (locked)" in caplog.text:
-                break
-            await asyncio.sleep(0.02)
+        await eventually(lambda: "database problem (locked)" in caplog.text, what="the locked-database line")
         assert "database problem (locked)" in caplog.text and "Traceback" not in caplog.text
         assert h.day_files() == []
         holder.execute("ROLLBACK")
         # The retry pass (5 minutes later on the fake clock) stores and delivers the day.
-        for _ in range(100):
-            if h.day_files():
-                break
-            await asyncio.sleep(0.02)
+        await eventually(h.day_files, what="the retry pass to write the day")
         assert h.day_files() == ["2026-11-23"]
         scheduler.stop.set()
-        await asyncio.wait_for(running, 5)
+        await asyncio.wait_for(running, 30)
     finally:
         holder.close()
         await arxiv.close()

@@ -6,6 +6,13 @@ from bot.arxiv.api import Enrichment, apply_enrichment, parse_api_response
 from bot.arxiv.errors import ApiError, MalformedFeed
 from bot.models import Paper
 from tests.conftest import shared_path
+from tests.fakes.arxiv_server import api_feed
+
+# A synthetic API answer for what does not depend on arXiv's exact output (the recordings below
+# check that): a math.CO paper cross-listed to math.ST, with a comment.
+HEAT_BATH = api_feed([{"id": "1605.90001v1", "title": "Random walks on lattice points",
+                       "abstract": "Graphs on lattice points are studied.", "authors": ["A. Stanley", "T. Windmill"],
+                       "categories": ["math.CO", "math.ST"], "comment": "20 pages, 3 figures"}])
 
 
 def recorded(name: str) -> bytes:
@@ -97,14 +104,13 @@ def test_every_entry_of_a_full_page_reads(name, count):
 
 
 def test_primary_category_comes_first_even_when_listed_later():
-    body = recorded("id_1605.08386_s0_m100_199195aa31ad.json").replace(
-        b'<arxiv:primary_category term="math.CO"/>', b'<arxiv:primary_category term="math.ST"/>')
+    body = HEAT_BATH.replace(b'<arxiv:primary_category term="math.CO"/>', b'<arxiv:primary_category term="math.ST"/>')
     [paper] = parse_api_response(body)
     assert paper.categories == ("math.ST", "math.CO")
 
 
 def test_truncated_or_foreign_documents_are_malformed():
-    body = recorded("id_1605.08386_s0_m100_199195aa31ad.json")
+    body = HEAT_BATH
     with pytest.raises(MalformedFeed, match="not well-formed XML"):
         parse_api_response(body[: len(body) // 2])
     with pytest.raises(MalformedFeed, match="not an Atom feed"):
@@ -114,9 +120,9 @@ def test_truncated_or_foreign_documents_are_malformed():
 
 
 def test_apply_enrichment_fills_fields_and_moves_the_primary_first():
-    paper = Paper(id="1605.08386", title="t", abstract="a", authors=("X",),
+    paper = Paper(id="1605.90001", title="t", abstract="a", authors=("X",),
                   categories=("math.ST", "math.CO"), announce_type="cross", version=2)
-    [enrichment] = parse_api_response(recorded("id_1605.08386_s0_m100_199195aa31ad.json"))
+    [enrichment] = parse_api_response(HEAT_BATH)
     enriched = apply_enrichment(paper, enrichment)
     assert enriched.categories == ("math.CO", "math.ST")
     assert enriched.comment == "20 pages, 3 figures"

@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.arxiv.calendar import AnnouncementCalendar
+from bot.config import DEFAULT_HOLIDAYS
 from tests.conftest import shared_path
 
 EASTERN = ZoneInfo("America/New_York")
@@ -17,15 +18,23 @@ def holidays_2026() -> list[date]:
     return [date.fromisoformat(d) for d in re.findall(r"^- \w+ (\d{4}-\d{2}-\d{2})", section, re.M)]
 
 
+# The 2026 holidays paperbot ships (bot/config.py); checked against arXiv's list below.
+SHIPPED_2026 = [d for d in DEFAULT_HOLIDAYS if d.year == 2026]
+
+
 @pytest.fixture
 def calendar() -> AnnouncementCalendar:
-    return AnnouncementCalendar(holidays_2026())
+    return AnnouncementCalendar(SHIPPED_2026)
 
 
 def test_reference_lists_nine_weekday_holidays():
     days = holidays_2026()
     assert len(days) == 9
     assert all(d.weekday() < 5 for d in days)
+
+
+def test_the_shipped_2026_holidays_are_arxivs():
+    assert SHIPPED_2026 == holidays_2026()
 
 
 def test_weekdays_are_feed_days_and_weekends_are_not():

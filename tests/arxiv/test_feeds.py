@@ -7,13 +7,24 @@ import pytest
 
 from bot.arxiv.errors import FeedError, MalformedFeed
 from bot.arxiv.feeds import Listing, collapse_whitespace, parse_listing, split_authors
-from tests.conftest import shared_path
+from tests.conftest import DATA, SYNTHETIC_LISTING, shared_path
 from tests.fakes.arxiv_server import atom_listing
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 def listing_bytes(name: str) -> bytes:
+    """A listing document: tests/data's synthetic ones by name, or a recorded one from ../shared.
+    (The recorded *.atom.xml are conversions of the recorded RSS, so the Atom form of a behaviour
+    that does not depend on real text is checked on the synthetic documents.)"""
+    synthetic = {
+        "synthetic-listing.atom.xml": lambda: SYNTHETIC_LISTING.read_bytes(),
+        "synthetic-listing.rss.xml": lambda: RSS_WITH_TAG_LIKE_TEXT,
+        "synthetic-empty.atom.xml": lambda: atom_listing([], title="test updates on arXiv.org", day="2024-11-28"),
+        "synthetic-error-bad-archive.atom.xml": lambda: (DATA / "error-bad-archive.atom.xml").read_bytes(),
+    }
+    if name in synthetic:
+        return synthetic[name]()
     return shared_path("fixtures", "arxiv-listing", name).read_bytes()
 
 
@@ -117,6 +128,29 @@ def test_seed_mllm_listing():
         assert papers[pid].abstract == " ".join(text.split()), pid
 
 
+def test_the_synthetic_listing_reads_whole_with_its_hard_text():
+    listing = parse_listing(SYNTHETIC_LISTING.read_bytes())
+    assert listing.title == "cs.AI+cs.CL+cs.CV+cs.LG+cs.MA+cs.RO updates on arXiv.org"
+    assert listing.feed_date == date(2025, 4, 21) and listing.skipped == ()
+    assert Counter(p.announce_type for p in listing.papers) == {"new": 15, "cross": 2, "replace": 2,
+                                                                "replace-cross": 1}
+    papers = {p.id: p for p in listing.papers}
+    old_style = papers["math/0703001"]
+    assert (old_style.version, old_style.announce_type) == (4, "replace-cross")
+    assert old_style.categories == ("math.ST", "cs.LG", "stat.TH")
+    assert r"$\ell_p$" in old_style.title and r"Cram\'er's" in old_style.abstract
+    assert len(papers["2504.90007"].authors) == 40 and "Zofia Zanetti" in papers["2504.90007"].authors
+    assert papers["2504.90003"].authors[:2] == ("Zoë Ångström", "José Núñez")
+    marked = papers["2504.90008"]
+    assert marked.title.startswith("*Bold* Claims and _Emphasis_: [Markdown] # in <Titles>")
+    assert "clutter & find" not in marked.abstract and "12,000 titles & find" in marked.abstract
+    assert "<b>tags</b>" in marked.abstract and "<script>" in marked.abstract
+    assert marked.authors == ("Grace O'Neil", "Bob `Backtick` Tables")
+    for paper in listing.papers:
+        assert "\n" not in paper.abstract and "  " not in paper.abstract
+        assert not paper.abstract.startswith(("arXiv:", "Abstract")), paper.id
+
+
 def test_synthetic_line_break_between_two_words_keeps_a_space():
     body = atom_listing([{
         "id": "2504.00001v1", "title": "Vision\n   Language\tModels",
@@ -161,7 +195,7 @@ def test_rss_description_text_that_looks_like_tags_is_kept_and_matches_atom():
     assert parse_listing(atom).papers == [rss]
 
 
-@pytest.mark.parametrize("name", ["empty-test-2024-11-28.rss.xml", "empty-test-2024-11-28.atom.xml"])
+@pytest.mark.parametrize("name", ["empty-test-2024-11-28.rss.xml", "synthetic-empty.atom.xml"])
 def test_empty_feed_is_a_listing_without_papers(name):
     listing = parse_listing(listing_bytes(name))
     assert listing.is_empty
@@ -170,7 +204,7 @@ def test_empty_feed_is_a_listing_without_papers(name):
     assert listing.feed_date == date(2024, 11, 28)
 
 
-@pytest.mark.parametrize("name", ["error-bad-archive.rss.xml", "error-bad-archive.atom.xml"])
+@pytest.mark.parametrize("name", ["error-bad-archive.rss.xml", "synthetic-error-bad-archive.atom.xml"])
 def test_error_feed_names_the_bad_category(name):
     with pytest.raises(FeedError) as caught:
         parse_listing(listing_bytes(name))
@@ -179,7 +213,7 @@ def test_error_feed_names_the_bad_category(name):
     assert "'astroph'" in str(caught.value) and "astro-ph" in str(caught.value)
 
 
-@pytest.mark.parametrize("name", ["quant-ph-2025-04-28.rss.xml", "quant-ph-2025-04-28.atom.xml"])
+@pytest.mark.parametrize("name", ["synthetic-listing.rss.xml", "synthetic-listing.atom.xml"])
 @pytest.mark.parametrize("fraction", [0.01, 0.3, 0.5, 0.999])
 def test_truncated_document_is_malformed_not_a_partial_listing(name, fraction):
     body = listing_bytes(name)

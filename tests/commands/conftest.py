@@ -1,4 +1,4 @@
-"""Shared fixtures: a real SQLite store holding the recorded 2025-04-21 listing (seed MLLM day)."""
+"""Shared fixtures: a real SQLite store holding the synthetic 2025-04-21 listing (tests/data)."""
 
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ async def empty_store(tmp_path):
 
 
 @pytest.fixture
-async def store(empty_store, seed_listing):
-    await empty_store.run(lambda s: s.papers.save_listing(SEED_DAY, seed_listing.papers))
+async def store(empty_store, synthetic_listing):
+    await empty_store.run(lambda s: s.papers.save_listing(SEED_DAY, synthetic_listing.papers))
     return empty_store
 
 

@@ -64,14 +64,14 @@ async def test_the_schedule_configuration_fills_unset_settings(executor, store):
     assert (robots.post_time, robots.timezone) == (time(7, 30), "Asia/Tokyo")
 
 
-async def test_the_scheduler_path_delivers_the_channels_matches(executor, store, seed_listing):
+async def test_the_scheduler_path_delivers_the_channels_matches(executor, store, synthetic_listing):
     await executor.execute(LAB, "subscribe MLLM")
     await executor.execute(LAB, "subscribe transformer")
     directory = await ChannelSubscriptions(store, "slack").load()
     by_subscription = await match_day(store, SEED_DAY, directory.subscriptions)
     digest = digest_for(directory.destinations[0], SEED_DAY, by_subscription)
     check = compile_subscriptions([Subscription("a", parse_query("MLLM")), Subscription("b", parse_query("transformer"))])
-    expected = {m.paper.id for m in check.match(seed_listing.papers)}
+    expected = {m.paper.id for m in check.match(synthetic_listing.papers)}
     assert set(digest.paper_ids) == expected and digest.destination == "slack:T0001:C0001"
     # What `/papers today` shows privately is what the daily thread will hold.
     today = await executor.execute(LAB, "today")

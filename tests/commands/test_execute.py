@@ -1,4 +1,4 @@
-"""Executing /papers commands on a real store holding the recorded 2025-04-21 listing."""
+"""Executing /papers commands on a real store holding the synthetic 2025-04-21 listing."""
 
 from __future__ import annotations
 
@@ -50,10 +50,10 @@ async def stored(store, channel=LAB):
     return await store.run(lambda s: s.channels.list_subscriptions(channel.channel_ref))
 
 
-async def test_subscribe_list_unsubscribe_round_trip(executor, store, seed_listing):
-    papers = seed_listing.papers
+async def test_subscribe_list_unsubscribe_round_trip(executor, store, synthetic_listing):
+    papers = synthetic_listing.papers
     mllm = matched_ids(papers, "MLLM")
-    assert len(mllm) == 3  # the replaced DialogGen v2 is the 4th, but updates are off by default
+    assert len(mllm) == 3  # the replaced Chat-to-Image v2 is the 4th, but updates are off by default
 
     reply = await executor.execute(LAB, "subscribe MLLM")
     assert reply.outcome == OK and not reply.ephemeral  # the channel sees what changed
@@ -97,12 +97,12 @@ async def test_subscriptions_are_kept_per_channel(executor, store):
     assert len(await stored(store)) == 1
 
 
-async def test_subscribe_counts_updates_when_the_channel_takes_them(executor, seed_listing):
-    with_updates = matched_ids(seed_listing.papers, "MLLM", ("new", "cross", "replace"))
+async def test_subscribe_counts_updates_when_the_channel_takes_them(executor, synthetic_listing):
+    with_updates = matched_ids(synthetic_listing.papers, "MLLM", ("new", "cross", "replace"))
     assert len(with_updates) == 4
     await executor.execute(LAB, "settings types new,cross,replace")
     reply = await executor.execute(LAB, "subscribe MLLM")
-    assert "it would have matched 4 papers of 15" in reply.text
+    assert "it would have matched 4 papers of 20" in reply.text
     assert "Announce types: new, cross, replace. Change them with /papers settings types ..." in lines_of(reply)
 
 
@@ -281,48 +281,48 @@ async def test_adapter_lookups_answer_instead_of_raising(empty_store, settings):
     await executor.channel_is_back("slack", "T0001", "C0001", "closed store")  # logged, not raised
 
 
-async def test_today_for_the_channels_subscriptions(executor, seed_listing):
+async def test_today_for_the_channels_subscriptions(executor, synthetic_listing):
     assert (await executor.execute(LAB, "today")).text.startswith("This channel has no subscriptions yet.")
     await executor.execute(LAB, "subscribe MLLM")
     await executor.execute(LAB, "subscribe transformer")
-    expected = set(matched_ids(seed_listing.papers, "MLLM")) | set(matched_ids(seed_listing.papers, "transformer"))
+    expected = set(matched_ids(synthetic_listing.papers, "MLLM")) | set(matched_ids(synthetic_listing.papers, "transformer"))
     reply = await executor.execute(VISITOR, "today")
     assert reply.ephemeral and reply.outcome == OK
-    assert reply.text == f"{len(expected)} papers of 15 on 2025-04-21 match this channel's subscriptions."
+    assert reply.text == f"{len(expected)} papers of 20 on 2025-04-21 match this channel's subscriptions."
     [section] = sections_of(reply, DigestSection)
     assert set(section.digest.paper_ids) == expected and section.digest.day == SEED_DAY
     assert section.digest.subscriptions == ("MLLM", "transformer")
 
 
-async def test_today_with_an_ad_hoc_query_is_capped(executor, seed_listing):
-    everything = matched_ids(seed_listing.papers, "cat:cs")
+async def test_today_with_an_ad_hoc_query_is_capped(executor, synthetic_listing):
+    everything = matched_ids(synthetic_listing.papers, "cat:cs")
     assert len(everything) > TODAY_SHOWN
     reply = await executor.execute(LAB, "today cat:cs")
-    assert reply.text == (f"{len(everything)} papers of 15 on 2025-04-21 match cat:cs; "
+    assert reply.text == (f"{len(everything)} papers of 20 on 2025-04-21 match cat:cs; "
                           f"showing the first {TODAY_SHOWN}.")
     [section] = sections_of(reply, DigestSection)
     assert len(section.digest.items) == TODAY_SHOWN
     assert section.digest.truncated == len(everything) - TODAY_SHOWN
     assert f"... and {len(everything) - TODAY_SHOWN} more" in reply.plain_text()
     nothing = await executor.execute(LAB, "today quantum gravity")
-    assert nothing.text.startswith("0 papers of 15") and "No paper announced on 2025-04-21 matched." in lines_of(nothing)
+    assert nothing.text.startswith("0 papers of 20") and "No paper announced on 2025-04-21 matched." in lines_of(nothing)
 
 
-async def test_test_explains_each_match_and_the_near_misses(executor, seed_listing):
-    mllm = matched_ids(seed_listing.papers, "MLLM")
+async def test_test_explains_each_match_and_the_near_misses(executor, synthetic_listing):
+    mllm = matched_ids(synthetic_listing.papers, "MLLM")
     reply = await executor.execute(LAB, "test MLLM")
-    assert reply.ephemeral and reply.text == "Dry run on 2025-04-21: 3 papers of 15 would match MLLM."
+    assert reply.ephemeral and reply.text == "Dry run on 2025-04-21: 3 papers of 20 would match MLLM."
     matches, near = sections_of(reply, PaperList)
     assert {item.paper.id for item in matches.items} == set(mllm)
     for explanation in matches.explanations:
         assert explanation.startswith("score ") and 'MLLM: hit in abstract "MLLM' in explanation
-    # DialogGen v2 says MLLMs five times but is an update, which this channel does not take.
-    assert [item.paper.id for item in near.items] == ["2403.08857"]
+    # Chat-to-Image v2 says MLLMs five times but is an update, which this channel does not take.
+    assert [item.paper.id for item in near.items] == ["2411.90013"]
     assert near.explanations[0].startswith('why not: announce type "replace" is not selected')
 
 
-async def test_test_caps_the_papers_it_explains(executor, seed_listing):
-    everything = matched_ids(seed_listing.papers, "cat:cs")
+async def test_test_caps_the_papers_it_explains(executor, synthetic_listing):
+    everything = matched_ids(synthetic_listing.papers, "cat:cs")
     reply = await executor.execute(LAB, "test cat:cs")
     listed = sections_of(reply, PaperList)[0]
     assert len(listed.items) == len(listed.explanations) == TEST_SHOWN

@@ -41,10 +41,10 @@ contexts = st.builds(
 )
 
 
-def test_execute_always_answers(tmp_path, seed_listing):
+def test_execute_always_answers(tmp_path, synthetic_listing):
     with asyncio.Runner() as runner:
         store = runner.run(AsyncStore.open(tmp_path / "fuzz.db", clock=fixed_clock))
-        runner.run(store.run(lambda s: s.papers.save_listing(SEED_DAY, seed_listing.papers)))
+        runner.run(store.run(lambda s: s.papers.save_listing(SEED_DAY, synthetic_listing.papers)))
         # A low limit, so the fuzzer also reaches the "too many subscriptions" path.
         executor = CommandExecutor(store, parse_settings({"limits": {"subscriptions_per_channel": 3}}))
         outcomes: set[str] = set()

@@ -1,4 +1,4 @@
-"""Personal keywords (/papers me ...) on a real store holding the recorded 2025-04-21 listing:
+"""Personal keywords (/papers me ...) on a real store holding the synthetic 2025-04-21 listing:
 privacy, limits, delivery choices, and how they reach the scheduler's directory."""
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ def lines(response) -> str:
     return "\n".join(line for s in response.sections if isinstance(s, Lines) for line in s.lines)
 
 
-async def test_add_list_remove_are_private_and_per_person(executor, store, seed_listing):
+async def test_add_list_remove_are_private_and_per_person(executor, store, synthetic_listing):
     added = await executor.execute(ANNA, "me add MLLM")
     assert added.outcome == OK and added.ephemeral
-    expected = matched_ids(seed_listing.papers, "MLLM")
-    assert f"would have matched {len(expected)} papers of {len(seed_listing.papers)}" in lines(added)
+    expected = matched_ids(synthetic_listing.papers, "MLLM")
+    assert f"would have matched {len(expected)} papers of {len(synthetic_listing.papers)}" in lines(added)
     [preview] = [s for s in added.sections if isinstance(s, PaperList)]
     assert {item.paper.id for item in preview.items} <= set(expected)
     assert "one direct message per announcement day (the default" in lines(added)
@@ -56,7 +56,7 @@ async def test_add_list_remove_are_private_and_per_person(executor, store, seed_
     assert (await executor.execute(ANNA, "me remove all")).text == "Removed all 1 personal subscription of yours."
 
 
-async def test_same_language_and_limits_as_channels(store, seed_listing):
+async def test_same_language_and_limits_as_channels(store, synthetic_listing):
     settings = parse_settings({"limits": {"subscriptions_per_user": 2, "query_length": 20}})
     executor = CommandExecutor(store, settings)
     bad = await executor.execute(ANNA, "me add diffusion AND")
@@ -71,7 +71,7 @@ async def test_same_language_and_limits_as_channels(store, seed_listing):
     assert (await executor.execute(BEN, "me add robot")).outcome == OK  # the limit is per person
 
 
-async def test_delivery_choices_reach_the_directory_and_one_matcher_pass(executor, store, seed_listing):
+async def test_delivery_choices_reach_the_directory_and_one_matcher_pass(executor, store, synthetic_listing):
     await executor.execute(context(user="U0LAB"), "subscribe VLM")
     await executor.execute(ANNA, "me add MLLM")
     await executor.execute(ANNA, "me deliver here")
@@ -101,9 +101,9 @@ async def test_delivery_choices_reach_the_directory_and_one_matcher_pass(executo
 
     by_subscription = await match_day(store, SEED_DAY, directory.subscriptions)
     digest = digest_for(channel, SEED_DAY, by_subscription)
-    assert sorted(digest.paper_ids) == matched_ids(seed_listing.papers, "VLM")
+    assert sorted(digest.paper_ids) == matched_ids(synthetic_listing.papers, "VLM")
     assert set(digest.mentions) == {"U0ANNA"}
-    assert sorted(digest.mentions["U0ANNA"]) == matched_ids(seed_listing.papers, "MLLM")
+    assert sorted(digest.mentions["U0ANNA"]) == matched_ids(synthetic_listing.papers, "MLLM")
     assert {i.paper.id for i in digest.mention_items} == set(digest.mentions["U0ANNA"])
     only_people = digest_for(by_key["slack:T0001:C0OTHER"], SEED_DAY, by_subscription)
     assert only_people.is_empty and only_people.has_thread
@@ -138,9 +138,9 @@ async def test_a_form_replaces_the_whole_list_or_saves_nothing(executor, store):
     assert emptied.text == "Your personal keywords are now empty."
 
 
-async def test_overview_has_todays_personal_matches(executor, store, seed_listing):
+async def test_overview_has_todays_personal_matches(executor, store, synthetic_listing):
     await executor.execute(ANNA, "me add MLLM")
     view = await executor.personal.overview(ANNA)
     assert view.day == SEED_DAY and view.digest is not None
-    assert sorted(view.digest.paper_ids) == matched_ids(seed_listing.papers, "MLLM")
+    assert sorted(view.digest.paper_ids) == matched_ids(synthetic_listing.papers, "MLLM")
     assert view.delivery.mode == "dm" and not view.delivery.chosen

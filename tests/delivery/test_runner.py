@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import heapq
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -239,16 +240,55 @@ async def test_a_first_attempt_does_not_look_for_a_parent_it_cannot_have(store, 
     assert sink.calls == ["parent", "items", "items"]  # 1 + ceil(4 / 3) calls
 
 
-async def test_messages_of_all_channels_share_the_platforms_rate(store, clock):
+class LockstepClock(FakeClock):
+    """A fake clock for tasks that sleep concurrently. FakeClock's sleep moves time at once, which
+    is right for one task but not for several: two sleepers would each move it, and a task busy
+    in a database call would find time jumped past its turn (how the order of the threads'
+    answers decided this test on a busy machine). Here time moves only when every task taking
+    part is asleep on the clock, and then to the earliest wake-up."""
+
+    def __init__(self, start: datetime, tasks: int) -> None:
+        super().__init__(start)
+        self.awake = tasks
+        self._sleepers: list[tuple[datetime, int, asyncio.Future]] = []
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        wake = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._sleepers, (self.now() + timedelta(seconds=max(0.0, seconds)), len(self.sleeps), wake))
+        self.awake -= 1
+        self._advance_when_all_asleep()
+        await wake
+
+    def leave(self) -> None:
+        """A task is done: the others no longer wait for it."""
+        self.awake -= 1
+        self._advance_when_all_asleep()
+
+    def _advance_when_all_asleep(self) -> None:
+        if self._sleepers and self.awake == 0:
+            when, _, wake = heapq.heappop(self._sleepers)
+            self.advance(max(0.0, (when - self.now()).total_seconds()))  # wall and monotonic
+            self.awake += 1
+            wake.set_result(None)
+
+
+async def test_messages_of_all_channels_share_the_platforms_rate(store):
+    channels = [destination(f"C{i}") for i in range(6)]
+    clock = LockstepClock(datetime(2025, 4, 21, 12, tzinfo=timezone.utc), tasks=len(channels))
     chat = MemoryChat()
     sink = MemoryThreadSink(chat, per_message=10, max_messages_per_second=4.0)
     stamps = []
     sink.before_post = lambda kind, ids: stamps.append(clock.now().timestamp())
     runner = DeliveryRunner(store, clock)
-    channels = [destination(f"C{i}") for i in range(6)]
-    import asyncio
 
-    results = await asyncio.gather(*(runner.deliver(sink, d, digest_of(2, d)) for d in channels))
+    async def deliver(channel: Destination):
+        try:
+            return await runner.deliver(sink, channel, digest_of(2, channel))
+        finally:
+            clock.leave()
+
+    results = await asyncio.gather(*(deliver(d) for d in channels))
     assert all(r.outcome == DONE for r in results)
     assert len(stamps) == 12  # a parent and one batch for each channel
     gaps = [b - a for a, b in zip(sorted(stamps), sorted(stamps)[1:])]

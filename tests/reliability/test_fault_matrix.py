@@ -34,6 +34,7 @@ from bot.platforms.slack import start_slack
 from bot.scheduler import Scheduler
 from bot.store import AsyncStore, ledger
 from bot.store.subscriptions import ChannelRef
+from tests.conftest import eventually
 from tests.fakes.arxiv_server import FakeArxiv, Reply, atom_listing
 from tests.fakes.clock import FakeClock, ServiceClock
 from tests.fakes.discord import FakeDiscord
@@ -317,19 +318,17 @@ async def test_sqlite_locked_while_delivering_loses_nothing_and_posts_nothing_tw
     caplog.set_level(logging.INFO)
     try:
         task = asyncio.ensure_future(slack_world.scheduler.run_forever())
-        for _ in range(200):
-            if "database problem (locked)" in caplog.text:
-                break
-            await asyncio.sleep(0.01)
+        await eventually(lambda: "database problem (locked)" in caplog.text, what="the locked-database line")
         assert_clear_log(caplog, "database problem (locked)")
         holder.execute("ROLLBACK")
-        for _ in range(300):
+
+        async def every_channel_done() -> bool:
             states = [await slack_world.delivery(slack_key(slack, c)) for c in CHANNELS]
-            if all(s is not None and s.state == ledger.DONE for s in states):
-                break
-            await asyncio.sleep(0.01)
+            return all(s is not None and s.state == ledger.DONE for s in states)
+
+        await eventually(every_channel_done, what="both channels' deliveries to be done")
         slack_world.scheduler.stop.set()
-        await asyncio.wait_for(task, 5)
+        await asyncio.wait_for(task, 30)
     finally:
         if holder.in_transaction:
             holder.execute("ROLLBACK")
@@ -362,12 +361,9 @@ async def test_sqlite_disk_full_while_storing_keeps_what_was_stored(slack_world,
     world.clock.set(START)
     caplog.set_level(logging.INFO)
     task = asyncio.ensure_future(world.scheduler.run_forever())
-    for _ in range(200):
-        if "database problem" in caplog.text:
-            break
-        await asyncio.sleep(0.01)
+    await eventually(lambda: "database problem" in caplog.text, what="the database-problem line")
     world.scheduler.stop.set()
-    await asyncio.wait_for(task, 5)
+    await asyncio.wait_for(task, 30)
     assert_clear_log(caplog, "database problem (disk_full)")
     assert await world.announced() == (date(2026, 11, 20), "announced")
     assert await world.store.run(lambda s: s.papers.for_day(DAY)) == []

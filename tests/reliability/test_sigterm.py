@@ -15,6 +15,8 @@ from collections import Counter
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.arxiv.calendar import AnnouncementCalendar
 from bot.store import Store
 from bot.store.subscriptions import ChannelRef
@@ -64,6 +66,9 @@ def ledger_papers(db_path) -> set[str]:
     return {f"{dest.rsplit(':', 1)[1]}/{pid}" for dest, pid in rows if not pid.startswith("mention:")}
 
 
+# Slow on purpose: the Slack sink's real pace (one message a second per channel) is what keeps
+# a post in flight when the signal arrives, and a subprocess is what receives a real SIGTERM.
+@pytest.mark.slow
 async def test_sigterm_mid_post_records_the_message_in_flight_and_exits_quickly(tmp_path):
     body, paper_ids = todays_listing()
     async with FakeArxiv() as arxiv, FakeSlack() as slack:

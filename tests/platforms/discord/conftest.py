@@ -1,5 +1,5 @@
-"""Fixtures for the Discord bot: a fake Discord (REST + gateway), a real store holding the recorded
-2025-04-21 listing (the seed MLLM day), and the real runtime started against them."""
+"""Fixtures for the Discord bot: a fake Discord (REST + gateway), a real store holding the synthetic
+2025-04-21 listing (tests/data), and the real runtime started against them."""
 
 from __future__ import annotations
 
@@ -20,9 +20,9 @@ from tests.conftest import SEED_DAY  # re-exported: tests here import it from th
 
 
 @pytest.fixture
-async def store(tmp_path, seed_listing):
+async def store(tmp_path, synthetic_listing):
     db = await AsyncStore.open(tmp_path / "paperbot.db")
-    await db.run(lambda s: s.papers.save_listing(SEED_DAY, seed_listing.papers))
+    await db.run(lambda s: s.papers.save_listing(SEED_DAY, synthetic_listing.papers))
     yield db
     await db.close()
 

@@ -39,7 +39,7 @@ async def command(fake: FakeDiscord, sub: str, options: dict | None = None, **kw
 
 
 async def matched_ids(store, *queries: str) -> list[str]:
-    """What the real matcher says about the seed day (new and cross-lists, the default)."""
+    """What the real matcher says about the stored day (new and cross-lists, the default)."""
     papers = await store.run(lambda s: s.papers.for_day(SEED_DAY))
     subscriptions = [Subscription(f"q{n}", parse_query(q), types=frozenset({"new", "cross"}))
                      for n, q in enumerate(queries)]
@@ -67,7 +67,7 @@ async def test_subscribe_and_list_through_the_gateway(fake, store, bot):
     assert reply["data"]["allowed_mentions"] == {"parse": []}
     expected = await matched_ids(store, 'VLM, MLLM, "vision language model"')
     assert 3 < len(expected) < 15
-    assert (f"would have matched {len(expected)} papers of 15"
+    assert (f"would have matched {len(expected)} papers of 20"
             in reply["data"]["embeds"][0]["description"])
     assert await stored_queries(store, fake) == ['VLM OR MLLM OR "vision language model"']
     # The preview papers carry Abstract buttons whose ids are the embeds' papers.
@@ -177,7 +177,7 @@ async def test_today_test_search_and_help_answer_privately_within_limits(fake, s
     today = await command(fake, "today")
     expected = await matched_ids(store, "VLM, MLLM")
     assert today["data"]["content"].startswith(
-        f"{len(expected)} papers of 15 on 2025-04-21 match this channel's")
+        f"{len(expected)} papers of 20 on 2025-04-21 match this channel's")
     shown = [e["footer"]["text"].removeprefix("arXiv:") for e in today["data"]["embeds"][1:]]
     assert sorted(shown) == expected
 

@@ -1,5 +1,5 @@
 """The daily thread on Discord with the real pieces: a subscription made by a slash command, the
-stored seed day matched by `match_day`, the digest from `digest_for`, delivered by the core's
+stored listing day matched by `match_day`, the digest from `digest_for`, delivered by the core's
 `DeliveryRunner` through `DiscordSink` into the fake Discord, checked on the recorded REST calls."""
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""Slack test fixtures: the fake Slack, a real store holding the seed day, signed requests built
-from the recorded payloads in ../shared/fixtures/slack/."""
+"""Slack test fixtures: the fake Slack, a real store holding the synthetic 2025-04-21 listing,
+signed requests built from the synthetic payloads in tests/data/slack/ (Slack's field sets,
+invented values)."""
 
 from __future__ import annotations
 
@@ -14,20 +15,20 @@ from bot.commands import CommandExecutor
 from bot.config import Settings, SlackSettings
 from bot.platforms.slack import start_slack
 from bot.store import AsyncStore
-from tests.conftest import SEED_DAY, shared_path  # SEED_DAY: re-exported for the tests here
+from tests.conftest import DATA, SEED_DAY  # SEED_DAY: re-exported for the tests here
 from tests.fakes.slack_server import FakeSlack, sign_request
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 CHANNEL = "C0PAPERS"
 USER = "U0READER"
 ADMIN = "U0ADMIN"
-# Slack's clock in the fake: the seed day's afternoon, so message ts fall on that day.
+# Slack's clock in the fake: the listing day's afternoon, so message ts fall on that day.
 SEED_EPOCH = datetime(2025, 4, 21, 14, tzinfo=timezone.utc).timestamp()
 
 
 @pytest.fixture(scope="session")
-def seed_papers(seed_listing):
-    return seed_listing.papers
+def seed_papers(synthetic_listing):
+    return synthetic_listing.papers
 
 
 @pytest.fixture
@@ -62,8 +63,8 @@ def sign(body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = Non
 
 def slash_command_body(fake: FakeSlack, text: str, *, user: str = USER, channel: str = CHANNEL,
                        response: str = "r1") -> str:
-    """The recorded slash-command payload, pointed at /papers in our fake workspace."""
-    recorded = shared_path("fixtures", "slack", "payload_slash_command.urlencoded").read_text().strip()
+    """A slash-command payload, pointed at /papers in our fake workspace."""
+    recorded = (DATA / "slack" / "payload_slash_command.urlencoded").read_text().strip()
     fields = dict(parse_qsl(recorded, keep_blank_values=True))
     fields.update(command="/papers", text=text, team_id=fake.team_id, channel_id=channel,
                   channel_name="ml-papers", user_id=user, response_url=fake.response_url(response))
@@ -72,8 +73,8 @@ def slash_command_body(fake: FakeSlack, text: str, *, user: str = USER, channel:
 
 def abstract_click_body(fake: FakeSlack, paper_id: str, *, user: str = USER, channel: str = CHANNEL,
                         thread_ts: str | None = "1745244001.000001", response: str = "click") -> str:
-    """The recorded block_actions payload, as a click on a paper's Show abstract button."""
-    recorded = shared_path("fixtures", "slack", "payload_block_action_button.urlencoded").read_text().strip()
+    """A block_actions payload, as a click on a paper's Show abstract button."""
+    recorded = (DATA / "slack" / "payload_block_action_button.urlencoded").read_text().strip()
     payload = json.loads(dict(parse_qsl(recorded))["payload"])
     payload["user"].update(id=user, team_id=fake.team_id)
     payload["team"]["id"] = fake.team_id

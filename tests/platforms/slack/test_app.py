@@ -3,7 +3,6 @@ answers on the fake Slack's response_url / chat.postEphemeral; startup and Socke
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from datetime import datetime, timezone
@@ -14,6 +13,7 @@ import pytest
 from bot.commands import CommandExecutor
 from bot.platforms.slack import SlackRuntime, SlackSetupError, start_slack
 from bot.store import AsyncStore
+from tests.conftest import eventually
 from tests.platforms.slack.conftest import (
     ADMIN,
     CHANNEL,
@@ -195,11 +195,10 @@ async def test_bot_back_in_the_channel_resumes_it(http_slack, slack, store, even
     async def paused(destination: str) -> str | None:
         return await store.run(lambda s: s.ledger.paused_reason(destination))
 
-    for _ in range(400):
-        if await paused(key) is None:
-            break
-        await asyncio.sleep(0.005)
-    assert await paused(key) is None
+    async def resumed() -> bool:
+        return await paused(key) is None
+
+    await eventually(resumed, what="the pause to be lifted")
     assert await paused(other) == "lost"
 
 

@@ -15,7 +15,7 @@ from bot.daily import digest_for, match_day
 from bot.delivery.runner import DONE
 from bot.scheduler import Scheduler
 from bot.store import AsyncStore
-from tests.conftest import shared_path
+from tests.conftest import SYNTHETIC_LISTING
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.clock import FakeClock
 from tests.platforms.slack.conftest import CHANNEL, SEED_DAY, USER, abstract_click_body, all_texts, start_http
@@ -27,8 +27,7 @@ QUERY = 'VLM, MLLM, "vision language model", "multimodal language model"'
 @pytest.fixture
 async def arxiv():
     async with FakeArxiv() as server:
-        server.serve_listing(CATEGORIES, shared_path(
-            "fixtures", "arxiv-listing", "seed-mllm-2025-04-21.atom.xml").read_bytes(), etag='"seed"')
+        server.serve_listing(CATEGORIES, SYNTHETIC_LISTING.read_bytes(), etag='"day"')
         yield server
 
 

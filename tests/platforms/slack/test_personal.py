@@ -15,7 +15,7 @@ from bot.delivery.runner import DONE, PAUSED
 from bot.matching import Subscription, compile_subscriptions, parse_query
 from bot.scheduler import Scheduler
 from bot.store import AsyncStore
-from tests.conftest import shared_path
+from tests.conftest import SYNTHETIC_LISTING
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.clock import FakeClock
 from tests.platforms.slack.conftest import CHANNEL, SEED_DAY, all_texts, start_http
@@ -27,8 +27,7 @@ ANNA, BEN, CAROL, DAN = "U0ANNA", "U0BEN", "U0CAROL", "U0DAN"
 @pytest.fixture
 async def arxiv():
     async with FakeArxiv() as server:
-        server.serve_listing(CATEGORIES, shared_path(
-            "fixtures", "arxiv-listing", "seed-mllm-2025-04-21.atom.xml").read_bytes(), etag='"seed"')
+        server.serve_listing(CATEGORIES, SYNTHETIC_LISTING.read_bytes(), etag='"day"')
         yield server
 
 
