@@ -17,13 +17,13 @@ from bot.arxiv.client import ArxivClient
 from bot.arxiv.feeds import parse_listing
 from bot.arxiv.page_fetcher import ListingPageFetcher
 from bot.config import Settings, TopicSettings
-from bot.destinations import Directory
+from bot.destinations import Destination, Directory
 from bot.destinations.topics import ConfiguredTopics
-from bot.destinations import Destination
 from bot.early_edition import EarlyCalendar, EarlyEditionScheduler
 from bot.platforms.markdown import MarkdownSink
 from bot.scheduler import Scheduler
 from bot.store import AsyncStore
+from tests.conftest import eventually
 from tests.fakes.arxiv_pages import ListingSite
 from tests.fakes.arxiv_server import FakeArxiv, atom_listing
 from tests.fakes.clock import FakeClock
@@ -311,17 +311,24 @@ async def test_paperbot_run_uses_the_early_edition_and_healthz_names_the_source(
                                             environ={}, handle_signals=False))
     try:
         target = h.out / "VLMs" / "2026-11-24.md"
-        for _ in range(200):
-            if target.exists() or running.done():
-                break
-            await asyncio.sleep(0.05)
-        assert target.exists()
         async with aiohttp.ClientSession() as http:
-            async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
-                health = await response.json()
+
+            async def health_names_the_day() -> dict | None:
+                assert not running.done(), "paperbot run ended early"
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                        body = await response.json()
+                except aiohttp.ClientConnectionError:  # the ops server is not listening yet
+                    return None
+                return body if (body.get("listing") or {}).get("day") == "2026-11-24" else None
+
+            # /healthz holds what the last pass found: wait for that pass, not for the file
+            # it writes a few steps earlier.
+            health = await eventually(health_names_the_day, what="/healthz to name the day's source")
+        assert target.exists()
     finally:
         stop.set()
-        await asyncio.wait_for(running, 10)
+        await asyncio.wait_for(running, 30)
     assert health["status"] == "ok"
     assert health["listing"]["day"] == "2026-11-24" and health["listing"]["source"] == "pages"
     assert health["listing"]["reconciled_with_feed"] is False and health["listing"]["recorded_at"]
