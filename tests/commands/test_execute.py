@@ -372,3 +372,20 @@ async def test_a_closed_store_is_an_answer_not_a_traceback(empty_store, settings
     reply = await executor.execute(LAB, "list")
     assert reply.outcome == UNAVAILABLE
     assert reply.text.startswith("I cannot reach my database just now")
+
+
+async def test_list_shows_a_day_being_retried_and_a_day_given_up(executor, store):
+    from datetime import date
+    await executor.execute(LAB, "subscribe MLLM")
+    key = LAB.destination_key
+    day = date(2025, 4, 21)
+    await store.run(lambda s: (s.ledger.start_attempt(key, day, NOW),
+                               s.ledger.record_failure(key, day, "TransientDeliveryError: HTTP 503", NOW)))
+    listed = await executor.execute(LAB, "list")
+    assert listed.text.startswith("The digest of 2025-04-21 has not gone out yet (1 failed attempt, "
+                                  "last error: TransientDeliveryError: HTTP 503)")
+    await store.run(lambda s: s.ledger.finish(key, day, "undeliverable", NOW, "superseded by 2025-04-23"))
+    listed = await executor.execute(LAB, "list")
+    assert "The digest of 2025-04-21 could not be delivered: superseded by 2025-04-23." in lines_of(listed)
+    other = await executor.execute(context(channel="C0002"), "list")
+    assert "digest of" not in other.plain_text()
