@@ -88,6 +88,25 @@ def split_authors(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(a for a in (collapse_whitespace(a) for a in authors) if a)
 
 
+_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+
+
+def _repair_utf8(body: bytes) -> bytes:
+    """A UTF-8 listing with an invalid byte somewhere: feedparser would fall back to another
+    encoding for the WHOLE document and garble every non-ASCII character of the day. Replace
+    just the invalid bytes (U+FFFD) so every other entry keeps its text intact."""
+    declared = _XML_ENCODING.match(body[:200])
+    if declared and declared.group(1).lower().replace(b"_", b"-") not in (b"utf-8", b"utf8"):
+        return body
+    try:
+        body.decode("utf-8")
+        return body
+    except UnicodeDecodeError as exc:
+        log.warning("the listing is not valid UTF-8 (first bad byte at offset %d); invalid bytes replaced",
+                    exc.start)
+        return body.decode("utf-8", "replace").encode("utf-8")
+
+
 def parse_listing(body: bytes) -> Listing:
     """Parse a listing document (Atom or RSS, as bytes).
 
@@ -98,6 +117,7 @@ def parse_listing(body: bytes) -> Listing:
         raise TypeError("parse_listing takes the response body as bytes")
     if not body.strip():
         raise MalformedFeed("empty response body")
+    body = _repair_utf8(bytes(body))
     # A file-like object, so feedparser never mistakes a short body for a file name or URL.
     # Sanitizing is off because arXiv's RSS <description> is plain text typed as HTML: the
     # sanitizer would eat "$a<b$" as a tag. Titles and abstracts are data; renderers escape them.

@@ -266,3 +266,18 @@ def test_parse_listing_wants_bytes():
 def test_helpers():
     assert collapse_whitespace(" a\n\tb  c\u00a0d ") == "a b c d"
     assert split_authors(["A, B", "C (X, Y), D"]) == ("A", "B", "C (X, Y)", "D")
+
+
+def test_one_invalid_byte_garbles_nothing_else():
+    from tests.fakes.arxiv_server import atom_listing
+    entries = [{"id": f"2504.0000{i}v1", "title": f"Kästner und Æsir {i}", "abstract": "Déjà vu — naïve café.",
+                "authors": ["Łukasz Ø"], "categories": ["cs.CV"]} for i in range(3)]
+    body = atom_listing(entries, title="cs.CV updates on arXiv.org", day="2025-04-21")
+    broken = body.replace("Déjà vu — naïve café. ".strip().encode(), b"D\xe9j\xe0 vu", 1)
+    assert broken != body
+    listing = parse_listing(broken)
+    titles = [p.title for p in listing.papers]
+    assert titles == [f"Kästner und Æsir {i}" for i in range(3)]
+    abstracts = [p.abstract for p in listing.papers]
+    assert abstracts[0] == "D\ufffdj\ufffd vu" and abstracts[1:] == ["Déjà vu — naïve café."] * 2
+    assert all(p.authors == ("Łukasz Ø",) for p in listing.papers)
