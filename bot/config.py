@@ -235,12 +235,24 @@ def secrets_present(environ: dict[str, str] | None = None) -> dict[str, bool]:
     return {name: bool(env.get(name)) for name in SECRET_ENV_VARS}
 
 
-def resolve_config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+# The default configuration as package data: what a wheel install (no source tree beside the
+# package) falls back to. A test keeps it identical to config/paperbot.yaml.
+PACKAGED_CONFIG_PATH = Path(__file__).resolve().parent / "default_config" / "paperbot.yaml"
+
+
+def resolve_config_path(explicit: str | os.PathLike[str] | None = None, *,
+                        source_default: Path | None = None, cwd: Path | None = None) -> Path:
+    """`--config`, else $PAPERBOT_CONFIG, else the source tree's config/paperbot.yaml (a checkout
+    or an editable install), else ./config/paperbot.yaml, else the copy shipped in the package
+    (a wheel install, where the source tree's path points into site-packages)."""
     if explicit:
         return Path(explicit)
     if os.environ.get(CONFIG_ENV_VAR):
         return Path(os.environ[CONFIG_ENV_VAR])
-    return DEFAULT_CONFIG_PATH
+    for candidate in (source_default or DEFAULT_CONFIG_PATH, (cwd or Path.cwd()) / "config" / "paperbot.yaml"):
+        if candidate.is_file():
+            return candidate
+    return PACKAGED_CONFIG_PATH
 
 
 def _format_location(loc: tuple[Any, ...]) -> str:

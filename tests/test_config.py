@@ -105,3 +105,22 @@ def test_query_depth_is_capped_and_the_cap_parses_without_recursion_errors():
     assert parse_query("(" * 50 + "VLM" + ")" * 50, limits=limits) is not None
     with pytest.raises(QuerySyntaxError, match="nested too deeply"):
         parse_query("(" * 5000 + "VLM" + ")" * 5000, limits=limits)
+
+
+def test_the_packaged_default_config_is_the_shipped_one():
+    from bot.config import PACKAGED_CONFIG_PATH
+    assert PACKAGED_CONFIG_PATH.read_text() == DEFAULT_CONFIG_PATH.read_text()
+
+
+def test_without_a_source_tree_the_packaged_config_is_found(tmp_path: Path, monkeypatch):
+    # A wheel install: the source tree's config/ path points into site-packages and is missing.
+    from bot.config import PACKAGED_CONFIG_PATH, resolve_config_path
+    monkeypatch.delenv("PAPERBOT_CONFIG", raising=False)
+    missing = tmp_path / "site-packages" / "config" / "paperbot.yaml"
+    assert resolve_config_path(source_default=missing, cwd=tmp_path) == PACKAGED_CONFIG_PATH
+    assert load_settings(PACKAGED_CONFIG_PATH).topics
+    local = tmp_path / "config" / "paperbot.yaml"
+    local.parent.mkdir()
+    local.write_text("topics: {}\n")
+    assert resolve_config_path(source_default=missing, cwd=tmp_path) == local
+    assert resolve_config_path("given.yaml", source_default=missing, cwd=tmp_path) == Path("given.yaml")
