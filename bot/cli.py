@@ -80,7 +80,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
     # The same checks and one-line messages as check-config: a traceback here would be a crash
     # loop under Docker's restart policy.
-    problems = preflight_problems(settings)
+    # (The database path is checked by opening it, which says so in the same one line.)
+    problems = preflight_problems(settings, storage=False)
     if problems:
         for problem in problems:
             print(f"paperbot: {problem}", file=sys.stderr)

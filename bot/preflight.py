@@ -60,15 +60,17 @@ def slack_secrets_problem(settings: Settings, environ: Mapping[str, str]) -> str
     return None
 
 
-def preflight_problems(settings: Settings, environ: Mapping[str, str] | None = None) -> list[str]:
-    """Every problem that would stop `paperbot run`, one `key: reason` line each."""
+def preflight_problems(settings: Settings, environ: Mapping[str, str] | None = None, *,
+                       storage: bool = True) -> list[str]:
+    """Every problem that would stop `paperbot run`, one `key: reason` line each. `storage=False`
+    leaves the database path to the store's own opening (`run` says that in its own line)."""
     from bot.store import storage_path_problem
 
     environ = os.environ if environ is None else environ
     problems: list[str] = []
-    storage = storage_path_problem(settings.storage.path)
-    if storage:
-        problems.append(f"storage.path: {storage}")
+    storage_problem = storage_path_problem(settings.storage.path) if storage else None
+    if storage_problem:
+        problems.append(f"storage.path: {storage_problem}")
     limits = QueryLimits.from_settings(settings.limits)
     for name, topic in settings.topics.items():
         name_problem = topic_name_problem(name)

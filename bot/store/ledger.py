@@ -131,14 +131,6 @@ class DeliveryLedger(Repository):
             " ORDER BY day DESC LIMIT 1", [destination]).fetchone()
         return DeliveryRecord(destination, date.fromisoformat(row[0]), *row[1:]) if row else None
 
-    @operation("reading undeliverable days")
-    def undeliverable_since(self, destination: str, since: date) -> list[DeliveryRecord]:
-        rows = self._db.execute(
-            "SELECT day, state, parent_ref, attempts, last_error FROM deliveries"
-            " WHERE destination = ? AND state = ? AND day >= ? ORDER BY day",
-            [destination, UNDELIVERABLE, since.isoformat()]).fetchall()
-        return [DeliveryRecord(destination, date.fromisoformat(r[0]), *r[1:]) for r in rows]
-
     @operation("recording a parent message")
     def set_parent(self, destination: str, day: date, parent_ref: str, now: datetime | None = None) -> None:
         with self._transaction():
