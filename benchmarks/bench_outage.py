@@ -19,6 +19,11 @@ exactly once (`lost`, `duplicates`), under one parent per destination.
     .venv/bin/python benchmarks/bench_outage.py [--slack 8] [--discord 4] [--papers 45]
 
 Prints the timeline, the figures, then a last line of JSON.
+
+Measured (2026-11-29, defaults): lost 0, duplicates 0 of 540 paper deliveries, 1 arXiv request
+during its outage, every destination done within minutes of the platforms' return. The same
+script against the code before issue 14 (5 attempts a day, Retry-After over 120 s ignored):
+lost 400 of 540, 4 arXiv requests during its outage.
 """
 
 from __future__ import annotations
