@@ -27,6 +27,7 @@ from bot.store import AsyncStore
 from tests.fakes.arxiv_pages import ListingSite
 from tests.fakes.arxiv_server import FakeArxiv, atom_listing
 from tests.fakes.clock import FakeClock
+from tests.conftest import eventually
 from tests.fakes.thread_sink import MemoryChat, MemoryThreadSink
 
 EASTERN = ZoneInfo("America/New_York")
@@ -317,8 +318,15 @@ async def test_paperbot_run_uses_the_early_edition_and_healthz_names_the_source(
             await asyncio.sleep(0.05)
         assert target.exists()
         async with aiohttp.ClientSession() as http:
-            async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
-                health = await response.json()
+
+            async def health_naming_the_day() -> dict | None:
+                # The listing status is refreshed at the end of the pass, just after the file is
+                # written: wait for it rather than racing it.
+                async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                    health = await response.json()
+                return health if health.get("listing", {}).get("day") else None
+
+            health = await eventually(health_naming_the_day, what="/healthz naming the listing day")
     finally:
         stop.set()
         await asyncio.wait_for(running, 10)
