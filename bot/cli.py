@@ -12,7 +12,14 @@ from collections.abc import Callable, Sequence
 
 from bot import __version__
 from bot.logs import configure_logging
-from bot.config import ConfigError, Settings, load_settings, resolve_config_path, secrets_present
+from bot.config import (
+    ConfigError,
+    Settings,
+    load_settings,
+    placeholder_contact,
+    resolve_config_path,
+    secrets_present,
+)
 
 log = logging.getLogger("paperbot")
 
@@ -34,13 +41,14 @@ def cmd_check_config(args: argparse.Namespace, _: Settings | None = None) -> int
         for problem in exc.problems:
             print(f"  - {problem}", file=sys.stderr)
         return 2
-    from bot.store import storage_path_problem
+    from bot.preflight import preflight_problems
 
-    # What `run` would refuse at start, said now (without creating the database).
-    storage_problem = storage_path_problem(settings.storage.path)
-    if storage_problem:
-        print(f"{path}: 1 problem(s)", file=sys.stderr)
-        print(f"  - storage.path: {storage_problem}", file=sys.stderr)
+    # Everything `run` would refuse at start, said now (creating and changing nothing).
+    problems = preflight_problems(settings)
+    if problems:
+        print(f"{path}: {len(problems)} problem(s)", file=sys.stderr)
+        for problem in problems:
+            print(f"  - {problem}", file=sys.stderr)
         return 2
     print(f"{path}: OK")
     print(f"  arXiv categories: {' '.join(settings.arxiv.categories)}")
@@ -50,13 +58,36 @@ def cmd_check_config(args: argparse.Namespace, _: Settings | None = None) -> int
     print(f"  database: {settings.storage.path}")
     present = [name for name, ok in secrets_present().items() if ok]
     print(f"  secrets set: {', '.join(present) if present else 'none (Markdown only)'}")
+    if placeholder_contact(settings):
+        print(f"  warning: {PLACEHOLDER_WARNING}")
     return 0
+
+
+PLACEHOLDER_WARNING = ("arxiv.user_agent still names the placeholder contact you@example.org; "
+                       "arXiv asks for a real contact (e.g. \"paperbot (mailto:you@your-lab.org)\")")
+
+
+def _warn_placeholder_contact(settings: Settings) -> None:
+    if placeholder_contact(settings):
+        log.warning(PLACEHOLDER_WARNING)
 
 
 # --- run ------------------------------------------------------------------------------------
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.preflight import preflight_problems
     from bot.service import run_bot
+
+    # The same checks and one-line messages as check-config: a traceback here would be a crash
+    # loop under Docker's restart policy.
+    # (The database path is checked by opening it, which says so in the same one line.)
+    problems = preflight_problems(settings, storage=False)
+    if problems:
+        for problem in problems:
+            print(f"paperbot: {problem}", file=sys.stderr)
+        print("paperbot: not started; `paperbot check-config` lists the same problems", file=sys.stderr)
+        return 2
+    _warn_placeholder_contact(settings)
 
     if args.ops_port is not None or args.ops_host is not None:
         ops = settings.ops.model_copy(update={k: v for k, v in (("port", args.ops_port), ("host", args.ops_host))
@@ -80,13 +111,19 @@ def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
     from bot.ingest import NOT_MODIFIED, fetch_and_store
     from bot.store import AsyncStore
 
+    from datetime import datetime
+
+    from bot.arxiv.calendar import EASTERN
+
     categories = _categories_option(args.categories) or settings.arxiv.categories
+    _warn_placeholder_contact(settings)
 
     async def fetch() -> int:
         async with await AsyncStore.open(settings.storage.path) as store:
             async with ArxivClient(settings.arxiv) as arxiv:
                 try:
-                    result = await fetch_and_store(arxiv, store, categories, conditional=not args.force)
+                    result = await fetch_and_store(arxiv, store, categories, conditional=not args.force,
+                                                   not_after=datetime.now(EASTERN).date())
                 except ArxivError as exc:
                     print(f"fetch failed: {exc}", file=sys.stderr)
                     return 1
@@ -99,7 +136,15 @@ def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         summary = result.summary
         by_type = summary.by_type if summary else {}
-        print(f"{result.day}: {result.papers} papers stored from {' '.join(categories)}")
+        added = summary.listings_added if summary else result.papers
+        if added == 0:
+            # The day was fetched before: say so, rather than "15 papers stored" with zero counts.
+            print(f"{result.day}: all {result.papers} papers of the feed for {' '.join(categories)} "
+                  "were already stored; nothing new")
+            return 0
+        print(f"{result.day}: {added} papers stored from {' '.join(categories)}"
+              + (f" ({result.papers - added} of the feed's {result.papers} were already stored)"
+                 if added < result.papers else ""))
         for kind in ("new", "cross", "replace", "replace-cross"):
             print(f"  {kind:<14}{by_type.get(kind, 0):>5}")
         if summary:
@@ -168,6 +213,15 @@ def cmd_test_query(args: argparse.Namespace, settings: Settings) -> int:
             print(pointer, file=sys.stderr)
         return 2
 
+    from bot.models import ANNOUNCE_TYPES
+
+    types = [t.strip() for t in args.types.split(",") if t.strip()] if args.types else ["new", "cross", "replace"]
+    unknown = [t for t in types if t not in ANNOUNCE_TYPES]
+    if unknown or not types:
+        print(f"test-query: unknown announce type(s) {', '.join(map(repr, unknown)) or '(none given)'}; "
+              f"choose from {', '.join(ANNOUNCE_TYPES)}", file=sys.stderr)
+        return 2
+
     async def load() -> tuple[date | None, list]:
         async with await AsyncStore.open(settings.storage.path) as store:
             day = args.date or await store.run(lambda s: s.papers.latest_day())
@@ -178,7 +232,6 @@ def cmd_test_query(args: argparse.Namespace, settings: Settings) -> int:
     if day is None:
         print("no announcement day is stored yet; run `paperbot fetch` first", file=sys.stderr)
         return 1
-    types = args.types.split(",") if args.types else ["new", "cross", "replace"]
     subscription = Subscription(id="test", query=query, types=frozenset(types))
     matcher = compile_subscriptions([subscription])
     matches = sorted(matcher.match(papers), key=lambda m: (-m.score, m.paper.id))
@@ -200,11 +253,17 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
 
     request = DigestRequest(day=args.date, topics=tuple(args.topic or ()), out_dir=args.out,
                             feed_file=args.feed, categories=tuple(_categories_option(args.categories)))
+    _warn_placeholder_contact(settings)
     try:
         return asyncio.run(make_digests(settings, request))
     except ValueError as exc:
         print(f"digest: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        # An unwritable or missing --out / markdown folder, a full disk.
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"digest: cannot write{where}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
 
 
 # --- discord-invite -------------------------------------------------------------------------
@@ -220,10 +279,16 @@ def cmd_discord_invite(args: argparse.Namespace, settings: Settings) -> int:
             print("discord-invite: give --application-id (Developer Portal > General Information) "
                   "or set DISCORD_TOKEN so it can be looked up", file=sys.stderr)
             return 2
+        import aiohttp
+
         try:
             application_id = asyncio.run(application_id_from_token(settings.discord.api_url, token))
         except DiscordStartError as exc:
             print(f"discord-invite: {exc}", file=sys.stderr)
+            return 1
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            print(f"discord-invite: cannot reach Discord at {settings.discord.api_url} "
+                  f"({type(exc).__name__}: {exc}); give --application-id instead", file=sys.stderr)
             return 1
     try:
         print(invite_url(application_id, guild_id=args.guild_id))
@@ -235,6 +300,32 @@ def cmd_discord_invite(args: argparse.Namespace, settings: Settings) -> int:
 
 # --- parser ---------------------------------------------------------------------------------
 
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {value!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is between 1 and 65535, got {port}")
+    return port
+
+
+LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+def _common_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """Options accepted before AND after the command (`paperbot run -c my.yaml`). After the
+    command they default to "not given", so they never undo what came before it."""
+    default = (lambda value: value) if top else (lambda value: argparse.SUPPRESS)
+    parser.add_argument("--config", "-c", metavar="FILE", default=default(None),
+                        help="configuration file (default: $PAPERBOT_CONFIG, ./config/paperbot.yaml, "
+                             "or the configuration shipped with paperbot)")
+    parser.add_argument("--log-level", default=default("INFO"), type=str.upper, choices=LOG_LEVELS,
+                        help="logging verbosity, any case (default: INFO)")
+    parser.add_argument("--log-format", choices=["text", "json"], default=default(None),
+                        help="log lines as text or one JSON object each (default: text, or ops.json_logs)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="paperbot",
@@ -242,13 +333,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "and post digests to Slack, Discord and Markdown files.",
     )
     parser.add_argument("--version", action="version", version=f"paperbot {__version__}")
-    parser.add_argument("--config", "-c", metavar="FILE",
-                        help="configuration file (default: $PAPERBOT_CONFIG or the shipped config/paperbot.yaml)")
-    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-                        help="logging verbosity (default: INFO)")
-    parser.add_argument("--log-format", choices=["text", "json"],
-                        help="log lines as text or one JSON object each (default: text, or ops.json_logs)")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _common_options(parser, top=True)
+    common = argparse.ArgumentParser(add_help=False)
+    _common_options(common, top=False)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_SubParser(common))
 
     p = sub.add_parser("check-config", help="validate the configuration and name every problem",
                        description="Validate the configuration file and report each problem with its exact key.")
@@ -258,7 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Run paperbot: wait for each arXiv announcement, store and match it, "
                                    "and deliver digests to every configured destination. Stops cleanly "
                                    "on SIGINT/SIGTERM.")
-    p.add_argument("--ops-port", type=int, metavar="PORT",
+    p.add_argument("--ops-port", type=_port, metavar="PORT",
                    help="serve /healthz and /metrics on this port (overrides ops.port)")
     p.add_argument("--ops-host", metavar="HOST",
                    help="address for the operations endpoint (default 127.0.0.1; 0.0.0.0 in Docker)")
@@ -313,7 +401,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _SubParser(common: argparse.ArgumentParser):
+    """Every subcommand's parser also takes the common options."""
+
+    class SubParser(argparse.ArgumentParser):
+        def __init__(self, *args, **kwargs) -> None:
+            kwargs.setdefault("parents", [common])
+            super().__init__(*args, **kwargs)
+
+    return SubParser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        status = _main(argv)
+        sys.stdout.flush()  # here, where a closed pipe can still be handled
+        return status
+    except BrokenPipeError:
+        # `paperbot search x | head -1`: the reader went away. Point stdout at /dev/null so the
+        # interpreter's final flush does not fail again, and exit as a piped command would.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     configure_logging(args.log_level, json_lines=args.log_format == "json")

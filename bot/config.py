@@ -89,6 +89,8 @@ class ArxivSettings(_Section):
     early_edition: bool = True
     listing_pages_url: str = "https://arxiv.org/list/"
     listing_page_size: int = Field(2000, ge=1, le=2000)  # `show=`: arXiv's maximum for /new
+    # A real 2,000-entry listing is ~5 MB; a bigger answer is refused before it fills the memory.
+    max_response_bytes: int = Field(64 * 1024 * 1024, ge=1024)
 
     @field_validator("listing_url", "api_url", "listing_pages_url")
     @classmethod
@@ -138,6 +140,16 @@ class ScheduleSettings(_Section):
 
     _tz = field_validator("timezone")(_check_timezone)
 
+    @field_validator("post_time", mode="before")
+    @classmethod
+    def _unquoted_time(cls, value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+            # YAML 1.1 reads an unquoted 10:30 as a base-60 number (630).
+            hh_mm = f"{value // 60:02d}:{value % 60:02d}"
+            raise ValueError(f'write the time in quotes: post_time: "{hh_mm}" (YAML reads an unquoted '
+                             f'{value // 60}:{value % 60:02d} as the number {value})')
+        return value
+
     @field_validator("post_time")
     @classmethod
     def _hh_mm(cls, value: str | None) -> str | None:
@@ -160,7 +172,8 @@ def parse_hh_mm(value: str | None) -> time | None:
 class LimitSettings(_Section):
     query_length: int = Field(500, ge=10)
     query_terms: int = Field(50, ge=1)
-    query_depth: int = Field(10, ge=1)
+    # Capped: each level of parentheses is a level of recursion in the parser.
+    query_depth: int = Field(10, ge=1, le=50)
     subscriptions_per_channel: int = Field(25, ge=1)
     subscriptions_per_user: int = Field(25, ge=1)
 
@@ -222,12 +235,24 @@ def secrets_present(environ: dict[str, str] | None = None) -> dict[str, bool]:
     return {name: bool(env.get(name)) for name in SECRET_ENV_VARS}
 
 
-def resolve_config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+# The default configuration as package data: what a wheel install (no source tree beside the
+# package) falls back to. A test keeps it identical to config/paperbot.yaml.
+PACKAGED_CONFIG_PATH = Path(__file__).resolve().parent / "default_config" / "paperbot.yaml"
+
+
+def resolve_config_path(explicit: str | os.PathLike[str] | None = None, *,
+                        source_default: Path | None = None, cwd: Path | None = None) -> Path:
+    """`--config`, else $PAPERBOT_CONFIG, else the source tree's config/paperbot.yaml (a checkout
+    or an editable install), else ./config/paperbot.yaml, else the copy shipped in the package
+    (a wheel install, where the source tree's path points into site-packages)."""
     if explicit:
         return Path(explicit)
     if os.environ.get(CONFIG_ENV_VAR):
         return Path(os.environ[CONFIG_ENV_VAR])
-    return DEFAULT_CONFIG_PATH
+    for candidate in (source_default or DEFAULT_CONFIG_PATH, (cwd or Path.cwd()) / "config" / "paperbot.yaml"):
+        if candidate.is_file():
+            return candidate
+    return PACKAGED_CONFIG_PATH
 
 
 def _format_location(loc: tuple[Any, ...]) -> str:
@@ -263,18 +288,80 @@ def parse_settings(data: Any, source: str = "") -> Settings:
         raise ConfigError(problems, source) from None
 
 
-def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
-    config_path = resolve_config_path(path)
+# A configuration file is a few kilobytes; these bounds refuse a file (or a YAML alias "bomb":
+# anchors referring to anchors, 34 KB expanding to gigabytes) before it costs time or memory.
+MAX_CONFIG_BYTES = 1024 * 1024
+MAX_CONFIG_VALUES = 100_000
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int], limit: int) -> int:
+    """How many values `node` stands for with every alias expanded (memoised per node, so an
+    alias bomb is measured in linear time)."""
+    known = sizes.get(id(node))
+    if known is not None:
+        if known < 0:
+            raise ConfigError(["(top level): a YAML alias refers to itself"])
+        return known
+    sizes[id(node)] = -1
+    total = 1
+    if isinstance(node, yaml.SequenceNode):
+        children = node.value
+    elif isinstance(node, yaml.MappingNode):
+        children = [n for pair in node.value for n in pair]
+    else:
+        children = []
+    for child in children:
+        total += _expanded_size(child, sizes, limit)
+        if total > limit:
+            break
+    sizes[id(node)] = total
+    return total
+
+
+def read_yaml_config(text: str, source: str = "") -> Any:
+    """The YAML document in `text`, refusing oversized files and aliases that expand too far."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_CONFIG_BYTES:
+        raise ConfigError([f"(top level): the configuration file is larger than {MAX_CONFIG_BYTES // 1024} KB; "
+                           "is this the right file?"], source)
     try:
-        text = config_path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError([f"configuration file not found: {config_path}"], str(config_path)) from None
-    except OSError as exc:
-        raise ConfigError([f"cannot read configuration file: {exc.strerror}"], str(config_path)) from None
-    try:
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        if node is None:
+            return None
+        if _expanded_size(node, {}, MAX_CONFIG_VALUES) > MAX_CONFIG_VALUES:
+            raise ConfigError([f"(top level): YAML anchors and aliases expand to more than {MAX_CONFIG_VALUES:,} "
+                               "values; write the configuration out without nested aliases"], source)
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise ConfigError([f"{where}invalid YAML ({getattr(exc, 'problem', exc)})"], str(config_path)) from None
+        raise ConfigError([f"{where}invalid YAML ({getattr(exc, 'problem', exc)})"], source) from None
+    except RecursionError:
+        raise ConfigError(["(top level): the YAML is nested too deeply"], source) from None
+
+
+def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
+    config_path = resolve_config_path(path)
+    try:
+        if config_path.is_file() and config_path.stat().st_size > MAX_CONFIG_BYTES:
+            raise ConfigError([f"(top level): the configuration file is larger than {MAX_CONFIG_BYTES // 1024} KB; "
+                               "is this the right file?"], str(config_path))
+        text = config_path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([f"configuration file not found: {config_path}"], str(config_path)) from None
+    except IsADirectoryError:
+        raise ConfigError([f"configuration path is a directory: {config_path}"], str(config_path)) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"the configuration file is not UTF-8 text (byte {exc.start})"], str(config_path)) from None
+    except OSError as exc:
+        raise ConfigError([f"cannot read configuration file: {exc.strerror}"], str(config_path)) from None
+    data = read_yaml_config(text, str(config_path))
     return parse_settings(data, str(config_path))
+
+
+PLACEHOLDER_CONTACT = "you@example.org"
+
+
+def placeholder_contact(settings: Settings) -> bool:
+    """True while `arxiv.user_agent` still names the shipped placeholder contact (arXiv asks for
+    a real one)."""
+    return PLACEHOLDER_CONTACT in settings.arxiv.user_agent

@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from bot.arxiv.client import ArxivClient
+from bot.arxiv.errors import FutureDatedFeed
 from bot.arxiv.feeds import Listing, parse_listing
 from bot.models import Paper
 from bot.store import AsyncStore, SaveSummary
@@ -44,8 +45,11 @@ async def store_listing(store: AsyncStore, listing: Listing, *, fallback_day: da
 
 
 async def fetch_and_store(arxiv: ArxivClient, store: AsyncStore, categories: Sequence[str], *,
-                          conditional: bool = True) -> IngestResult:
+                          conditional: bool = True, not_after: date | None = None) -> IngestResult:
     """One listing fetch for all `categories`; the papers stored under the feed's date.
+
+    `not_after` (today, US Eastern): a feed dated later is refused with `FutureDatedFeed`,
+    nothing stored and no validators saved, so the next poll fetches it afresh.
 
     Conditional GET validators are kept per URL in the store, so a 304 costs arXiv nothing and
     stores nothing new. Raises the arXiv client's errors (FeedError, MalformedFeed, FetchFailed).
@@ -60,6 +64,9 @@ async def fetch_and_store(arxiv: ArxivClient, store: AsyncStore, categories: Seq
     if fetch.not_modified:
         return IngestResult(NOT_MODIFIED, None, requests=fetch.requests)
     assert fetch.listing is not None
+    feed_date = fetch.listing.feed_date
+    if not_after is not None and feed_date is not None and feed_date > not_after:
+        raise FutureDatedFeed(feed_date, not_after, url=url)
     result = await store_listing(store, fetch.listing)
     # Validators are saved only once the listing is stored: a crash in between re-fetches.
     await store.run(lambda s: s.papers.save_fetch_state(url, fetch.etag, fetch.last_modified, 200))

@@ -19,6 +19,11 @@ PAPERS_MATCHED = Counter("paperbot_papers_matched", "papers matched by at least 
 MESSAGES_POSTED = Counter("paperbot_messages_posted", "messages or documents delivered", ["platform"],
                           registry=REGISTRY)
 DELIVERIES = Counter("paperbot_deliveries", "delivery attempts by outcome", ["outcome"], registry=REGISTRY)
+DELIVERY_FAILURES = Counter("paperbot_delivery_failures", "failed delivery attempts (retried with backoff)",
+                            ["platform"], registry=REGISTRY)
+UNDELIVERABLE_DAYS = Counter("paperbot_undeliverable_days",
+                             "destination-days given up (superseded before they could be delivered)",
+                             registry=REGISTRY)
 DELIVERIES_PAUSED = Gauge("paperbot_deliveries_paused", "destinations paused, by reason code", ["reason"],
                           registry=REGISTRY)
 LAST_SUCCESSFUL_POLL = Gauge("paperbot_last_successful_poll_timestamp_seconds",

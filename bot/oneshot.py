@@ -46,6 +46,8 @@ async def make_digests(settings: Settings, request: DigestRequest) -> int:
     async with await AsyncStore.open(settings.storage.path) as store:
         async with ArxivClient(settings.arxiv) as arxiv:
             day = await _resolve_day(settings, request, store, arxiv)
+            if day is NO_ANNOUNCEMENT:
+                return 0  # a weekend or holiday is not a failure (as `paperbot fetch` says too)
             if day is None:
                 return 1
             limits = QueryLimits.from_settings(settings.limits)
@@ -63,6 +65,10 @@ async def make_digests(settings: Settings, request: DigestRequest) -> int:
     return 0
 
 
+# `_resolve_day`'s answer for an empty feed (no announcement): exit 0, like `paperbot fetch`.
+NO_ANNOUNCEMENT = date.min
+
+
 async def _resolve_day(settings: Settings, request: DigestRequest, store: AsyncStore,
                        arxiv: ArxivClient) -> date | None:
     """The stored day to render: from --feed, --date, or a fresh fetch."""
@@ -76,7 +82,7 @@ async def _resolve_day(settings: Settings, request: DigestRequest, store: AsyncS
             raise ValueError(f"cannot read {path}: {exc}") from None
         if result.status != ANNOUNCED:
             print(f"{path}: the feed holds no announcement (empty feed); nothing to render")
-            return None
+            return NO_ANNOUNCEMENT
         return result.day
     if request.day is not None:
         stored = await store.run(lambda s: s.papers.listing_days())
@@ -90,7 +96,7 @@ async def _resolve_day(settings: Settings, request: DigestRequest, store: AsyncS
         return None
     if result.status != ANNOUNCED:
         print(f"no announcement in today's feed ({result.day or 'undated'}): a weekend or holiday")
-        return None
+        return NO_ANNOUNCEMENT
     if request.day is not None and result.day != request.day:
         raise ValueError(f"{request.day} is not stored and arXiv's feed holds only its latest day ({result.day})")
     return result.day

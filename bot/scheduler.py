@@ -14,14 +14,14 @@ import asyncio
 import logging
 import sqlite3
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import metrics
-from bot.arxiv.calendar import AnnouncementCalendar
+from bot.arxiv.calendar import EASTERN, AnnouncementCalendar
 from bot.arxiv.client import ArxivClient
-from bot.arxiv.errors import ArxivError
+from bot.arxiv.errors import ArxivError, FetchFailed, FutureDatedFeed
 from bot.clock import Clock, sleep_unless_stopped
 from bot.config import ArxivSettings
 from bot.delivery.runner import DONE, FAILED, INTERRUPTED, DeliveryResult, DeliveryRunner, deliver_all
@@ -39,6 +39,12 @@ log = logging.getLogger(__name__)
 SLOW_POLL_AFTER = timedelta(hours=6)
 SLOW_POLL_INTERVAL = timedelta(hours=1)
 RETRY_FAILED_DELIVERY_AFTER = timedelta(minutes=5)
+# arXiv's Retry-After is honoured up to this long (a hostile or broken value must not stop polling).
+MAX_RETRY_AFTER = timedelta(hours=6)
+# A day whose delivery was begun but not finished when the next feed day arrived is still posted
+# (late, with a note in its title) when it is the previous feed day; anything older than that is
+# given up as undeliverable (never a flood of old days).
+LATE_NOTE = "posted late, after an outage"
 
 
 def due_time(destination: Destination, day: date, calendar: AnnouncementCalendar) -> datetime:
@@ -93,7 +99,10 @@ class Scheduler:
         self.calendar = AnnouncementCalendar(arxiv_settings.holidays)
         self.runner = DeliveryRunner(store, clock, stop=self.stop)
         self._matches: _CachedDay | None = None
+        self._late_matches: _CachedDay | None = None
         self.last_successful_poll: datetime | None = None
+        # Not before this time may arXiv be polled again (its Retry-After).
+        self.poll_not_before: datetime | None = None
 
     async def run_forever(self) -> None:
         log.info("scheduler started; categories %s", " ".join(self.settings.categories))
@@ -124,31 +133,50 @@ class Scheduler:
         target = self.calendar.latest_feed_day(now)
         finished = await self.store.run(lambda s: s.ledger.latest_announcement_day())
         polling = finished is None or finished[0] < target
-        if polling:
+        held_off = self.poll_not_before is not None and now < self.poll_not_before
+        if polling and not held_off:
             finished = await self._poll(target) or finished
             polling = finished is None or finished[0] < target
         deliveries: tuple[DeliveryResult, ...] = ()
         pending_wakes: list[datetime] = []
         if finished is not None:
+            late_deliveries, late_wakes = await self._deliver_superseded(finished[0])
             deliveries, pending_wakes = await self._deliver_due(*finished)
+            deliveries, pending_wakes = late_deliveries + deliveries, late_wakes + pending_wakes
         next_rebuild = self.calendar.rebuild_time(self.calendar.next_feed_day(target))
         wakes = [next_rebuild, *pending_wakes]
         if polling:
-            late = now - self.calendar.rebuild_time(target) > SLOW_POLL_AFTER
-            interval = max(timedelta(minutes=self.settings.poll_interval_minutes),
-                           SLOW_POLL_INTERVAL if late else timedelta(0))
-            wakes.append(now + interval)
+            if self.poll_not_before is not None and self.poll_not_before > now:
+                wakes.append(self.poll_not_before)  # arXiv said when: exactly then, not later
+            else:
+                late = now - self.calendar.rebuild_time(target) > SLOW_POLL_AFTER
+                interval = max(timedelta(minutes=self.settings.poll_interval_minutes),
+                               SLOW_POLL_INTERVAL if late else timedelta(0))
+                wakes.append(now + interval)
         return PassReport(target, finished[1] if finished else None, deliveries, min(wakes))
 
     # -- polling ------------------------------------------------------------------------------
 
     async def _poll(self, target: date) -> tuple[date, str] | None:
         """Fetch the feed once; record the day when it carries `target` (or newer)."""
+        today = self.clock.now().astimezone(EASTERN).date()
         try:
-            result = await self._unless_stopped(fetch_and_store(self.arxiv, self.store, self.settings.categories))
+            result = await self._unless_stopped(fetch_and_store(self.arxiv, self.store, self.settings.categories,
+                                                                not_after=today))
+        except FutureDatedFeed as exc:
+            metrics.POLLS.labels("future_dated").inc()
+            log.error("%s", exc)
+            return None
         except ArxivError as exc:
             metrics.POLLS.labels("failed").inc()
-            log.error("arXiv poll for %s failed, will retry at the next poll: %s", target, exc)
+            retry_after = exc.retry_after if isinstance(exc, FetchFailed) else None
+            if retry_after:
+                wait = min(timedelta(seconds=retry_after), MAX_RETRY_AFTER)
+                self.poll_not_before = self.clock.now() + wait
+                log.error("arXiv poll for %s failed; arXiv asked to wait, next poll at %s: %s", target,
+                          self.poll_not_before.isoformat(timespec="seconds"), exc)
+            else:
+                log.error("arXiv poll for %s failed, will retry at the next poll: %s", target, exc)
             return None
         if result is None:
             log.info("stopping: arXiv poll for %s abandoned", target)
@@ -237,6 +265,62 @@ class Scheduler:
         for result in results:
             if result.outcome != DONE or result.messages:
                 log.info("delivery %s %s: %s %s", result.destination, day, result.outcome, result.detail)
-        if any(r.outcome in (FAILED, INTERRUPTED) for r in results):
-            later.append(now + RETRY_FAILED_DELIVERY_AFTER)
-        return tuple(results), later
+        return tuple(results), later + _retry_wakes(results, now)
+
+    async def _deliver_superseded(self, latest: date) -> tuple[tuple[DeliveryResult, ...], list[datetime]]:
+        """Days whose delivery was begun (posting, failed) but is unfinished although a newer feed
+        day is here: the previous feed day is still posted, late, with a note in its title (a
+        Slack or Discord outage across midnight must not lose it); older ones are given up, each
+        an ERROR line, a metric and a state `/papers list` shows."""
+        unfinished = await self.store.run(lambda s: s.ledger.unfinished_deliveries(latest))
+        if not unfinished:
+            return (), []
+        now = self.clock.now()
+        directory = await self._directory()
+        by_key = {d.key: d for d in directory.destinations if d.platform in self.sinks}
+        previous = self.calendar.previous_feed_day(latest)
+        jobs = []
+        for record in unfinished:
+            destination = by_key.get(record.destination)
+            if destination is None:
+                await self.runner.give_up(record.destination, record.day,
+                                          f"superseded by {latest}; the destination is no longer configured")
+            elif record.day < previous:
+                await self.runner.give_up(record.destination, record.day,
+                                          f"superseded by {latest} before the platform came back"
+                                          f" (last error: {record.last_error or 'interrupted'})")
+            else:
+                jobs.append((record.day, destination))
+        if not jobs:
+            return (), []
+        results = []
+        for day in sorted({day for day, _ in jobs}):
+            matches = await self._superseded_matches(day, directory.subscriptions)
+            day_jobs = []
+            for job_day, destination in jobs:
+                if job_day == day:
+                    digest = digest_for(destination, day, matches)
+                    digest = replace(digest, title=f"{digest.title} · {LATE_NOTE}")
+                    day_jobs.append((self.sinks[destination.platform], destination, digest))
+            log.warning("posting %s late to %d destination(s): its delivery was unfinished when %s arrived",
+                        day, len(day_jobs), latest)
+            results += await deliver_all(self.runner, day_jobs)
+        return tuple(results), _retry_wakes(results, now)
+
+    async def _superseded_matches(self, day: date, subscriptions: Sequence[Subscription]) -> DayMatches:
+        cached = self._late_matches
+        if cached is None or cached.matches.day != day:
+            matches = await match_day(self.store, day, subscriptions, arxiv=self.arxiv)
+            cached = self._late_matches = _CachedDay((), matches)
+        return cached.matches
+
+
+def _retry_wakes(results: Sequence[DeliveryResult], now: datetime) -> list[datetime]:
+    """When to come back for deliveries that did not finish: at their backoff's end."""
+    wakes = []
+    for result in results:
+        if result.retry_at is not None:
+            wakes.append(max(result.retry_at, now + timedelta(seconds=1)))
+        elif result.outcome in (FAILED, INTERRUPTED):
+            wakes.append(now + RETRY_FAILED_DELIVERY_AFTER)
+    return wakes

@@ -128,19 +128,23 @@ async def run_bot(settings: Settings, *, clock: Clock | None = None, stop: async
 
 
 async def _run_with_ops(settings: Settings, store: AsyncStore, scheduler: Scheduler, clock: Clock) -> None:
-    running = asyncio.ensure_future(scheduler.run_forever())
+    tasks: list[asyncio.Future] = []
     ops = None
     if settings.ops.port:
-        ops = OpsServer(store, scheduler_alive=lambda: not running.done(),
+        ops = OpsServer(store, scheduler_alive=lambda: bool(tasks) and not tasks[0].done(),
                         last_poll=lambda: scheduler.last_successful_poll, now=clock.now,
                         listing_status=getattr(scheduler, "listing_status", None),
                         host=settings.ops.host, port=settings.ops.port)
         try:
             await ops.start()
         except OSError as exc:
-            log.error("operations endpoint not started on %s:%d: %s", settings.ops.host,
-                      settings.ops.port, exc.strerror or exc)
-            ops = None
+            # Running on without /healthz would leave Docker's health check failing for a bot
+            # that looks alive: refuse to start, in one line.
+            raise PlatformStartError(f"the operations endpoint cannot listen on {settings.ops.host}:"
+                                     f"{settings.ops.port}: {exc.strerror or exc} (another process "
+                                     "uses the port? choose another with --ops-port or ops.port)") from None
+    running = asyncio.ensure_future(scheduler.run_forever())
+    tasks.append(running)
     try:
         await running
     finally:

@@ -47,3 +47,16 @@ def test_config_env_var(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("PAPERBOT_CONFIG", str(cfg))
     assert main(["check-config"]) == 0
     assert "quant-ph" in capsys.readouterr().out
+
+
+def test_the_placeholder_contact_is_warned_about(capsys):
+    assert main(["check-config"]) == 0  # the shipped config keeps the placeholder for you to replace
+    assert "warning: arxiv.user_agent still names the placeholder contact you@example.org" in capsys.readouterr().out
+
+
+def test_log_level_is_case_insensitive_and_options_follow_the_command(tmp_path, capsys):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("arxiv:\n  categories: [quant-ph]\n  user_agent: 'lab (mailto:a@lab.org)'\n")
+    assert main(["check-config", "-c", str(cfg), "--log-level", "warning"]) == 0
+    out = capsys.readouterr().out
+    assert "quant-ph" in out and "warning:" not in out

@@ -212,3 +212,128 @@ async def test_discord_invite_looks_up_the_application_from_the_token(tmp_path, 
     url = out.strip()
     assert url.startswith(f"https://discord.com/oauth2/authorize?client_id={discord_api.application_id}")
     assert "scope=bot+applications.commands" in url and "permissions=309237730304" in url
+
+
+# -- operator mistakes (issue 14): check-config says what run would refuse, run says it the same way
+
+@pytest.mark.parametrize("topic_name, topic, expected", [
+    ("MLLM", {"query": "VLM AND", "keywords": []}, "topics.MLLM.query: expected a term after"),
+    ("MLLM", {"keywords": ["("]}, "topics.MLLM.keywords:"),
+    ("a/b", {}, "topics.a/b: 'a/b' cannot be a topic name"),
+])
+async def test_check_config_and_run_refuse_the_same_mistakes_in_one_line(tmp_path, paperbot, topic_name,
+                                                                         topic, expected):
+    config = write_config(tmp_path, None, ["cs.CV"], **topic)
+    data = yaml.safe_load(config.read_text())
+    data["topics"] = {topic_name: data["topics"]["MLLM"]}
+    config.write_text(yaml.safe_dump(data))
+    code, _, err = await paperbot("check-config", "--config", str(config))  # -c after the command too
+    assert code == 2 and expected in err and "Traceback" not in err
+    code, _, run_err = await paperbot("run", "-c", str(config))
+    assert code == 2 and f"paperbot: {expected}" in run_err and "Traceback" not in run_err
+
+
+async def test_an_unwritable_markdown_folder_is_named_before_run_starts(tmp_path, paperbot):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if os.access(locked, os.W_OK):
+            pytest.skip("running as a user who can write anywhere (root)")
+        config = write_config(tmp_path, None, ["cs.CV"], markdown=str(locked / "digests"))
+        code, _, err = await paperbot("-c", str(config), "check-config")
+        assert code == 2 and "topics.MLLM.markdown:" in err and "not writable" in err
+    finally:
+        locked.chmod(0o700)
+
+
+async def test_a_file_as_markdown_folder_is_named_before_run_starts(tmp_path, paperbot):
+    blocker = tmp_path / "digests-file"
+    blocker.write_text("not a folder")
+    config = write_config(tmp_path, None, ["cs.CV"], markdown=str(blocker / "sub"))
+    code, _, err = await paperbot("-c", str(config), "check-config")
+    assert code == 2 and f"topics.MLLM.markdown: {blocker} is a file, not a folder" in err
+    code, _, err = await paperbot("-c", str(config), "run")
+    assert code == 2 and "Traceback" not in err
+
+
+async def test_cli_mistakes_get_one_line_not_a_traceback(tmp_path, paperbot, capsys):
+    config = write_config(tmp_path, None, ["cs.CV"])
+    with pytest.raises(SystemExit) as exited:
+        main(["-c", str(config), "run", "--ops-port", "99999"])
+    assert exited.value.code == 2 and "a port is between 1 and 65535" in capsys.readouterr().err
+    code, _, err = await paperbot("--log-level", "debug", "-c", str(config), "test-query", "VLM",
+                                  "--types", "new, cross")
+    assert "unknown announce type" not in err and "Traceback" not in err  # spaces are fine now
+    code, _, err = await paperbot("-c", str(config), "test-query", "VLM", "--types", "new,crossed")
+    assert code == 2 and "unknown announce type(s) 'crossed'" in err
+
+
+async def test_a_busy_ops_port_stops_run_with_a_clear_message(tmp_path, paperbot):
+    import socket
+    config = write_config(tmp_path, None, ["cs.CV"])
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code, _, err = await paperbot("-c", str(config), "run", "--ops-port", str(port))
+    assert code == 2 and f"cannot listen on 127.0.0.1:{port}" in err and "Traceback" not in err
+
+
+async def test_fetch_of_an_already_stored_day_says_nothing_was_new(tmp_path, paperbot):
+    async with FakeArxiv() as fake:
+        fake.serve_listing(CATEGORIES, SYNTHETIC_LISTING.read_bytes(), etag='"d1"')
+        config = write_config(tmp_path, fake, CATEGORIES)
+        assert (await paperbot("-c", str(config), "fetch"))[0] == 0
+        code, out, _ = await paperbot("-c", str(config), "fetch", "--force")
+    assert code == 0
+    assert "2025-04-21: all 20 papers of the feed" in out and "were already stored; nothing new" in out
+
+
+async def test_an_empty_holiday_feed_exits_alike_in_fetch_and_digest(tmp_path, paperbot):
+    from tests.fakes.arxiv_server import atom_listing
+    async with FakeArxiv() as fake:
+        fake.serve_listing(["cs.CV"], atom_listing([], title="cs.CV updates on arXiv.org", day="2025-04-21"))
+        config = write_config(tmp_path, fake, ["cs.CV"])
+        fetch_code, fetch_out, _ = await paperbot("-c", str(config), "fetch")
+        digest_code, digest_out, _ = await paperbot("-c", str(config), "digest")
+    assert "no announcement" in fetch_out and "no announcement" in digest_out
+    assert fetch_code == digest_code == 0
+
+
+async def test_digest_into_an_unwritable_folder_is_one_line(tmp_path, paperbot):
+    blocker = tmp_path / "out-file"
+    blocker.write_text("a file where the folder should be")
+    code, _, err = await paperbot("-c", str(write_config(tmp_path, None, ["cs.CV"])), "digest",
+                                  "--feed", str(SYNTHETIC_LISTING), "--out", str(blocker / "x"))
+    assert code == 1 and "\ndigest: cannot write" in err and "Traceback" not in err
+
+
+async def test_discord_invite_with_discord_unreachable_is_one_line(tmp_path, paperbot, monkeypatch):
+    import socket
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    config = write_config(tmp_path, None, ["cs.CV"])
+    data = yaml.safe_load(config.read_text())
+    data["discord"] = {"api_url": f"http://127.0.0.1:{port}/api/v10"}
+    config.write_text(yaml.safe_dump(data))
+    monkeypatch.setenv("DISCORD_TOKEN", "NDQ0.not-a-real.token")
+    code, _, err = await paperbot("-c", str(config), "discord-invite")
+    assert code == 1 and "cannot reach Discord" in err and "Traceback" not in err
+    assert "not-a-real" not in err
+
+
+def test_a_closed_pipe_ends_search_quietly(tmp_path):
+    # `paperbot search x | head -1`: the reader is gone before paperbot writes.
+    import subprocess
+    config = write_config(tmp_path, None, ["cs.CV"])
+    subprocess.run([sys.executable, "-m", "bot.cli", "-c", str(config), "digest", "--feed",
+                    str(SYNTHETIC_LISTING), "--out", str(tmp_path / "o")], cwd=PROJECT_ROOT,
+                   capture_output=True, check=True)
+    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "-c", str(config), "search", "model"],
+                               cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()  # long before the interpreter has even imported paperbot
+    _, err = process.communicate(timeout=60)
+    assert b"Traceback" not in err and b"BrokenPipe" not in err, err.decode()
+    assert process.returncode == 141

@@ -56,3 +56,71 @@ def test_missing_file_and_bad_yaml(tmp_path: Path):
     bad.write_text("arxiv: [unclosed\n")
     with pytest.raises(ConfigError, match=r"line \d+, column \d+: invalid YAML"):
         load_settings(bad)
+
+
+def test_a_yaml_alias_bomb_is_refused_quickly(tmp_path: Path):
+    # Formerly 34 KB of nested aliases passed check-config, then took 84 s and 1.2 GB.
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"a{i}: &a{i} [{', '.join(['*a' + str(i - 1)] * 9)}]" for i in range(1, 10)]
+    path = tmp_path / "bomb.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ConfigError, match="aliases expand to more than 100,000 values"):
+        load_settings(path)
+
+
+def test_modest_aliases_still_work(tmp_path: Path):
+    path = tmp_path / "ok.yaml"
+    path.write_text("x-cats: &cats [cs.CV, cs.CL]\narxiv:\n  categories: *cats\n")
+    with pytest.raises(ConfigError, match="x-cats: unknown key"):  # the alias itself is fine
+        load_settings(path)
+    path.write_text("arxiv:\n  categories: &cats [cs.CV, cs.CL]\ntopics:\n  A:\n    keywords: [VLM]\n"
+                    "    categories: *cats\n")
+    assert load_settings(path).topics["A"].categories == ["cs.CV", "cs.CL"]
+
+
+def test_an_oversized_config_file_is_refused(tmp_path: Path):
+    path = tmp_path / "huge.yaml"
+    path.write_text("# " + "x" * (2 * 1024 * 1024) + "\n")
+    with pytest.raises(ConfigError, match="larger than 1024 KB"):
+        load_settings(path)
+
+
+def test_an_unquoted_post_time_says_to_quote_it(tmp_path: Path):
+    path = tmp_path / "time.yaml"
+    path.write_text("schedule:\n  post_time: 10:30\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    assert caught.value.problems == ['schedule.post_time: write the time in quotes: post_time: "10:30" '
+                                     '(YAML reads an unquoted 10:30 as the number 630)']
+    path.write_text('schedule:\n  post_time: "10:30"\n')
+    assert load_settings(path).schedule.post_time == "10:30"
+
+
+def test_query_depth_is_capped_and_the_cap_parses_without_recursion_errors():
+    with pytest.raises(ConfigError, match="limits.query_depth"):
+        parse_settings({"limits": {"query_depth": 10_000}})
+    from bot.matching.query import QueryLimits, QuerySyntaxError, parse_query
+    settings = parse_settings({"limits": {"query_depth": 50, "query_length": 100_000}})
+    limits = QueryLimits.from_settings(settings.limits)
+    assert parse_query("(" * 50 + "VLM" + ")" * 50, limits=limits) is not None
+    with pytest.raises(QuerySyntaxError, match="nested too deeply"):
+        parse_query("(" * 5000 + "VLM" + ")" * 5000, limits=limits)
+
+
+def test_the_packaged_default_config_is_the_shipped_one():
+    from bot.config import PACKAGED_CONFIG_PATH
+    assert PACKAGED_CONFIG_PATH.read_text() == DEFAULT_CONFIG_PATH.read_text()
+
+
+def test_without_a_source_tree_the_packaged_config_is_found(tmp_path: Path, monkeypatch):
+    # A wheel install: the source tree's config/ path points into site-packages and is missing.
+    from bot.config import PACKAGED_CONFIG_PATH, resolve_config_path
+    monkeypatch.delenv("PAPERBOT_CONFIG", raising=False)
+    missing = tmp_path / "site-packages" / "config" / "paperbot.yaml"
+    assert resolve_config_path(source_default=missing, cwd=tmp_path) == PACKAGED_CONFIG_PATH
+    assert load_settings(PACKAGED_CONFIG_PATH).topics
+    local = tmp_path / "config" / "paperbot.yaml"
+    local.parent.mkdir()
+    local.write_text("topics: {}\n")
+    assert resolve_config_path(source_default=missing, cwd=tmp_path) == local
+    assert resolve_config_path("given.yaml", source_default=missing, cwd=tmp_path) == Path("given.yaml")

@@ -19,6 +19,8 @@ from bot.store import AsyncStore
 from tests.conftest import eventually
 from tests.fakes.arxiv_server import FakeArxiv, Reply, atom_listing
 from tests.fakes.clock import FakeClock
+from tests.fakes.thread_sink import MemoryChat, MemoryThreadSink
+from bot.delivery.sink import TransientDeliveryError
 
 EASTERN = ZoneInfo("America/New_York")
 CATEGORY = "cs.CV"
@@ -267,5 +269,151 @@ async def test_a_locked_database_costs_a_pass_not_the_day(fake, tmp_path, caplog
         await asyncio.wait_for(running, 30)
     finally:
         holder.close()
+        await arxiv.close()
+        await store.close()
+
+
+async def test_a_future_dated_feed_is_refused_and_polling_goes_on(fake, tmp_path, caplog):
+    # Formerly it became the latest announcement day and polling stopped until that date.
+    h = Harness(fake, tmp_path, eastern(2026, 11, 23, 0, 5))
+    fake.serve_listing(CATEGORY, feed_for("2026-11-25"), etag='"future"')
+    scheduler, store, arxiv = await h.scheduler()
+    try:
+        report = await scheduler.run_once()
+        assert report.day_status is None and h.day_files() == []
+        assert await store.run(lambda s: s.ledger.latest_announcement_day()) is None
+        assert await store.run(lambda s: s.papers.for_day(date(2026, 11, 25))) == []
+        assert report.next_wake == h.clock.now() + timedelta(minutes=15)
+        assert any(r.levelname == "ERROR" and "2026-11-25" in r.getMessage() and "after today" in r.getMessage()
+                   for r in caplog.records)
+        fake.serve_listing(CATEGORY, feed_for("2026-11-23"), etag='"mon"')
+        h.clock.set(report.next_wake)
+        report = await scheduler.run_once()
+        assert report.day_status == "announced" and h.day_files() == ["2026-11-23"]
+        # The refused feed's validators were not kept: this was a full, unconditional fetch.
+        assert fake.requests_to("/atom/cs.CV")[-1].header("If-None-Match") is None
+    finally:
+        await arxiv.close()
+        await store.close()
+
+
+async def test_a_long_retry_after_from_arxiv_is_honoured(fake, tmp_path):
+    # Formerly a Retry-After over 120 s was ignored and the next poll came after 15 minutes.
+    h = Harness(fake, tmp_path, eastern(2026, 11, 23, 0, 5))
+    fake.serve_listing(CATEGORY, feed_for("2026-11-23"), etag='"mon"')
+    fake.script(Reply.unavailable(retry_after=3600))
+    scheduler, store, arxiv = await h.scheduler()
+    try:
+        report = await scheduler.run_once()
+        assert report.day_status is None
+        assert report.next_wake == h.clock.now() + timedelta(hours=1)
+        before = h.listing_requests()
+        h.clock.set(h.clock.now() + timedelta(minutes=30))  # woken early (say, a post time)
+        report = await scheduler.run_once()
+        assert h.listing_requests() == before  # no request before arXiv's time
+        assert report.next_wake == eastern(2026, 11, 23, 1, 5)
+        h.clock.set(report.next_wake)
+        report = await scheduler.run_once()
+        assert report.day_status == "announced" and h.listing_requests() == before + 1
+    finally:
+        await arxiv.close()
+        await store.close()
+
+
+class WithChatChannel:
+    """The configured topics plus one chat channel (in memory) with the same subscriptions."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.topics = ConfiguredTopics(settings)
+
+    async def load(self):
+        from bot.destinations import Directory
+        loaded = await self.topics.load()
+        channel = Destination(key="memory:C1", platform="memory", address="C1", title="VLMs",
+                              subscription_ids=tuple(s.id for s in loaded.subscriptions))
+        return Directory(loaded.destinations + (channel,), loaded.subscriptions)
+
+
+class RecordingSink(MemoryThreadSink):
+    def __init__(self, chat, **kw) -> None:
+        super().__init__(chat, **kw)
+        self.titles: dict[date, str] = {}
+
+    def compose(self, destination, digest, undelivered):
+        self.titles[digest.day] = digest.title
+        return super().compose(destination, digest, undelivered)
+
+
+async def chat_scheduler(h: Harness, sink) -> tuple[Scheduler, AsyncStore, ArxivClient]:
+    store = await AsyncStore.open(h.db_path, clock=h.clock)
+    arxiv = ArxivClient(h.settings.arxiv)
+    scheduler = Scheduler(arxiv_settings=h.settings.arxiv, store=store, arxiv=arxiv,
+                          directories=[WithChatChannel(h.settings)],
+                          sinks={"markdown": MarkdownSink(), "memory": sink}, clock=h.clock)
+    return scheduler, store, arxiv
+
+
+async def test_a_day_cut_off_by_an_outage_across_midnight_is_posted_late_with_a_note(fake, tmp_path):
+    h = Harness(fake, tmp_path, eastern(2026, 11, 23, 23, 0))
+    chat = MemoryChat()
+    down = True
+
+    def outage(kind, ids):
+        if down:
+            raise TransientDeliveryError("HTTP 503")
+
+    sink = RecordingSink(chat, per_message=1, before_post=outage)
+    fake.serve_listing(CATEGORY, feed_for("2026-11-23"), etag='"mon"')
+    scheduler, store, arxiv = await chat_scheduler(h, sink)
+    try:
+        report = await scheduler.run_once()
+        assert [r.outcome for r in report.deliveries if r.destination == "memory:C1"] == ["failed"]
+        assert report.next_wake == h.clock.now() + timedelta(seconds=30)  # the retry's backoff
+        # Tuesday's feed arrives while Slack is still down; then Slack comes back.
+        fake.serve_listing(CATEGORY, feed_for("2026-11-24", n_matching=3), etag='"tue"')
+        h.clock.advance((eastern(2026, 11, 24, 0, 30) - h.clock.now()).total_seconds())
+        await scheduler.run_once()
+        down = False
+        h.clock.advance((eastern(2026, 11, 24, 1, 0) - h.clock.now()).total_seconds())
+        report = await scheduler.run_once()
+        outcomes = {(r.destination, r.day): r.outcome for r in report.deliveries}
+        assert outcomes[("memory:C1", date(2026, 11, 23))] == "done"
+        assert outcomes[("memory:C1", date(2026, 11, 24))] == "done"
+        assert len(chat.papers_in("C1")) == len(set(chat.papers_in("C1"))) == 2 + 3
+        assert "posted late" in sink.titles[date(2026, 11, 23)]
+        assert "posted late" not in sink.titles[date(2026, 11, 24)]
+    finally:
+        await arxiv.close()
+        await store.close()
+
+
+async def test_a_day_superseded_twice_is_given_up_visibly(fake, tmp_path, caplog):
+    h = Harness(fake, tmp_path, eastern(2026, 11, 23, 23, 0))
+    chat = MemoryChat()
+    down = True
+
+    def outage(kind, ids):
+        if down:
+            raise TransientDeliveryError("HTTP 503")
+
+    fake.serve_listing(CATEGORY, feed_for("2026-11-23"), etag='"mon"')
+    scheduler, store, arxiv = await chat_scheduler(h, MemoryThreadSink(chat, before_post=outage))
+    try:
+        await scheduler.run_once()
+        await arxiv.close()
+        await store.close()
+        # The bot is down until Wednesday: Monday's thread was begun, but Tuesday came and went.
+        down = False
+        fake.serve_listing(CATEGORY, feed_for("2026-11-25"), etag='"wed"')
+        h.clock.set(eastern(2026, 11, 25, 1, 0))
+        scheduler, store, arxiv = await chat_scheduler(h, MemoryThreadSink(chat))
+        report = await scheduler.run_once()
+        record = await store.run(lambda s: s.ledger.get_delivery("memory:C1", date(2026, 11, 23)))
+        assert record.state == "undeliverable" and "superseded by 2026-11-25" in record.last_error
+        assert "HTTP 503" in record.last_error
+        assert any(r.levelname == "ERROR" and "undeliverable" in r.getMessage() for r in caplog.records)
+        assert {r.day for r in report.deliveries if r.outcome == "done"} == {date(2026, 11, 25)}
+        assert all(p.startswith("2611.25") for p in chat.papers_in("C1"))
+    finally:
         await arxiv.close()
         await store.close()

@@ -22,7 +22,7 @@ from yarl import URL
 
 from bot import metrics
 from bot.arxiv.api import Enrichment, apply_enrichment, parse_api_response
-from bot.arxiv.errors import ApiError, FeedError, FetchFailed, MalformedFeed
+from bot.arxiv.errors import ApiError, FeedError, FetchFailed, MalformedFeed, ResponseTooLarge
 from bot.arxiv.feeds import Listing, parse_listing
 from bot.arxiv.ids import versionless_id
 from bot.arxiv.pacing import Clock, RequestPacer, Sleep
@@ -85,6 +85,22 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
     return max(0.0, (when - now).total_seconds())
+
+
+class ConnectionDropped(aiohttp.ClientConnectionError):
+    """The connection broke after the request was sent (reset, closed without an answer)."""
+
+
+async def _no_silent_resend(request: aiohttp.ClientRequest, handler) -> aiohttp.ClientResponse:
+    """aiohttp resends an idempotent request once, at once, when the connection drops: a second
+    request with no pause, behind the pacer's back. Raised under another name, the drop reaches
+    our own paced retry instead (aiohttp's public middleware seam, no private attribute)."""
+    try:
+        return await handler(request)
+    except aiohttp.ClientConnectorError:
+        raise  # could not connect: aiohttp does not resend these anyway
+    except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+        raise ConnectionDropped(f"{type(exc).__name__}: {exc}") from exc
 
 
 class ArxivClient:
@@ -255,14 +271,24 @@ class ArxivClient:
         if self._session is None or self._session.closed:
             if not self._owns_session:
                 raise RuntimeError("the aiohttp session given to ArxivClient is closed")
-            # One connection: arXiv asks for "a single connection at a time".
-            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1))
-            # aiohttp silently resends an idempotent request once when a kept-alive connection
-            # drops: a second request with no pause, behind the pacer's back. Retries are ours.
-            # (No public switch; aiohttp's own test client sets the same attribute.)
-            if hasattr(self._session, "_retry_connection"):
-                self._session._retry_connection = False
+            # One connection: arXiv asks for "a single connection at a time". `trust_env`:
+            # HTTP(S)_PROXY / NO_PROXY. The middleware stops aiohttp's silent resend.
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=1), trust_env=True, middlewares=(_no_silent_resend,))
         return self._session
+
+    async def _read_capped(self, url: str, response: aiohttp.ClientResponse) -> bytes:
+        """The body, refused with `ResponseTooLarge` past `max_response_bytes` (announced by
+        Content-Length or found while reading), so a huge answer never sits in memory whole."""
+        limit = self.settings.max_response_bytes
+        if response.content_length is not None and response.content_length > limit:
+            raise ResponseTooLarge(url, limit)
+        body = bytearray()
+        async for chunk in response.content.iter_chunked(256 * 1024):
+            body += chunk
+            if len(body) > limit:
+                raise ResponseTooLarge(url, limit)
+        return bytes(body)
 
     def _backoff(self, attempt: int) -> float:
         # "Equal jitter": at least half the exponential step, so retries never bunch up at zero.
@@ -281,7 +307,7 @@ class ArxivClient:
                 metrics.ARXIV_REQUESTS.inc()
                 try:
                     async with session.get(url, headers=headers, timeout=timeout) as response:
-                        body = await response.read()
+                        body = await self._read_capped(url, response)
                         answer = _Answer(response.status, response.reason or "", body,
                                          response.headers.get("ETag"), response.headers.get("Last-Modified"), attempt)
                         retry_after = parse_retry_after(response.headers.get("Retry-After"), self._wall_clock())
@@ -289,6 +315,8 @@ class ArxivClient:
                     cause = f"no complete answer within {self.settings.timeout_seconds:g} s"
                 except aiohttp.ClientPayloadError as exc:
                     cause = f"response body cut short ({exc})"
+                except ConnectionDropped as exc:
+                    cause = f"connection failed ({exc})"
                 except aiohttp.ClientConnectionError as exc:
                     cause = f"connection failed ({type(exc).__name__}: {exc})"
                 else:

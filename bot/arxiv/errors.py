@@ -76,3 +76,26 @@ class FetchFailed(ArxivError):
         plural = "try" if tries == 1 else "tries"
         hint = f"; arXiv asked to wait {retry_after:g} s" if retry_after is not None else ""
         super().__init__(f"fetching {url} failed after {tries} {plural}: {last}{hint}")
+
+
+class FutureDatedFeed(ArxivError):
+    """A listing dated after today (US Eastern): a misconfigured mirror or a clock gone wrong.
+    Storing it would make it the latest announcement day and stop polling until that date, so it
+    is refused (nothing stored) and the next poll tries again."""
+
+    def __init__(self, feed_date, today, *, url: str | None = None) -> None:
+        self.feed_date = feed_date
+        self.today = today
+        self.url = url
+        where = f" from {url}" if url else ""
+        super().__init__(f"refusing the arXiv listing{where} dated {feed_date}: that is after today "
+                         f"({today}, US Eastern); nothing stored, polling continues")
+
+
+class ResponseTooLarge(ArxivError):
+    """An answer bigger than `arxiv.max_response_bytes`: refused before it fills the memory."""
+
+    def __init__(self, url: str, limit: int) -> None:
+        self.url = url
+        self.limit = limit
+        super().__init__(f"arXiv answer from {url} exceeds {limit:,} bytes (arxiv.max_response_bytes); refused")

@@ -88,6 +88,46 @@ def split_authors(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(a for a in (collapse_whitespace(a) for a in authors) if a)
 
 
+_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+
+
+_ENTRY_START = re.compile(rb"(?=<(?:entry|item)[\s>])")
+
+
+def _repair_utf8(body: bytes) -> bytes:
+    """A listing declared UTF-8 that is not valid UTF-8 everywhere: feedparser would fall back to
+    windows-1252 for the WHOLE document and garble every non-ASCII character of the day. Decode
+    per entry instead: a valid entry stays as it is; an entry holding no valid multi-byte UTF-8 at
+    all is Latin-1/windows-1252 text (mislabelled) and is read as that; an entry mixing both keeps
+    its valid text, each invalid byte replaced (U+FFFD)."""
+    declared = _XML_ENCODING.match(body[:200])
+    if declared and declared.group(1).lower().replace(b"_", b"-") not in (b"utf-8", b"utf8"):
+        return body
+    try:
+        body.decode("utf-8")
+        return body
+    except UnicodeDecodeError:
+        pass
+    repaired: list[str] = []
+    replaced = recoded = 0
+    for chunk in _ENTRY_START.split(body):
+        try:
+            repaired.append(chunk.decode("utf-8"))
+            continue
+        except UnicodeDecodeError:
+            pass
+        lenient = chunk.decode("utf-8", "replace")
+        if all(ord(c) < 128 or c == "\ufffd" for c in lenient):
+            repaired.append(chunk.decode("cp1252", "replace"))
+            recoded += 1
+        else:
+            repaired.append(lenient)
+            replaced += 1
+    log.warning("the listing is not valid UTF-8: %d part(s) read as windows-1252, %d with invalid bytes "
+                "replaced; the rest kept as it was", recoded, replaced)
+    return "".join(repaired).encode("utf-8")
+
+
 def parse_listing(body: bytes) -> Listing:
     """Parse a listing document (Atom or RSS, as bytes).
 
@@ -98,6 +138,7 @@ def parse_listing(body: bytes) -> Listing:
         raise TypeError("parse_listing takes the response body as bytes")
     if not body.strip():
         raise MalformedFeed("empty response body")
+    body = _repair_utf8(bytes(body))
     # A file-like object, so feedparser never mistakes a short body for a file name or URL.
     # Sanitizing is off because arXiv's RSS <description> is plain text typed as HTML: the
     # sanitizer would eat "$a<b$" as a tag. Titles and abstracts are data; renderers escape them.

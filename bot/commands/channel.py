@@ -176,14 +176,18 @@ class ChannelCommands:
         def read(store: Store):
             return (store.channels.list_subscriptions(channel),
                     store.channels.get_channel_settings(channel),
-                    store.ledger.paused_reason(key))
+                    store.ledger.paused_reason(key),
+                    store.ledger.latest_delivery(key))
 
-        rows, settings_record, paused = await self.services.run("listing subscriptions", read)
+        rows, settings_record, paused, latest = await self.services.run("listing subscriptions", read)
         schedule = self.services.effective(settings_record)
         limit = self.settings.limits.subscriptions_per_channel
         sections: list[Section] = []
         if paused:
             sections.append(Lines((f"Daily posts to this channel are paused: {paused}", RESUME_HINT)))
+        problem = delivery_problem(latest, paused=bool(paused))
+        if problem:
+            sections.append(Lines((problem,)))
         if rows:
             text = f"This channel has {plural(len(rows), 'subscription')} (at most {limit})."
             entries = tuple(
@@ -196,6 +200,8 @@ class ChannelCommands:
         sections += [Heading("Settings"), Lines(settings_lines(schedule))]
         if paused:
             text = f"Daily posts to this channel are paused ({paused}). " + text
+        if problem:
+            text = problem + " " + text
         return Response(text=text, sections=tuple(sections), ephemeral=True)
 
     async def settings_command(self, ctx: CommandContext, command: ChangeSettings) -> Response:
@@ -256,3 +262,17 @@ class ChannelCommands:
         rows = await self.services.run("listing subscriptions",
                                        lambda s: s.channels.list_subscriptions(channel))
         return [(number, row.query) for number, row in enumerate(rows, start=1)]
+
+
+def delivery_problem(record, *, paused: bool = False) -> str | None:
+    """What `/papers list` says about the latest day's delivery when it did not go out: given up
+    (with the reason) or being retried after failures."""
+    if record is None:
+        return None
+    if record.state == "undeliverable":
+        return f"The digest of {record.day} could not be delivered: {record.last_error}."
+    if record.state == "failed" and not paused:  # a paused channel says so already
+        tries = "attempt" if record.attempts == 1 else "attempts"
+        return (f"The digest of {record.day} has not gone out yet ({record.attempts} failed {tries}, "
+                f"last error: {record.last_error}); it is retried until it is delivered.")
+    return None

@@ -89,6 +89,10 @@ class CommandExecutor:
         return self.services.settings
 
     async def execute(self, ctx: CommandContext, text: str) -> Response:
+        unreadable = unreadable_characters(text)
+        if unreadable:
+            return error_response(f"Your command contains {unreadable}, which I cannot read; "
+                                  "please type it again without it.")
         try:
             command = parse_command(text)
             return await self.run(ctx, command)
@@ -100,6 +104,9 @@ class CommandExecutor:
             log.warning("/papers %s in %s: store unavailable: %s", _command_word(text),
                         ctx.destination_key, exc)
             return unavailable_response()
+        except RecursionError:
+            log.warning("/papers %s in %s: input nested too deeply", _command_word(text), ctx.destination_key)
+            return error_response("That is nested too deeply for me to read; please simplify it.")
         except Exception:  # noqa: BLE001 - a chat command must get an answer, never a traceback
             log.exception("/papers %s in %s failed", _command_word(text), ctx.destination_key)
             return internal_error_response()
@@ -146,6 +153,20 @@ class CommandExecutor:
     def channel_directory(self, platform: str) -> ChannelSubscriptions:
         """The channels of `platform` that subscribed through commands, as delivery destinations."""
         return ChannelSubscriptions(self.store, platform, schedule=self.settings.schedule)
+
+
+def unreadable_characters(text: object) -> str | None:
+    """What in `text` no part of paperbot can handle (SQLite, JSON, the platforms): a NUL
+    character, or a lone UTF-16 surrogate (a broken emoji); None when it is readable."""
+    if not isinstance(text, str):
+        return None
+    if "\x00" in text:
+        return "a NUL character"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "a broken character (half of an emoji or other symbol)"
+    return None
 
 
 def _command_word(text: object) -> str:

@@ -13,7 +13,7 @@ import logging
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from bot import metrics
 from bot.clock import Clock, sleep_unless_stopped
@@ -24,6 +24,7 @@ from bot.delivery.sink import (
     OutgoingMessage,
     RateLimited,
     ThreadSink,
+    TransientDeliveryError,
     Undelivered,
 )
 from bot.destinations import Destination
@@ -34,7 +35,22 @@ from bot.store import ledger
 log = logging.getLogger(__name__)
 
 DONE, PAUSED, FAILED, SKIPPED, INTERRUPTED = "done", "paused", "failed", "skipped", "interrupted"
-ABANDONED = "abandoned"  # failed too often today; the next day starts afresh
+WAITING = "waiting"              # failed before; the next attempt waits for its backoff
+UNDELIVERABLE = "undeliverable"  # superseded before it could go out; final, with the reason
+
+# Attempt policy: a failed day is retried however long the platform stays down (until the
+# scheduler supersedes the day), with exponential backoff between attempts so an outage is not
+# hammered: 30 s, 1 min, 2 min, ... capped at 10 min, so a day goes out at most ~10 minutes after
+# the platform is back. Attempts are counted when they fail; a crash never spends one.
+RETRY_BACKOFF_BASE = timedelta(seconds=30)
+RETRY_BACKOFF_MAX = timedelta(minutes=10)
+
+
+def retry_backoff(failed_attempts: int) -> timedelta:
+    """How long to wait after the `failed_attempts`-th failure before trying again."""
+    if failed_attempts <= 0:
+        return timedelta(0)
+    return min(RETRY_BACKOFF_MAX, RETRY_BACKOFF_BASE * 2 ** min(failed_attempts - 1, 20))
 
 
 # Up to this many papers a day is composed on the event loop (a few milliseconds; a thread hop
@@ -54,16 +70,19 @@ class DeliveryResult:
     messages: int = 0
     papers: int = 0
     detail: str = ""
+    retry_at: datetime | None = None  # FAILED / WAITING: when the next attempt may start
 
 
 class DeliveryRunner:
     def __init__(self, store: AsyncStore, clock: Clock, *, max_rate_limit_waits: int = 5,
-                 max_attempts_per_day: int = 5, stop: asyncio.Event | None = None) -> None:
+                 stop: asyncio.Event | None = None) -> None:
         self.store = store
         self.clock = clock
         self.max_rate_limit_waits = max_rate_limit_waits
-        self.max_attempts_per_day = max_attempts_per_day
         self.stop = stop or asyncio.Event()
+        # (destination, day) -> monotonic time before which a failed day is not retried. Kept in
+        # memory: a restarted bot tries once at once, then backs off again.
+        self._retry_not_before: dict[tuple[str, date], float] = {}
         self._last_message_at: dict[str, float] = {}
         self._next_platform_slot: dict[str, float] = {}
 
@@ -84,14 +103,20 @@ class DeliveryRunner:
         record = await self.store.run(lambda s: s.ledger.get_delivery(key, day))
         if record and record.state == ledger.DONE:
             return DeliveryResult(key, day, DONE, detail="already delivered")
-        if record and record.attempts >= self.max_attempts_per_day:
-            return DeliveryResult(key, day, ABANDONED, detail=f"gave up after {record.attempts} attempts: {record.last_error}")
+        if record and record.state == ledger.UNDELIVERABLE:
+            return DeliveryResult(key, day, UNDELIVERABLE, detail=record.last_error or "")
+        wait = self._retry_not_before.get((key, day), 0.0) - self.clock.monotonic()
+        if wait > 0:
+            return DeliveryResult(key, day, WAITING, detail=f"retrying in {wait:.0f} s: {record.last_error if record else ''}",
+                                  retry_at=self.clock.now() + timedelta(seconds=wait))
+        # Only a day begun before (a crash, a failure) can have a parent the ledger missed.
+        begun_before = record is not None
         now = self.clock.now()
         record = await self.store.run(lambda s: s.ledger.start_attempt(key, day, now))
         try:
             if isinstance(sink, ThreadSink):
                 result = await self._deliver_thread(sink, destination, digest, record.parent_ref,
-                                                    record.attempts)
+                                                    begun_before)
             else:
                 result = await self._deliver_document(sink, destination, digest)
         except DestinationUnavailable as exc:
@@ -107,15 +132,30 @@ class DeliveryRunner:
             raise
         except Exception as exc:  # noqa: BLE001 - one destination's failure must not stop the others
             detail = f"{type(exc).__name__}: {exc}"
-            log.error("delivery of %s for %s failed (will retry at the next pass): %s", key, day, detail,
-                      exc_info=not isinstance(exc, (RateLimited, OSError)))
             now = self.clock.now()
-            await self.store.run(lambda s: s.ledger.finish(key, day, ledger.FAILED, now, detail))
-            return DeliveryResult(key, day, FAILED, detail=detail)
+            failures = await self.store.run(lambda s: s.ledger.record_failure(key, day, detail, now))
+            backoff = retry_backoff(failures)
+            self._retry_not_before[(key, day)] = self.clock.monotonic() + backoff.total_seconds()
+            log.warning("delivery of %s for %s failed (attempt %d; retrying in %.0f s): %s", key, day,
+                        failures, backoff.total_seconds(), detail,
+                        exc_info=not isinstance(exc, (RateLimited, OSError, TransientDeliveryError)))
+            metrics.DELIVERY_FAILURES.labels(sink.platform).inc()
+            return DeliveryResult(key, day, FAILED, detail=detail, retry_at=now + backoff)
+        self._retry_not_before.pop((key, day), None)
         if result.outcome == DONE or result.outcome == SKIPPED:
             now = self.clock.now()
             await self.store.run(lambda s: s.ledger.finish(key, day, ledger.DONE, now))
         return result
+
+    async def give_up(self, destination: str, day: date, reason: str) -> None:
+        """Record that `destination` will never get `day` (superseded before it could go out):
+        an ERROR line with the reason, a metric, and the state `/papers list` shows."""
+        now = self.clock.now()
+        log.error("delivery of %s for %s is undeliverable: %s", destination, day, reason)
+        await self.store.run(lambda s: (s.ledger.start_attempt(destination, day, now),
+                                        s.ledger.finish(destination, day, ledger.UNDELIVERABLE, now, reason)))
+        self._retry_not_before.pop((destination, day), None)
+        metrics.UNDELIVERABLE_DAYS.inc()
 
     async def _deliver_document(self, sink: DocumentSink, destination: Destination,
                                 digest: Digest) -> DeliveryResult:
@@ -128,13 +168,13 @@ class DeliveryRunner:
         return DeliveryResult(destination.key, digest.day, DONE, messages=1, papers=len(ids), detail=ref)
 
     async def _deliver_thread(self, sink: ThreadSink, destination: Destination, digest: Digest,
-                              parent_ref: str | None, attempt: int) -> DeliveryResult:
+                              parent_ref: str | None, begun_before: bool) -> DeliveryResult:
         key, day = destination.key, digest.day
         if not digest.has_thread and not destination.empty_note:
             return DeliveryResult(key, day, SKIPPED, detail="no matching papers")
         messages = 0
-        if parent_ref is None and attempt > 1:
-            # Only a retried day can have a parent the ledger missed (a crash right after
+        if parent_ref is None and begun_before:
+            # Only a day begun before can have a parent the ledger missed (a crash right after
             # posting it); a first attempt skips the lookup and stays within 1 + ceil(n/k) calls.
             parent_ref = await self._call(sink, key, lambda: sink.find_parent(destination, digest))
         delivered: set[str] = set()

@@ -17,6 +17,9 @@ import sqlite_utils
 from bot.store.repository import Repository, operation
 
 PENDING, POSTING, DONE, FAILED = "pending", "posting", "done", "failed"
+# A day that can no longer be delivered (superseded before the platform came back): final, with
+# the reason in `last_error`; `/papers list` and the log show it.
+UNDELIVERABLE = "undeliverable"
 
 
 def create_delivery_ledger(db: sqlite_utils.Database) -> None:
@@ -83,17 +86,50 @@ class DeliveryLedger(Repository):
 
     @operation("recording a delivery attempt")
     def start_attempt(self, destination: str, day: date, now: datetime | None = None) -> DeliveryRecord:
-        """Mark the day as being posted (creating the row) and count the attempt."""
+        """Mark the day as being posted (creating the row). Attempts are counted when they fail
+        (`record_failure`), not here: a crash mid-delivery must never spend one."""
         with self._transaction():
             self._db.execute(
-                "INSERT INTO deliveries (destination, day, state, attempts, updated_at) VALUES (?, ?, ?, 1, ?)"
+                "INSERT INTO deliveries (destination, day, state, attempts, updated_at) VALUES (?, ?, ?, 0, ?)"
                 " ON CONFLICT (destination, day) DO UPDATE SET state = excluded.state,"
-                " attempts = deliveries.attempts + 1, updated_at = excluded.updated_at",
+                " updated_at = excluded.updated_at",
                 [destination, day.isoformat(), POSTING, self._stamp(now)],
             )
         record = self.get_delivery(destination, day)
         assert record is not None
         return record
+
+    @operation("recording a failed delivery attempt")
+    def record_failure(self, destination: str, day: date, error: str, now: datetime | None = None) -> int:
+        """The attempt failed: state failed, the error kept, one attempt counted. Returns the
+        number of failed attempts so far."""
+        with self._transaction():
+            self._db.execute(
+                "UPDATE deliveries SET state = ?, last_error = ?, attempts = attempts + 1, updated_at = ?"
+                " WHERE destination = ? AND day = ?",
+                [FAILED, error, self._stamp(now), destination, day.isoformat()],
+            )
+        record = self.get_delivery(destination, day)
+        return record.attempts if record else 0
+
+    @operation("reading unfinished deliveries")
+    def unfinished_deliveries(self, before: date) -> list[DeliveryRecord]:
+        """Deliveries of days before `before` that were begun but never finished (posting or
+        failed), oldest first."""
+        rows = self._db.execute(
+            "SELECT destination, day, state, parent_ref, attempts, last_error FROM deliveries"
+            " WHERE day < ? AND state IN (?, ?) ORDER BY day, destination",
+            [before.isoformat(), POSTING, FAILED],
+        ).fetchall()
+        return [DeliveryRecord(r[0], date.fromisoformat(r[1]), r[2], r[3], r[4], r[5]) for r in rows]
+
+    @operation("reading a destination's latest delivery")
+    def latest_delivery(self, destination: str) -> DeliveryRecord | None:
+        """The newest day's delivery row of `destination` (for `/papers list`)."""
+        row = self._db.execute(
+            "SELECT day, state, parent_ref, attempts, last_error FROM deliveries WHERE destination = ?"
+            " ORDER BY day DESC LIMIT 1", [destination]).fetchone()
+        return DeliveryRecord(destination, date.fromisoformat(row[0]), *row[1:]) if row else None
 
     @operation("recording a parent message")
     def set_parent(self, destination: str, day: date, parent_ref: str, now: datetime | None = None) -> None:

@@ -454,3 +454,22 @@ async def test_close_closes_the_session_it_opened_but_not_a_given_one(fake, cloc
             await borrowed.fetch_listing(["test"])
         assert not own.closed
     assert all(r.header("User-Agent") == fake.settings().user_agent for r in fake.requests)
+
+
+async def test_an_oversized_answer_is_refused_with_a_clear_error(fake, clock):
+    # Formerly a 50 MB answer was read whole (289 MB of memory), once per category.
+    from bot.arxiv.errors import ResponseTooLarge
+    big = DAY_LISTING + b"<!--" + b"x" * 300_000 + b"-->"
+    fake.serve_listing("cs.CV", big)
+    async with make_client(fake, clock, max_response_bytes=100_000) as client:
+        with pytest.raises(ResponseTooLarge, match=r"exceeds 100,000 bytes \(arxiv.max_response_bytes\)"):
+            await client.fetch_listing(["cs.CV"])
+    assert len(fake.requests) == 1  # not retried: the same answer would come again
+    async with make_client(fake, clock) as client:  # the default cap is far above a real listing
+        assert len((await client.fetch_listing(["cs.CV"])).listing.papers) == 20
+
+
+async def test_the_client_honours_proxy_environment_variables(fake, clock):
+    async with make_client(fake, clock) as client:
+        session = client._get_session()
+        assert session.trust_env is True

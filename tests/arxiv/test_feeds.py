@@ -266,3 +266,27 @@ def test_parse_listing_wants_bytes():
 def test_helpers():
     assert collapse_whitespace(" a\n\tb  c\u00a0d ") == "a b c d"
     assert split_authors(["A, B", "C (X, Y), D"]) == ("A", "B", "C (X, Y)", "D")
+
+
+def test_one_invalid_byte_garbles_nothing_else():
+    from tests.fakes.arxiv_server import atom_listing
+    entries = [{"id": f"2504.0000{i}v1", "title": f"Kästner und Æsir {i}", "abstract": "Déjà vu — naïve café.",
+                "authors": ["Łukasz Ø"], "categories": ["cs.CV"]} for i in range(3)]
+    body = atom_listing(entries, title="cs.CV updates on arXiv.org", day="2025-04-21")
+    broken = body.replace("Déjà vu — naïve café. ".strip().encode(), b"D\xe9j\xe0 vu", 1)
+    assert broken != body
+    listing = parse_listing(broken)
+    titles = [p.title for p in listing.papers]
+    assert titles == [f"Kästner und Æsir {i}" for i in range(3)]
+    abstracts = [p.abstract for p in listing.papers]
+    # The broken entry mixes valid UTF-8 (its title) with the stray bytes: only those are replaced.
+    assert abstracts[0] == "D\ufffdj\ufffd vu" and abstracts[1:] == ["Déjà vu — naïve café."] * 2
+    assert all(p.authors == ("Łukasz Ø",) for p in listing.papers)
+
+
+def test_an_entry_written_in_latin1_is_read_as_latin1_and_the_others_stay_utf8():
+    entries = [{"id": f"2504.0001{i}v1", "title": f"Paper {i}", "abstract": "Plain text.",
+                "authors": ["Linh Kästner" if i == 1 else "Zoë Ørsted"], "categories": ["cs.RO"]} for i in range(3)]
+    body = atom_listing(entries, title="cs.RO updates on arXiv.org", day="2025-04-21")
+    mixed = body.replace("Linh Kästner".encode(), "Linh Kästner".encode("latin-1"))
+    assert [p.authors for p in parse_listing(mixed).papers] == [("Zoë Ørsted",), ("Linh Kästner",), ("Zoë Ørsted",)]

@@ -372,3 +372,59 @@ async def test_a_closed_store_is_an_answer_not_a_traceback(empty_store, settings
     reply = await executor.execute(LAB, "list")
     assert reply.outcome == UNAVAILABLE
     assert reply.text.startswith("I cannot reach my database just now")
+
+
+async def test_list_shows_a_day_being_retried_and_a_day_given_up(executor, store):
+    from datetime import date
+    await executor.execute(LAB, "subscribe MLLM")
+    key = LAB.destination_key
+    day = date(2025, 4, 21)
+    await store.run(lambda s: (s.ledger.start_attempt(key, day, NOW),
+                               s.ledger.record_failure(key, day, "TransientDeliveryError: HTTP 503", NOW)))
+    listed = await executor.execute(LAB, "list")
+    assert listed.text.startswith("The digest of 2025-04-21 has not gone out yet (1 failed attempt, "
+                                  "last error: TransientDeliveryError: HTTP 503)")
+    await store.run(lambda s: s.ledger.finish(key, day, "undeliverable", NOW, "superseded by 2025-04-23"))
+    listed = await executor.execute(LAB, "list")
+    assert "The digest of 2025-04-21 could not be delivered: superseded by 2025-04-23." in lines_of(listed)
+    other = await executor.execute(context(channel="C0002"), "list")
+    assert "digest of" not in other.plain_text()
+
+
+# -- fuzzing found these crash classes (issue 14); each must be a clear user error -----------------
+
+from hypothesis import HealthCheck, given, settings as hypothesis_settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from bot.commands.responses import INTERNAL  # noqa: E402
+
+FUZZ = hypothesis_settings(max_examples=40, deadline=None,
+                           suppress_health_check=[HealthCheck.function_scoped_fixture])
+COMMAND_WORDS = st.sampled_from(["search", "settings tz", "settings time", "subscribe", "test", "today",
+                                 "me add", "me remove", "unsubscribe", "settings types", "settings max"])
+HOSTILE = st.text(st.characters(codec=None, blacklist_categories=()), min_size=0, max_size=600)
+
+
+@FUZZ
+@given(word=COMMAND_WORDS, value=HOSTILE)
+async def test_no_input_gets_an_internal_error_or_a_false_database_outage(executor, word, value):
+    response = await executor.execute(LAB, f"{word} {value}")
+    assert response.outcome not in (INTERNAL, UNAVAILABLE), (word, value, response.text)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("search graph\x00theory", "contains a NUL character"),          # was "I cannot reach my database"
+    ("subscribe \udcff VLM", "contains a broken character"),         # was an internal error
+    ("me add \ud83d", "contains a broken character"),
+    ("settings tz " + "Europe/" * 80 + "Berlin", "Unknown time zone"),  # was a RecursionError
+    ("settings tz " + "(" * 500, "Unknown time zone"),
+])
+async def test_fuzzed_crash_classes_are_clear_user_errors(executor, text, expected):
+    response = await executor.execute(LAB, text)
+    assert expected in response.text and response.outcome == "invalid"
+
+
+async def test_deep_parentheses_are_a_clear_error_not_a_recursion(executor):
+    response = await executor.execute(LAB, "subscribe " + "(" * 400 + "VLM" + ")" * 400)
+    assert response.outcome == "invalid"
+    assert "nested too deeply" in response.text or "too long" in response.text

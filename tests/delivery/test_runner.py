@@ -8,14 +8,17 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
+from bot import metrics
 from bot.delivery.runner import (
-    ABANDONED,
     COMPOSE_ON_LOOP_MAX_PAPERS,
     DONE,
     FAILED,
     INTERRUPTED,
     PAUSED,
+    RETRY_BACKOFF_MAX,
     SKIPPED,
+    UNDELIVERABLE,
+    WAITING,
     DeliveryRunner,
 )
 from bot.delivery.sink import DestinationUnavailable, RateLimited, TransientDeliveryError
@@ -201,18 +204,92 @@ async def test_empty_day_is_silent_unless_a_note_was_asked_for(store, clock):
     assert result.outcome == DONE and [m.channel for m in chat.messages] == ["C9"]
 
 
-async def test_repeated_failures_are_abandoned_for_the_day(store, clock):
+async def test_an_outage_of_any_length_never_abandons_the_day(store, clock):
+    # Formerly the day was dropped after 5 failed attempts (a 25-minute Slack outage lost it).
     chat = MemoryChat()
+    down = True
 
-    def always_down(kind, ids):
-        raise TransientDeliveryError("HTTP 503")
+    def outage(kind, ids):
+        if down:
+            raise TransientDeliveryError("HTTP 503")
 
-    runner = DeliveryRunner(store, clock, max_attempts_per_day=2)
-    sink = MemoryThreadSink(chat, before_post=always_down)
-    assert (await runner.deliver(sink, destination(), digest_of(1))).outcome == FAILED
-    assert (await runner.deliver(sink, destination(), digest_of(1))).outcome == FAILED
-    third = await runner.deliver(sink, destination(), digest_of(1))
-    assert third.outcome == ABANDONED and "HTTP 503" in third.detail
+    runner = DeliveryRunner(store, clock)
+    sink = MemoryThreadSink(chat, before_post=outage)
+    dest = destination()
+    backoffs = []
+    for _ in range(40):  # hours of failures
+        result = await runner.deliver(sink, dest, digest_of(5))
+        assert result.outcome == FAILED and "HTTP 503" in result.detail
+        backoffs.append((result.retry_at - clock.now()).total_seconds())
+        clock.advance(backoffs[-1])
+    # Exponential backoff between attempts, capped: an outage is not hammered, and the day goes
+    # out at most the cap after the platform is back.
+    assert backoffs[:5] == [30, 60, 120, 240, 480]
+    assert max(backoffs) == RETRY_BACKOFF_MAX.total_seconds() == backoffs[-1]
+    record = await store.run(lambda s: s.ledger.get_delivery(dest.key, DAY))
+    assert record.state == ledger.FAILED and record.attempts == 40 and "HTTP 503" in record.last_error
+    down = False
+    result = await runner.deliver(sink, dest, digest_of(5))
+    assert result.outcome == DONE and sorted(chat.papers_in("C1")) == sorted(paper(i).id for i in range(5))
+
+
+async def test_a_retry_before_its_backoff_ends_waits_without_posting(store, clock):
+    chat = MemoryChat()
+    failures = []
+
+    def fail_once(kind, ids):
+        if not failures:
+            failures.append(kind)
+            raise TransientDeliveryError("HTTP 502")
+
+    runner = DeliveryRunner(store, clock)
+    sink = MemoryThreadSink(chat, before_post=fail_once)
+    first = await runner.deliver(sink, destination(), digest_of(2))
+    assert first.outcome == FAILED
+    early = await runner.deliver(sink, destination(), digest_of(2))
+    assert early.outcome == WAITING and early.retry_at == first.retry_at and chat.messages == []
+    clock.advance((first.retry_at - clock.now()).total_seconds())
+    assert (await runner.deliver(sink, destination(), digest_of(2))).outcome == DONE
+
+
+class Killed(BaseException):
+    """Stands for SIGKILL: nothing after this point runs, no handler records anything."""
+
+
+async def test_a_crash_never_spends_an_attempt(store, clock):
+    # Formerly every start counted an attempt: six crashes in a day lost the rest of it.
+    chat = MemoryChat()
+    dest = destination()
+    for crash in range(6):
+        posted_this_run = []
+
+        def kill_after_one_message(kind, ids):
+            posted_this_run.append(kind)
+            if len(posted_this_run) == 2:
+                raise Killed
+
+        with pytest.raises(Killed):
+            await DeliveryRunner(store, clock).deliver(
+                MemoryThreadSink(chat, per_message=1, before_post=kill_after_one_message), dest, digest_of(12))
+        record = await store.run(lambda s: s.ledger.get_delivery(dest.key, DAY))
+        assert record.attempts == 0 and record.state == ledger.POSTING
+    result = await DeliveryRunner(store, clock).deliver(MemoryThreadSink(chat, per_message=1), dest, digest_of(12))
+    papers = chat.papers_in("C1")
+    assert result.outcome == DONE and sorted(papers) == sorted(paper(i).id for i in range(12))
+    assert len(papers) == len(set(papers))
+
+
+async def test_a_day_given_up_is_recorded_counted_and_never_posted(store, clock, caplog):
+    chat = MemoryChat()
+    runner = DeliveryRunner(store, clock)
+    before = metrics.REGISTRY.get_sample_value("paperbot_undeliverable_days_total") or 0
+    await runner.give_up("memory:C1", DAY, "superseded by 2025-04-23 before the platform came back")
+    record = await store.run(lambda s: s.ledger.get_delivery("memory:C1", DAY))
+    assert record.state == ledger.UNDELIVERABLE and "superseded" in record.last_error
+    assert metrics.REGISTRY.get_sample_value("paperbot_undeliverable_days_total") == before + 1
+    assert any(r.levelname == "ERROR" and "undeliverable" in r.getMessage() for r in caplog.records)
+    result = await runner.deliver(MemoryThreadSink(chat), destination(), digest_of(3))
+    assert result.outcome == UNDELIVERABLE and chat.messages == []
 
 
 async def test_stop_between_messages_leaves_the_day_resumable(store, clock):

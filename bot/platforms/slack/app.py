@@ -331,7 +331,7 @@ async def start_slack(settings: Settings, commands: CommandExecutor, *,
     if mode == "http" and not signing_secret:
         raise SlackSetupError("slack.mode is http, which needs SLACK_SIGNING_SECRET (Basic Information > "
                               "App Credentials > Signing Secret).")
-    session = aiohttp.ClientSession()
+    session = aiohttp.ClientSession(trust_env=True)  # HTTP(S)_PROXY / NO_PROXY
     client = AsyncWebClient(token=token, base_url=_api_url(settings.slack.api_url), session=session,
                             retry_handlers=[])  # see bot.platforms.slack.sink: the core retries
     try:

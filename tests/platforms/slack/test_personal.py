@@ -113,7 +113,9 @@ async def test_a_mention_posted_but_not_recorded_is_found_in_the_thread(world, s
     assert [d.outcome for d in first.deliveries] == ["failed"]
     [parent] = slack.top_level(CHANNEL)
     assert len([r for r in slack.thread(CHANNEL, parent["ts"]) if "Personal matches" in r["text"]]) == 1
-    # The retry reads the thread's metadata back (mention:<user>) and posts nothing twice.
+    # The retry (after its backoff) reads the thread's metadata back (mention:<user>) and posts
+    # nothing twice.
+    scheduler.clock.advance((first.deliveries[0].retry_at - scheduler.clock.now()).total_seconds())
     second = await scheduler.run_once()
     assert [d.outcome for d in second.deliveries] == [DONE] and second.deliveries[0].messages == 0
     assert len([r for r in slack.thread(CHANNEL, parent["ts"]) if "Personal matches" in r["text"]]) == 1
