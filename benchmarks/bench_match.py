@@ -39,7 +39,7 @@ sys.path.insert(0, str(PROJECT))
 from bot.arxiv.taxonomy import archive_of, canonical_category  # noqa: E402
 from bot.matching import Subscription, compile_subscriptions, parse_query  # noqa: E402
 from bot.matching.query import QuerySyntaxError, Term, evaluate, iter_terms  # noqa: E402
-from bot.matching.text import is_capitalised, term_tokens, tokenize  # noqa: E402
+from bot.matching.tokens import is_capitalised, term_tokens, tokenize  # noqa: E402
 from bot.models import Paper  # noqa: E402
 
 CORPUS = PROJECT.parent / "shared" / "fixtures" / "corpus"

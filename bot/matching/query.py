@@ -23,7 +23,7 @@ from typing import Iterable, Sequence, Union
 
 from bot.arxiv.taxonomy import ARCHIVES, CATEGORIES, canonical_category, is_known_category
 
-from .text import term_tokens
+from .tokens import term_tokens
 
 TEXT_FIELDS = ("ti", "abs", "au")
 CATEGORY_FIELDS = ("cat", "primary")

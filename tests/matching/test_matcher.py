@@ -15,7 +15,7 @@ from bot.matching import (
     parse_query,
     query_from_keywords,
 )
-from bot.matching.text import tokenize
+from bot.matching.tokens import tokenize
 from bot.models import Paper
 from tests.conftest import shared_path
 

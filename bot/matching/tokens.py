@@ -7,7 +7,7 @@ commands (`\\textit`, `\\mathcal`), braces and `$ ^ ~` become separators, while 
 (`{\\"o}`, `\\'e`, `\\v{c}`) become "joiners" that keep the word in one piece.
 
 The matcher needs token *strings* for every paper but token *spans* only for the few that hit, so
-`tokenize` returns strings (fast, C-level) and `token_spans` is computed on demand.
+`token_pieces` keeps the pieces from which spans are computed on demand.
 """
 
 from __future__ import annotations
@@ -81,18 +81,6 @@ def tokenize(text: str) -> list[str]:
             joined = joined.replace(JOINER, "")
         return joined.lower().split(" ") if joined else []
     return [fold(token) for token in raw]
-
-
-def token_spans(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, original token text) of each token, in the same order as `tokenize`."""
-    spans = []
-    for match in _TOKEN_RE.finditer(clean_markup(text)):
-        start, end = match.span()
-        token = match.group(0)
-        stripped = token.rstrip(JOINER)
-        end -= len(token) - len(stripped)
-        spans.append((start, end, text[start:end]))
-    return spans
 
 
 def is_capitalised(token: str) -> bool:
