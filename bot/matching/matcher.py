@@ -52,7 +52,7 @@ from .query import Term
 from .routes import (CONJUNCTION, GENERAL, ROUTE_ANY_OF, ROUTE_GENERIC, AnyOfEntry,
                      CompiledSubscription)
 from .subscriptions import DEFAULT_TYPES, Subscription
-from .terms import AUTHORS, CompiledTerm, author_name_matches, capitals_hold
+from .terms import AUTHORS, CompiledTerm, author_name_matches, check_failure, check_holds
 
 __all__ = ["FIELD_WEIGHTS", "CompiledMatcher", "DEFAULT_TYPES", "Explanation", "Subscription",
            "TermReport", "compile_subscriptions", "field_text"]
@@ -250,7 +250,8 @@ class CompiledMatcher:
             self._automaton.add_word(key, pid)
             self._dirty = True
             self._key_length.append(len(key))
-            self._key_tokens.append(key.count(" ") - 1)
+            # tokens a key covers: " a b " has two; a prefix key " a b" (no space after) too
+            self._key_tokens.append(key.count(" ") - (1 if key.endswith(" ") else 0))
             self._key_entries.append([])
             for region in range(3):
                 self._plain[region].append(())
@@ -433,11 +434,12 @@ class CompiledMatcher:
             else:
                 last = position
                 first = last - self._key_tokens[pid] + 1
-                if check is not None and not capitals_hold(region, first, check):
+                failure = None if check is None else check_failure(region, first, check)
+                if failure is not None:
                     if near_misses is not None:
                         start, stop = region.span(first, last)
                         near_misses.setdefault(term_id, []).append(
-                            (_REGION_FIELDS[region_index], region.text[start:stop]))
+                            (_REGION_FIELDS[region_index], region.text[start:stop], failure))
                     continue
                 spans.append(region.span(first, last))
             if first_only:
@@ -482,7 +484,7 @@ class CompiledMatcher:
                     _, starts, stops = region.tables()
                     extra = key_tokens[pid] - 1
                     for last in region.lasts(pid):
-                        if check is None or capitals_hold(region, last - extra, check):
+                        if check is None or check_holds(region, last - extra, check):
                             hits.append(_new_record(
                                 Hit, (display, field_name, starts[last - extra], stops[last])))
                 if keys_found > 1 and len(hits) - found_before > 1:
@@ -514,6 +516,15 @@ class CompiledMatcher:
         return tuple(all_hits), round(total, 3)
 
     # -- explaining --
+
+    def terms_hit(self, subscription_id: str, paper: Paper) -> frozenset[Term]:
+        """The terms of a subscription's query that hit this paper, each in a field it searches
+        (announce type and categories aside)."""
+        self._finalise()
+        compiled = self._compiled(subscription_id)
+        hit = self._find_hits(PaperState(paper))
+        return frozenset(term for term in compiled.subscription.query.terms
+                         if compiled.term_ids[(term.field, term.text)] in hit)
 
     def explain(self, subscription_id: str, paper: Paper) -> Explanation:
         """Which terms hit in which field, or what excluded the paper."""
@@ -549,15 +560,14 @@ class CompiledMatcher:
             hits = self._term_hits(state, term_id)[0] if term_id in hit else ()
             near = tuple(
                 f'{field_name} has "{seen}", but {term.text} is written in capitals and matches '
-                "only capitals"
-                for field_name, seen in dict.fromkeys(near_misses.get(term_id, ())))
+                "only capitals" if failure == "capitals" else
+                f'{field_name} has "{seen}", two words glued in camel case, not the compound of '
+                f"{term.text}"
+                for field_name, seen, failure in dict.fromkeys(near_misses.get(term_id, ())))
             reports.append(TermReport(term.describe(), term not in positive, hits, near))
         score = self._scored_hits(state, compiled.positives_in(hit))[1] if matched else 0.0
         return Explanation(subscription_id, paper.id, query.describe(), matched, score,
                            tuple(reports), tuple(reasons), texts)
-
-
-
 
 
 def compile_subscriptions(subscriptions: Iterable[Subscription]) -> CompiledMatcher:

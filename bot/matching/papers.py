@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from itertools import accumulate, count
 from operator import add, itemgetter
@@ -12,7 +13,7 @@ from bot.models import Hit, Paper
 
 from .subscriptions import category_set
 from .terms import AUTHOR_END, AUTHOR_START
-from .tokens import JOINER, token_pieces, tokenize
+from .tokens import token_pieces, tokenize
 
 _EMPTY_SET: frozenset = frozenset()
 
@@ -35,11 +36,11 @@ def field_text(paper: Paper, field_name: str) -> str:
 class Region:
     """One field's token stream plus token tables built on first use (only needed for hits)."""
 
-    __slots__ = ("text", "pieces", "stream", "hits", "pids", "_tables", "_lasts")
+    __slots__ = ("text", "pieces", "stream", "plain", "hits", "pids", "_tables", "_lasts")
 
     def __init__(self, text: str):
         self.text = text
-        self.pieces, self.stream = token_pieces(text)
+        self.pieces, self.stream, self.plain = token_pieces(text)
         self.hits: list[tuple[int, int]] = []
         self.pids: set[int] = _EMPTY_SET
         self._tables = None
@@ -56,16 +57,16 @@ class Region:
             last_token = dict(zip(stream_ends, count()))
             offsets = list(accumulate(map(len, self.pieces), initial=0))
             starts, stops = offsets[1::2], offsets[2::2]
-            if "\\" in self.text or JOINER in self.text:
-                # Markup glued to a token's end (`K{\"a}`) is not part of its span; joiners come
-                # only from markup, which needs a backslash, or from the text itself.
-                for index, written in enumerate(self.pieces[1::2]):
-                    stops[index] -= len(written) - len(written.rstrip(JOINER))
+            plain = self.plain
+            if plain is not None:
+                # the pieces are of the text with its LaTeX converted: map back to the original
+                starts = list(map(plain.start, starts))
+                stops = list(map(plain.end, stops))
             tables = self._tables = (last_token, starts, stops)
         return tables
 
     def written(self, index: int) -> str:
-        """Token `index` as written in the (cleaned) text."""
+        """Token `index` as written (after LaTeX conversion)."""
         return self.pieces[2 * index + 1]
 
     def span(self, first: int, last: int) -> tuple[int, int]:
@@ -79,13 +80,30 @@ class Region:
         if by_pid is None:
             by_pid = self._lasts = {}
             last_token = self.tables()[0]
-            lasts = map(last_token.__getitem__, map(itemgetter(0), self.hits))
+            lasts = list(map(last_token.get, map(itemgetter(0), self.hits)))
+            if None in lasts:
+                # a prefix key (`robot*`) ends inside its token: the token ends at the next space
+                stream = self.stream
+                lasts = [last_token[stream.index(" ", end)] if last is None else last
+                         for (end, _), last in zip(self.hits, lasts)]
             for found, last in zip(map(itemgetter(1), self.hits), lasts):
                 if found in by_pid:
                     by_pid[found].append(last)
                 else:
                     by_pid[found] = [last]
         return by_pid.get(pid, ())
+
+
+_AFFILIATION = re.compile(r"\s*\([^()]*\)\s*$")
+
+
+def author_name(author: str) -> str:
+    """An author's name without an affiliation in parentheses after it ("Jane Doe (University of
+    Somewhere, UK)" -> "Jane Doe"): papers stored before the feed parser split them still have
+    them, and a family name is never the last word of an affiliation."""
+    if "(" not in author:
+        return author
+    return _AFFILIATION.sub("", author) or author
 
 
 class AuthorRegion:
@@ -96,7 +114,7 @@ class AuthorRegion:
 
     def __init__(self, authors: Sequence[str]):
         self.names = tuple(authors)
-        self.author_tokens = [tokenize(author) for author in self.names]
+        self.author_tokens = [tokenize(author_name(author)) for author in self.names]
         segments = [f" {AUTHOR_START} {' '.join(tokens)} {AUTHOR_END}"
                     for tokens in self.author_tokens]
         self.segment_starts = list(accumulate(map(len, segments), initial=0))

@@ -1,21 +1,33 @@
 """Term tables: each distinct term of every subscription compiled into automaton keys.
 
 A key is a term in the papers' normalised form (folded tokens, single spaces) with a space on both
-sides, so only whole tokens and whole phrases can hit. A key may carry a check the automaton cannot
-do (capitals, a given name), run on the hits only.
+sides, so only whole tokens and whole phrases can hit (a prefix term `robot*` has no space after
+it, so it hits any token that starts with it). One term compiles to several keys: its compounds
+open and closed, British and American spellings, singular and plural forms of its last word
+(see `forms`). A key may carry a check the automaton cannot do (capitals, camel-case glue, a given
+name), run on the hits only.
 """
 
 from __future__ import annotations
 
+import re
+from itertools import product
 from typing import Sequence
 
+from .forms import compound_splits, plural_forms, spellings
 from .query import Term
-from .tokens import JOINER, is_capitalised, term_tokens
+from .tokens import is_capitalised, term_tokens
 
 AUTHOR_START = "\x04"
 AUTHOR_END = "\x05"
-_PLURAL_SUFFIXES = ("", "s", "es")
-_MAX_COMPOUND_HYPHENS = 4
+# Joins a term may have and still get every open/closed combination (2**n variants); beyond that
+# only as written, all open and all closed.
+MAX_CLOSABLE_JOINS = 3
+# Keys one term may compile to (compounds x spellings x plural forms); the first ones are the
+# forms as written.
+MAX_KEYS_PER_TERM = 64
+_LETTERS_OR_DIGITS = re.compile(r"[A-Za-z]+|[0-9]+")
+_CAMEL_JOIN = re.compile(r"[a-z][A-Z]")
 
 # Regions of a paper a term can search (see papers.PaperState.regions).
 TITLE, ABSTRACT, AUTHORS = 0, 1, 2
@@ -32,7 +44,7 @@ class CompiledTerm:
         self.term = term
         self.display = term.text
         self.users = 0
-        self.keys: list[tuple[str, tuple]] = []   # (key, check) where check is per-key data
+        self.keys: list[tuple[str, tuple | None]] = []  # (key, check) where check is per-key data
         self.pid_checks: list[tuple[int, tuple | None]] = []  # the same, keys as automaton ids
         self.category = None
         if term.field in ("cat", "primary"):
@@ -52,34 +64,115 @@ class CompiledTerm:
             return
         self.kind = "text"
         self.regions = {None: (TITLE, ABSTRACT), "ti": (TITLE,), "abs": (ABSTRACT,)}[term.field]
-        for variant in compound_variants(parts):
-            folded = " ".join(token for token, _ in variant)
-            capitals = tuple(capital for _, capital in variant)
-            for suffix in _PLURAL_SUFFIXES:
-                check = ("capitals", capitals, len(variant), len(suffix)) if any(capitals) else None
-                self.keys.append((f" {folded}{suffix} ", check))
+        prefix = term.text.endswith("*")
+        keys: dict[str, tuple | None] = {}
+        for tokens, closed in structural_variants(parts, prefix):
+            capitals = tuple(is_capitalised(written) for _, written in tokens)
+            check = None
+            if any(capitals) or any(closed):
+                check = (capitals, tuple(closed), len(tokens[-1][0]) if prefix else 0)
+            for folded in spelled_forms(tokens, capitals, prefix):
+                key = f" {' '.join(folded)}" + ("" if prefix else " ")
+                if key not in keys:
+                    keys[key] = check
+                elif keys[key] is not None and check is None:
+                    keys[key] = None  # the same key without a check: the weaker check wins
+                if len(keys) >= MAX_KEYS_PER_TERM:
+                    break
+            if len(keys) >= MAX_KEYS_PER_TERM:
+                break
+        self.keys = list(keys.items())
 
 
-def compound_variants(parts: list[tuple[str, str, bool]]) -> list[list[tuple[str, bool]]]:
-    """Token sequences a term matches: as split, and with hyphenated pieces closed up."""
-    hyphens = [index for index, (_, _, joined) in enumerate(parts) if joined]
-    if len(hyphens) > _MAX_COMPOUND_HYPHENS:
-        choices = [(), tuple(hyphens)]
+def _atoms(parts: list[tuple[str, str, bool]]) -> tuple[list[tuple[str, str]], list[str]]:
+    """A term's pieces (folded, written) and the joins between them: "space", "hyphen", or
+    "digit" (letters meeting digits inside one word: GPT4 = GPT-4 = GPT 4)."""
+    atoms: list[tuple[str, str]] = []
+    joins: list[str] = []
+    for index, (folded, written, hyphenated) in enumerate(parts):
+        pieces = _LETTERS_OR_DIGITS.findall(written) if written.isascii() else []
+        if len(pieces) > 1 and "".join(pieces) == written:
+            for position, piece in enumerate(pieces):
+                atoms.append((piece.lower(), piece))
+                if position + 1 < len(pieces):
+                    joins.append("digit")
+        else:
+            atoms.append((folded, written))
+        if index + 1 < len(parts):
+            joins.append("hyphen" if hyphenated else "space")
+    return atoms, joins
+
+
+def structural_variants(parts: list[tuple[str, str, bool]], prefix: bool = False
+                        ) -> list[tuple[list[tuple[str, str]], list[bool]]]:
+    """Token sequences a term matches, whichever way its compounds are written: pieces joined by
+    spaces, hyphens or a letter-digit change may be open or closed (fine-tuning, fine tuning,
+    finetuning; GPT-4, GPT4), and a closed word splits where it is two words (finetuning).
+
+    Each variant is (tokens as (folded, written), per token whether it closes a join of words,
+    which the text must not write in camel case: "LanguageModel" is two words glued together, not
+    the compound of "language model").
+    """
+    atoms, joins = _atoms(parts)
+    if not atoms:
+        return []
+    count = len(joins)
+    as_written = tuple(i for i, join in enumerate(joins) if join == "digit")
+    if count <= MAX_CLOSABLE_JOINS:
+        choices = [tuple(i for i in range(count) if mask >> i & 1) for mask in range(1 << count)]
+        choices.sort(key=lambda closed: closed != as_written)
     else:
-        choices = [tuple(h for bit, h in enumerate(hyphens) if mask >> bit & 1)
-                   for mask in range(1 << len(hyphens))]
+        choices = list(dict.fromkeys([as_written, (), tuple(range(count))]))
     variants = []
     for closed in choices:
-        tokens: list[tuple[str, bool]] = []
-        folded, written = "", ""
-        for index, (part_folded, part_written, _) in enumerate(parts):
-            folded += part_folded
-            written += part_written
-            if index not in closed:
-                tokens.append((folded, is_capitalised(written)))
-                folded, written = "", ""
-        variants.append(tokens)
+        tokens: list[tuple[str, str]] = []
+        closes: list[bool] = []
+        folded, written, joined_words = "", "", False
+        for index, (atom_folded, atom_written) in enumerate(atoms):
+            folded += atom_folded
+            written += atom_written
+            if index in closed:
+                joined_words = joined_words or joins[index] != "digit"
+                continue
+            tokens.append((folded, written))
+            closes.append(joined_words)
+            folded, written, joined_words = "", "", False
+        variants.append((tokens, closes))
+    if len(atoms) == 1 and not prefix and not is_capitalised(atoms[0][1]):
+        # a closed word that is two words: finetuning = fine-tuning = fine tuning
+        word, written = atoms[0]
+        for head, tail in compound_splits(word):
+            variants.append(([(head, written[:len(head)]), (tail, written[len(head):])],
+                             [False, False]))
     return variants
+
+
+def spelled_forms(tokens: list[tuple[str, str]], capitals: tuple[bool, ...], prefix: bool
+                  ) -> list[tuple[str, ...]]:
+    """Every folded token sequence for one structural variant: British and American spellings
+    of each word, singular and plural forms of the last one (none for a prefix)."""
+    choices: list[list[str]] = []
+    last = len(tokens) - 1
+    for index, (folded, written) in enumerate(tokens):
+        if capitals[index]:
+            if index == last and not prefix:
+                # an acronym's plural is its s: LLMs = LLM
+                singular = folded[:-1] if written.endswith("s") and len(folded) > 2 else folded
+                options = {singular, singular + "s", singular + "es"}
+            else:
+                options = {folded}
+        elif not folded.isalpha():
+            options = {folded}
+        elif index == last and not prefix:
+            options = set()
+            for spelled in spellings(folded):
+                for form in plural_forms(spelled):
+                    options |= spellings(form)
+        else:
+            options = spellings(folded)
+        # the form as written first, so the keys that matter most survive the cap
+        choices.append(sorted(options, key=lambda option: (option != folded, option)))
+    return list(product(*choices))[:MAX_KEYS_PER_TERM]
 
 
 def author_name_matches(query: Sequence[str], author: Sequence[str]) -> bool:
@@ -96,17 +189,26 @@ def author_name_matches(query: Sequence[str], author: Sequence[str]) -> bool:
     return False
 
 
-
-def capitals_hold(region, first: int, check: tuple) -> bool:
-    """Tokens the term writes in capitals must be capitals in the text (a plural suffix aside)."""
-    _, capitals, count, suffix_length = check
+def check_failure(region, first: int, check: tuple) -> str | None:
+    """Why a key's hit starting at token `first` does not count, or None when it does: a token
+    the term writes in capitals is not in capitals in the text ("capitals"), or what closes a
+    compound is two words glued in camel case ("camel case")."""
+    capitals, camel, prefix_length = check
+    last = len(capitals) - 1
     for offset, capital in enumerate(capitals):
-        if not capital:
+        if not capital and not camel[offset]:
             continue
         written = region.written(first + offset)
-        if offset == count - 1 and suffix_length:
-            written = written.rstrip(JOINER)[:-suffix_length]
-        if not is_capitalised(written):
-            return False
-    return True
+        if capital:
+            shown = written[:prefix_length] if offset == last and prefix_length else written
+            if not is_capitalised(shown) and not (
+                    offset == last and written.endswith("es") and is_capitalised(written[:-2])):
+                return "capitals"
+        if camel[offset] and _CAMEL_JOIN.search(written):
+            return "camel case"
+    return None
 
+
+def check_holds(region, first: int, check: tuple) -> bool:
+    """The key's checks hold for its hit starting at token `first`."""
+    return check_failure(region, first, check) is None
