@@ -43,12 +43,13 @@ MIN_PREFIX_LETTERS = 3
 MAX_PREFIX_EXPANSIONS = 400
 
 
-def plural_forms(word: str) -> set[str]:
+@lru_cache(maxsize=131072)
+def plural_forms(word: str) -> frozenset[str]:
     """`word` with its singular and plural forms (for the last word of a term)."""
-    forms = set()
+    forms: set[str] = set()
     for singular in singulars(word):
         forms |= plurals(singular)
-    return forms
+    return frozenset(forms)
 
 
 def singulars(word: str) -> set[str]:
@@ -110,12 +111,19 @@ _ISE = (("ise", "ize"), ("ised", "ized"), ("ises", "izes"), ("ising", "izing"), 
         ("isers", "izers"))
 
 
-def spellings(word: str) -> set[str]:
+@lru_cache(maxsize=131072)
+def spellings(word: str) -> frozenset[str]:
     """`word` and its other spelling, British or American (modelling <-> modeling)."""
+    return frozenset(_spellings(word))
+
+
+def _spellings(word: str) -> set[str]:
     found = {word}
     other = _spelling_pairs().get(word)
     if other:
         found.add(other)
+        return found
+    if "is" not in word and "iz" not in word:
         return found
     # -isation is always the British -ization (characterisation, parametrisation)
     for british, american in _ISATION:

@@ -13,7 +13,7 @@ from bot.models import Hit, Paper
 
 from .subscriptions import category_set
 from .terms import AUTHOR_END, AUTHOR_START
-from .tokens import token_pieces, tokenize
+from .tokens import math_spans, token_pieces, tokenize
 
 _EMPTY_SET: frozenset = frozenset()
 
@@ -62,6 +62,8 @@ class Region:
                 # the pieces are of the text with its LaTeX converted: map back to the original
                 starts = list(map(plain.start, starts))
                 stops = list(map(plain.end, stops))
+                if "$" in self.text:
+                    starts, stops = _whole_math(self.text, starts, stops)
             tables = self._tables = (last_token, starts, stops)
         return tables
 
@@ -104,6 +106,25 @@ def author_name(author: str) -> str:
     if "(" not in author:
         return author
     return _AFFILIATION.sub("", author) or author
+
+
+def _whole_math(text: str, starts: list[int], stops: list[int]) -> tuple[list[int], list[int]]:
+    """Spans widened to whole `$...$` pieces, so a highlighted hit never cuts math in half
+    (`MoS$_2$`, not `MoS$_2`)."""
+    maths = [(m.start(), m.end()) for m in math_spans(text)]
+    if not maths:
+        return starts, stops
+    opens = [start for start, _ in maths]
+
+    def widen(position: int, is_start: bool) -> int:
+        index = bisect_right(opens, position - (0 if is_start else 1)) - 1
+        if index >= 0:
+            open_at, close_at = maths[index]
+            if open_at < position < close_at:
+                return open_at if is_start else close_at
+        return position
+
+    return [widen(p, True) for p in starts], [widen(p, False) for p in stops]
 
 
 class AuthorRegion:

@@ -11,6 +11,7 @@ name), run on the hits only.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from itertools import product
 from typing import Sequence
 
@@ -67,7 +68,7 @@ class CompiledTerm:
         prefix = term.text.endswith("*")
         keys: dict[str, tuple | None] = {}
         for tokens, closed in structural_variants(parts, prefix):
-            capitals = tuple(is_capitalised(written) for _, written in tokens)
+            capitals = tuple(is_capitalised(written) for _, written, _ in tokens)
             check = None
             if any(capitals) or any(closed):
                 check = (capitals, tuple(closed), len(tokens[-1][0]) if prefix else 0)
@@ -104,12 +105,13 @@ def _atoms(parts: list[tuple[str, str, bool]]) -> tuple[list[tuple[str, str]], l
 
 
 def structural_variants(parts: list[tuple[str, str, bool]], prefix: bool = False
-                        ) -> list[tuple[list[tuple[str, str]], list[bool]]]:
+                        ) -> list[tuple[list[tuple[str, str, tuple[str, ...]]], list[bool]]]:
     """Token sequences a term matches, whichever way its compounds are written: pieces joined by
     spaces, hyphens or a letter-digit change may be open or closed (fine-tuning, fine tuning,
     finetuning; GPT-4, GPT4), and a closed word splits where it is two words (finetuning).
 
-    Each variant is (tokens as (folded, written), per token whether it closes a join of words,
+    Each variant is (tokens as (folded, written, the folded pieces it closes up), per token
+    whether it closes a join of words,
     which the text must not write in camel case: "LanguageModel" is two words glued together, not
     the compound of "language model").
     """
@@ -125,35 +127,44 @@ def structural_variants(parts: list[tuple[str, str, bool]], prefix: bool = False
         choices = list(dict.fromkeys([as_written, (), tuple(range(count))]))
     variants = []
     for closed in choices:
-        tokens: list[tuple[str, str]] = []
+        tokens: list[tuple[str, str, tuple[str, ...]]] = []
         closes: list[bool] = []
-        folded, written, joined_words = "", "", False
+        pieces: list[str] = []
+        written, joined_words = "", False
         for index, (atom_folded, atom_written) in enumerate(atoms):
-            folded += atom_folded
+            pieces.append(atom_folded)
             written += atom_written
             if index in closed:
                 joined_words = joined_words or joins[index] != "digit"
                 continue
-            tokens.append((folded, written))
+            tokens.append(("".join(pieces), written, tuple(pieces)))
             closes.append(joined_words)
-            folded, written, joined_words = "", "", False
+            pieces, written, joined_words = [], "", False
         variants.append((tokens, closes))
     if len(atoms) == 1 and not prefix and not is_capitalised(atoms[0][1]):
         # a closed word that is two words: finetuning = fine-tuning = fine tuning
         word, written = atoms[0]
         for head, tail in compound_splits(word):
-            variants.append(([(head, written[:len(head)]), (tail, written[len(head):])],
-                             [False, False]))
+            variants.append(([(head, written[:len(head)], (head,)),
+                              (tail, written[len(head):], (tail,))], [False, False]))
     return variants
 
 
-def spelled_forms(tokens: list[tuple[str, str]], capitals: tuple[bool, ...], prefix: bool
-                  ) -> list[tuple[str, ...]]:
+def spelled_forms(tokens: list[tuple[str, str, tuple[str, ...]]], capitals: tuple[bool, ...],
+                  prefix: bool) -> list[tuple[str, ...]]:
     """Every folded token sequence for one structural variant: British and American spellings
-    of each word, singular and plural forms of the last one (none for a prefix)."""
+    of each word (also inside a closed compound), singular and plural forms of the last one
+    (none for a prefix)."""
     choices: list[list[str]] = []
     last = len(tokens) - 1
-    for index, (folded, written) in enumerate(tokens):
+    for index, (folded, written, pieces) in enumerate(tokens):
+        if len(pieces) > 1 and not capitals[index]:
+            # a closed compound: spell each piece, the last one singular or plural
+            options = {"".join(combination) for combination in product(*(
+                _word_options(piece, index == last and position == len(pieces) - 1 and not prefix)
+                for position, piece in enumerate(pieces)))}
+            choices.append(sorted(options, key=lambda option: (option != folded, option)))
+            continue
         if capitals[index]:
             if index == last and not prefix:
                 # an acronym's plural is its s: LLMs = LLM
@@ -163,16 +174,25 @@ def spelled_forms(tokens: list[tuple[str, str]], capitals: tuple[bool, ...], pre
                 options = {folded}
         elif not folded.isalpha():
             options = {folded}
-        elif index == last and not prefix:
-            options = set()
-            for spelled in spellings(folded):
-                for form in plural_forms(spelled):
-                    options |= spellings(form)
         else:
-            options = spellings(folded)
+            options = _word_options(folded, index == last and not prefix)
         # the form as written first, so the keys that matter most survive the cap
         choices.append(sorted(options, key=lambda option: (option != folded, option)))
     return list(product(*choices))[:MAX_KEYS_PER_TERM]
+
+
+@lru_cache(maxsize=131072)
+def _word_options(word: str, last: bool) -> frozenset[str]:
+    """A word's spellings; for the last word of a term also its singular and plural forms."""
+    if not word.isalpha():
+        return frozenset({word})
+    if not last:
+        return spellings(word)
+    options: set[str] = set()
+    for spelled in spellings(word):
+        for form in plural_forms(spelled):
+            options |= spellings(form)
+    return frozenset(options)
 
 
 def author_name_matches(query: Sequence[str], author: Sequence[str]) -> bool:

@@ -18,6 +18,7 @@ The matcher needs token *strings* for every paper but token *spans* only for the
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from bisect import bisect_left, bisect_right
@@ -26,6 +27,7 @@ from functools import lru_cache
 from anyascii import anyascii
 from pylatexenc.latex2text import LatexNodes2Text
 from pylatexenc.latexwalker import (
+    get_default_latex_context_db,
     LatexCharsNode,
     LatexCommentNode,
     LatexGroupNode,
@@ -96,6 +98,16 @@ mathscr mathnormal boldsymbol bm pmb operatorname widetilde widehat tilde hat ba
 check breve acute grave mathring overrightarrow overleftarrow textsuperscript textsubscript
 ensuremath""".split())
 _latex_to_text = LatexNodes2Text(math_mode="text")
+# Built once: pylatexenc builds its default macro database per walker otherwise (a third of the
+# parse time).
+_LATEX_CONTEXT = get_default_latex_context_db()
+# pylatexenc logs a warning for a macro whose arguments are cut off (`\frac` at the end of a
+# piece of markup); the text is still converted, and a listing must not fill the log with them.
+logging.getLogger("pylatexenc").setLevel(logging.ERROR)
+# Markup with no macro needs no parser: math and brace groups lose their delimiters (and, in math,
+# the _ and ^ that join sub- and superscripts to what they follow); a lone Greek letter is its name.
+_NO_MACRO = re.compile(r"[^\\]*\Z")
+_LONE_GREEK = re.compile(r"(\$?)\\([A-Za-z]+)\1\Z")
 
 
 class PlainText:
@@ -180,11 +192,27 @@ def plain_text(text: str) -> PlainText | None:
     return PlainText("".join(out), replaced)
 
 
+_MATH_RE = re.compile(r"\$\$.+?\$\$|\$[^$]+\$", re.DOTALL)
+
+
+def math_spans(text: str):
+    """The `$...$` pieces of a text (match objects), as the converter reads them."""
+    return _MATH_RE.finditer(text)
+
+
 @lru_cache(maxsize=65536)
 def _island_pieces(island: str) -> tuple[tuple[int, int, str], ...]:
     """Replacements (start, end, text) inside one piece of markup; the rest of it is verbatim."""
+    if _NO_MACRO.match(island):
+        math = island.startswith("$")
+        return tuple((i, i + 1, "") for i, char in enumerate(island)
+                     if char in "${}" or (math and char in "_^"))
+    greek = _LONE_GREEK.match(island)
+    if greek and greek.group(2) in _GREEK_MACROS:
+        return ((0, len(island), f" {_GREEK_MACROS[greek.group(2)]} "),)
     try:
-        nodes, _, _ = LatexWalker(island, tolerant_parsing=True).get_latex_nodes()
+        nodes, _, _ = LatexWalker(island, latex_context=_LATEX_CONTEXT,
+                                  tolerant_parsing=True).get_latex_nodes()
     except Exception:  # pylatexenc raises its own errors on markup it cannot read: keep as is
         return ()
     kept: list[tuple[int, int, str | None]] = []  # text None = verbatim
