@@ -91,6 +91,9 @@ async def test_digest_from_a_saved_feed_then_search_and_test_query(tmp_path):
     code, out, _ = await paperbot("--config", str(config), "test-query", "MLLM NOT diffusion", "--date", "2025-04-21")
     assert code == 0
     assert "query read as:" in out and "MLLM: hit in" in out
+    # near misses, grouped by reason: the papers NOT diffusion excluded
+    assert "near misses" in out and "excluded by a NOT term" in out
+    assert "2504.13074" in out.split("near misses", 1)[1]
 
     code, _, err = await paperbot("--config", str(config), "test-query", "MLLM AND")
     assert code == 2

@@ -307,3 +307,18 @@ def test_a_term_matches_through_markup_and_plurals(word, plural, markup):
     text = (markup % shown) if markup else shown
     assert matches(word, abstract=f"We revisit the {text} here.")
     assert matches(shown, abstract=f"We revisit the {word} here.")
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.lists(st.sampled_from(list("ab Z2-_^{}$\\'\"%~αΛłø") + [
+    "\\gamma", "\\textit{", "\\\"o", "$_2$", "{\\aa}", "\\frac{", "\\mathcal{O}"]), max_size=30).map("".join))
+def test_any_text_tokenises_and_its_spans_stay_inside_it(text):
+    from bot.matching.papers import Region
+
+    region = Region(text)
+    tokens = region.stream.split()
+    _, starts, stops = region.tables()
+    assert not tokens or len(stops) == len(tokens) <= len(starts)
+    for start, stop in zip(starts, stops):
+        assert 0 <= start <= stop <= len(text)
+    readable_text(text)  # never raises
