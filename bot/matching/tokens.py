@@ -42,6 +42,8 @@ from pylatexenc.latexwalker import (
 _COMBINING = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
 _TOKEN_RE = re.compile(rf"[^\W_](?:[^\W_]|[{_COMBINING}])*")
 _PIECES_RE = re.compile(f"({_TOKEN_RE.pattern})")
+# The same for ASCII text, which has no combining marks (most of a listing): a simpler pattern.
+_ASCII_PIECES_RE = re.compile(r"([^\W_]+)")
 
 # --- Greek letters: names, whichever way they are written ---------------------------------------
 
@@ -91,6 +93,7 @@ _ISLAND_RE = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 _MARKUP_CHARS = re.compile(r"[\\${}]")
+_BRACE_RE = re.compile(r"[{}]")
 # Macros whose arguments are the text (the macro itself is only formatting).
 _FORMATTING = frozenset("""text textrm textit textbf textsf texttt textsc textup textsl textnormal
 emph mbox hbox fbox underline overline mathrm mathit mathbf mathsf mathtt mathcal mathbb mathfrak
@@ -153,15 +156,20 @@ def plain_text(text: str) -> PlainText | None:
         return None
     pieces: list[tuple[int, int, str]] = []   # (original start, end, replacement)
     if markup:
+        island_starts: list[int] = []
+        island_ends: list[int] = []
         for island in _ISLAND_RE.finditer(text):
             base = island.start()
+            island_starts.append(base)
+            island_ends.append(island.end())
             for start, end, replacement in _island_pieces(island.group()):
                 pieces.append((base + start, base + end, replacement))
-        # a stray brace left over is markup too ("{M}ulti" reads "Multi")
-        taken = {start for start, _, _ in pieces}
-        for brace in re.finditer(r"[{}]", text):
-            if not any(s <= brace.start() < e for s, e, _ in pieces) and brace.start() not in taken:
-                pieces.append((brace.start(), brace.end(), ""))
+        # a stray brace outside the markup is markup too ("{M}ulti" reads "Multi")
+        for brace in _BRACE_RE.finditer(text):
+            position = brace.start()
+            index = bisect_right(island_starts, position) - 1
+            if index < 0 or position >= island_ends[index]:
+                pieces.append((position, position + 1, ""))
         pieces.sort()
     if greek:
         converted = []
@@ -372,7 +380,8 @@ def token_pieces(text: str) -> tuple[list[str], str, PlainText | None]:
     folded; empty when there is no token), and the map back to the original text (None when the
     plain text is the original)."""
     converted = plain_text(text)
-    pieces = _PIECES_RE.split(text if converted is None else converted.text)
+    plain = text if converted is None else converted.text
+    pieces = (_ASCII_PIECES_RE if plain.isascii() else _PIECES_RE).split(plain)
     raw = pieces[1::2]
     if not raw:
         return pieces, "", converted
