@@ -3,14 +3,17 @@
 How a day is matched:
 
 1. Each paper is normalised once per `match()` call: title, abstract and authors become token
-   streams (`" tok tok tok "`, tokens folded, separated by single spaces; each author wrapped in
-   `\\x04 ... \\x05` markers so family names can be anchored to the end of a name).
-2. One Aho-Corasick automaton (pyahocorasick) holds every term of every subscription as a key in
+   streams (`" tok tok tok "`, LaTeX converted to text, tokens folded, separated by single
+   spaces; each author wrapped in `\\x04 ... \\x05` markers so family names can be anchored to the
+   end of a name).
+2. One Aho-Corasick automaton (pyahocorasick) holds every term of every subscription as keys in
    the same normalised form with a space on both sides, so only whole tokens and whole phrases can
-   hit. Plural tolerance is two more keys per term (`" model "`, `" models "`, `" modeles "`), the
-   closed compound of a hyphenated term another (`" multimodal "` for `multi-modal`).
+   hit. A term's word forms are more keys (see `terms` and `forms`): singular and plural of its
+   last word (`" model "`, `" models "`), its compounds open and closed (`" fine tuning "`,
+   `" finetuning "`), British and American spellings. The text is still scanned once.
 3. The few checks the automaton cannot do run on the hits only: terms written in capitals must hit
-   capital tokens (`MLLM` is not "mLLMs"), multi-word author names check the given name.
+   capital tokens (`MLLM` is not "mLLMs"), a closed compound must not be camel-case glue
+   ("LanguageModel"), multi-word author names check the given name.
 4. Indexes from terms to subscriptions, one set per announce type, find the matches. The common
    shapes need no evaluation per subscription: "any of these terms, none of those" (`VLM`,
    `VLM, MLLM`, `"world model" -robot`) lists the subscriptions under each term, and `a AND b`

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from itertools import product
+from itertools import chain, product, zip_longest
 from typing import Sequence
 
 from .forms import compound_splits, plural_forms, spellings
@@ -26,7 +26,7 @@ AUTHOR_END = "\x05"
 MAX_CLOSABLE_JOINS = 3
 # Keys one term may compile to (compounds x spellings x plural forms); the first ones are the
 # forms as written.
-MAX_KEYS_PER_TERM = 64
+MAX_KEYS_PER_TERM = 128
 _LETTERS_OR_DIGITS = re.compile(r"[A-Za-z]+|[0-9]+")
 _CAMEL_JOIN = re.compile(r"[a-z][A-Z]")
 
@@ -66,22 +66,23 @@ class CompiledTerm:
         self.kind = "text"
         self.regions = {None: (TITLE, ABSTRACT), "ti": (TITLE,), "abs": (ABSTRACT,)}[term.field]
         prefix = term.text.endswith("*")
-        keys: dict[str, tuple | None] = {}
+        per_variant = []
         for tokens, closed in structural_variants(parts, prefix):
             capitals = tuple(is_capitalised(written) for _, written, _ in tokens)
             check = None
             if any(capitals) or any(closed):
                 check = (capitals, tuple(closed), len(tokens[-1][0]) if prefix else 0)
-            for folded in spelled_forms(tokens, capitals, prefix):
-                key = f" {' '.join(folded)}" + ("" if prefix else " ")
-                if key not in keys:
-                    keys[key] = check
-                elif keys[key] is not None and check is None:
-                    keys[key] = None  # the same key without a check: the weaker check wins
+            per_variant.append([(f" {' '.join(folded)}" + ("" if prefix else " "), check)
+                                for folded in spelled_forms(tokens, capitals, prefix)])
+        # in turn from each way of writing the compound, so the cap never drops one way whole
+        keys: dict[str, tuple | None] = {}
+        for key, check in filter(None, chain.from_iterable(zip_longest(*per_variant))):
+            if key not in keys:
                 if len(keys) >= MAX_KEYS_PER_TERM:
                     break
-            if len(keys) >= MAX_KEYS_PER_TERM:
-                break
+                keys[key] = check
+            elif keys[key] is not None and check is None:
+                keys[key] = None  # the same key without a check: the weaker check wins
         self.keys = list(keys.items())
 
 
