@@ -40,6 +40,7 @@ sys.path.insert(0, str(PROJECT))
 from bot.arxiv.taxonomy import archive_of, canonical_category  # noqa: E402
 from bot.matching import Subscription, compile_subscriptions, parse_query  # noqa: E402
 from bot.matching.query import QuerySyntaxError, Term, evaluate, iter_terms  # noqa: E402
+from bot.matching.papers import author_name  # noqa: E402
 from bot.matching.terms import CompiledTerm  # noqa: E402
 from bot.matching.tokens import is_capitalised, term_tokens, tokenize  # noqa: E402
 from bot.models import Paper  # noqa: E402
@@ -226,7 +227,8 @@ def naive_match(subscriptions: list[NaiveSubscription], papers: list[Paper]) -> 
     for paper in papers:  # normalising once is not the baseline's cost; scanning per query is
         fields = {"title": " ".join(tokenize(paper.title)),
                   "abstract": " ".join(tokenize(paper.abstract)),
-                  "authors": " ".join(" ".join(tokenize(a)) + " |" for a in paper.authors)}
+                  # names without a trailing affiliation or footnote mark ("Wolfe(1)"), as matched
+                  "authors": " ".join(" ".join(tokenize(author_name(a))) + " |" for a in paper.authors)}
         prepared.append((paper, fields))
     found = set()
     for subscription in subscriptions:
