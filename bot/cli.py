@@ -202,6 +202,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_test_query(args: argparse.Namespace, settings: Settings) -> int:
     from bot.matching import QueryLimits, QuerySyntaxError, Subscription, compile_subscriptions, parse_query
+    from bot.matching.near_misses import find_near_misses
     from bot.store import AsyncStore
 
     try:
@@ -236,12 +237,20 @@ def cmd_test_query(args: argparse.Namespace, settings: Settings) -> int:
     matcher = compile_subscriptions([subscription])
     matches = sorted(matcher.match(papers), key=lambda m: (-m.score, m.paper.id))
     print(f"query read as: {query.describe()}")
+    for note in query.notes:
+        print(f"note: {note}")
     print(f"{day}: {len(matches)} of {len(papers)} papers match")
     for match in matches:
         print()
         print(f"{match.paper.title}")
         print(f"  {match.paper.abs_url}  {' '.join(match.paper.categories)}  [{match.paper.announce_type}]")
         for line in matcher.explain("test", match.paper).text().splitlines()[1:]:
+            print(f"  {line}")
+    near = find_near_misses(subscription, papers)
+    if near.groups:
+        print()
+        print(f"near misses ({len(near.items)} of {near.total}):")
+        for line in near.text().splitlines():
             print(f"  {line}")
     return 0 if matches else 1
 
@@ -368,10 +377,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--date", type=_day_option, help="only papers announced on this day (YYYY-MM-DD)")
     p.set_defaults(handler=cmd_search)
 
+    from bot.matching.help import QUERY_SYNTAX_HELP
+
     p = sub.add_parser("test-query", help="run a query on a stored day and explain each match",
                        description="Parse QUERY in the /papers query language, run it on a stored "
-                                   "announcement day and print every matching paper with why it matched.")
-    p.add_argument("query", help='the query, e.g. \'VLM, "vision language model" NOT robot\'')
+                                   "announcement day and print every matching paper with why it "
+                                   "matched, then up to 5 near misses grouped by reason.",
+                       epilog=QUERY_SYNTAX_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("query", help='the query, e.g. \'(VLM, "vision language model") NOT robot\' (NOT binds '
+                        "tightest, then AND, then OR)")
     p.add_argument("--date", type=_day_option, help="the announcement day (default: the latest stored)")
     p.add_argument("--types", help="announce types to include, comma-separated (default new,cross,replace)")
     p.set_defaults(handler=cmd_test_query)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from operator import itemgetter
 from typing import Literal
@@ -33,6 +33,10 @@ class Paper:
     comment: str | None = None
     journal_ref: str | None = None
     doi: str | None = None
+    # One per author ("" when none was given), or () when the source gave none: the feeds write
+    # "Jane Doe (University of X)", and the name alone is the author. Optional and not part of
+    # equality, so papers read back from a store that does not keep it still compare equal.
+    affiliations: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def primary_category(self) -> str | None:

@@ -112,9 +112,12 @@ async def test_digest_from_a_saved_feed_then_search_and_test_query(tmp_path, pap
     code, out, _ = await paperbot("--config", str(config), "search", "stairs")
     assert code == 0 and "2504.90012" in out
 
-    code, out, _ = await paperbot("--config", str(config), "test-query", "MLLM NOT diffusion", "--date", "2025-04-21")
+    code, out, _ = await paperbot("--config", str(config), "test-query", "MLLM NOT grasping", "--date", "2025-04-21")
     assert code == 0
     assert "query read as:" in out and "MLLM: hit in" in out
+    # near misses, grouped by reason: the papers NOT grasping excluded
+    assert "near misses" in out and "excluded by a NOT term" in out
+    assert "2504.90005" in out.split("near misses", 1)[1]
 
     code, _, err = await paperbot("--config", str(config), "test-query", "MLLM AND")
     assert code == 2

@@ -128,6 +128,19 @@ def _repair_utf8(body: bytes) -> bytes:
     return "".join(repaired).encode("utf-8")
 
 
+_AFFILIATION = re.compile(r"^(?P<name>[^()]*?)\s*\((?P<affiliation>.*)\)\s*$", re.DOTALL)
+
+
+def split_affiliation(author: str) -> tuple[str, str]:
+    """An author as arXiv's feeds write it, as (name, affiliation): "Jane Doe (University of
+    Somewhere, United Kingdom)" -> ("Jane Doe", "University of Somewhere, United Kingdom");
+    ("Jane Doe", "") when no affiliation follows the name."""
+    found = _AFFILIATION.match(author)
+    if found is None or not found.group("name").strip():
+        return author, ""
+    return collapse_whitespace(found.group("name")), collapse_whitespace(found.group("affiliation"))
+
+
 def parse_listing(body: bytes) -> Listing:
     """Parse a listing document (Atom or RSS, as bytes).
 
@@ -232,7 +245,11 @@ def _paper_from_entry(entry: feedparser.FeedParserDict, feed_date: date | None) 
         tag["term"].strip() for tag in entry.get("tags", []) if tag.get("term", "").strip()
     ))
     # `entry.author` is only the last dc:creator; `entry.authors` has them all.
-    authors = split_authors(a.get("name", "") for a in entry.get("authors", []))
+    # "Jane Doe (University of X, UK)": the name is the author, the affiliation is kept apart
+    named = [split_affiliation(author)
+             for author in split_authors(a.get("name", "") for a in entry.get("authors", []))]
+    authors = tuple(name for name, _ in named)
+    affiliations = tuple(affiliation for _, affiliation in named)
     return Paper(
         id=paper_id,
         version=version,
@@ -242,4 +259,5 @@ def _paper_from_entry(entry: feedparser.FeedParserDict, feed_date: date | None) 
         categories=categories,
         announce_type=announce_type.strip().lower(),
         announced=feed_date or _eastern_date(entry.get("published_parsed")),
+        affiliations=affiliations if any(affiliations) else (),
     )

@@ -9,12 +9,19 @@ from .matcher import (
     compile_subscriptions,
     field_text,
 )
+from .help import QUERY_SYNTAX_HELP
+from .near_misses import NearMiss, NearMissGroup, NearMisses, find_near_misses
 from .query import Query, QueryLimits, QuerySyntaxError, parse_query, query_from_keywords
+from .tokens import readable_text
 
 __all__ = [
     "CompiledMatcher",
     "Explanation",
     "FIELD_WEIGHTS",
+    "NearMiss",
+    "NearMissGroup",
+    "NearMisses",
+    "QUERY_SYNTAX_HELP",
     "Query",
     "QueryLimits",
     "QuerySyntaxError",
@@ -22,6 +29,8 @@ __all__ = [
     "TermReport",
     "compile_subscriptions",
     "field_text",
+    "find_near_misses",
     "parse_query",
     "query_from_keywords",
+    "readable_text",
 ]

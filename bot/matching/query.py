@@ -10,8 +10,11 @@ Grammar (NOT binds tightest, then AND, then OR and the comma):
     field    := ti: | abs: | au: | cat: | primary:
 
 Operators are upper case (`AND`, `OR`, `NOT`); lower-case "and" is an ordinary word, so
-`vision and language` is one phrase. Adjacent unquoted words form one phrase; a field applies to
-the phrase (or quoted phrase) after it, `cat:`/`primary:` to one category or archive name.
+`vision and language` is one phrase, and the parsed Query carries a note saying so and suggesting
+the operator (`Query.notes`). Adjacent unquoted words form one phrase; a field applies to the
+phrase (or quoted phrase) after it, `cat:`/`primary:` to one category or archive name. A word
+ending in `*` is a prefix (`robot*`: robot, robots, robotic), at least MIN_PREFIX_LETTERS long and
+not so short that it would cover more than MAX_PREFIX_EXPANSIONS dictionary words.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from typing import Iterable, Sequence, Union
 
 from bot.taxonomy import ARCHIVES, CATEGORIES, canonical_category, is_known_category
 
-from .text import term_tokens
+from .forms import MAX_PREFIX_EXPANSIONS, MIN_PREFIX_LETTERS, prefix_expansions
+from .tokens import term_tokens
 
 TEXT_FIELDS = ("ti", "abs", "au")
 CATEGORY_FIELDS = ("cat", "primary")
@@ -100,7 +104,7 @@ class Or:
 
 Node = Union[Term, Not, And, Or]
 
-_BARE_WORD = re.compile(r"[\w][\w.\-+']*\Z")
+_BARE_WORD = re.compile(r"[\w][\w.\-+']*\*?\Z")
 
 
 def _quote_if_needed(text: str) -> str:
@@ -154,6 +158,8 @@ class Query:
     root: Node
     source: str = ""
     terms: tuple[Term, ...] = dc_field(default=(), compare=False)
+    # How an ambiguous query was read, with the operator to write instead (shown with the reply)
+    notes: tuple[str, ...] = dc_field(default=(), compare=False)
 
     def describe(self) -> str:
         """How the query was read, in canonical form (for the `/papers subscribe` reply)."""
@@ -171,7 +177,7 @@ class Query:
         return self.describe()
 
 
-def _make_query(root: Node, source: str) -> Query:
+def _make_query(root: Node, source: str, notes: Sequence[str] = ()) -> Query:
     if evaluate(root, lambda term: False):
         # Nothing the query looks for needs to be present: it would match the whole listing.
         raise QuerySyntaxError(
@@ -181,7 +187,41 @@ def _make_query(root: Node, source: str) -> Query:
             "add a term to look for, e.g. diffusion -robot",
         )
     terms = tuple(dict.fromkeys(term for term, _ in iter_terms(root)))
-    return Query(root=root, source=source, terms=terms)
+    return Query(root=root, source=source, terms=terms,
+                 notes=tuple(dict.fromkeys([*notes, *_precedence_notes(root)])))
+
+
+_LOWER_OPERATORS = {"and": "AND", "or": "OR", "not": "NOT"}
+
+
+def _operator_word_note(words: list[str]) -> str | None:
+    """A note when a lower-case and/or/not sits between the words of an unquoted phrase."""
+    inner = [w for w in words[1:-1] if w in _LOWER_OPERATORS]
+    if not inner:
+        return None
+    phrase = " ".join(words)
+    suggested = " ".join(_LOWER_OPERATORS.get(w, w) if 0 < i < len(words) - 1 else w
+                         for i, w in enumerate(words))
+    return (f'"{phrase}" is read as one phrase (these words, in this order); operators are '
+            f"written in capitals, e.g. {suggested}")
+
+
+def _precedence_notes(root: Node) -> list[str]:
+    """A note when NOT, binding tighter than OR, excludes from the last alternative only:
+    `VLM, "vision language model" NOT robot` keeps robot papers that say VLM."""
+    if not isinstance(root, Or) or not isinstance(root.children[-1], And):
+        return []
+    last = root.children[-1]
+    excluded = [c for c in last.children if isinstance(c, Not)]
+    kept = [c for c in last.children if not isinstance(c, Not)]
+    if not excluded or not kept:
+        return []
+    others = [describe_node(c, nested=True) for c in root.children[:-1]]
+    alternative = describe_node(kept[0] if len(kept) == 1 else And(tuple(kept)), nested=True)
+    exclusions = " ".join(describe_node(n) for n in excluded)
+    return [f"{exclusions} applies only to {alternative}: NOT binds tighter than AND, and AND "
+            f"tighter than OR and the comma; to exclude it from every alternative write "
+            f"({', '.join([*others, alternative])}) {exclusions}"]
 
 
 # --- lexer ------------------------------------------------------------------------------------
@@ -260,6 +300,7 @@ class _Parser:
         self.index = 0
         self.depth = 0
         self.term_count = 0
+        self.notes: list[str] = []
 
     @property
     def current(self) -> _Token:
@@ -366,6 +407,9 @@ class _Parser:
         words = []
         while self.current.kind == "WORD":
             words.append(self.advance().text)
+        note = _operator_word_note(words)
+        if note:
+            self.notes.append(note)
         return " ".join(words)
 
     def make_term(self, text: str, field_name: str | None, column: int, text_column: int) -> Term:
@@ -391,7 +435,29 @@ def make_term(text: str, field_name: str | None, column: int = 0, text_column: i
         raise QuerySyntaxError("empty quotes: expected a word or phrase inside", text_column)
     if not term_tokens(text):
         raise QuerySyntaxError(f'"{text}" has no letters or digits to search for', text_column)
+    if "*" in text:
+        _check_prefix(text, field_name, text_column)
     return Term(text, field_name, column)
+
+
+def _check_prefix(text: str, field_name: str | None, column: int) -> None:
+    """A prefix term: one `*`, at the end, after enough letters to be specific."""
+    if field_name == "au":
+        raise QuerySyntaxError(f'a prefix ("{text}") cannot be used with au:', column,
+                               "write the family name in full, e.g. au:LeCun")
+    if text.count("*") > 1 or not text.endswith("*") or text[-2:-1].isspace():
+        raise QuerySyntaxError(f'"*" may only end the last word of a term, not as in "{text}"',
+                               column, "e.g. robot* finds robot, robots, robotic, robotics")
+    last = term_tokens(text)[-1][0]
+    letters = sum(c.isalpha() for c in last)
+    if letters < MIN_PREFIX_LETTERS:
+        raise QuerySyntaxError(
+            f'the prefix "{text}" is too short: give at least {MIN_PREFIX_LETTERS} letters '
+            "before the *", column)
+    if prefix_expansions(last) > MAX_PREFIX_EXPANSIONS:
+        raise QuerySyntaxError(
+            f'the prefix "{text}" is too broad: it starts more than {MAX_PREFIX_EXPANSIONS} '
+            "different English words", column, "make the prefix longer or list the words")
 
 
 def parse_query(text: str, limits: QueryLimits = QueryLimits()) -> Query:
@@ -403,7 +469,8 @@ def parse_query(text: str, limits: QueryLimits = QueryLimits()) -> Query:
             f"the query is too long: {len(text)} characters (the limit is {limits.max_length})",
             limits.max_length + 1)
     parser = _Parser(text, limits)
-    return _make_query(parser.parse(), text)
+    root = parser.parse()
+    return _make_query(root, text, parser.notes)
 
 
 def query_from_keywords(keywords: Sequence[str | Sequence[str]],

@@ -6,7 +6,7 @@ import feedparser
 import pytest
 
 from bot.arxiv.errors import FeedError, MalformedFeed
-from bot.arxiv.feeds import Listing, collapse_whitespace, parse_listing, split_authors
+from bot.arxiv.feeds import Listing, collapse_whitespace, parse_listing, split_affiliation, split_authors
 from tests.conftest import DATA, SYNTHETIC_LISTING, shared_path
 from tests.fakes.arxiv_server import atom_listing
 
@@ -184,7 +184,9 @@ def test_rss_description_text_that_looks_like_tags_is_kept_and_matches_atom():
     expected = "For $a<b$ and $x<y, z>w$ we show <script>f()</script> that A &amp; B hold."
     assert rss.abstract == expected
     assert rss.title == "Bounds for x<y and <b>bold</b> claims"
-    assert rss.authors == ("Ann Smith (MIT, Cambridge)", "Bo Li")
+    # the affiliation is not part of the name (issue 15); it is kept beside it
+    assert rss.authors == ("Ann Smith", "Bo Li")
+    assert rss.affiliations == ("MIT, Cambridge", "")
     assert (rss.id, rss.version, rss.announce_type) == ("2504.00002", 3, "replace-cross")
     atom = atom_listing([{
         "id": "2504.00002v3", "title": "Bounds for x<y and <b>bold</b> claims",
@@ -266,6 +268,12 @@ def test_parse_listing_wants_bytes():
 def test_helpers():
     assert collapse_whitespace(" a\n\tb  c\u00a0d ") == "a b c d"
     assert split_authors(["A, B", "C (X, Y), D"]) == ("A", "B", "C (X, Y)", "D")
+    assert split_affiliation("Jane Doe (University of Somewhere, United Kingdom)") == (
+        "Jane Doe", "University of Somewhere, United Kingdom")
+    assert split_affiliation("Jane Doe") == ("Jane Doe", "")
+    assert split_affiliation("(Consortium)") == ("(Consortium)", "")
+    assert split_affiliation("A. Smith (Dept. X (Physics), Univ. Y)") == (
+        "A. Smith", "Dept. X (Physics), Univ. Y")
 
 
 def test_one_invalid_byte_garbles_nothing_else():

@@ -15,7 +15,7 @@ from bot.matching import (
     parse_query,
     query_from_keywords,
 )
-from bot.matching.text import tokenize
+from bot.matching.tokens import tokenize
 from bot.models import Paper
 from tests.conftest import shared_path
 
@@ -246,7 +246,8 @@ def _token_text(text: str) -> str:
 
 
 def _reference_term_hit(term, paper) -> bool:
-    """Plain scan: the term's tokens as a whole-token run, a final s/es allowed."""
+    """Plain scan: any of the term's word forms (its compiled keys: plurals, spellings, compounds,
+    which tests/matching/test_forms.py checks on their own) as a whole-token run."""
     if term.field in ("cat", "primary"):
         names = paper.categories[:1] if term.field == "primary" else paper.categories
         return any(n == term.text or n.split(".")[0] == term.text for n in names)
@@ -257,7 +258,11 @@ def _reference_term_hit(term, paper) -> bool:
 
 @functools.lru_cache(maxsize=None)
 def _reference_pattern(text: str) -> re.Pattern:
-    return re.compile(rf"(?<!\S){re.escape(_token_text(text))}(?:s|es)?(?!\S)")
+    from bot.matching.query import Term
+    from bot.matching.terms import CompiledTerm
+
+    forms = sorted((key.strip() for key, _ in CompiledTerm(0, Term(text)).keys), key=len, reverse=True)
+    return re.compile(rf"(?<!\S)(?:{'|'.join(map(re.escape, forms))})(?!\S)")
 
 
 def test_matcher_agrees_with_a_plain_scan_on_the_corpus():

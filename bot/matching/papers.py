@@ -1,0 +1,197 @@
+"""A paper normalised once per match() call: token streams per field, spans on demand."""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from itertools import accumulate, count
+from operator import add, itemgetter
+from typing import Sequence
+
+from bot.taxonomy import archive_of
+from bot.models import Hit, Paper
+
+from .subscriptions import category_set
+from .terms import AUTHOR_END, AUTHOR_START
+from .tokens import math_spans, token_pieces, tokenize
+
+_EMPTY_SET: frozenset = frozenset()
+
+
+def field_text(paper: Paper, field_name: str) -> str:
+    """The text a Hit's span indexes into: title and abstract as they are, authors joined with
+    ", ", categories joined with " "."""
+    if field_name == "title":
+        return paper.title
+    if field_name == "abstract":
+        return paper.abstract
+    if field_name == "authors":
+        return ", ".join(paper.authors)
+    if field_name == "categories":
+        return " ".join(paper.categories)
+    raise ValueError(f'unknown field "{field_name}" (title, abstract, authors, categories)')
+
+
+
+class Region:
+    """One field's token stream plus token tables built on first use (only needed for hits)."""
+
+    __slots__ = ("text", "pieces", "stream", "plain", "hits", "pids", "_tables", "_lasts")
+
+    def __init__(self, text: str):
+        self.text = text
+        self.pieces, self.stream, self.plain = token_pieces(text)
+        self.hits: list[tuple[int, int]] = []
+        self.pids: set[int] = _EMPTY_SET
+        self._tables = None
+        self._lasts = None
+
+    def tables(self) -> tuple[dict[int, int], list[int], list[int]]:
+        """(last token by stream end, token start, token end): a key hit reported at stream
+        offset `end` (the space after its last token) covers tokens `last - n + 1 .. last`,
+        whose characters in the text run from `starts[first]` to `stops[last]`."""
+        tables = self._tables
+        if tables is None:
+            # The space after token i sits at sum(len(token j) + 1 for j <= i) in " a b c ".
+            stream_ends = map(add, accumulate(map(len, self.stream[1:-1].split(" "))), count(1))
+            last_token = dict(zip(stream_ends, count()))
+            offsets = list(accumulate(map(len, self.pieces), initial=0))
+            starts, stops = offsets[1::2], offsets[2::2]
+            plain = self.plain
+            if plain is not None:
+                # the pieces are of the text with its LaTeX converted: map back to the original
+                starts = list(map(plain.start, starts))
+                stops = list(map(plain.end, stops))
+                if "$" in self.text:
+                    starts, stops = _whole_math(self.text, starts, stops)
+            tables = self._tables = (last_token, starts, stops)
+        return tables
+
+    def written(self, index: int) -> str:
+        """Token `index` as written (after LaTeX conversion)."""
+        return self.pieces[2 * index + 1]
+
+    def span(self, first: int, last: int) -> tuple[int, int]:
+        """Character span in the original text from token `first` to token `last`."""
+        _, starts, stops = self.tables()
+        return starts[first], stops[last]
+
+    def lasts(self, pid: int) -> list[int]:
+        """Last token index of each hit of key `pid`, in text order (grouped on first use)."""
+        by_pid = self._lasts
+        if by_pid is None:
+            by_pid = self._lasts = {}
+            last_token = self.tables()[0]
+            lasts = list(map(last_token.get, map(itemgetter(0), self.hits)))
+            if None in lasts:
+                # a prefix key (`robot*`) ends inside its token: the token ends at the next space
+                stream = self.stream
+                lasts = [last_token[stream.index(" ", end)] if last is None else last
+                         for (end, _), last in zip(self.hits, lasts)]
+            for found, last in zip(map(itemgetter(1), self.hits), lasts):
+                if found in by_pid:
+                    by_pid[found].append(last)
+                else:
+                    by_pid[found] = [last]
+        return by_pid.get(pid, ())
+
+
+_AFFILIATION = re.compile(r"\s*\([^()]*\)\s*$")
+
+
+def author_name(author: str) -> str:
+    """An author's name without an affiliation in parentheses after it ("Jane Doe (University of
+    Somewhere, UK)" -> "Jane Doe"): papers stored before the feed parser split them still have
+    them, and a family name is never the last word of an affiliation."""
+    if "(" not in author:
+        return author
+    return _AFFILIATION.sub("", author) or author
+
+
+def _whole_math(text: str, starts: list[int], stops: list[int]) -> tuple[list[int], list[int]]:
+    """Spans widened to whole `$...$` pieces, so a highlighted hit never cuts math in half
+    (`MoS$_2$`, not `MoS$_2`)."""
+    maths = [(m.start(), m.end()) for m in math_spans(text)]
+    if not maths:
+        return starts, stops
+    opens = [start for start, _ in maths]
+
+    def widen(position: int, is_start: bool) -> int:
+        index = bisect_right(opens, position - (0 if is_start else 1)) - 1
+        if index >= 0:
+            open_at, close_at = maths[index]
+            if open_at < position < close_at:
+                return open_at if is_start else close_at
+        return position
+
+    return [widen(p, True) for p in starts], [widen(p, False) for p in stops]
+
+
+class AuthorRegion:
+    """Authors as `\\x04 given family \\x05` segments; spans index into ", ".join(authors)."""
+
+    __slots__ = ("names", "author_tokens", "segment_starts", "stream", "hits", "pids",
+                 "_author_spans", "_ends")
+
+    def __init__(self, authors: Sequence[str]):
+        self.names = tuple(authors)
+        self.author_tokens = [tokenize(author_name(author)) for author in self.names]
+        segments = [f" {AUTHOR_START} {' '.join(tokens)} {AUTHOR_END}"
+                    for tokens in self.author_tokens]
+        self.segment_starts = list(accumulate(map(len, segments), initial=0))
+        self.stream = "".join(segments) + " " if segments else ""
+        self.hits: list[tuple[int, int]] = []
+        self.pids: set[int] = _EMPTY_SET
+        self._author_spans = None
+        self._ends = None
+
+    @property
+    def text(self) -> str:
+        return ", ".join(self.names)
+
+    def author_at(self, stream_offset: int) -> int:
+        return bisect_right(self.segment_starts, stream_offset) - 1
+
+    def author_span(self, index: int) -> tuple[int, int]:
+        if self._author_spans is None:
+            spans, offset = [], 0
+            for name in self.names:
+                spans.append((offset, offset + len(name)))
+                offset += len(name) + 2
+            self._author_spans = spans
+        return self._author_spans[index]
+
+    def ends(self, pid: int) -> list[int]:
+        """Stream offsets where key `pid` ended (hits grouped by key on first use)."""
+        by_pid = self._ends
+        if by_pid is None:
+            by_pid = self._ends = {}
+            for end, found in self.hits:
+                if found in by_pid:
+                    by_pid[found].append(end)
+                else:
+                    by_pid[found] = [end]
+        return by_pid.get(pid, ())
+
+
+NO_AUTHORS = AuthorRegion(())
+
+
+class PaperState:
+    """A paper normalised once for a whole match() call, with its per-term hits cached."""
+
+    __slots__ = ("paper", "regions", "category_keys", "category_set", "term_hits", "hit")
+
+    def __init__(self, paper: Paper, with_authors: bool = True):
+        self.paper = paper
+        self.regions = (Region(paper.title), Region(paper.abstract),
+                        AuthorRegion(paper.authors) if with_authors else NO_AUTHORS)
+        categories = paper.categories
+        self.category_set = category_set(paper)
+        keys = [f"cat:{name}" for name in self.category_set]
+        if categories:
+            keys += [f"primary:{categories[0]}", f"primary:{archive_of(categories[0])}"]
+        self.category_keys = keys
+        self.term_hits: dict[int, tuple[tuple[Hit, ...], float]] = {}
+        self.hit: set[int] = set()
+

@@ -1,0 +1,174 @@
+"""Routes: how match() reaches each compiled subscription, and its boolean form on hit sets."""
+
+from __future__ import annotations
+
+from operator import itemgetter
+from typing import Callable
+
+from .query import And, Node, Not, Or, Term
+from .subscriptions import Subscription
+from .terms import CompiledTerm
+
+ANY, CONJUNCTION, GENERAL = 0, 1, 2
+# How match() reaches a subscription without a category restriction, fastest first: any of some
+# terms and none of others (`VLM`, `VLM, MLLM`, `"world model" -robot`: a term hitting is the
+# match unless an excluded one hits too), two terms that must both hit; anything else is a
+# candidate of one of its necessary terms and is evaluated.
+ROUTE_ANY_OF, ROUTE_PAIR, ROUTE_GENERIC = 1, 2, 3
+
+
+class AnyOfEntry:
+    """The any-of subscriptions listed under one term (for one announce type)."""
+
+    __slots__ = ("single", "several", "excluded_by")
+
+    def __init__(self):
+        self.single: list[str] = []    # the term is their only positive term
+        self.several: list[str] = []   # they have more: two may hit one paper, merge their hits
+        self.excluded_by: dict[int, list[str]] = {}  # excluded term -> subscriptions it drops
+
+    @property
+    def empty(self) -> bool:
+        return not self.single and not self.several
+
+    def change(self, subscription_id: str, several: bool, excluded: frozenset[int],
+               adding: bool) -> None:
+        lists = [self.several if several else self.single]
+        lists += [self.excluded_by.setdefault(term_id, []) for term_id in excluded]
+        for ids in lists:
+            if adding:
+                ids.append(subscription_id)
+            else:
+                ids.remove(subscription_id)
+        for term_id in excluded:
+            if not self.excluded_by[term_id]:
+                del self.excluded_by[term_id]
+_EMPTY: frozenset[int] = frozenset()
+
+
+def negation_normal_form(node: Node, negate: bool = False) -> Node:
+    """Push NOTs down to the terms, so `NOT (NOT a AND NOT b)` is seen as `a OR b`."""
+    if isinstance(node, Term):
+        return Not(node) if negate else node
+    if isinstance(node, Not):
+        return negation_normal_form(node.child, not negate)
+    children = tuple(negation_normal_form(child, negate) for child in node.children)
+    return And(children) if isinstance(node, And) != negate else Or(children)
+
+
+def _term_cost(term: CompiledTerm) -> float:
+    """A guess at how often a term hits (no statistics needed): longer phrases are rarer,
+    archives are common."""
+    if term.kind == "text":
+        return 1.0 / len(term.tokens)
+    if term.kind == "author":
+        return 0.3
+    is_archive = "." not in term.category
+    return (300.0 if is_archive else 30.0) / (3.0 if term.kind == "primary" else 1.0)
+
+
+def _necessary_terms(node: Node, term_of: Callable[[Term], CompiledTerm]
+                     ) -> tuple[float, frozenset[int]] | None:
+    """Terms of which at least one must hit for `node` (in negation normal form) to be true,
+    preferring the cheapest choice among the parts of an AND."""
+    if isinstance(node, Term):
+        term = term_of(node)
+        return _term_cost(term), frozenset({term.id})
+    if isinstance(node, Not):
+        return None
+    parts = [_necessary_terms(child, term_of) for child in node.children]
+    known = [part for part in parts if part is not None]
+    if isinstance(node, And):
+        return min(known, key=itemgetter(0)) if known else None
+    if len(known) < len(parts):
+        return None
+    return sum(cost for cost, _ in known), frozenset().union(*(ids for _, ids in known))
+
+
+def _evaluator(node: Node, id_of: Callable[[Term], int]) -> Callable[[set[int]], bool]:
+    """A predicate on the set of hit term ids, for a tree in negation normal form."""
+    if isinstance(node, Term):
+        term_id = id_of(node)
+        return lambda hit: term_id in hit
+    if isinstance(node, Not):
+        term_id = id_of(node.child)
+        return lambda hit: term_id not in hit
+    positive = frozenset(id_of(c) for c in node.children if isinstance(c, Term))
+    negative = frozenset(id_of(c.child) for c in node.children if isinstance(c, Not))
+    others = tuple(_evaluator(c, id_of) for c in node.children if isinstance(c, (And, Or)))
+    if isinstance(node, And):
+        return lambda hit: (positive <= hit and negative.isdisjoint(hit)
+                            and all(part(hit) for part in others))
+    return lambda hit: (not positive.isdisjoint(hit) or not negative <= hit
+                        or any(part(hit) for part in others))
+
+
+class CompiledSubscription:
+    __slots__ = ("subscription", "id", "slot", "types", "categories", "mode", "required",
+                 "excluded", "evaluate", "positive", "single", "necessary", "term_ids",
+                 "route", "route_terms", "route_key", "positive_order")
+
+    def __init__(self, subscription: Subscription, slot: int, term_ids: dict[tuple, int],
+                 terms: list[CompiledTerm]):
+        self.subscription = subscription
+        self.id = subscription.id
+        self.slot = slot
+        self.term_ids = term_ids
+        self.types = subscription.admitted_types
+        self.categories = subscription.categories or None
+        query = subscription.query
+        id_of = lambda term: term_ids[(term.field, term.text)]  # noqa: E731
+        root = negation_normal_form(query.root)
+        # the query's own order: a match's hits list its terms in the order the user wrote them
+        self.positive_order = tuple(dict.fromkeys(id_of(term) for term in query.positive_terms))
+        self.positive = frozenset(self.positive_order)
+        # one positive term: its hits and score are the match's, shared through the paper's cache
+        self.single = next(iter(self.positive)) if len(self.positive) == 1 else None
+        self.required = self.excluded = _EMPTY
+        self.evaluate = None
+        children = root.children if isinstance(root, (And, Or)) else (root,)
+        if isinstance(root, Term) or (isinstance(root, Or) and all(isinstance(c, Term) for c in children)):
+            self.mode = ANY  # being a candidate means one of its terms hit
+        elif isinstance(root, And) and all(isinstance(c, (Term, Not)) for c in children):
+            self.mode = CONJUNCTION
+            self.required = frozenset(id_of(c) for c in children if isinstance(c, Term))
+            self.excluded = frozenset(id_of(c.child) for c in children if isinstance(c, Not))
+        else:
+            self.mode = GENERAL
+            self.evaluate = _evaluator(root, id_of)
+        necessary = _necessary_terms(root, lambda term: terms[id_of(term)])
+        # parse_query rejects queries that can be true with no term present, so this holds.
+        assert necessary is not None, query.describe()
+        self.necessary = necessary[1]
+        self.route, self.route_terms, self.route_key = self._route(root, id_of)
+
+    def _route(self, root: Node, id_of: Callable[[Term], int]) -> tuple[int, frozenset, object]:
+        """How match() finds this subscription (see ROUTE_*): (route, index terms, key)."""
+        if self.categories is not None:
+            return ROUTE_GENERIC, self.necessary, None
+        children = root.children if isinstance(root, And) else (root,)
+        terms = [c for c in children if isinstance(c, Term)]
+        unions = [c for c in children if isinstance(c, Or)]
+        negations = [c for c in children if isinstance(c, Not)]
+        simple = (len(terms) + len(unions) + len(negations) == len(children)
+                  and all(isinstance(c, Term) for u in unions for c in u.children))
+        excluded = frozenset(id_of(c.child) for c in negations)
+        if simple and len(terms) + len(unions) == 1:
+            # any of some terms, none of others: `VLM, MLLM`, `"world model" -robot`
+            return ROUTE_ANY_OF, self.positive, excluded
+        if len(children) == 2 and len(terms) == 2 and len(self.positive) == 2:
+            # `a AND b`, under the rarer-looking term, keyed by the other and the query's order
+            first, second = sorted(self.positive, key=lambda term_id: term_id not in self.necessary)
+            return ROUTE_PAIR, frozenset({first}), (second, self.positive_order[0] == first)
+        return ROUTE_GENERIC, self.necessary, None
+
+    def positives_in(self, hit: set[int]) -> tuple[int, ...]:
+        """The positive terms that hit, in the query's order."""
+        return tuple(term_id for term_id in self.positive_order if term_id in hit)
+
+    def is_true(self, hit: set[int]) -> bool:
+        if self.mode == ANY:
+            return not self.necessary.isdisjoint(hit)
+        if self.mode == CONJUNCTION:
+            return self.required <= hit and self.excluded.isdisjoint(hit)
+        return self.evaluate(hit)

@@ -1,0 +1,324 @@
+"""Issue 15: matching that finds what researchers mean, rule by rule, with real-looking text,
+through the real compiled matcher (match() and explain() must agree)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from bot.matching import QuerySyntaxError, Subscription, compile_subscriptions, field_text, parse_query
+from bot.matching.forms import compound_splits, plural_forms, spellings
+from bot.matching.help import QUERY_EXAMPLES, QUERY_SYNTAX_HELP
+from bot.matching.near_misses import find_near_misses
+from bot.matching.tokens import plain_text, readable_text, tokenize
+from bot.models import Paper
+
+
+def paper(title="", abstract="", authors=(), categories=("cs.LG",), announce_type="new",
+          paper_id="2504.00001") -> Paper:
+    return Paper(paper_id, title, abstract, tuple(authors), tuple(categories), announce_type)
+
+
+def matches(query: str, **fields) -> bool:
+    subject = paper(**fields)
+    matcher = compile_subscriptions([Subscription("s", parse_query(query))])
+    found = bool(matcher.match([subject]))
+    assert matcher.explain("s", subject).matched is found
+    return found
+
+
+CASES = [
+    # plurals both ways, last word of a phrase
+    ('"diffusion models"', "We train a latent diffusion model on video.", True),
+    ('"diffusion model"', "Score-based diffusion models have emerged", True),
+    ('"graph neural networks"', "a graph neural network (GNN) for molecules", True),
+    ("LLMs", "We prompt an LLM with chain-of-thought.", True),
+    ("LLM", "LLMs struggle with long contexts.", True),
+    ("LLMs", "multilingual llms", False),          # capitals stay capitals, plural or not
+    ("property", "We prove several properties of the estimator.", True),
+    ("properties", "a key property of the estimator", True),
+    ("study", "Recent studies show that", True),
+    ("strategies", "a greedy decoding strategy", True),
+    ("analysis", "Extensive analyses on ImageNet", True),
+    ("analyses", "a spectral analysis of the operator", True),
+    ("matrix", "low-rank matrices", True),
+    ("matrices", "a sparse matrix", True),
+    ("vertex", "the vertices of the polytope", True),
+    ("vertices", "each vertex of the graph", True),
+    ("spectrum", "the measured spectra of quasars", True),
+    ("criterion", "three evaluation criteria", True),
+    ("radius", "the radii of neutron stars", True),
+    ("axis", "along both axes", True),
+    ("model", "modeling choices", False),           # not a plural: a different word
+    # compounds, whichever way written
+    ("finetuning", "We propose parameter-efficient fine-tuning of LLMs.", True),
+    ("finetuning", "supervised fine tuning on curated data", True),
+    ("fine-tuning", "LoRA finetuning", True),
+    ('"fine tuning"', "instruction finetuning", True),
+    ("realtime", "a real-time rendering pipeline", True),
+    ("real-time", "realtime inference", True),
+    ("pretraining", "large-scale pre-training on web data", True),
+    ("pre-training", "contrastive pretraining", True),
+    ("GPT4", "We compare against GPT-4 and Claude.", True),
+    ("GPT-4", "evaluated with GPT4 as a judge", True),
+    ("GPT4", "outperforms GPT-4o on the benchmark", False),  # a different model, a different token
+    ("COVID19", "the COVID-19 pandemic", True),
+    ("dataset", "a new data set of 10k images", True),
+    ('"vision language model"', "Vision LanguageModel", False),  # glued in camel case: two words
+    ("online", "on line search", False),          # a split at a function word is not a compound
+    ("notable", "is not able to", False),
+    # British and American spellings
+    ("behavior", "the emergent behaviour of agents", True),
+    ("behaviour", "collective behaviors in swarms", True),
+    ("modeling", "statistical modelling of extremes", True),
+    ('"language modelling"', "masked language modeling objectives", True),
+    ("optimization", "Bayesian optimisation of hyperparameters", True),
+    ("characterization", "a full characterisation of the spectrum", True),
+    ("center", "the galactic centre", True),
+    ("neighbor", "k-nearest neighbours", True),
+    ("precise", "a precize measurement", False),  # -ise is not always British
+    # LaTeX reads as text
+    ('"gamma-ray"', r"We detect $\gamma$-ray emission from the source.", True),
+    ('"gamma ray"', r"$\gamma$-rays from blazars", True),
+    ('"Lambda CDM"', r"tension with $\Lambda$CDM cosmology", True),
+    ("ΛCDM", r"tension with $\Lambda$CDM cosmology", True),
+    ('"Lambda CDM"', "deviations from ΛCDM", True),
+    ("MoS2", r"monolayer MoS$_2$ transistors", True),
+    ("CO2", r"CO$_2$ reduction on copper", True),
+    ("H2O", r"H$_2$O ice in protoplanetary disks", True),
+    ("mathcal", r"$\mathcal{O}(n \log n)$ time", False),
+    ("complexity", r"$\mathcal{O}(n)$ complexity", True),
+    ("alpha", r"$\alpha$-synuclein aggregation", True),
+    ('"beta VAE"', "a β-VAE with a learned prior", True),
+    ("gamma", "the gamma function", True),
+    ("gamma", "gammas and deltas", True),
+    ("Angstrom", r"sub-{\AA}ngstr{\"o}m resolution", True),
+    ("Ångström", r"sub-{\AA}ngstr{\"o}m resolution", True),
+    ("5%", "improves accuracy by 5% on average", True),
+    ("average", r"by 5% on $x$ average", True),     # a bare % is not a TeX comment
+    # folding both ways
+    ("Łukasz", "Lukasz", True),
+    ("Lukasz", "Łukasz", True),
+    ("Sørensen", "Sorensen", True),
+    ("Straße", "Strasse", True),
+    ("Ærø", "Aero", True),
+    ("Håkon", "Hakon", True),
+    # a term never matches inside another word
+    ("LLM", "MLLMs and VLLMs", False),
+    ("robot", "a chatbot and a robotic arm", False),
+    ("real", "surreal images", False),
+    ("tuning", "finetuning", False),
+]
+
+
+@pytest.mark.parametrize("query, text, expected", CASES)
+def test_issue_15_semantics(query, text, expected):
+    assert matches(query, abstract=text) is expected
+
+
+def test_prefix_terms():
+    assert matches("robot*", abstract="Robotics for household tasks")
+    assert matches("robot*", abstract="a robotic gripper")
+    assert matches("robot*", abstract="one robot")
+    assert not matches("robot*", abstract="a chatbot with bots")
+    assert matches('"reinforcement learn*"', abstract="reinforcement learning from feedback")
+    assert not matches('"reinforcement learn*"', abstract="reinforcement and learning")
+    assert matches("GPT*", abstract="GPTs and GPT-4")
+    assert not matches("GPT*", abstract="gpt-style models")
+
+
+@pytest.mark.parametrize("query, message", [
+    ("ro*", 'the prefix "ro*" is too short: give at least 3 letters'),
+    ("pro*", 'the prefix "pro*" is too broad'),
+    ("ro*bot", '"*" may only end the last word of a term'),
+    ("au:LeC*", "cannot be used with au:"),
+])
+def test_prefix_errors_are_clear(query, message):
+    with pytest.raises(QuerySyntaxError, match=message.replace("*", r"\*").replace("(", r"\(")):
+        parse_query(query)
+
+
+def test_prefix_hit_spans_cover_the_whole_word():
+    subject = paper(title="Robotics at scale", abstract="robotic arms")
+    (match,) = compile_subscriptions([Subscription("s", parse_query("robot*"))]).match([subject])
+    assert [field_text(subject, h.field)[h.start:h.end] for h in match.hits] == ["Robotics", "robotic"]
+
+
+def test_lower_case_operators_are_read_as_words_with_a_note():
+    query = parse_query("diffusion and video")
+    assert query.describe() == '"diffusion and video"'
+    assert query.notes == ('"diffusion and video" is read as one phrase (these words, in this '
+                           "order); operators are written in capitals, e.g. diffusion AND video",)
+    assert parse_query("diffusion AND video").notes == ()
+    assert parse_query('"research and development"').notes == ()  # quoted: as typed, no note
+    assert not matches("diffusion and video", abstract="video diffusion")
+    assert matches("diffusion AND video", abstract="video diffusion")
+
+
+def test_not_binds_tightest_and_the_reply_says_so():
+    query = parse_query('VLM, "vision language model" NOT robot')
+    assert query.describe() == 'VLM OR ("vision language model" AND NOT robot)'
+    assert query.notes == (
+        'NOT robot applies only to "vision language model": NOT binds tighter than AND, and AND '
+        "tighter than OR and the comma; to exclude it from every alternative write "
+        '(VLM, "vision language model") NOT robot',)
+    robot_paper = dict(abstract="A VLM that drives a robot")
+    assert matches('VLM, "vision language model" NOT robot', **robot_paper)
+    assert not matches('(VLM, "vision language model") NOT robot', **robot_paper)
+    assert parse_query("a AND b OR c").describe() == "(a AND b) OR c"
+    assert parse_query("a OR b AND NOT c").describe() == "a OR (b AND NOT c)"
+
+
+def test_every_help_example_parses_and_the_help_documents_precedence():
+    for query, _ in QUERY_EXAMPLES:
+        parse_query(query)
+        assert query in QUERY_SYNTAX_HELP
+    assert "NOT binds\ntightest, then AND, then OR" in QUERY_SYNTAX_HELP
+
+
+def test_authors_are_names_without_affiliations():
+    stored = ["Jane Doe (University of Somewhere, United Kingdom)", "Wei Zhang (Tsinghua, China)"]
+    assert matches("au:Doe", authors=stored)
+    assert matches('au:"Jane Doe"', authors=stored)
+    assert matches("au:Zhang", authors=stored)
+    assert not matches("au:China", authors=stored)
+    assert not matches("au:Kingdom", authors=stored)
+
+
+def test_tex_accents_fold_like_unicode_in_author_names():
+    authors = [r"Anders {\AA}ngstr{\"o}m", r"Pawe{\l} Nowak", r"S{\o}ren Kierkegaard"]
+    assert matches("au:Angstrom", authors=authors)
+    assert matches("au:Ångström", authors=authors)
+    assert matches('au:"Paweł Nowak"', authors=authors)
+    assert matches("au:Kierkegaard", authors=authors)
+    assert matches('au:"Søren Kierkegaard"', authors=authors)
+    assert tokenize(r"{\AA}ngstr{\"o}m") == ["angstrom"]
+
+
+def test_latex_hit_spans_point_into_the_original_text():
+    abstract = r"We detect $\gamma$-ray bursts in monolayer MoS$_2$ and K{\"a}stner's \textit{multi-modal} data."
+    subject = paper(abstract=abstract)
+    query = parse_query('"gamma-ray", MoS2, Kastner, multi-modal')
+    (match,) = compile_subscriptions([Subscription("s", query)]).match([subject])
+    # whole $...$ pieces, so a highlighted hit never cuts math in half
+    assert [abstract[h.start:h.end] for h in match.hits] == [
+        r"$\gamma$-ray", r"MoS$_2$", r"K{\"a}stner", "multi-modal"]
+
+
+def test_plain_text_and_readable_text():
+    assert plain_text("no markup here") is None
+    assert plain_text(r"MoS$_2$").text == "MoS2"
+    assert tokenize(r"$\Lambda$CDM") == ["lambda", "cdm"]
+    assert tokenize("ΛCDM") == ["lambda", "cdm"]
+    assert readable_text(r"Monolayer MoS$_2$ and $\gamma$-ray bursts") == "Monolayer MoS₂ and γ-ray bursts"
+    assert readable_text(r"The Schr\"odinger equation in $\mathbb{R}^3$") == "The Schrödinger equation in ℝ³"
+    assert readable_text(r"{\AA}ngstr{\"o}m-scale \textit{in situ} imaging") == "Ångström-scale in situ imaging"
+    assert readable_text("Plain title: 5% better") == "Plain title: 5% better"
+
+
+def test_word_forms():
+    assert {"study", "studies"} <= plural_forms("studies")
+    assert {"analysis", "analyses"} <= plural_forms("analysis")
+    assert {"matrix", "matrices"} <= plural_forms("matrices")
+    assert "cameron" not in plural_forms("camera")
+    assert spellings("behaviour") == {"behaviour", "behavior"}
+    assert spellings("characterised") == {"characterised", "characterized"}
+    assert spellings("precise") == {"precise"}
+    assert ("fine", "tuning") in compound_splits("finetuning")
+    assert ("pre", "training") in compound_splits("pretraining")
+    assert compound_splits("notable") == ()
+
+
+def test_near_misses_are_grouped_by_reason_and_taken_in_turn():
+    papers = [
+        paper("World models for robots", "a world model", paper_id="2504.00001"),
+        paper("Robot world models", "world model", paper_id="2504.00002"),
+        paper("World models", "a world model", announce_type="replace", paper_id="2504.00003"),
+        paper("World models again", "world models", announce_type="replace", paper_id="2504.00004"),
+        paper("World models thrice", "world models", announce_type="replace", paper_id="2504.00005"),
+        paper("World models four", "world models", announce_type="replace", paper_id="2504.00006"),
+        paper("Other", "a world model for video", paper_id="2504.00007"),
+    ]
+    subscription = Subscription("s", parse_query('ti:"world model" -robot'))
+    near = find_near_misses(subscription, papers)
+    by_reason = {group.reason: [item.paper.id for item in group.items] for group in near.groups}
+    assert set(by_reason) == {"excluded", "field", "announce-type"}
+    assert len(by_reason["excluded"]) == 2          # not hidden behind the announce-type ones
+    assert by_reason["field"] == ["2504.00007"]
+    assert len(near.items) == 5
+    assert {g.reason: g.total for g in near.groups}["announce-type"] == 4
+    text = near.text()
+    assert "excluded by a NOT term (2 shown)" in text
+    assert 'excluded by NOT robot (robot in title "Robots")' in text or "excluded by NOT robot" in text
+
+
+def test_near_misses_missing_one_and_side():
+    papers = [paper("Diffusion for images", "diffusion", paper_id="2504.00010")]
+    near = find_near_misses(Subscription("s", parse_query("diffusion AND video")), papers)
+    assert [(g.reason, [i.paper.id for i in g.items]) for g in near.groups] == [
+        ("missing-and", ["2504.00010"])]
+    assert "missing AND part: video" in near.text()
+
+
+# --- properties: a term always matches its own rendered variants ------------------------------
+
+# English plurals and the other spelling, written out here rather than derived by the code under test
+PLURAL = {"model": "models", "study": "studies", "analysis": "analyses", "matrix": "matrices",
+          "vertex": "vertices", "behaviour": "behaviours", "network": "networks", "graph": "graphs",
+          "spectrum": "spectra", "criterion": "criteria", "radius": "radii", "tuning": "tunings",
+          "fine": "fines", "time": "times", "policy": "policies", "optimisation": "optimisations",
+          "center": "centers", "box": "boxes", "set": "sets", "vision": "visions"}
+OTHER_SPELLING = {"behaviour": "behavior", "optimisation": "optimization", "center": "centre"}
+_WORDS = st.sampled_from(sorted(PLURAL))
+
+
+def _render(words: list[str], joins: list[str], plural: bool, spelling: bool) -> str:
+    rendered = []
+    for index, word in enumerate(words):
+        if plural and index == len(words) - 1:
+            word = PLURAL[word]
+        if spelling:
+            for british, american in OTHER_SPELLING.items():
+                word = word.replace(british, american) if british in word else word.replace(american, british)
+        rendered.append(word)
+    text = rendered[0]
+    for join, word in zip(joins, rendered[1:]):
+        text += {"space": " ", "hyphen": "-", "closed": ""}[join] + word
+    return text
+
+
+@settings(max_examples=150, deadline=None)
+@given(words=st.lists(_WORDS, min_size=1, max_size=3),
+       joins=st.lists(st.sampled_from(["space", "hyphen", "closed"]), min_size=2, max_size=2),
+       term_joins=st.lists(st.sampled_from(["space", "hyphen"]), min_size=2, max_size=2),
+       plural=st.booleans(), spelling=st.booleans(), capitalise=st.booleans())
+def test_a_term_matches_its_rendered_variants(words, joins, term_joins, plural, spelling, capitalise):
+    term = _render(words, term_joins, plural=False, spelling=False)
+    text = _render(words, joins, plural=plural, spelling=spelling)
+    if capitalise:
+        text = text.title() if "closed" not in joins[:len(words) - 1] else text.capitalize()
+    assert matches(f'"{term}"', abstract=f"In this paper, {text} is studied.")
+
+
+@settings(max_examples=100, deadline=None)
+@given(word=_WORDS, plural=st.booleans(), markup=st.sampled_from(["", r"\textit{%s}", r"\emph{%s}", "{%s}"]))
+def test_a_term_matches_through_markup_and_plurals(word, plural, markup):
+    shown = PLURAL[word] if plural else word
+    text = (markup % shown) if markup else shown
+    assert matches(word, abstract=f"We revisit the {text} here.")
+    assert matches(shown, abstract=f"We revisit the {word} here.")
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.lists(st.sampled_from(list("ab Z2-_^{}$\\'\"%~αΛłø") + [
+    "\\gamma", "\\textit{", "\\\"o", "$_2$", "{\\aa}", "\\frac{", "\\mathcal{O}"]), max_size=30).map("".join))
+def test_any_text_tokenises_and_its_spans_stay_inside_it(text):
+    from bot.matching.papers import Region
+
+    region = Region(text)
+    tokens = region.stream.split()
+    _, starts, stops = region.tables()
+    assert not tokens or len(stops) == len(tokens) <= len(starts)
+    for start, stop in zip(starts, stops):
+        assert 0 <= start <= stop <= len(text)
+    readable_text(text)  # never raises
