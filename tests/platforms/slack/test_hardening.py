@@ -145,3 +145,24 @@ def test_paused_destinations_are_labelled_by_slacks_error_code():
     assert metrics.reason_code(reason) == "not_in_channel"
     assert metrics.reason_code("paperbot cannot see #x (Discord: 50001)") == "50001"
     assert metrics.reason_code("archived: since May") == "archived"
+
+
+async def test_a_workspace_problem_shows_on_the_runtime_and_healthz(http_slack, slack, store):
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.ops import OpsServer
+    runtime = http_slack.runtime
+    assert runtime.health() == {"connected": True, "problem": None, "workspace": slack.team_id}
+    slack.revoke_token()
+    dest = destination(slack, CHANNEL)
+    clock = FakeClock(datetime(2025, 4, 21, 15, tzinfo=timezone.utc))
+    await DeliveryRunner(store, clock).deliver(runtime.sink, dest, digest_for_papers(dest, synthetic(1), "VLM"))
+    assert runtime.connected is False and "token_revoked" in runtime.problem
+    ops = OpsServer(store, scheduler_alive=lambda: True, last_poll=lambda: None, now=clock.now,
+                    platforms=lambda: {"slack": runtime.health()})
+    ops.database.report = lambda: {"database_writable": True, "database_intact": True,
+                                   "database_checked_seconds_ago": 0, "database_problem": None}
+    async with TestClient(TestServer(ops.app())) as client:
+        answer = await client.get("/healthz")
+        body = await answer.json()
+    assert answer.status == 503 and "token_revoked" in body["platforms"]["slack"]["problem"]
