@@ -183,6 +183,7 @@ class WorkspaceProblem:
     since: float          # monotonic seconds
     probes: int = 0       # failed probes since it began (picks the next back-off)
     next_probe_at: float = 0.0
+    method: str = ""      # the call Slack refused: for a scope or a preference, only that call proves it fixed
 
 
 class WorkspaceHealth:
@@ -208,11 +209,11 @@ class WorkspaceHealth:
     def probe_due(self) -> bool:
         return self.problem is None or self.monotonic() >= self.problem.next_probe_at
 
-    def failed(self, code: str, reason: str) -> None:
+    def failed(self, code: str, reason: str, method: str = "") -> None:
         now = self.monotonic()
         problem = self.problem
         if problem is None or problem.code != code:
-            self.problem = WorkspaceProblem(code, reason, now, 0, now + PROBE_BACKOFF[0])
+            self.problem = WorkspaceProblem(code, reason, now, 0, now + PROBE_BACKOFF[0], method)
             log.error("Slack workspace %s: %s (Slack: %s). Posting to every Slack channel is held; "
                       "paperbot asks Slack again in %.0f s and resumes the paused channels by itself "
                       "once Slack accepts calls (or on /papers resume).",
@@ -224,9 +225,12 @@ class WorkspaceHealth:
         log.info("Slack workspace %s still refuses calls (%s); next try in %.0f s",
                  self.team_id or "?", code, wait)
 
-    def succeeded(self) -> None:
+    def succeeded(self, method: str = "") -> None:
         self.last_success = self.monotonic()
-        if self.problem is not None:
+        problem = self.problem
+        # Any accepted call ends it: for a scope or a preference the probe's calls may succeed
+        # and the refused one fail again, which only starts the problem over (one more log line).
+        if problem is not None:
             log.warning("Slack workspace %s accepts calls again (the %s problem is over); paused "
                         "channels resume", self.team_id or "?", self.problem.code)
             self.problem = None
@@ -333,9 +337,9 @@ class SlackSink:
             problem = translate_error(exc, destination, method)
             code = slack_error_code(exc) if isinstance(exc, SlackApiError) else ""
             if code in WORKSPACE_CODES and isinstance(problem, DestinationUnavailable):
-                self.health.failed(code, _workspace_reason(exc, code))
+                self.health.failed(code, _workspace_reason(exc, code), method)
             raise problem from exc
-        self.health.succeeded()
+        self.health.succeeded(method)
         return result
 
     async def _post(self, destination: Destination, message: render.Message, metadata: dict[str, Any],

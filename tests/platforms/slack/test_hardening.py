@@ -166,3 +166,18 @@ async def test_a_workspace_problem_shows_on_the_runtime_and_healthz(http_slack, 
         answer = await client.get("/healthz")
         body = await answer.json()
     assert answer.status == 503 and "token_revoked" in body["platforms"]["slack"]["problem"]
+
+
+async def test_papers_resume_asks_slack_again_at_once(http_slack, slack, store):
+    runtime = http_slack.runtime
+    dest = destination(slack, CHANNEL)
+    digest = digest_for_papers(dest, synthetic(2), "VLM")
+    clock = FakeClock(datetime(2025, 4, 21, 15, tzinfo=timezone.utc))
+    slack.scopes.discard("chat:write")
+    assert (await DeliveryRunner(store, clock).deliver(runtime.sink, dest, digest)).outcome == "paused"
+    slack.scopes.add("chat:write")          # the app reinstalled with its scopes
+    answer = await http_slack.command("resume")
+    assert "resume" in json.dumps(answer).lower()
+    # No back-off to wait out: the next delivery is the probe, and it goes through.
+    assert (await DeliveryRunner(store, clock).deliver(runtime.sink, dest, digest)).outcome == DONE
+    assert runtime.problem is None
