@@ -87,6 +87,7 @@ class Interactions:
         self.fake, self.url, self.channels, self.paper_ids = fake, url, channels, paper_ids
         self.acks: list[float] = []
         self.answers: list[float] = []
+        self.by_kind: dict[str, list[float]] = {}
         self.over_3s = 0
         self.expired = 0
         self.kinds: dict[str, int] = {}
@@ -152,6 +153,7 @@ class Interactions:
             self.expired += 1
         else:
             self.answers.append(done - started)
+            self.by_kind.setdefault(kind, []).append(done - started)
 
 
 async def run(args) -> dict:
@@ -208,13 +210,16 @@ async def run(args) -> dict:
           f"max {max(bench.acks):.3f} s, over 3 s: {bench.over_3s}")
     print(f"{'answer seen':>22}: p50 {percentile(bench.answers, .5):.3f} s, p99 {percentile(bench.answers, .99):.3f} s, "
           f"max {max(bench.answers or [0]):.3f} s, never: {bench.expired}")
+    for kind, values in sorted(bench.by_kind.items()):
+        print(f"{'answer, ' + kind:>22}: p50 {percentile(values, .5):.3f} s, p99 {percentile(values, .99):.3f} s")
     print(f"{'429 answers':>22}: {len(fake.rate_limits.refused)}; user errors: {len(fake.user_errors)}")
     print(f"{'load average':>22}: {os.getloadavg()}")
     return {"bench": "interactions", "platform": "slack", "channels": args.channels,
             "interactions": args.interactions, "over_3s": bench.over_3s, "expired": bench.expired,
             "p50": round(percentile(bench.answers, .5), 3), "p99": round(percentile(bench.answers, .99), 3),
             "ack_p99": round(percentile(bench.acks, .99), 3), "papers": args.papers,
-            "delivery_seconds": round(elapsed, 1)}
+            "delivery_seconds": round(elapsed, 1),
+            "p99_by_kind": {k: round(percentile(v, .99), 3) for k, v in sorted(bench.by_kind.items())}}
 
 
 def main() -> None:

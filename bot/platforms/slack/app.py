@@ -63,6 +63,8 @@ class SlackHandlers:
         # Called when someone runs /papers resume: the workspace's problem may be fixed, so the
         # next delivery asks Slack at once instead of waiting out the back-off (SlackRuntime sets it).
         self.on_resume: Callable[[], None] | None = None
+        # Papers the sink posted lately (id -> Paper or None): Show abstract answers from memory.
+        self.recent_paper: Callable[[str], Any] | None = None
 
     async def can_manage(self, client: AsyncWebClient, user_id: str) -> bool:
         """Anyone in the channel, or (slack.admins_only) only workspace admins and owners."""
@@ -95,6 +97,9 @@ class SlackHandlers:
         return await self.commands.execute(ctx, text)
 
     async def abstract(self, paper_id: str) -> render.Message:
+        known = self.recent_paper(paper_id) if self.recent_paper is not None else None
+        if known is not None:
+            return render.abstract_message(known)
         found = await self.commands.paper(paper_id)
         if isinstance(found, Response):  # no longer stored, or the database is down
             return reply_message(found)
@@ -298,6 +303,7 @@ class SlackRuntime:
                               own_identity=(bot_id, bot_user_id))
         if handlers is not None:
             handlers.on_resume = self.sink.health.reset
+            handlers.recent_paper = self.sink.recent_paper
         self.directory = commands.channel_directory("slack")
         self._app_token = app_token
         # HTTP mode checks Slack's signature here, before bolt parses anything (see web_app).

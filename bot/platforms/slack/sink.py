@@ -18,8 +18,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import threading
 from time import monotonic as _monotonic
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from datetime import datetime, time, timedelta, timezone
@@ -45,6 +46,7 @@ from bot.delivery.sink import (
 )
 from bot.destinations import Destination
 from bot.digest.model import Digest
+from bot.models import Paper
 from bot.platforms.slack import render
 
 log = logging.getLogger(__name__)
@@ -174,6 +176,7 @@ class SlackMessage:
 
 
 PER_CHANNEL_INTERVAL = 1.0  # Slack: about one message a second per channel
+RECENT_PAPERS = 20_000      # a few days of every paper posted anywhere (a paper is ~2 KB)
 
 
 @dataclass(slots=True)
@@ -293,6 +296,22 @@ class SlackSink:
         self.pace = Pace(PER_CHANNEL_INTERVAL, max_messages_per_second)
         self._direct_channels: dict[str, str] = {}  # user id -> their IM channel with paperbot
         self.health = WorkspaceHealth(client, team_id, monotonic)
+        # The papers of the threads composed lately, so a Show abstract click on them is answered
+        # from memory: during a fan-out the database thread is busy with ledger writes, and the
+        # click is the moment people wait. compose() may run in worker threads, hence the lock.
+        self._recent_papers: dict[str, Paper] = {}
+        self._recent_lock = threading.Lock()
+
+    def recent_paper(self, paper_id: str) -> Paper | None:
+        """A paper this sink composed lately (its full abstract included), or None."""
+        return self._recent_papers.get(paper_id)
+
+    def _remember(self, papers: Iterable[Paper]) -> None:
+        with self._recent_lock:
+            for paper in papers:
+                self._recent_papers[paper.id] = paper
+            while len(self._recent_papers) > RECENT_PAPERS:
+                del self._recent_papers[next(iter(self._recent_papers))]
 
     @property
     def problem(self) -> str | None:
@@ -400,6 +419,7 @@ class SlackSink:
         return None
 
     def compose(self, destination: Destination, digest: Digest, undelivered: Undelivered) -> ComposedDay:
+        self._remember(item.paper for item in undelivered.items)
         parent = render.parent_message(digest)
         thread = [
             OutgoingMessage(PAPERS, tuple(card.id for card in packed.cards), SlackMessage(

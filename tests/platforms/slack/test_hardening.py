@@ -181,3 +181,17 @@ async def test_papers_resume_asks_slack_again_at_once(http_slack, slack, store):
     # No back-off to wait out: the next delivery is the probe, and it goes through.
     assert (await DeliveryRunner(store, clock).deliver(runtime.sink, dest, digest)).outcome == DONE
     assert runtime.problem is None
+
+
+async def test_show_abstract_of_a_paper_just_posted_is_answered_from_memory(http_slack, slack, store):
+    from tests.platforms.slack.conftest import abstract_click_body
+    runtime = http_slack.runtime
+    dest = destination(slack, CHANNEL)
+    papers = synthetic(2)          # never stored: only the sink that posted them knows them
+    clock = FakeClock(datetime(2025, 4, 21, 15, tzinfo=timezone.utc))
+    assert (await DeliveryRunner(store, clock).deliver(runtime.sink, dest,
+                                                       digest_for_papers(dest, papers, "VLM"))).outcome == DONE
+    status, _ = await http_slack.post(abstract_click_body(slack, papers[0].id))
+    assert status == 200
+    shown = await slack.wait_for(lambda: slack.ephemerals)
+    assert "About VLMs." in json.dumps(shown[0]["blocks"]) and "no longer have" not in shown[0]["text"]
