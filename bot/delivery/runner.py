@@ -101,7 +101,9 @@ class DeliveryRunner:
                 result = await self._deliver_document(sink, destination, digest)
         except DestinationUnavailable as exc:
             reason = exc.reason
-            log.warning("pausing %s: %s", key, reason)
+            # A platform-wide problem (a revoked token) is logged once by its sink, not per channel.
+            log.log(logging.DEBUG if getattr(exc, "already_reported", False) else logging.WARNING,
+                    "pausing %s: %s", key, reason)
             now = self.clock.now()
             await self.store.run(lambda s: (s.ledger.pause_destination(key, reason, now),
                                             s.ledger.finish(key, day, ledger.FAILED, now, reason)))

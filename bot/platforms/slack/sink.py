@@ -252,7 +252,7 @@ class WorkspaceHealth:
             if problem is None:
                 return
             if self.monotonic() < problem.next_probe_at:
-                raise DestinationUnavailable(self.describe() or problem.reason)
+                raise _reported(DestinationUnavailable(self.describe() or problem.reason))
             # This caller probes; everyone arriving meanwhile waits for the next back-off.
             problem.next_probe_at = self.monotonic() + PROBE_BACKOFF[min(problem.probes + 1, len(PROBE_BACKOFF) - 1)]
             if problem.code not in TOKEN_CODES:
@@ -263,11 +263,18 @@ class WorkspaceHealth:
                 code = slack_error_code(exc)
                 if code in WORKSPACE_CODES:
                     self.failed(code, _workspace_reason(exc, code))
-                    raise DestinationUnavailable(self.describe() or problem.reason) from None
+                    raise _reported(DestinationUnavailable(self.describe() or problem.reason)) from None
                 raise translate_error(exc, _NO_DESTINATION, "auth.test") from exc
             except (SlackClientError, asyncio.TimeoutError, aiohttp.ClientError, OSError) as exc:
                 raise translate_error(exc, _NO_DESTINATION, "auth.test") from exc
             self.succeeded()
+
+
+def _reported(problem: DestinationUnavailable) -> DestinationUnavailable:
+    """Mark a workspace problem as logged already (WorkspaceHealth.failed said it once), so the
+    runner does not repeat it for every channel it pauses."""
+    problem.already_reported = True  # type: ignore[attr-defined]
+    return problem
 
 
 def _workspace_reason(exc: SlackApiError, code: str) -> str:
@@ -357,6 +364,7 @@ class SlackSink:
             code = slack_error_code(exc) if isinstance(exc, SlackApiError) else ""
             if code in WORKSPACE_CODES and isinstance(problem, DestinationUnavailable):
                 self.health.failed(code, _workspace_reason(exc, code), method)
+                _reported(problem)
             raise problem from exc
         self.health.succeeded(method)
         return result
