@@ -315,12 +315,20 @@ class SlackRuntime:
         self._runner: web.AppRunner | None = None
         self.bound_port: int | None = None
 
+    def _socket_down(self) -> bool:
+        # slack_sdk's is_connected() is a coroutine (it pings); /healthz reads plain state.
+        if self._socket is None:
+            return False
+        client = self._socket.client
+        session = getattr(client, "current_session", None)
+        return bool(getattr(client, "closed", False)) or session is None or bool(getattr(session, "closed", False))
+
     @property
     def connected(self) -> bool:
         """Listening (HTTP) or connected (Socket Mode), and Slack accepts the workspace's calls."""
         if self._runner is None and self._socket is None:
             return False
-        if self._socket is not None and not getattr(self._socket.client, "is_connected", lambda: True)():
+        if self._socket_down():
             return False
         return self.sink.problem is None
 
@@ -329,7 +337,7 @@ class SlackRuntime:
         """Why Slack is not usable right now (for /healthz), None when it is."""
         if self._runner is None and self._socket is None:
             return "not started"
-        if self._socket is not None and not getattr(self._socket.client, "is_connected", lambda: True)():
+        if self._socket_down():
             return "the Socket Mode connection to Slack is down (it reconnects by itself)"
         return self.sink.problem
 
