@@ -121,7 +121,11 @@ class Interactions:
                     "api_app_id": "A0PAPERBOT", "token": "t", "trigger_id": f"trigger-{n}"}
             if kind == "abstract":
                 name = f"click{n}"
-                paper_id = self.paper_ids[n % len(self.paper_ids)]
+                # People click buttons that are there: a paper already posted in this channel
+                # (read from the fake's messages), else any paper of the day.
+                posted = [pid for m in fake.messages.get(channel, [])
+                          for pid in ((m.get("metadata") or {}).get("event_payload") or {}).get("paper_ids") or ()]
+                paper_id = posted[n % len(posted)] if posted else self.paper_ids[n % len(self.paper_ids)]
                 payload = {**base, "type": "block_actions", "channel": {"id": channel},
                            "container": {"type": "message", "channel_id": channel, "thread_ts": "1745244001.000001"},
                            "response_url": fake.response_url(name),
