@@ -270,6 +270,12 @@ class WorkspaceHealth:
             self.succeeded()
 
 
+def _personal_refusal(destination: Destination, code: str) -> bool:
+    """A refusal about one person's direct messages (restricted_action there is a workspace rule
+    about that person), not about the whole workspace."""
+    return bool(destination.options.get("direct")) and code in DM_UNAVAILABLE_REASONS
+
+
 def _reported(problem: DestinationUnavailable) -> DestinationUnavailable:
     """Mark a workspace problem as logged already (WorkspaceHealth.failed said it once), so the
     runner does not repeat it for every channel it pauses."""
@@ -330,7 +336,10 @@ class SlackSink:
         a workspace problem that is over (or unknown to this process: after a restart the delivery
         itself finds out) or whose next probe is due; channel problems (not invited, archived) wait
         for Slack's events or /papers resume."""
-        return pause_code(reason) in WORKSPACE_CODES and self.health.probe_due()
+        code = pause_code(reason)
+        if code not in WORKSPACE_CODES or _personal_refusal(destination, code):
+            return False
+        return self.health.probe_due()
 
     async def _channel(self, destination: Destination) -> str:
         """The channel to post in: the destination's, or for a person (`options["direct"]`) the
@@ -362,7 +371,8 @@ class SlackSink:
         except (SlackApiError, SlackClientError, asyncio.TimeoutError, aiohttp.ClientError, OSError) as exc:
             problem = translate_error(exc, destination, method)
             code = slack_error_code(exc) if isinstance(exc, SlackApiError) else ""
-            if code in WORKSPACE_CODES and isinstance(problem, DestinationUnavailable):
+            if (code in WORKSPACE_CODES and isinstance(problem, DestinationUnavailable)
+                    and not _personal_refusal(destination, code)):
                 self.health.failed(code, _workspace_reason(exc, code), method)
                 _reported(problem)
             raise problem from exc

@@ -195,3 +195,22 @@ async def test_show_abstract_of_a_paper_just_posted_is_answered_from_memory(http
     assert status == 200
     shown = await slack.wait_for(lambda: slack.ephemerals)
     assert "About VLMs." in json.dumps(shown[0]["blocks"]) and "no longer have" not in shown[0]["text"]
+
+
+async def test_a_refused_direct_message_pauses_that_person_not_the_workspace(slack, store):
+    from bot.destinations import Destination
+    clock = FakeClock(datetime(2025, 4, 21, 15, tzinfo=timezone.utc))
+    slack.follow(clock)
+    client = AsyncWebClient(token=slack.bot_token, base_url=slack.api_url, retry_handlers=[])
+    sink = SlackSink(client, slack.team_id)
+    slack.add_user("U0DM", "dm")
+    person = Destination(key=f"slack:{slack.team_id}:me:U0DM", platform="slack", address="U0DM", title="me",
+                         subscription_ids=("s",), options={"workspace": slack.team_id, "user": "U0DM",
+                                                            "direct": True})
+    slack.fail("conversations.open", "restricted_action")
+    runner = DeliveryRunner(store, clock)
+    assert (await runner.deliver(sink, person, digest_for_papers(person, synthetic(1), "VLM"))).outcome == "paused"
+    assert sink.problem is None
+    dest = destination(slack, CHANNEL)
+    assert (await runner.deliver(sink, dest, digest_for_papers(dest, synthetic(1), "VLM"))).outcome == DONE
+    assert await sink.pause_lifted(person, "x (Slack: restricted_action)") is False
