@@ -182,10 +182,15 @@ class SlackSettings(_Section):
     api_url: str = "https://slack.com/api/"
     mode: Literal["socket", "http"] = "socket"
     port: int = Field(3000, ge=1, le=65535)
+    # Where HTTP mode listens. Loopback by default: put a TLS proxy in front, or set 0.0.0.0.
+    host: str = "127.0.0.1"
     admins_only: bool = False
-    # Messages a second across the whole workspace. Slack paces chat.postMessage per channel
-    # (about 1/s) and throttles bursts workspace-wide; 20/s keeps a 1,000-channel day well clear.
-    max_messages_per_second: float | None = Field(20.0, gt=0)
+    # Messages a second across the whole workspace. Slack documents chat.postMessage as "1 per
+    # second" per channel "while also maintaining a workspace-wide limit"
+    # (https://docs.slack.dev/apis/web-api/rate-limits, Special tier; the method's page speaks of
+    # several hundred messages a minute for the workspace): 5/s = 300 a minute stays at the low
+    # end of that. Raise it only if Slack tells you your workspace allows more.
+    max_messages_per_second: float | None = Field(5.0, gt=0)
 
 
 class DiscordSettings(_Section):

@@ -7,6 +7,8 @@ GC collectors) out and lets tests read exact values.
 
 from __future__ import annotations
 
+import re
+
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -30,7 +32,16 @@ LAST_SUCCESSFUL_POLL = Gauge("paperbot_last_successful_poll_timestamp_seconds",
                              "Unix time of the last poll that reached arXiv", registry=REGISTRY)
 
 
+# Adapters end a pause reason with the platform's own error code: "... (Slack: not_in_channel)",
+# "... (Discord: 50013)" / "(Discord 50013)".
+_PLATFORM_CODE = re.compile(r"\((?:Slack|Discord)(?: error)?:?\s*([A-Za-z0-9_.-]{1,40})\)\s*$")
+
+
 def reason_code(reason: str) -> str:
-    """A low-cardinality label from a free-text pause reason: its leading code word."""
-    head = reason.split(":", 1)[0].strip().split()
+    """A low-cardinality label for a pause reason: the platform's error code it ends with
+    (`not_in_channel`, `50013`); for a reason without one, its leading code word."""
+    found = _PLATFORM_CODE.search(reason or "")
+    if found:
+        return found.group(1)
+    head = (reason or "").split(":", 1)[0].strip().split()
     return head[0][:40] if head else "unknown"

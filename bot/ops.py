@@ -115,12 +115,16 @@ class OpsServer:
                  last_poll: Callable[[], datetime | None], now: Callable[[], datetime],
                  host: str = "127.0.0.1", port: int = 8080,
                  database: DatabaseHealth | None = None,
-                 listing_status: Callable[[], Awaitable[dict]] | None = None) -> None:
+                 listing_status: Callable[[], Awaitable[dict]] | None = None,
+                 platforms: Callable[[], dict[str, dict]] | None = None) -> None:
         self.store = store
         self.scheduler_alive = scheduler_alive
         self.last_poll = last_poll
         self.now = now
         self.listing_status = listing_status  # which source (pages or feed) delivered the latest day
+        # Each chat platform's {"connected": bool, "problem": str | None, ...}; one that is not
+        # connected makes the whole answer unhealthy.
+        self.platforms = platforms
         self.host, self.port = host, port
         self.database = database or DatabaseHealth(store)
         self._runner: web.AppRunner | None = None
@@ -142,6 +146,9 @@ class OpsServer:
             status = "ok"
         else:
             status = "unhealthy"
+        platforms = self.platforms() if self.platforms is not None else {}
+        if status == "ok" and any(not part.get("connected", True) for part in platforms.values()):
+            status = "unhealthy"
         body = {
             "status": status,
             "scheduler_alive": alive,
@@ -149,6 +156,8 @@ class OpsServer:
             # Not a failure criterion: there is nothing to poll over a weekend.
             "last_successful_poll_age_seconds": round((self.now() - last).total_seconds(), 1) if last else None,
         }
+        if platforms:
+            body["platforms"] = platforms
         if self.listing_status is not None:
             try:
                 body["listing"] = await self.listing_status()

@@ -7,7 +7,7 @@ import importlib
 import logging
 import os
 import signal
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from bot.arxiv.client import ArxivClient
@@ -118,7 +118,7 @@ async def run_bot(settings: Settings, *, clock: Clock | None = None, stop: async
                     clock=clock,
                     stop=stop,
                 )
-                await _run_with_ops(settings, store, scheduler, clock)
+                await _run_with_ops(settings, store, scheduler, clock, runtimes)
         finally:
             for runtime in reversed(runtimes):
                 await runtime.close()
@@ -127,13 +127,15 @@ async def run_bot(settings: Settings, *, clock: Clock | None = None, stop: async
         log.info("paperbot stopped")
 
 
-async def _run_with_ops(settings: Settings, store: AsyncStore, scheduler: Scheduler, clock: Clock) -> None:
+async def _run_with_ops(settings: Settings, store: AsyncStore, scheduler: Scheduler, clock: Clock,
+                        runtimes: Sequence = ()) -> None:
     tasks: list[asyncio.Future] = []
     ops = None
     if settings.ops.port:
         ops = OpsServer(store, scheduler_alive=lambda: bool(tasks) and not tasks[0].done(),
                         last_poll=lambda: scheduler.last_successful_poll, now=clock.now,
                         listing_status=getattr(scheduler, "listing_status", None),
+                        platforms=lambda: {r.sink.platform: r.health() for r in runtimes if hasattr(r, "health")},
                         host=settings.ops.host, port=settings.ops.port)
         try:
             await ops.start()

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from bot.commands.context import QUERY_LANGUAGE_HINT, CommandContext, CommandServices, answer
+from bot.commands.context import QUERY_LANGUAGE_HINT, CommandContext, CommandReply, CommandServices, answer
 from bot.commands.grammar import USAGE, Personal
 from bot.commands.responses import (
     INVALID,
@@ -179,6 +179,15 @@ class PersonalKeywords:
 
     def _parse(self, text: str) -> Query:
         return self.services.parse_user_query(text, "me")
+
+    def check(self, text: str) -> Response | None:
+        """Only read `text` as a query (no database): the error a form shows under its field
+        before it answers the platform (Slack waits 3 s), or None when the query reads."""
+        try:
+            self._parse(text)
+        except CommandReply as reply:
+            return reply.response
+        return None
 
     async def add(self, ctx: CommandContext, text: str) -> Response:
         """Add one query (also the entry point of a form: always returns a Response)."""

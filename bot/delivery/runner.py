@@ -99,7 +99,12 @@ class DeliveryRunner:
         key, day = destination.key, digest.day
         reason = await self.store.run(lambda s: s.ledger.paused_reason(key))
         if reason:
-            return DeliveryResult(key, day, PAUSED, detail=reason)
+            # A sink may know that the cause is over (a platform-wide problem that ended, or
+            # whose next probe is due): then this delivery tries again, and pauses again if not.
+            lifted = getattr(sink, "pause_lifted", None)
+            if lifted is None or not await lifted(destination, reason):
+                return DeliveryResult(key, day, PAUSED, detail=reason)
+            await self.store.run(lambda s: s.ledger.resume_destination(key))
         record = await self.store.run(lambda s: s.ledger.get_delivery(key, day))
         if record and record.state == ledger.DONE:
             return DeliveryResult(key, day, DONE, detail="already delivered")
@@ -121,7 +126,9 @@ class DeliveryRunner:
                 result = await self._deliver_document(sink, destination, digest)
         except DestinationUnavailable as exc:
             reason = exc.reason
-            log.warning("pausing %s: %s", key, reason)
+            # A platform-wide problem (a revoked token) is logged once by its sink, not per channel.
+            log.log(logging.DEBUG if getattr(exc, "already_reported", False) else logging.WARNING,
+                    "pausing %s: %s", key, reason)
             now = self.clock.now()
             await self.store.run(lambda s: (s.ledger.pause_destination(key, reason, now),
                                             s.ledger.finish(key, day, ledger.FAILED, now, reason)))

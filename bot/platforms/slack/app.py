@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import aiohttp
@@ -28,10 +28,11 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.commands import CommandContext, CommandExecutor, Response
-from bot.commands.responses import INVALID, internal_error_response
+from bot.commands.responses import INVALID, REFUSED, internal_error_response
 from bot.config import Settings
 from bot.platforms.slack import home, render, replies
 from bot.platforms.slack.sink import SlackSink, slack_error_code
@@ -43,6 +44,10 @@ EVENTS_PATH = "/slack/events"  # commands, interactivity and events all arrive h
 # Events that mean a paused channel may take posts again (the manifest subscribes to exactly these).
 RESUMING_EVENTS = ("member_joined_channel", "channel_unarchive", "group_unarchive")
 HOME_EVENT = "app_home_opened"   # the Home tab shows the person their keywords
+GROUP_DM_PREFIX = "mpdm-"        # the channel_name Slack sends for a group direct message
+GROUP_DM_REFUSAL = ("paperbot does not post daily threads in group direct messages (its Slack app "
+                    "has no mpim scopes). Create a channel for the papers, `/invite @paperbot`, and "
+                    "subscribe there; `/papers me add` sends papers to you alone.")
 
 
 class SlackSetupError(Exception):
@@ -55,6 +60,11 @@ class SlackHandlers:
     def __init__(self, commands: CommandExecutor) -> None:
         self.commands = commands
         self.settings = commands.settings
+        # Called when someone runs /papers resume: the workspace's problem may be fixed, so the
+        # next delivery asks Slack at once instead of waiting out the back-off (SlackRuntime sets it).
+        self.on_resume: Callable[[], None] | None = None
+        # Papers the sink posted lately (id -> Paper or None): Show abstract answers from memory.
+        self.recent_paper: Callable[[str], Any] | None = None
 
     async def can_manage(self, client: AsyncWebClient, user_id: str) -> bool:
         """Anyone in the channel, or (slack.admins_only) only workspace admins and owners."""
@@ -78,9 +88,18 @@ class SlackHandlers:
             can_manage=await self.can_manage(client, str(payload.get("user_id") or "")),
             channel_name=payload.get("channel_name") or None,
         )
-        return await self.commands.execute(ctx, str(payload.get("text") or ""))
+        text = str(payload.get("text") or "")
+        word = text.split(None, 1)[0].lower() if text.split() else ""
+        if word == "subscribe" and str(payload.get("channel_name") or "").startswith(GROUP_DM_PREFIX):
+            return Response(text=GROUP_DM_REFUSAL, outcome=REFUSED)
+        if word == "resume" and self.on_resume is not None:
+            self.on_resume()
+        return await self.commands.execute(ctx, text)
 
     async def abstract(self, paper_id: str) -> render.Message:
+        known = self.recent_paper(paper_id) if self.recent_paper is not None else None
+        if known is not None:
+            return render.abstract_message(known)
         found = await self.commands.paper(paper_id)
         if isinstance(found, Response):  # no longer stored, or the database is down
             return reply_message(found)
@@ -92,14 +111,16 @@ class SlackHandlers:
         # The Home tab belongs to no channel; personal commands use only team and user.
         return CommandContext("slack", team_id, "", user_id, False)
 
-    async def publish_home(self, client: AsyncWebClient, team_id: str, user_id: str) -> None:
-        """Show `user_id` their own keywords, delivery and latest matches on the Home tab."""
+    async def publish_home(self, client: AsyncWebClient, team_id: str, user_id: str,
+                           notice: Response | None = None) -> None:
+        """Show `user_id` their own keywords, delivery and latest matches on the Home tab, with
+        `notice` (the answer to what they just did) at the top."""
         overview = await self.commands.personal.home_overview(self.home_context(team_id, user_id))
         if isinstance(overview, Response):
             log.warning("App Home for %s not published: %s", user_id, overview.text)
             return
         try:
-            await client.views_publish(user_id=user_id, view=home.home_view(overview))
+            await client.views_publish(user_id=user_id, view=home.home_view(overview, notice))
         except SlackApiError as exc:
             log.warning("views.publish for %s failed: %s", user_id, slack_error_code(exc) or exc)
 
@@ -115,6 +136,22 @@ class SlackHandlers:
         """A channel the bot lost is back (invited again, unarchived): lift its pause the way
         /papers resume does."""
         await self.commands.channel_is_back("slack", team_id, channel_id, why)
+
+
+async def answer_via(respond, what: str, **message: Any) -> bool:
+    """Send through bolt's `respond` (the response_url), logging a failure in one line: an
+    expired or overused response_url answers 404 without raising."""
+    try:
+        result = await respond(**message)
+    except Exception as exc:  # noqa: BLE001 - the person's answer is lost; say so in the log
+        log.warning("could not answer %s: %s: %s", what, type(exc).__name__, exc)
+        return False
+    status = getattr(result, "status_code", 200)
+    if status != 200:
+        log.warning("could not answer %s: the response_url answered HTTP %s %s", what, status,
+                    str(getattr(result, "body", ""))[:200])
+        return False
+    return True
 
 
 def reply_message(response: Response) -> render.Message:
@@ -148,12 +185,10 @@ def build_slack_app(*, client: AsyncWebClient, commands: CommandExecutor,
             log.exception("/papers from %s in %s failed", command.get("user_id"), command.get("channel_id"))
             response = internal_error_response()
         message = reply_message(response)
-        try:
-            await respond(text=message.text, blocks=message.blocks or None,
-                          response_type="ephemeral" if response.ephemeral else "in_channel",
-                          replace_original=False)
-        except Exception as exc:  # noqa: BLE001 - the response_url may have expired (30 min)
-            log.warning("could not answer /papers in %s: %s", command.get("channel_id"), exc)
+        await answer_via(respond, f"/papers in {command.get('channel_id')}", text=message.text,
+                         blocks=message.blocks or None,
+                         response_type="ephemeral" if response.ephemeral else "in_channel",
+                         replace_original=False)
 
     @app.action(render.ABSTRACT_ACTION)
     async def show_abstract(ack, body, action, client, respond):
@@ -171,11 +206,8 @@ def build_slack_app(*, client: AsyncWebClient, commands: CommandExecutor,
         except SlackApiError as exc:
             log.info("chat.postEphemeral for an abstract failed (%s); answering via response_url",
                      slack_error_code(exc) or exc)
-        try:
-            await respond(text=message.text, blocks=message.blocks, response_type="ephemeral",
-                          replace_original=False)
-        except Exception as exc:  # noqa: BLE001
-            log.warning("could not show an abstract to %s: %s", user, exc)
+        await answer_via(respond, f"an abstract for {user}", text=message.text, blocks=message.blocks,
+                         response_type="ephemeral", replace_original=False)
 
     @app.event(HOME_EVENT)
     async def home_opened(event, body, client):
@@ -186,7 +218,8 @@ def build_slack_app(*, client: AsyncWebClient, commands: CommandExecutor,
     async def add_clicked(ack, body, client):
         await ack()
         try:
-            await client.views_open(trigger_id=body.get("trigger_id"), view=home.add_modal())
+            await client.views_open(trigger_id=body.get("trigger_id"),
+                                    view=home.add_modal(handlers.settings.limits.query_length))
         except SlackApiError as exc:
             log.warning("views.open for the keywords form failed: %s", slack_error_code(exc) or exc)
 
@@ -194,21 +227,32 @@ def build_slack_app(*, client: AsyncWebClient, commands: CommandExecutor,
     async def remove_clicked(ack, body, action, client):
         await ack()
         user = str((body.get("user") or {}).get("id") or "")
-        await handlers.remove_from_home(_team_of(body), user, str(action.get("value") or ""))
-        await handlers.publish_home(client, _team_of(body), user)
+        response = await handlers.remove_from_home(_team_of(body), user, str(action.get("value") or ""))
+        await handlers.publish_home(client, _team_of(body), user,
+                                    notice=response if response.is_error else None)
 
     @app.view(home.ADD_MODAL)
     async def add_submitted(ack, body, view, client):
+        # Slack waits 3 s for this answer: only checks that cost nothing come before it (shown
+        # under the field, the modal stays open). Saving and matching the latest day come after;
+        # their answer, success or refusal, is the notice at the top of the Home tab.
         user = str((body.get("user") or {}).get("id") or "")
         text = home.submitted_query(view)
-        response = await handlers.add_from_modal(_team_of(body), user, text)
-        if response.is_error:
-            # Shown under the field; the modal stays open so the person can fix the query.
-            await ack(response_action="errors",
-                      errors={home.ADD_BLOCK: render.truncate(response.plain_text(), 1000)})
+        problem = home.quick_check(text, handlers.settings.limits.query_length)
+        if problem is None:
+            refused = handlers.commands.personal.check(text)  # reads the query; microseconds
+            if refused is not None:
+                problem = render.truncate(refused.plain_text(), 1000)
+        if problem:
+            await ack(response_action="errors", errors={home.ADD_BLOCK: problem})
             return
         await ack()
-        await handlers.publish_home(client, _team_of(body), user)
+        try:
+            response = await handlers.add_from_modal(_team_of(body), user, text)
+        except Exception:  # noqa: BLE001 - the person still sees an answer on the Home tab
+            log.exception("adding keywords from the Home tab for %s failed", user)
+            response = internal_error_response()
+        await handlers.publish_home(client, _team_of(body), user, notice=response)
 
     @app.event(RESUMING_EVENTS[0])
     async def bot_joined(event, body, context):
@@ -245,27 +289,80 @@ class SlackRuntime:
 
     def __init__(self, *, app: AsyncApp, client: AsyncWebClient, commands: CommandExecutor,
                  team_id: str, bot_user_id: str, app_token: str | None = None,
-                 http_host: str = "0.0.0.0", http_port: int | None = None,
-                 session: aiohttp.ClientSession | None = None) -> None:
+                 http_host: str | None = None, http_port: int | None = None,
+                 session: aiohttp.ClientSession | None = None, bot_id: str = "",
+                 signing_secret: str = "", handlers: SlackHandlers | None = None) -> None:
         self.app = app
         self.client = client
         self.settings = settings = commands.settings
         self.mode = settings.slack.mode
         self.team_id = team_id
         self.bot_user_id = bot_user_id
-        self.sink = SlackSink(client, team_id, max_messages_per_second=settings.slack.max_messages_per_second)
+        self.bot_id = bot_id
+        self.sink = SlackSink(client, team_id, max_messages_per_second=settings.slack.max_messages_per_second,
+                              own_identity=(bot_id, bot_user_id))
+        if handlers is not None:
+            handlers.on_resume = self.sink.health.reset
+            handlers.recent_paper = self.sink.recent_paper
         self.directory = commands.channel_directory("slack")
         self._app_token = app_token
-        self._http_host = http_host
+        # HTTP mode checks Slack's signature here, before bolt parses anything (see web_app).
+        self._verifier = SignatureVerifier(signing_secret) if signing_secret else None
+        self._http_host = settings.slack.host if http_host is None else http_host
         self._http_port = settings.slack.port if http_port is None else http_port
         self._session = session
         self._socket: AsyncSocketModeHandler | None = None
         self._runner: web.AppRunner | None = None
         self.bound_port: int | None = None
 
+    def _socket_down(self) -> bool:
+        # slack_sdk's is_connected() is a coroutine (it pings); /healthz reads plain state.
+        if self._socket is None:
+            return False
+        client = self._socket.client
+        session = getattr(client, "current_session", None)
+        return bool(getattr(client, "closed", False)) or session is None or bool(getattr(session, "closed", False))
+
+    @property
+    def connected(self) -> bool:
+        """Listening (HTTP) or connected (Socket Mode), and Slack accepts the workspace's calls."""
+        if self._runner is None and self._socket is None:
+            return False
+        if self._socket_down():
+            return False
+        return self.sink.problem is None
+
+    @property
+    def problem(self) -> str | None:
+        """Why Slack is not usable right now (for /healthz), None when it is."""
+        if self._runner is None and self._socket is None:
+            return "not started"
+        if self._socket_down():
+            return "the Socket Mode connection to Slack is down (it reconnects by itself)"
+        return self.sink.problem
+
+    def health(self) -> dict[str, Any]:
+        """This platform's part of /healthz."""
+        problem = self.problem
+        return {"connected": problem is None, "problem": problem, "workspace": self.team_id}
+
+    def _signed(self, body: str, headers: Mapping[str, str]) -> bool:
+        timestamp = headers.get("X-Slack-Request-Timestamp", "")
+        signature = headers.get("X-Slack-Signature", "")
+        if not timestamp.isdigit() or not signature or self._verifier is None:
+            return False
+        return self._verifier.is_valid(body, timestamp, signature)
+
     def web_app(self) -> web.Application:
-        """The HTTP-mode endpoint (POST /slack/events), verified and dispatched by bolt."""
+        """The HTTP-mode endpoint (POST /slack/events): the signature is checked first (a bad or
+        missing one gets 401 and one log line, before any parsing), then bolt dispatches."""
         async def events(request: web.Request) -> web.Response:
+            if self._verifier is not None:
+                body = await request.text()
+                if not self._signed(body, request.headers):
+                    log.warning("Slack: refused a request to %s from %s: missing, stale or wrong "
+                                "signature (HTTP 401)", EVENTS_PATH, request.remote)
+                    return web.Response(status=401, text="invalid request signature")
             bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
             return await to_aiohttp_response(bolt_response)
 
@@ -293,7 +390,14 @@ class SlackRuntime:
         self._runner = web.AppRunner(self.web_app(), access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._http_host, self._http_port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            await self._runner.cleanup()
+            self._runner = None
+            raise SlackSetupError(f"cannot listen for Slack requests on {self._http_host}:{self._http_port} "
+                                  f"({exc.strerror or exc}); is another program using that port? Set "
+                                  "slack.port (and slack.host) in the configuration.") from None
         addresses = self._runner.addresses  # the real port when 0 was asked
         self.bound_port = addresses[0][1] if addresses else self._http_port
         log.info("Slack: listening for requests on %s:%s%s", self._http_host, self.bound_port, EVENTS_PATH)
@@ -311,7 +415,7 @@ class SlackRuntime:
 
 async def start_slack(settings: Settings, commands: CommandExecutor, *,
                       environ: Mapping[str, str] = os.environ,
-                      http_host: str = "0.0.0.0", http_port: int | None = None) -> SlackRuntime | None:
+                      http_host: str | None = None, http_port: int | None = None) -> SlackRuntime | None:
     """Build the Slack runtime from the environment's secrets; None when SLACK_BOT_TOKEN is unset.
 
     Checks the bot token with auth.test (which also names the workspace the sink posts to);
@@ -343,8 +447,9 @@ async def start_slack(settings: Settings, commands: CommandExecutor, *,
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
             raise SlackSetupError(f"cannot reach the Slack Web API at {settings.slack.api_url}: "
                                   f"{type(exc).__name__}: {exc}") from None
+        handlers = SlackHandlers(commands)
         app = build_slack_app(client=client, commands=commands, signing_secret=signing_secret,
-                              verify_requests=mode == "http")
+                              verify_requests=mode == "http", handlers=handlers)
     except BaseException:
         await session.close()
         raise
@@ -352,4 +457,5 @@ async def start_slack(settings: Settings, commands: CommandExecutor, *,
     log.info("Slack: bot %s in workspace %s (%s mode)", bot_user_id, team_id, mode)
     return SlackRuntime(app=app, client=client, commands=commands, team_id=team_id,
                         bot_user_id=bot_user_id, app_token=app_token, http_host=http_host,
-                        http_port=http_port, session=session)
+                        http_port=http_port, session=session, bot_id=str(auth.get("bot_id") or ""),
+                        signing_secret=signing_secret if mode == "http" else "", handlers=handlers)

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.commands import Response
 from bot.commands.personal import PersonalOverview, delivery_line
 from bot.platforms.slack.render import (
+    MAX_SECTION_TEXT,
     Block,
     context,
     escape_mrkdwn,
@@ -40,10 +42,15 @@ def _button(text: str, action_id: str, value: str = "", style: str | None = None
     return button
 
 
-def home_view(view: PersonalOverview) -> dict[str, Any]:
+def home_view(view: PersonalOverview, notice: Response | None = None) -> dict[str, Any]:
+    """The Home tab; `notice` answers what the person just did (Add keywords saved or refused)."""
     blocks: list[Block] = [header("Your personal arXiv keywords"),
                            context("Only you can see this tab. The same as /papers me list; "
                                    "/papers help me explains it.")]
+    if notice is not None:
+        mark = ":warning: " if notice.is_error else ":white_check_mark: "
+        blocks.append(section(mark + escaped_within(notice.plain_text(), MAX_SECTION_TEXT - len(mark)),
+                              block_id="notice"))
     if view.subscriptions:
         for number, row in enumerate(view.subscriptions, start=1):
             blocks.append(section(f"*{number}.* `{escaped_within(row.query, QUERY_SHOWN)}`",
@@ -58,17 +65,42 @@ def home_view(view: PersonalOverview) -> dict[str, Any]:
     if view.digest is not None and view.day is not None:
         blocks.append(header(f"Your papers for {view.day.isoformat()}"))
         if view.digest.items:
-            lines = [f"• {title_link(item.paper, item.title_spans, 200)}"
-                     for item in view.digest.items[:HOME_PAPERS_SHOWN]]
-            if view.digest.truncated:
-                lines.append(f"… and {view.digest.truncated} more")
-            blocks.append(section("\n".join(lines)[:3000]))
+            blocks.append(section(_paper_lines(view)))
         else:
             blocks.append(section(f"None of the {view.papers_that_day} papers matched your keywords."))
     return {"type": "home", "blocks": blocks}
 
 
-def add_modal() -> dict[str, Any]:
+def _paper_lines(view: PersonalOverview) -> str:
+    """The latest matches as linked lines, cut between papers (never inside a link) so the
+    section stays within Slack's 3,000 characters; what is left out is counted."""
+    items = view.digest.items
+    more = view.digest.truncated + max(0, len(items) - HOME_PAPERS_SHOWN)
+    lines: list[str] = []
+    for item in items[:HOME_PAPERS_SHOWN]:
+        line = f"• {title_link(item.paper, item.title_spans, 200)}"
+        tail = len(f"\n… and {more + len(items)} more")  # room for the count line, whatever it says
+        if sum(len(kept) + 1 for kept in lines) + len(line) + tail > MAX_SECTION_TEXT:
+            break
+        lines.append(line)
+    more = view.digest.truncated + len(items) - len(lines)
+    if more:
+        lines.append(f"… and {more} more")
+    return "\n".join(lines)
+
+
+def quick_check(text: str, max_length: int) -> str | None:
+    """What can be said about a submitted query at no cost (before answering Slack): empty or too
+    long. The query language itself is checked when it is saved."""
+    if not text.strip():
+        return "Type a query, e.g. MLLM or \"vision language model\"."
+    if len(text) > max_length:
+        return (f"That query has {len(text)} characters; the most is {max_length} "
+                "(limits.query_length). Split it into several keywords.")
+    return None
+
+
+def add_modal(max_length: int = 500) -> dict[str, Any]:
     return {
         "type": "modal",
         "callback_id": ADD_MODAL,
@@ -80,7 +112,9 @@ def add_modal() -> dict[str, Any]:
             "label": {"type": "plain_text", "text": "Query"},
             "hint": {"type": "plain_text", "text": 'e.g. MLLM, "vision language model" NOT robot; '
                                                    "/papers help query has the language"},
-            "element": {"type": "plain_text_input", "action_id": ADD_INPUT, "max_length": 3000},
+            # Slack enforces max_length in the form (at most 3,000 for this element).
+            "element": {"type": "plain_text_input", "action_id": ADD_INPUT,
+                        "max_length": max(1, min(max_length, 3000))},
         }],
     }
 

@@ -131,16 +131,22 @@ def escaped_within(text: str, limit: int) -> str:
 
 
 def title_link(paper: Paper | PaperCard, spans: Sequence[Span] = (), limit: int = TITLE_LIMIT) -> str:
-    """`<https://arxiv.org/abs/ID|Title with *hit* terms bold>`: title cut to `limit` characters,
-    escaped; the link target is ours, never the data's."""
+    """`<https://arxiv.org/abs/ID|Title with *hit* terms bold>`: the label, escaped and with its
+    bold markers, is at most `limit` characters (a title of `&<>` grows 4-5x when escaped, so it is
+    cut further until it fits); the link target is ours, never the data's."""
     url = paper.url if isinstance(paper, PaperCard) else paper.abs_url
     title = " ".join(paper.title.split()) or "(untitled)"
     spans = tuple(spans) if title == paper.title else ()  # spans index the original title
-    cut = truncate(title, limit)
-    if cut != title:
-        spans = tuple((s, min(e, len(cut) - 1)) for s, e in spans if s < len(cut) - 1)
-    label = bold_spans(cut, _word_spans(cut, spans), bold=_bold, escape=escape_mrkdwn)
-    return f"<{escape_mrkdwn(url)}|{label}>"
+    room = min(limit, len(title))
+    while True:
+        cut = title if room >= len(title) else truncate(title, max(2, room))
+        kept = spans if cut == title else tuple(
+            (s, min(e, len(cut) - 1)) for s, e in spans if s < len(cut) - 1)
+        label = bold_spans(cut, _word_spans(cut, kept), bold=_bold, escape=escape_mrkdwn)
+        if len(label) <= limit or room <= 2:
+            break
+        room = max(2, min(room - 1, room * limit // len(label)))
+    return f"<{escape_mrkdwn(url)}|{label[:limit] if len(label) > limit else label}>"
 
 
 def mentionable_users(digest: Digest) -> list[str]:
@@ -284,9 +290,10 @@ def parent_message(digest: Digest | DayHeadline) -> Message:
         blocks.append(section("*" + escape_mrkdwn(summary) + "*"))
         if headline.top:
             lines = ["• " + title_link(card, card.title_spans, 200) for card in headline.top]
-            if headline.more_in_thread > 0:
-                lines.append(f"… and {headline.more_in_thread} more in the thread")
-            blocks.append(section("\n".join(lines)))
+            more = [f"… and {headline.more_in_thread} more in the thread"] if headline.more_in_thread > 0 else []
+            while len(lines) > 1 and len("\n".join(lines + more)) > MAX_SECTION_TEXT:
+                lines.pop()  # cannot happen with a few 200-character labels; kept as a guard
+            blocks.append(section("\n".join(lines + more)))
     notes = []
     if headline.subscriptions:
         notes.append("Matching: " + escaped_within("; ".join(headline.subscriptions), SUBSCRIPTIONS_LIMIT))

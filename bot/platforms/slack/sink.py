@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import re
+import threading
+from time import monotonic as _monotonic
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from datetime import datetime, time, timedelta, timezone
@@ -43,6 +46,7 @@ from bot.delivery.sink import (
 )
 from bot.destinations import Destination
 from bot.digest.model import Digest
+from bot.models import Paper
 from bot.platforms.slack import render
 
 log = logging.getLogger(__name__)
@@ -58,11 +62,26 @@ UNAVAILABLE_REASONS = {
                      "from config/slack-manifest.yaml.",
     "account_inactive": "paperbot's Slack token belongs to a deactivated account or an uninstalled "
                         "app; reinstall the app.",
-    "restricted_action": "this workspace does not allow paperbot to post in this channel.",
+    "restricted_action": "a workspace preference does not allow paperbot to post. An admin can "
+                         "change it; posts resume by themselves once Slack accepts them.",
     "team_access_not_granted": "paperbot's token has no access to this workspace.",
+    "invalid_auth": "Slack no longer accepts paperbot's bot token (SLACK_BOT_TOKEN). Set the current "
+                    "Bot User OAuth Token (xoxb-...) and restart paperbot.",
+    "token_revoked": "paperbot's Slack token was revoked (the app was uninstalled?). Reinstall the app "
+                     "and set the new SLACK_BOT_TOKEN.",
     "wrong_workspace": "this channel belongs to workspace {workspace}, but paperbot's token is for "
                        "workspace {team}.",
 }
+# Problems of the whole workspace (the token, the app's scopes, a workspace preference), not of
+# one channel: detected once, reported by `SlackSink.problem` (shown on /healthz), and while one is
+# active no channel calls Slack; after a back-off one probe asks again, and the first call that
+# succeeds lifts every pause they caused (`SlackSink.pause_lifted`).
+WORKSPACE_CODES = frozenset({"account_inactive", "missing_scope", "restricted_action",
+                             "team_access_not_granted", "invalid_auth", "token_revoked"})
+# Of those, the ones auth.test can tell are gone (the token itself); for the others the next real
+# call is the probe.
+TOKEN_CODES = frozenset({"account_inactive", "team_access_not_granted", "invalid_auth", "token_revoked"})
+PROBE_BACKOFF = (30.0, 60.0, 120.0, 300.0, 600.0, 900.0)  # seconds before the 1st, 2nd, ... probe
 # Opening or posting in a person's direct messages failed for a reason only they or an admin can fix.
 DM_UNAVAILABLE_REASONS = {
     "user_not_found": "Slack cannot find this person in the workspace, so paperbot cannot send them "
@@ -81,6 +100,12 @@ BLOCK_ERRORS = frozenset({"invalid_blocks", "invalid_blocks_format", "msg_too_lo
 DEFAULT_RETRY_AFTER = 30.0  # seconds, if a 429 comes without Retry-After (Slack always sends it)
 HISTORY_PAGE = 200
 HISTORY_PAGES = 10
+
+
+def pause_code(reason: str) -> str | None:
+    """The Slack error code a pause reason ends with (`... (Slack: missing_scope)`), if any."""
+    found = re.search(r"\(Slack: ([a-z_]+)\)\s*$", reason or "")
+    return found.group(1) if found else None
 
 
 def slack_error_code(exc: SlackApiError) -> str:
@@ -118,9 +143,7 @@ def translate_error(exc: Exception, destination: Destination, method: str) -> De
         if destination.options.get("direct") and code in DM_UNAVAILABLE_REASONS:
             return DestinationUnavailable(f"{DM_UNAVAILABLE_REASONS[code]} (Slack: {code})")
         if code in UNAVAILABLE_REASONS:
-            needed = getattr(exc.response, "data", {}).get("needed", "a scope") if code == "missing_scope" else ""
-            reason = UNAVAILABLE_REASONS[code].format(needed=needed, workspace="", team="")
-            return DestinationUnavailable(f"{reason} (Slack: {code})")
+            return DestinationUnavailable(f"{_workspace_reason(exc, code)} (Slack: {code})")
         if (status is not None and status >= 500) or code in ("internal_error", "fatal_error",
                                                                 "service_unavailable", "request_timeout"):
             return TransientDeliveryError(f"Slack {method} failed with HTTP {status} {code}".strip())
@@ -128,6 +151,10 @@ def translate_error(exc: Exception, destination: Destination, method: str) -> De
     if isinstance(exc, (asyncio.TimeoutError, aiohttp.ClientError, SlackClientError, OSError)):
         return TransientDeliveryError(f"Slack {method}: {type(exc).__name__}: {exc}".rstrip(": "))
     raise TypeError(f"not a Slack failure: {exc!r}")
+
+
+_NO_DESTINATION = Destination(key="slack:workspace", platform="slack", address="(workspace)", title="",
+                              subscription_ids=())
 
 
 def _day_start(day) -> str:
@@ -149,6 +176,116 @@ class SlackMessage:
 
 
 PER_CHANNEL_INTERVAL = 1.0  # Slack: about one message a second per channel
+RECENT_PAPERS = 20_000      # a few days of every paper posted anywhere (a paper is ~2 KB)
+
+
+@dataclass(slots=True)
+class WorkspaceProblem:
+    code: str
+    reason: str
+    since: float          # monotonic seconds
+    probes: int = 0       # failed probes since it began (picks the next back-off)
+    next_probe_at: float = 0.0
+    method: str = ""      # the call Slack refused: for a scope or a preference, only that call proves it fixed
+
+
+class WorkspaceHealth:
+    """Whether Slack accepts this workspace's calls at all (see WORKSPACE_CODES).
+
+    `failed()` records a workspace-wide refusal (logged once, in one line); `gate()` runs before
+    every call: while a problem is active it refuses at once, without calling Slack, until the
+    back-off is over; then exactly one caller probes (auth.test for token problems, otherwise the
+    caller's own call) and the rest keep waiting. `succeeded()` ends the problem."""
+
+    def __init__(self, client: AsyncWebClient, team_id: str, monotonic: Callable[[], float]) -> None:
+        self.client = client
+        self.team_id = team_id
+        self.monotonic = monotonic
+        self.problem: WorkspaceProblem | None = None
+        self.last_success: float | None = None
+        self._probe_lock = asyncio.Lock()
+
+    def describe(self) -> str | None:
+        problem = self.problem
+        return None if problem is None else f"{problem.reason} (Slack: {problem.code})"
+
+    def probe_due(self) -> bool:
+        return self.problem is None or self.monotonic() >= self.problem.next_probe_at
+
+    def failed(self, code: str, reason: str, method: str = "") -> None:
+        now = self.monotonic()
+        problem = self.problem
+        if problem is None or problem.code != code:
+            self.problem = WorkspaceProblem(code, reason, now, 0, now + PROBE_BACKOFF[0], method)
+            log.error("Slack workspace %s: %s (Slack: %s). Posting to every Slack channel is held; "
+                      "paperbot asks Slack again in %.0f s and resumes the paused channels by itself "
+                      "once Slack accepts calls (or on /papers resume).",
+                      self.team_id or "?", reason, code, PROBE_BACKOFF[0])
+            return
+        problem.probes += 1
+        wait = PROBE_BACKOFF[min(problem.probes, len(PROBE_BACKOFF) - 1)]
+        problem.next_probe_at = now + wait
+        log.info("Slack workspace %s still refuses calls (%s); next try in %.0f s",
+                 self.team_id or "?", code, wait)
+
+    def succeeded(self, method: str = "") -> None:
+        self.last_success = self.monotonic()
+        problem = self.problem
+        # Any accepted call ends it: for a scope or a preference the probe's calls may succeed
+        # and the refused one fail again, which only starts the problem over (one more log line).
+        if problem is not None:
+            log.warning("Slack workspace %s accepts calls again (the %s problem is over); paused "
+                        "channels resume", self.team_id or "?", self.problem.code)
+            self.problem = None
+
+    def reset(self) -> None:
+        """Someone says it is fixed (/papers resume): the next call is a probe, right away."""
+        if self.problem is not None:
+            self.problem.next_probe_at = self.monotonic()
+
+    async def gate(self) -> None:
+        """Raise DestinationUnavailable while a workspace problem holds and no probe is due."""
+        if self.problem is None:
+            return
+        async with self._probe_lock:
+            problem = self.problem
+            if problem is None:
+                return
+            if self.monotonic() < problem.next_probe_at:
+                raise _reported(DestinationUnavailable(self.describe() or problem.reason))
+            # This caller probes; everyone arriving meanwhile waits for the next back-off.
+            problem.next_probe_at = self.monotonic() + PROBE_BACKOFF[min(problem.probes + 1, len(PROBE_BACKOFF) - 1)]
+            if problem.code not in TOKEN_CODES:
+                return  # the caller's own call is the probe
+            try:
+                await self.client.auth_test()
+            except SlackApiError as exc:
+                code = slack_error_code(exc)
+                if code in WORKSPACE_CODES:
+                    self.failed(code, _workspace_reason(exc, code))
+                    raise _reported(DestinationUnavailable(self.describe() or problem.reason)) from None
+                raise translate_error(exc, _NO_DESTINATION, "auth.test") from exc
+            except (SlackClientError, asyncio.TimeoutError, aiohttp.ClientError, OSError) as exc:
+                raise translate_error(exc, _NO_DESTINATION, "auth.test") from exc
+            self.succeeded()
+
+
+def _personal_refusal(destination: Destination, code: str) -> bool:
+    """A refusal about one person's direct messages (restricted_action there is a workspace rule
+    about that person), not about the whole workspace."""
+    return bool(destination.options.get("direct")) and code in DM_UNAVAILABLE_REASONS
+
+
+def _reported(problem: DestinationUnavailable) -> DestinationUnavailable:
+    """Mark a workspace problem as logged already (WorkspaceHealth.failed said it once), so the
+    runner does not repeat it for every channel it pauses."""
+    problem.already_reported = True  # type: ignore[attr-defined]
+    return problem
+
+
+def _workspace_reason(exc: SlackApiError, code: str) -> str:
+    needed = (getattr(exc.response, "data", None) or {}).get("needed", "a scope") if code == "missing_scope" else ""
+    return UNAVAILABLE_REASONS[code].format(needed=needed, workspace="", team="")
 
 
 class SlackSink:
@@ -158,14 +295,51 @@ class SlackSink:
 
     def __init__(self, client: AsyncWebClient, team_id: str, *,
                  papers_per_message: int = render.PAPERS_PER_MESSAGE,
-                 max_messages_per_second: float | None = None) -> None:
+                 max_messages_per_second: float | None = None,
+                 monotonic: Callable[[], float] = _monotonic,
+                 own_identity: tuple[str, str] | None = None) -> None:
         self.client = client
+        # (bot_id, bot user id) from auth.test: only messages the bot posted itself count when a
+        # thread is read back; another app can post the same metadata. Asked lazily if not given.
+        self._own_identity = own_identity if own_identity and any(own_identity) else None
         self.team_id = team_id
         self.papers_per_message = papers_per_message
         # The core keeps both: ~1 message/s per channel, and the workspace-wide rate across all
         # channels (slack.max_messages_per_second).
         self.pace = Pace(PER_CHANNEL_INTERVAL, max_messages_per_second)
         self._direct_channels: dict[str, str] = {}  # user id -> their IM channel with paperbot
+        self.health = WorkspaceHealth(client, team_id, monotonic)
+        # The papers of the threads composed lately, so a Show abstract click on them is answered
+        # from memory: during a fan-out the database thread is busy with ledger writes, and the
+        # click is the moment people wait. compose() may run in worker threads, hence the lock.
+        self._recent_papers: dict[str, Paper] = {}
+        self._recent_lock = threading.Lock()
+
+    def recent_paper(self, paper_id: str) -> Paper | None:
+        """A paper this sink composed lately (its full abstract included), or None."""
+        return self._recent_papers.get(paper_id)
+
+    def _remember(self, papers: Iterable[Paper]) -> None:
+        with self._recent_lock:
+            for paper in papers:
+                self._recent_papers[paper.id] = paper
+            while len(self._recent_papers) > RECENT_PAPERS:
+                del self._recent_papers[next(iter(self._recent_papers))]
+
+    @property
+    def problem(self) -> str | None:
+        """The workspace-wide problem Slack reports (token, scopes), None while calls go through."""
+        return self.health.describe()
+
+    async def pause_lifted(self, destination: Destination, reason: str) -> bool:
+        """Asked by the runner for a paused destination: may it try again? Yes for a pause caused by
+        a workspace problem that is over (or unknown to this process: after a restart the delivery
+        itself finds out) or whose next probe is due; channel problems (not invited, archived) wait
+        for Slack's events or /papers resume."""
+        code = pause_code(reason)
+        if code not in WORKSPACE_CODES or _personal_refusal(destination, code):
+            return False
+        return self.health.probe_due()
 
     async def _channel(self, destination: Destination) -> str:
         """The channel to post in: the destination's, or for a person (`options["direct"]`) the
@@ -191,10 +365,19 @@ class SlackSink:
                 needed="", workspace=workspace, team=self.team_id))
 
     async def _call(self, destination: Destination, method: str, call):
+        await self.health.gate()
         try:
-            return await call()
+            result = await call()
         except (SlackApiError, SlackClientError, asyncio.TimeoutError, aiohttp.ClientError, OSError) as exc:
-            raise translate_error(exc, destination, method) from exc
+            problem = translate_error(exc, destination, method)
+            code = slack_error_code(exc) if isinstance(exc, SlackApiError) else ""
+            if (code in WORKSPACE_CODES and isinstance(problem, DestinationUnavailable)
+                    and not _personal_refusal(destination, code)):
+                self.health.failed(code, _workspace_reason(exc, code), method)
+                _reported(problem)
+            raise problem from exc
+        self.health.succeeded(method)
+        return result
 
     async def _post(self, destination: Destination, message: render.Message, metadata: dict[str, Any],
                     thread_ts: str | None, plain_text: str | Callable[[], str] | None) -> str:
@@ -220,8 +403,22 @@ class SlackSink:
 
     # -- ThreadSink ----------------------------------------------------------------------------
 
+    async def own_identity(self, destination: Destination) -> tuple[str, str]:
+        if self._own_identity is None:
+            auth = await self._call(destination, "auth.test", self.client.auth_test)
+            self._own_identity = (str(auth.get("bot_id") or ""), str(auth.get("user_id") or ""))
+        return self._own_identity
+
+    def _ours(self, message: dict[str, Any], identity: tuple[str, str]) -> dict[str, Any] | None:
+        """The paperbot metadata of `message` if the bot itself posted it, else None."""
+        bot_id, user_id = identity
+        if not ((bot_id and message.get("bot_id") == bot_id) or (user_id and message.get("user") == user_id)):
+            return None
+        return _our_payload(message)
+
     async def find_parent(self, destination: Destination, digest: Digest) -> str | None:
         self._check_workspace(destination)
+        identity = await self.own_identity(destination)
         day = digest.day.isoformat()
         channel = await self._channel(destination)
         cursor = None
@@ -230,7 +427,7 @@ class SlackSink:
                 self.client.conversations_history(channel=channel, oldest=_day_start(digest.day),
                                                   limit=HISTORY_PAGE, include_all_metadata=True, cursor=c)))
             for message in response.get("messages", []):
-                payload = _our_payload(message)
+                payload = self._ours(message, identity)
                 if (payload and payload.get("kind") == "parent" and payload.get("day") == day
                         and payload.get("destination") == destination.key):
                     return str(message["ts"])
@@ -240,6 +437,7 @@ class SlackSink:
         return None
 
     def compose(self, destination: Destination, digest: Digest, undelivered: Undelivered) -> ComposedDay:
+        self._remember(item.paper for item in undelivered.items)
         parent = render.parent_message(digest)
         thread = [
             OutgoingMessage(PAPERS, tuple(card.id for card in packed.cards), SlackMessage(
@@ -263,6 +461,7 @@ class SlackSink:
 
     async def posted_markers(self, destination: Destination, parent_ref: str) -> set[str]:
         self._check_workspace(destination)
+        identity = await self.own_identity(destination)
         channel = await self._channel(destination)
         found: set[str] = set()
         cursor = None
@@ -271,7 +470,7 @@ class SlackSink:
                 self.client.conversations_replies(channel=channel, ts=parent_ref,
                                                   limit=HISTORY_PAGE, include_all_metadata=True, cursor=c)))
             for message in response.get("messages", []):
-                payload = _our_payload(message)
+                payload = self._ours(message, identity)
                 if payload and payload.get("destination") == destination.key:
                     found.update(str(pid) for pid in payload.get("paper_ids") or ())
             cursor = (response.get("response_metadata") or {}).get("next_cursor")

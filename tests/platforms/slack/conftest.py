@@ -62,12 +62,12 @@ def sign(body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = Non
 
 
 def slash_command_body(fake: FakeSlack, text: str, *, user: str = USER, channel: str = CHANNEL,
-                       response: str = "r1") -> str:
+                       response: str = "r1", channel_name: str = "ml-papers") -> str:
     """A slash-command payload, pointed at /papers in our fake workspace."""
     recorded = (DATA / "slack" / "payload_slash_command.urlencoded").read_text().strip()
     fields = dict(parse_qsl(recorded, keep_blank_values=True))
     fields.update(command="/papers", text=text, team_id=fake.team_id, channel_id=channel,
-                  channel_name="ml-papers", user_id=user, response_url=fake.response_url(response))
+                  channel_name=channel_name, user_id=user, response_url=fake.response_url(response))
     return urlencode(fields)
 
 

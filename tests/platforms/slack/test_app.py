@@ -287,6 +287,7 @@ async def test_socket_mode_end_to_end_over_a_fake_websocket(slack, store, seed_p
                                 environ={"SLACK_BOT_TOKEN": slack.bot_token, "SLACK_APP_TOKEN": slack.app_token})
     await runtime.start()
     try:
+        assert runtime.health()["connected"] is True   # what /healthz shows
         opened = slack.calls_to("apps.connections.open")
         assert opened and all(c.headers["Authorization"] == f"Bearer {slack.app_token}" for c in opened)
         payload = dict(parse_qsl(slash_command_body(slack, "subscribe VLM", response="socket")))

@@ -11,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery.runner import DONE, PAUSED, DeliveryRunner
 from bot.platforms.slack import SlackSink
+from bot.platforms.slack.sink import PROBE_BACKOFF
 from tests.fakes.clock import FakeClock
 from tests.platforms.slack.conftest import CHANNEL
 from tests.platforms.slack.test_sink import destination, digest_for_papers, synthetic
@@ -24,13 +25,11 @@ def clock(slack):
 
 
 @pytest.fixture
-def sink(slack):
+def sink(slack, clock):
     client = AsyncWebClient(token=slack.bot_token, base_url=slack.api_url, retry_handlers=[])
-    return SlackSink(client, slack.team_id)
+    return SlackSink(client, slack.team_id, monotonic=clock.monotonic)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13: a channel paused for missing_scope / account_inactive "
-                                       "stays paused after the app is fixed (no way back)")
 @pytest.mark.parametrize("break_it, fix_it", [
     (lambda slack: slack.scopes.discard("chat:write"), lambda slack: slack.scopes.add("chat:write")),
     (lambda slack: slack.deactivate(), lambda slack: slack.restore_token()),
@@ -42,15 +41,17 @@ async def test_a_workspace_problem_pause_lifts_once_slack_accepts_calls_again(sl
     break_it(slack)
     first = await DeliveryRunner(store, clock).deliver(sink, dest, digest)
     assert first.outcome == PAUSED
+    assert sink.problem is not None          # reported once for the workspace (/healthz)
     fix_it(slack)   # the app reinstalled with its scopes / the account active again
+    held = await DeliveryRunner(store, clock).deliver(sink, dest, digest)
+    assert held.outcome == PAUSED             # within the back-off nobody asks Slack
+    clock.advance(PROBE_BACKOFF[0])
     again = await DeliveryRunner(store, clock).deliver(sink, dest, digest)
     assert again.outcome == DONE
+    assert sink.problem is None
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13: token_revoked is handled per channel (each channel "
-                                       "tries, fails with a traceback and retries) instead of once for "
-                                       "the workspace")
-async def test_a_revoked_token_is_one_workspace_problem_not_one_per_channel(slack, store, sink, clock):
+async def test_a_revoked_token_is_one_workspace_problem_not_one_per_channel(slack, store, sink, clock, caplog):
     channels = [CHANNEL, "C0SECOND", "C0THIRD"]
     for channel in channels[1:]:
         slack.add_channel(channel, channel.lower())
@@ -60,11 +61,25 @@ async def test_a_revoked_token_is_one_workspace_problem_not_one_per_channel(slac
         dest = destination(slack, channel)
         await runner.deliver(sink, dest, digest_for_papers(dest, synthetic(2), "VLM"))
     assert len(slack.calls_to("chat.postMessage")) <= 1
+    assert "token_revoked" in (sink.problem or "")
+    problems = [r for r in caplog.records if r.levelno >= 30]
+    assert len(problems) == 1 and "Slack workspace" in problems[0].getMessage()   # ONE line
+    assert not any(r.exc_info for r in caplog.records)
+    # Reinstalled: after the back-off one auth.test finds the token good, every channel resumes.
+    slack.restore_token()
+    clock.advance(PROBE_BACKOFF[0])
+    for channel in channels:
+        dest = destination(slack, channel)
+        result = await runner.deliver(sink, dest, digest_for_papers(dest, synthetic(2), "VLM"))
+        assert result.outcome == DONE
+    # One probe for the workspace (not one per channel), and one to learn the bot's own identity
+    # before reading the threads back.
+    assert len(slack.calls_to("auth.test")) == 2
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13: unsigned junk gets HTTP 500 (bolt parses before it "
-                                       "verifies) instead of 401")
-async def test_unsigned_junk_is_refused_with_401(http_slack, slack):
+async def test_unsigned_junk_is_refused_with_401(http_slack, slack, caplog):
     status, _ = await http_slack.post("payload=%7Bnot-json", headers={
         "Content-Type": "application/x-www-form-urlencoded"})
     assert status == 401
+    assert [r.levelname for r in caplog.records if r.levelno >= 30] == ["WARNING"]
+    assert not any(r.exc_info for r in caplog.records)
