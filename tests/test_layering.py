@@ -34,7 +34,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "bot.arxiv": {"bot.models", "bot.config", "bot.metrics"},
     "bot.matching": {"bot.models", "bot.taxonomy"},
     "bot.store": {"bot.models"},
-    "bot.digest": {"bot.models"},
+    "bot.digest": {"bot.matching", "bot.models"},  # matching: LaTeX shown as readable text
     "bot.ingest": {"bot.arxiv", "bot.models", "bot.store"},
     # Who receives what: configured topics, chat channels, people.
     "bot.destinations": {"bot.config", "bot.matching", "bot.models", "bot.store"},

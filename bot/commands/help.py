@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.commands.grammar import USAGE, Help
 from bot.commands.responses import Heading, Lines, Preformatted, Response, Section
+from bot.matching.help import MATCH_RULES, OPERATOR_RULES, examples_table
 
 # Commands that change the channel for everyone: their help says who may use them.
 MANAGER_COMMANDS = ("subscribe", "unsubscribe", "settings", "resume")
@@ -52,22 +53,10 @@ COMMAND_HELP: dict[str, tuple[str, ...]] = {
              "language.",),
 }
 
+# The query language as bot/matching documents it (one text for chat, the CLI and README).
 QUERY_HELP: tuple[Section, ...] = (
-    Preformatted(
-        'VLM, MLLM, "vision language model"     any of these (comma or OR)\n'
-        'diffusion AND (video OR "3D")          AND, OR, parentheses\n'
-        '"world model" NOT robot   or  -robot   exclusion\n'
-        'ti:transformer  abs:"test-time"  au:LeCun  cat:cs.CV  cat:cs  primary:cs.CL\n'
-        "vision language model                 unquoted words form one phrase"),
-    Lines((
-        "Words are split at spaces, hyphens and punctuation: vision-language model = vision "
-        "language model; multi-modal also matches multimodal.",
-        "Terms match whole words: VLM matches VLM, VLMs and VLM-based, not LVLMs.",
-        "Case is ignored, except for terms in capitals: MLLM matches only MLLM(s), not mLLMs.",
-        "A plural s/es is tolerated (model matches models); accents are folded (Kästner = "
-        "Kastner).",
-        "Fields: ti: title, abs: abstract, au: author, cat: any category or archive, primary: "
-        "primary category. Plain terms search titles and abstracts.",
+    Preformatted(examples_table()),
+    Lines(OPERATOR_RULES + MATCH_RULES + (
         "New papers and cross-lists by default; /papers settings types new,cross,replace adds "
         "new versions, labelled as updates.",
     )),

@@ -19,6 +19,7 @@ from datetime import date
 
 from bot.digest.model import AnnounceCounts, Digest, DigestItem, Span
 from bot.digest.text import author_line, category_badges, count_line, papers_count, venue_text
+from bot.matching import readable_text
 
 TOP_TITLES = 3              # titles previewed in a day's parent message
 MENTION_PAPERS_SHOWN = 5    # papers linked per person in a mention; the rest are counted
@@ -44,30 +45,62 @@ class PaperCard:
     abstract_spans: tuple[Span, ...] = ()
 
 
-def paper_card(item: DigestItem | PaperCard) -> PaperCard:
-    """The card of a digest item (a card is returned as it is)."""
+def paper_card(item: DigestItem | PaperCard, *, readable: bool = True) -> PaperCard:
+    """The card of a digest item (a card is returned as it is).
+
+    `readable`: titles and abstracts with their LaTeX shown as Unicode (`MoS$_2$` -> "MoS₂",
+    `$\\gamma$-ray` -> "γ-ray"), the emphasis spans moved with the text. Chat shows that; the
+    Markdown digest passes False and keeps `$…$`, which GitHub renders as math.
+    """
     if isinstance(item, PaperCard):
         return item
     paper = item.paper
     kind = UPDATED if paper.is_update else CROSS if paper.is_cross_list else NEW
+    title, title_spans = paper.title, item.title_spans
+    abstract, abstract_spans = paper.abstract, item.abstract_spans
+    if readable:
+        title, title_spans = readable_with_spans(title, title_spans)
+        abstract, abstract_spans = readable_with_spans(abstract, abstract_spans)
     return PaperCard(
         id=paper.id,
-        title=paper.title,
+        title=title,
         url=paper.abs_url,
         categories=category_badges(paper.categories),
         authors=author_line(paper.authors),
-        abstract=paper.abstract,
+        abstract=abstract,
         labels=item.labels,
         venue=venue_text(paper),
         kind=kind,
         hit_terms=item.hit_terms,
-        title_spans=item.title_spans,
-        abstract_spans=item.abstract_spans,
+        title_spans=title_spans,
+        abstract_spans=abstract_spans,
     )
 
 
-def paper_cards(items: Iterable[DigestItem | PaperCard]) -> list[PaperCard]:
-    return [paper_card(item) for item in items]
+def paper_cards(items: Iterable[DigestItem | PaperCard], *, readable: bool = True) -> list[PaperCard]:
+    return [paper_card(item, readable=readable) for item in items]
+
+
+def readable_with_spans(text: str, spans: Sequence[Span]) -> tuple[str, tuple[Span, ...]]:
+    """`readable_text` of `text`, converted piece by piece between the span boundaries so each
+    span still covers the same words afterwards (the matcher widens a hit to a whole `$…$`, so a
+    boundary never cuts a formula)."""
+    converted = readable_text(text)
+    if converted == text:
+        return text, tuple(spans)
+    pieces: list[str] = []
+    moved: list[Span] = []
+    length = position = 0
+    for start, end in spans:
+        before = readable_text(text[position:start])
+        inside = readable_text(text[start:end])
+        pieces += [before, inside]
+        length += len(before)
+        moved.append((length, length + len(inside)))
+        length += len(inside)
+        position = end
+    pieces.append(readable_text(text[position:]))
+    return "".join(pieces), tuple(moved)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,8 @@ CLI's `--help` and the README, so every example in it is checked by tests/matchi
 
 from __future__ import annotations
 
+import textwrap
+
 from .forms import MAX_PREFIX_EXPANSIONS, MIN_PREFIX_LETTERS
 
 # (query, what it finds): each example is parsed and matched against the sentence next to it by
@@ -18,30 +20,42 @@ QUERY_EXAMPLES: tuple[tuple[str, str], ...] = (
     ("vision language model", "unquoted words next to each other form one phrase"),
 )
 
+OPERATOR_RULES: tuple[str, ...] = (
+    "Operators are AND, OR, NOT in capitals (and the comma for OR, - for NOT). NOT binds "
+    "tightest, then AND, then OR and the comma: a, b NOT c means a OR (b AND NOT c).",
+    "A lower-case and/or/not is an ordinary word of a phrase; the reply says how it was read.",
+)
+
+MATCH_RULES: tuple[str, ...] = (
+    "Whole words only: VLM matches VLM, VLMs and VLM-based, never LVLMs.",
+    "Case is ignored, except for terms in capitals: MLLM matches MLLM(s), not mLLMs.",
+    "Singular and plural are one term, either way: model = models, study = studies, "
+    "analysis = analyses, matrix = matrices, vertex = vertices; in a phrase, its last word.",
+    "Compounds are one term however written: finetuning = fine-tuning = fine tuning, GPT4 = GPT-4.",
+    "British and American spellings are one term: behaviour = behavior, modelling = modeling.",
+    "Accents and special letters are folded: Kästner = Kastner, ł = l, ø = o, æ = ae, ß = ss.",
+    "LaTeX reads as text: $\\gamma$-ray = gamma-ray, $\\Lambda$CDM = Lambda CDM = ΛCDM, "
+    "MoS$_2$ = MoS2.",
+    f"A prefix needs at least {MIN_PREFIX_LETTERS} letters before the * and may cover at most "
+    f"{MAX_PREFIX_EXPANSIONS} dictionary words.",
+    "Fields: ti: title, abs: abstract, au: author (family name, optionally with a given name or "
+    "initial), cat: any category or archive, primary: the primary category. Plain terms search "
+    "titles and abstracts.",
+)
+
+
+def examples_table() -> str:
+    """The examples as aligned columns (query, what it finds)."""
+    return "\n".join(f"{query:<44} {meaning}" for query, meaning in QUERY_EXAMPLES)
+
+
 QUERY_SYNTAX_HELP = "\n".join([
     "Query syntax",
     "",
-    *(f"  {query:<44} {meaning}" for query, meaning in QUERY_EXAMPLES),
+    *("  " + line for line in examples_table().splitlines()),
     "",
-    "Operators are AND, OR, NOT in capitals (and the comma for OR, - for NOT). NOT binds",
-    "tightest, then AND, then OR and the comma: a, b NOT c means a OR (b AND NOT c).",
-    "A lower-case and/or/not is an ordinary word of a phrase; the reply says how it was read.",
+    *(textwrap.fill(rule, 94) for rule in OPERATOR_RULES),
     "",
     "How terms match:",
-    "- Whole words only: VLM matches VLM, VLMs and VLM-based, never LVLMs.",
-    "- Case is ignored, except for terms in capitals: MLLM matches MLLM(s), not mLLMs.",
-    "- Singular and plural are one term, either way: model = models, study = studies,",
-    "  analysis = analyses, matrix = matrices, vertex = vertices; in a phrase, its last word.",
-    "- Compounds are one term however written: finetuning = fine-tuning = fine tuning,",
-    "  GPT4 = GPT-4.",
-    "- British and American spellings are one term: behaviour = behavior, modelling = modeling.",
-    "- Accents and special letters are folded: Kästner = Kastner, ł = l, ø = o, æ = ae, ß = ss.",
-    "- LaTeX reads as text: $\\gamma$-ray = gamma-ray, $\\Lambda$CDM = Lambda CDM = ΛCDM,",
-    "  MoS$_2$ = MoS2.",
-    f"- A prefix needs at least {MIN_PREFIX_LETTERS} letters before the * and may cover at most "
-    f"{MAX_PREFIX_EXPANSIONS}",
-    "  dictionary words.",
-    "- Fields: ti: title, abs: abstract, au: author (family name, optionally with a given name or",
-    "  initial), cat: any category or archive, primary: the primary category. Plain terms search",
-    "  titles and abstracts.",
+    *(textwrap.fill(rule, 94, initial_indent="- ", subsequent_indent="  ") for rule in MATCH_RULES),
 ])

@@ -350,8 +350,9 @@ async def test_help_lists_the_grammar_and_the_term_semantics(executor):
     for name in ("today", "subscribe", "unsubscribe", "list", "test", "search", "help"):
         assert USAGE[name] in text
     assert USAGE["settings"] in text
-    assert "VLM matches VLM, VLMs and VLM-based, not LVLMs" in text
-    assert "MLLM matches only MLLM(s), not mLLMs" in text
+    assert "VLM matches VLM, VLMs and VLM-based, never LVLMs" in text
+    assert "NOT binds tightest, then AND, then OR" in text  # precedence, from bot/matching/help.py
+    assert "MLLM matches MLLM(s), not mLLMs" in text
     one = await executor.execute(LAB, "help settings")
     assert Preformatted(USAGE["settings"]) in one.sections
     assert "only people allowed to manage the channel may change them" in one.plain_text()

@@ -70,3 +70,30 @@ def test_a_personal_mention_links_the_first_five_papers_and_counts_the_rest():
     mention = personal_mention(digest, "U1")
     assert [card.id for card in mention.papers] == [p.id for p in papers[:5]] and mention.more == 3
     assert personal_mention(digest, "nobody").papers == ()
+
+
+def test_chat_cards_show_latex_as_unicode_and_keep_the_emphasis_on_the_same_words():
+    from bot.digest.card import paper_card
+    from bot.matching import Subscription, compile_subscriptions, parse_query
+    from tests.digest.helpers import make_paper
+
+    paper = make_paper(title=r"Strain in MoS$_2$ flakes seen by $\gamma$-ray imaging",
+                       abstract=r"We image $\Lambda$CDM halos in MoS$_2$ with gamma-ray detectors.")
+    matcher = compile_subscriptions([Subscription("s", parse_query('"gamma-ray"'))])
+    [match] = matcher.match([paper])
+    item = build_digest("d", "D", date(2025, 4, 21), [match]).items[0]
+
+    chat = paper_card(item)
+    assert chat.title == "Strain in MoS₂ flakes seen by γ-ray imaging"
+    assert "ΛCDM" in chat.abstract and "$" not in chat.abstract
+    assert [chat.title[a:b] for a, b in chat.title_spans] == ["γ-ray"]
+    assert [chat.abstract[a:b] for a, b in chat.abstract_spans] == ["gamma-ray"]
+
+    markdown = paper_card(item, readable=False)  # GitHub renders the math itself
+    assert markdown.title == paper.title and markdown.title_spans == item.title_spans
+
+
+def test_plain_titles_are_untouched_by_the_readable_form():
+    from bot.digest.card import readable_with_spans
+
+    assert readable_with_spans("Vision Language Models", ((7, 15),)) == ("Vision Language Models", ((7, 15),))

@@ -132,7 +132,7 @@ def _terms_line(terms: Sequence[str]) -> str:
 
 def render_item(item: DigestItem | PaperCard, *, open_abstracts: bool = False) -> list[str]:
     """The lines of one paper card (without the blank line that follows it)."""
-    card = paper_card(item)
+    card = paper_card(item, readable=False)  # GitHub renders $…$ as math
     title = "(untitled)"
     if card.title.strip():
         title = bold_spans(card.title, _tighten(card.title, card.title_spans),
