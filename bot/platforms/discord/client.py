@@ -115,7 +115,7 @@ class DiscordRuntime:
     def __init__(self, client: PaperbotClient | ShardedPaperbotClient, token: str,
                  restore_endpoints) -> None:
         self.client = client
-        self.sink = DiscordSink(client)
+        self.sink = DiscordSink(client, max_messages_per_second=client.settings.discord.max_messages_per_second)
         self.directory = client.commands.channel_directory("discord")
         self._token = token
         self._restore_endpoints = restore_endpoints

@@ -46,6 +46,7 @@ from bot.destinations import Destination
 from bot.digest.card import day_headline, paper_cards
 from bot.digest.model import Digest
 from bot.platforms.discord.components import NO_MENTIONS, abstract_view
+from bot.platforms.discord.pacing import RequestPace
 from bot.platforms.discord.render import (
     ABSTRACT_PREVIEW_CHARS,
     MENTION_HEADING,
@@ -66,6 +67,7 @@ MISSING_ACCESS = 50001
 MISSING_PERMISSIONS = 50013
 CANNOT_MESSAGE_USER = 50007
 UNKNOWN_CHANNEL = 10003
+DEFAULT_MESSAGES_PER_SECOND = 40.0   # discord.max_messages_per_second
 THREAD_ARCHIVE_MINUTES = 1440   # a day: the thread stays in the channel's list until the next one
 NEEDED = ("View Channel, Send Messages, Send Messages in Threads, Create Public Threads, "
           "Embed Links and Read Message History")
@@ -99,14 +101,19 @@ class DiscordSink:
     """`ThreadSink` for Discord. `destination.address` is the channel id."""
 
     platform = "discord"
-    # Discord allows 5 messages per 5 s in a channel; the core keeps this pace per destination.
-    pace = Pace(per_destination_interval=1.0)
 
     def __init__(self, client: discord.Client, *, abstract_chars: int = ABSTRACT_PREVIEW_CHARS,
-                 history_limit: int = 50) -> None:
+                 history_limit: int = 50,
+                 max_messages_per_second: float = DEFAULT_MESSAGES_PER_SECOND) -> None:
         self.client = client
         self.abstract_chars = abstract_chars
         self.history_limit = history_limit
+        # Discord allows 5 messages per 5 s in a channel, and 50 requests a second bot-wide: the
+        # core keeps the per-channel pace and spreads messages over the bot-wide one...
+        self.pace = Pace(per_destination_interval=1.0, platform_messages_per_second=max_messages_per_second)
+        # ...and every request this sink makes (a parent is two; recovery reads) takes a slot of
+        # the same bot-wide pace, so the global limit holds whatever the mix of requests.
+        self.requests = RequestPace(max_messages_per_second)
 
     # -- ThreadSink -----------------------------------------------------------------------------
 
@@ -275,7 +282,8 @@ class DiscordSink:
 
     async def _call(self, destination: Destination, action: str, call: Callable[[], Awaitable[T]], *,
                     in_thread: bool = False) -> T:
-        """One Discord call, its failure said in the core's terms."""
+        """One Discord call (paced bot-wide), its failure said in the core's terms."""
+        await self.requests.slot()
         try:
             return await call()
         except discord.RateLimited as exc:

@@ -70,8 +70,6 @@ async def subscribe_quietly(fake: FakeDiscord, query: str) -> None:
     await fake.wait_for_callback(interaction)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13: no bot-wide pace on Discord: a fan-out over many "
-                                       "channels exceeds the global 50 requests/s and gets global 429s")
 async def test_a_fan_out_stays_under_discords_global_limit(store, clock):
     # Real time on Discord's side (the limit is per real second); per-route limits out of the way.
     async with FakeDiscord(route_limits=()) as fake:
