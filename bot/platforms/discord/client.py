@@ -30,7 +30,8 @@ from bot.platforms.discord.components import NO_MENTIONS, AbstractButton
 from bot.platforms.discord.endpoints import use_endpoints
 from bot.platforms.discord.sink import DiscordSink
 from bot.platforms.discord.sync import sync_commands
-from bot.platforms.discord.tree import DEFER_AFTER_SECONDS, PapersInteractions, command_tree
+from bot.platforms.discord.deadline import DEFER_AFTER_SECONDS
+from bot.platforms.discord.tree import PapersInteractions, command_tree
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ class PaperbotClientBase:
         self.settings = settings
         self.commands = commands
         self.sync_state_path = sync_state_path
+        self.defer_after = defer_after
         self.interactions = PapersInteractions(commands, settings, defer_after=defer_after)
         self.tree = command_tree(self, self.interactions)  # type: ignore[arg-type]
         self.synced: list[str] = []   # sync targets actually sent to Discord by this process

@@ -47,6 +47,7 @@ class RestRoutes:
             ("GET", r"/guilds/(\d+)/threads/active", self._active_threads),
             ("POST", r"/interactions/(\d+)/([^/]+)/callback", self._interaction_callback),
             ("PATCH", r"/webhooks/(\d+)/([^/]+)/messages/@original", self._edit_original),
+            ("DELETE", r"/webhooks/(\d+)/([^/]+)/messages/@original", self._delete_original),
             ("POST", r"/webhooks/(\d+)/([^/]+)", self._followup),
         )
 

@@ -20,6 +20,7 @@ from bot.platforms.discord import (
     invite_url,
     start_discord,
 )
+from tests.conftest import eventually
 from tests.fakes.discord import MANAGER, MEMBER, FakeDiscord
 from tests.platforms.discord.conftest import SEED_DAY, discord_settings, running_bot
 
@@ -193,9 +194,14 @@ async def test_slow_commands_are_deferred_then_edited(fake, store):
     async with running_bot(fake, store, defer_after=0.0):
         interaction = await fake.slash_command("papers", "subscribe", {"query": "VLM"}, permissions=MANAGER)
         callback = await fake.wait_for_callback(interaction)
-        assert callback["type"] == DEFERRED and not (int(callback.get("data", {}).get("flags") or 0) & EPHEMERAL)
-        edit = await fake.wait_for_edit(interaction)
-        assert edit["content"].startswith("Subscribed this channel to VLM")
+        # Deferred privately (a refusal must never be shown to the whole channel); the public
+        # answer comes as a followup and the private "thinking..." is removed.
+        assert callback["type"] == DEFERRED and int(callback["data"]["flags"]) & EPHEMERAL
+        await eventually(lambda: fake._interactions[interaction].get("original_deleted"),
+                         what="the private thinking... removed")
+        [followup] = fake.followups[interaction]
+        assert followup["content"].startswith("Subscribed this channel to VLM")
+        assert not int(followup.get("flags") or 0) & EPHEMERAL
         private = await fake.slash_command("papers", "list")
         assert (await fake.wait_for_callback(private))["data"]["flags"] & EPHEMERAL
         assert (await fake.wait_for_edit(private))["content"].startswith("This channel has 1 subscription")
@@ -261,3 +267,13 @@ async def test_the_application_id_comes_from_the_token(fake):
     with pytest.raises(DiscordStartError, match="Discord rejected DISCORD_TOKEN"):
         await application_id_from_token(fake.api_url, "nope")
     assert fake.identifies == []   # REST only
+
+
+async def test_a_slow_refusal_is_deferred_privately_and_stays_private(fake, store):
+    async with running_bot(fake, store, defer_after=0.0):
+        interaction = await fake.slash_command("papers", "subscribe", {"query": "VLM"}, permissions=MEMBER)
+        callback = await fake.wait_for_callback(interaction)
+        assert callback["type"] == DEFERRED and int(callback["data"]["flags"]) & EPHEMERAL
+        edit = await fake.wait_for_edit(interaction)
+        assert "Manage Channels" in edit["content"]
+        assert interaction not in fake.followups   # nothing was shown to the channel
