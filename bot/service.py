@@ -27,10 +27,17 @@ log = logging.getLogger("paperbot")
 
 
 class PlatformRuntime(Protocol):
-    """What a chat adapter hands the core: where it delivers (sink), whom (directory), its life cycle."""
+    """What a chat adapter hands the core: where it delivers (sink), whom (directory), its life
+    cycle, and its health for /healthz (`connected`, `problem`: see bot.ops.PlatformHealth)."""
 
     sink: ThreadSink
     directory: DestinationDirectory
+
+    @property
+    def connected(self) -> bool: ...
+
+    @property
+    def problem(self) -> str | None: ...
 
     async def start(self) -> None: ...
 
@@ -118,7 +125,7 @@ async def run_bot(settings: Settings, *, clock: Clock | None = None, stop: async
                     clock=clock,
                     stop=stop,
                 )
-                await _run_with_ops(settings, store, scheduler, clock)
+                await _run_with_ops(settings, store, scheduler, clock, runtimes)
         finally:
             for runtime in reversed(runtimes):
                 await runtime.close()
@@ -127,14 +134,15 @@ async def run_bot(settings: Settings, *, clock: Clock | None = None, stop: async
         log.info("paperbot stopped")
 
 
-async def _run_with_ops(settings: Settings, store: AsyncStore, scheduler: Scheduler, clock: Clock) -> None:
+async def _run_with_ops(settings: Settings, store: AsyncStore, scheduler: Scheduler, clock: Clock,
+                        runtimes: list[PlatformRuntime] = ()) -> None:  # type: ignore[assignment]
     running = asyncio.ensure_future(scheduler.run_forever())
     ops = None
     if settings.ops.port:
         ops = OpsServer(store, scheduler_alive=lambda: not running.done(),
                         last_poll=lambda: scheduler.last_successful_poll, now=clock.now,
                         listing_status=getattr(scheduler, "listing_status", None),
-                        host=settings.ops.host, port=settings.ops.port)
+                        platforms=runtimes, host=settings.ops.host, port=settings.ops.port)
         try:
             await ops.start()
         except OSError as exc:
