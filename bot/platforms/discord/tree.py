@@ -178,7 +178,9 @@ class PapersCommands(app_commands.Group):
         super().__init__(name="papers", description="arXiv papers for this channel: subscriptions, "
                                                     "today's matches, search",
                          # channel subscriptions need a channel: servers only, never DMs
-                         guild_only=True, allowed_contexts=app_commands.AppCommandContext(guild=True))
+                         guild_only=True, allowed_contexts=app_commands.AppCommandContext(guild=True),
+                         # installed to servers only (integration_types [0]), never to a user
+                         allowed_installs=app_commands.AppInstallationType(guild=True, user=False))
         self.handlers = handlers
         self.add_command(PersonalCommands(handlers))
 

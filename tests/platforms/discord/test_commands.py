@@ -211,16 +211,18 @@ async def test_guild_sync_happens_only_when_the_commands_change(fake, store, tmp
     settings = discord_settings(fake, guild_ids=[fake.guild.id])
     state = tmp_path / "sync.json"
     async with running_bot(fake, store, settings, sync_state_path=state) as runtime:
-        assert fake.command_puts == [fake.guild.id] and runtime.client.synced
+        # A first start also removes any global /papers, which would show twice in the server.
+        assert fake.command_puts == [None, fake.guild.id] and runtime.client.synced
+        assert fake.commands.get(None) == []
         assert [c["name"] for c in fake.commands[fake.guild.id]] == ["papers"]
         reply = await command(fake, "help")
         assert reply["data"]["content"].startswith("/papers commands")
     async with running_bot(fake, store, settings, sync_state_path=state) as runtime:
-        assert fake.command_puts == [fake.guild.id] and runtime.client.synced == []
+        assert fake.command_puts == [None, fake.guild.id] and runtime.client.synced == []
     second = fake.add_guild("Reading Group")
     settings = discord_settings(fake, guild_ids=[fake.guild.id, second.id])
     async with running_bot(fake, store, settings, sync_state_path=state):
-        assert fake.command_puts == [fake.guild.id, second.id]
+        assert fake.command_puts == [None, fake.guild.id, second.id]
 
 
 async def test_sharded_client_when_shards_are_configured(fake, store):
@@ -277,3 +279,15 @@ async def test_a_slow_refusal_is_deferred_privately_and_stays_private(fake, stor
         edit = await fake.wait_for_edit(interaction)
         assert "Manage Channels" in edit["content"]
         assert interaction not in fake.followups   # nothing was shown to the channel
+
+
+async def test_going_global_removes_the_server_commands_so_nothing_shows_twice(fake, store, tmp_path):
+    state = tmp_path / "sync.json"
+    async with running_bot(fake, store, discord_settings(fake, guild_ids=[fake.guild.id]),
+                           sync_state_path=state):
+        assert [c["name"] for c in fake.commands[fake.guild.id]] == ["papers"]
+    async with running_bot(fake, store, discord_settings(fake), sync_state_path=state):
+        assert fake.commands[fake.guild.id] == []
+        [papers] = fake.commands[None]
+        # Installed to servers only, usable in servers only.
+        assert papers["integration_types"] == [0] and papers["contexts"] == [0]
