@@ -121,8 +121,9 @@ class DiscordSink:
         # Discord allows 5 messages per 5 s in a channel, and 50 requests a second bot-wide: the
         # core keeps the per-channel pace and spreads messages over the bot-wide one...
         self.pace = Pace(per_destination_interval=1.0, platform_messages_per_second=max_messages_per_second)
-        # ...and every request this sink makes (a parent is two; recovery reads) takes a slot of
-        # the same bot-wide pace, so the global limit holds whatever the mix of requests.
+        # ...and every request this sink makes (a parent is two; recovery reads) counts against
+        # the same bot-wide limit from its start to a second after its answer (pacing.py), so
+        # the global limit holds whatever the mix of requests and however busy the loop is.
         self.requests = RequestPace(max_messages_per_second)
 
     # -- ThreadSink -----------------------------------------------------------------------------
@@ -324,9 +325,9 @@ class DiscordSink:
     async def _call(self, destination: Destination, action: str, call: Callable[[], Awaitable[T]], *,
                     in_thread: bool = False) -> T:
         """One Discord call (paced bot-wide), its failure said in the core's terms."""
-        await self.requests.slot()
         try:
-            return await call()
+            async with self.requests.slot():
+                return await call()
         except discord.RateLimited as exc:
             # discord.py waits out short limits itself; a long one comes back to the core's clock.
             raise RateLimited(exc.retry_after, f"while trying to {action}") from exc

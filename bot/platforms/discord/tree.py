@@ -16,6 +16,7 @@ still narrow `/papers` further in Server Settings → Integrations.
 
 from __future__ import annotations
 
+import functools
 import logging
 import zoneinfo
 from typing import Literal, Optional
@@ -334,10 +335,16 @@ def _join(command: str, argument: object | None) -> str:
     return f"{command} {argument}" if argument not in (None, "") else command
 
 
+@functools.cache
+def _time_zone_names() -> tuple[str, ...]:
+    # available_timezones() walks the tz database on disk: once, not on every keystroke.
+    return tuple(sorted(zoneinfo.available_timezones()))
+
+
 def time_zone_choices(current: str) -> list[app_commands.Choice[str]]:
     """Up to 25 zoneinfo names containing what was typed, those starting with it first."""
     wanted = current.strip().lower().replace(" ", "_")
-    names = sorted(zoneinfo.available_timezones())
+    names = _time_zone_names()
     starts = [n for n in names if n.lower().startswith(wanted)]
     contains = [n for n in names if wanted in n.lower() and n not in starts]
     return [app_commands.Choice(name=n, value=n) for n in (starts + contains)[:MAX_CHOICES]]
