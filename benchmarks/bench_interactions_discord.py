@@ -104,6 +104,16 @@ def synthetic_day(n: int) -> list[Paper]:
     return papers
 
 
+def _kind(payload: dict) -> str:
+    """What an interaction was: "click", "autocomplete", or the subcommand's name."""
+    if payload["type"] == 3:
+        return "click"
+    if payload["type"] == 4:
+        return "autocomplete"
+    options = payload.get("data", {}).get("options") or [{}]
+    return str(options[0].get("name"))
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return 0.0
@@ -189,7 +199,9 @@ async def run(args: argparse.Namespace) -> dict:
             created = {i: fake._interaction_times[i] for i in ids}
             acks = [fake.acked_at[i] - created[i] for i in ids if i in fake.acked_at]
             answers = [fake.answered_at[i] - created[i] for i in ids if i in fake.answered_at]
-            over_3s = sum(1 for i in ids if i not in fake.acked_at or fake.acked_at[i] - created[i] > 3.0)
+            late = [i for i in ids if i not in fake.acked_at or fake.acked_at[i] - created[i] > 3.0]
+            over_3s = len(late)
+            late_kinds = sorted(_kind(fake._interactions[i]) for i in late)
             unanswered = sum(1 for i in ids if i not in fake.answered_at)
             expired = len(fake.expired_followups)
             deferred = sum(1 for i in ids if fake.callbacks.get(i, {}).get("type") in (5, 6))
@@ -208,7 +220,7 @@ async def run(args: argparse.Namespace) -> dict:
         "ack_max": round(max(acks), 3) if acks else None,
         "deferred": deferred, "delivery_seconds": round(delivery_seconds, 1),
         "failed_deliveries": len(failed), "global_429": global_429,
-        "load_average_1m": round(os.getloadavg()[0], 2),
+        "load_average_1m": round(os.getloadavg()[0], 2), "late_kinds": late_kinds,
     }
     print(f"{'day':>22}: {args.papers} papers; {papers_out} delivered to {args.channels} channels "
           f"in {delivery_seconds:.1f} s ({len(failed)} failed, {global_429} global 429s)")
