@@ -1,4 +1,4 @@
-"""Fan-out benchmark (DESIGN.md §9): a 20-paper day posted to 1,000 Slack channels.
+"""Fan-out benchmark (DESIGN.md §9): a 20-paper day posted to 1,000 Slack (or Discord) channels.
 
 The real DeliveryRunner and SlackSink (slack_sdk's AsyncWebClient over aiohttp, real time) post
 to a fake Slack on 127.0.0.1 that enforces rate limits the way Slack does, answering HTTP 429 with
@@ -15,7 +15,18 @@ total time against the bound (target <= 1.2x), and any 429 that the core did not
 
     .venv/bin/python benchmarks/bench_fanout.py [--channels 1000] [--papers 20] [--global-rate 200]
 
-Prints a table, then a last line of JSON.
+`--platform discord`: the real Discord runtime (discord.py, logged in over the fake gateway) and
+DiscordSink post through the DeliveryRunner to the strict fake Discord (tests/fakes/discord), which
+enforces Discord's limits in real time: 5 messages per 5 s per channel (and per thread), 50
+requests a second bot-wide, answering 429 with Discord's body and headers. A Discord channel-day
+is a parent message, its thread, and the papers packed as embeds (about 5 a message with the
+abstract previews). The bound:
+    max((M - 1) * 1 s, R / rate)
+with M messages in a channel's thread-day and R REST requests in all, `rate` being the bot-wide
+pace (discord.max_messages_per_second, --rate, 40 by default; Discord's own limit, 50/s, is
+reported beside it).
+
+Prints a table, then a last line of JSON (with `platform`).
 """
 
 from __future__ import annotations
@@ -142,6 +153,7 @@ async def run(args: argparse.Namespace) -> dict:
     failed = [r for r in results if r.outcome != DONE]
     summary = {
         "bench": "fanout",
+        "platform": "slack",
         "channels": args.channels,
         "papers": args.papers,
         "global_rate": args.global_rate,
@@ -172,15 +184,97 @@ async def run(args: argparse.Namespace) -> dict:
     return summary
 
 
+async def run_discord(args: argparse.Namespace) -> dict:
+    from bot.commands import CommandExecutor
+    from bot.config import DiscordSettings, Settings
+    from bot.platforms.discord import DiscordRuntime, start_discord
+    from tests.fakes.discord import FakeDiscord
+    from tests.fakes.discord.ratelimits import GLOBAL_PER_SECOND
+
+    matcher = compile_subscriptions([Subscription("s", parse_query("VLM"), types=frozenset(ANNOUNCE_TYPES))])
+    matches = matcher.match(papers(args.papers))
+    with tempfile.TemporaryDirectory(prefix="paperbot-fanout-") as tmp:
+        async with FakeDiscord() as fake:   # real time: Discord counts real seconds
+            channels = [fake.add_text_channel(fake.guild, f"papers-{i}") for i in range(args.channels)]
+            store = await AsyncStore.open(Path(tmp) / "fanout.db")
+            settings = Settings(discord=DiscordSettings(api_url=fake.api_url, gateway_url=fake.gateway_url,
+                                                        max_messages_per_second=args.rate))
+            runtime = await start_discord(settings, CommandExecutor(store, settings),
+                                          environ={"DISCORD_TOKEN": fake.token},
+                                          sync_state_path=Path(tmp) / "sync.json", guild_ready_timeout=0.05)
+            assert isinstance(runtime, DiscordRuntime)
+            await runtime.start(timeout=120)
+            jobs = []
+            for channel in channels:
+                destination = Destination(key=f"discord:{fake.guild.id}:{channel}", platform="discord",
+                                          address=str(channel), title=f"papers-{channel}",
+                                          subscription_ids=("s",), options={"workspace": str(fake.guild.id)})
+                jobs.append((runtime.sink, destination, build_digest(destination.key, str(channel), DAY, matches)))
+            from bot.delivery.sink import Undelivered
+            sink, destination, digest = jobs[0]
+            messages_per_channel = 1 + len(sink.compose(destination, digest, Undelivered.of(digest)).thread)
+            first_call = len(fake.calls)
+            refused_before = len(fake.rate_limits.refused)
+            runner = DeliveryRunner(store, SystemClock(), max_rate_limit_waits=args.max_waits)
+            started = time.monotonic()
+            results = await deliver_all(runner, jobs)
+            seconds = time.monotonic() - started
+            calls = fake.calls[first_call:]
+            refused = fake.rate_limits.refused[refused_before:]
+            await runtime.close()
+            await store.close()
+    requests = len(calls)
+    posts = sum(1 for c in calls if c.method == "POST" and c.path.endswith("/messages"))
+    bound = max((messages_per_channel - 1) * PER_CHANNEL_INTERVAL, requests / args.rate)
+    discord_bound = max((messages_per_channel - 1) * PER_CHANNEL_INTERVAL, requests / GLOBAL_PER_SECOND)
+    failed = [r for r in results if r.outcome != DONE]
+    summary = {
+        "bench": "fanout",
+        "platform": "discord",
+        "channels": args.channels,
+        "papers": args.papers,
+        "rate": args.rate,
+        "messages": posts,
+        "messages_bound": args.channels * messages_per_channel,
+        "api_calls": requests,
+        "calls_per_channel": round(requests / args.channels, 2),
+        "calls_bound_per_channel": messages_per_channel + 1,   # + creating the thread
+        "refused_429": len(refused),
+        "global_429": sum(1 for scope, _, _ in refused if scope == "global"),
+        "unhandled_429": sum(1 for r in failed if "rate limited" in r.detail),
+        "failed": len(failed),
+        "seconds": round(seconds, 2),
+        "bound_seconds": round(bound, 2),
+        "ratio": round(seconds / bound, 2),
+        "ratio_to_discords_limit": round(seconds / discord_bound, 2),
+        "target_ratio": TARGET_RATIO,
+    }
+    print(f"{'channels x papers':>26}: {args.channels} x {args.papers} (bot-wide pace {args.rate:g}/s; "
+          f"Discord: {GLOBAL_PER_SECOND}/s bot-wide, 5 per 5 s per channel)")
+    print(f"{'messages posted':>26}: {posts} (bound {summary['messages_bound']}: {messages_per_channel} a channel)")
+    print(f"{'REST requests':>26}: {requests} = {summary['calls_per_channel']} per channel-day "
+          f"(bound {messages_per_channel + 1})")
+    print(f"{'429 answers':>26}: {len(refused)} ({summary['global_429']} global; unhandled: "
+          f"{summary['unhandled_429']}; failed deliveries: {len(failed)})")
+    print(f"{'time':>26}: {seconds:.2f} s against the pace's bound {bound:.2f} s = {summary['ratio']}x "
+          f"(target <= {TARGET_RATIO}x); against Discord's 50/s: {summary['ratio_to_discords_limit']}x")
+    for result in failed[:5]:
+        print(f"  failed: {result.destination}: {result.outcome} {result.detail}")
+    return summary
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--platform", choices=("slack", "discord"), default="slack")
+    parser.add_argument("--rate", type=float, default=40.0,
+                        help="discord: the bot-wide pace (discord.max_messages_per_second)")
     parser.add_argument("--channels", type=int, default=1000)
     parser.add_argument("--papers", type=int, default=20)
     parser.add_argument("--global-rate", type=float, default=200.0, help="workspace-wide posts per second")
     parser.add_argument("--connections", type=int, default=100, help="aiohttp connection pool size")
     parser.add_argument("--max-waits", type=int, default=5, help="DeliveryRunner.max_rate_limit_waits")
     args = parser.parse_args()
-    summary = asyncio.run(run(args))
+    summary = asyncio.run(run_discord(args) if args.platform == "discord" else run(args))
     print(json.dumps(summary))
     return 0 if summary["failed"] == 0 else 1
 

@@ -198,7 +198,15 @@ class DiscordSettings(_Section):
     gateway_url: str | None = None
     guild_ids: list[int] = Field(default_factory=list)
     manager_role: str | None = None
+    # None: as many shards as Discord recommends (GET /gateway/bot), so the bot keeps working past
+    # 2,500 servers; a number pins the count (it must then be at least Discord's minimum).
     shards: int | None = Field(None, ge=1)
+    # Requests a second across the whole bot (every channel, thread and DM). Discord's global limit
+    # is 50 requests a second per bot; 40 leaves room for command replies and jitter.
+    max_messages_per_second: float = Field(40.0, gt=0, le=50)
+    # How long `start()` waits for login, every shard's gateway session and the command sync.
+    # Discord lets a bot identify one shard each 5 s, so many shards need proportionally longer.
+    start_timeout_seconds: float = Field(60.0, gt=0)
 
 
 class OpsSettings(_Section):

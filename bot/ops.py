@@ -6,9 +6,9 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -108,23 +108,42 @@ class DatabaseHealth:
         }
 
 
+class PlatformHealth(Protocol):
+    """What a configured chat platform's runtime tells /healthz (every PlatformRuntime in
+    bot.service): `sink.platform` names it; `connected` is False while it cannot deliver or answer
+    (gateway or socket down, token rejected), with `problem` saying why and what to do."""
+
+    @property
+    def connected(self) -> bool: ...
+
+    @property
+    def problem(self) -> str | None: ...
+
+
+def platform_report(runtime: Any) -> tuple[str, dict[str, Any]]:
+    """(name, {"connected", "problem"}) of one platform; a runtime without the hook reports
+    `connected: None` (unknown), which does not fail the check."""
+    name = getattr(getattr(runtime, "sink", None), "platform", None) or type(runtime).__name__
+    return name, {"connected": getattr(runtime, "connected", None),
+                  "problem": getattr(runtime, "problem", None)}
+
+
 class OpsServer:
-    """`scheduler_alive` and `last_poll` are callables so the server reads the live state."""
+    """`scheduler_alive` and `last_poll` are callables so the server reads the live state;
+    `platforms` are the chat platforms that were configured and started (see PlatformHealth)."""
 
     def __init__(self, store: AsyncStore, *, scheduler_alive: Callable[[], bool],
                  last_poll: Callable[[], datetime | None], now: Callable[[], datetime],
                  host: str = "127.0.0.1", port: int = 8080,
                  database: DatabaseHealth | None = None,
                  listing_status: Callable[[], Awaitable[dict]] | None = None,
-                 platforms: Callable[[], dict[str, dict]] | None = None) -> None:
+                 platforms: Sequence[PlatformHealth] = ()) -> None:
         self.store = store
+        self.platforms = platforms
         self.scheduler_alive = scheduler_alive
         self.last_poll = last_poll
         self.now = now
         self.listing_status = listing_status  # which source (pages or feed) delivered the latest day
-        # Each chat platform's {"connected": bool, "problem": str | None, ...}; one that is not
-        # connected makes the whole answer unhealthy.
-        self.platforms = platforms
         self.host, self.port = host, port
         self.database = database or DatabaseHealth(store)
         self._runner: web.AppRunner | None = None
@@ -140,14 +159,13 @@ class OpsServer:
         alive = self.scheduler_alive()
         database = self.database.report()
         last = self.last_poll()
+        platforms = dict(platform_report(runtime) for runtime in self.platforms)
+        disconnected = any(report["connected"] is False for report in platforms.values())
         if database["database_intact"] is None or database["database_writable"] is None:
             status = "starting" if alive else "unhealthy"
-        elif alive and database["database_intact"] and database["database_writable"]:
+        elif alive and database["database_intact"] and database["database_writable"] and not disconnected:
             status = "ok"
         else:
-            status = "unhealthy"
-        platforms = self.platforms() if self.platforms is not None else {}
-        if status == "ok" and any(not part.get("connected", True) for part in platforms.values()):
             status = "unhealthy"
         body = {
             "status": status,

@@ -27,10 +27,17 @@ log = logging.getLogger("paperbot")
 
 
 class PlatformRuntime(Protocol):
-    """What a chat adapter hands the core: where it delivers (sink), whom (directory), its life cycle."""
+    """What a chat adapter hands the core: where it delivers (sink), whom (directory), its life
+    cycle, and its health for /healthz (`connected`, `problem`: see bot.ops.PlatformHealth)."""
 
     sink: ThreadSink
     directory: DestinationDirectory
+
+    @property
+    def connected(self) -> bool: ...
+
+    @property
+    def problem(self) -> str | None: ...
 
     async def start(self) -> None: ...
 
@@ -128,15 +135,14 @@ async def run_bot(settings: Settings, *, clock: Clock | None = None, stop: async
 
 
 async def _run_with_ops(settings: Settings, store: AsyncStore, scheduler: Scheduler, clock: Clock,
-                        runtimes: Sequence = ()) -> None:
+                        runtimes: Sequence[PlatformRuntime] = ()) -> None:
     tasks: list[asyncio.Future] = []
     ops = None
     if settings.ops.port:
         ops = OpsServer(store, scheduler_alive=lambda: bool(tasks) and not tasks[0].done(),
                         last_poll=lambda: scheduler.last_successful_poll, now=clock.now,
                         listing_status=getattr(scheduler, "listing_status", None),
-                        platforms=lambda: {r.sink.platform: r.health() for r in runtimes if hasattr(r, "health")},
-                        host=settings.ops.host, port=settings.ops.port)
+                        platforms=runtimes, host=settings.ops.host, port=settings.ops.port)
         try:
             await ops.start()
         except OSError as exc:

@@ -30,12 +30,35 @@ from bot.platforms.discord.components import NO_MENTIONS, AbstractButton
 from bot.platforms.discord.endpoints import use_endpoints
 from bot.platforms.discord.sink import DiscordSink
 from bot.platforms.discord.sync import sync_commands
-from bot.platforms.discord.tree import DEFER_AFTER_SECONDS, PapersInteractions, command_tree
+from bot.platforms.discord.deadline import DEFER_AFTER_SECONDS
+from bot.platforms.discord.tree import PapersInteractions, command_tree
 
 log = logging.getLogger(__name__)
 
 TOKEN_ENV_VAR = "DISCORD_TOKEN"
 START_TIMEOUT_SECONDS = 60.0
+# Discord lets a bot identify one shard per 5 s (per max_concurrency bucket): a start with many
+# shards gets this much longer for every shard after the first.
+IDENTIFY_SECONDS_PER_SHARD = 5.5
+
+# Gateway close codes that end the connection for good (topics/opcodes-and-status-codes#gateway),
+# each with what the operator should do.
+FATAL_GATEWAY_CLOSES = {
+    4004: "Discord rejected DISCORD_TOKEN at the gateway (4004 Authentication failed): copy the bot "
+          "token again from the Developer Portal (Bot → Reset Token)",
+    4010: "Discord refused the shard (4010 Invalid shard): discord.shards is not a valid shard "
+          "count; remove it so that paperbot uses the count Discord recommends",
+    4011: "Discord requires sharding for this many servers (4011 Sharding required): remove "
+          "discord.shards from the configuration (paperbot then asks Discord how many shards to "
+          "use) or raise it to at least the count Discord recommends",
+    4012: "Discord refused the gateway version (4012 Invalid API version): point discord.api_url "
+          "at https://discord.com/api/v10",
+    4013: "Discord refused the gateway intents (4013 Invalid intents): this is a paperbot bug; "
+          "please report it",
+    4014: "Discord refused a privileged gateway intent (4014 Disallowed intents): paperbot needs "
+          "none; if you changed the intents, turn them on in the Developer Portal (Bot → "
+          "Privileged Gateway Intents) or undo the change",
+}
 
 
 class DiscordStartError(Exception):
@@ -52,6 +75,7 @@ class PaperbotClientBase:
         self.settings = settings
         self.commands = commands
         self.sync_state_path = sync_state_path
+        self.defer_after = defer_after
         self.interactions = PapersInteractions(commands, settings, defer_after=defer_after)
         self.tree = command_tree(self, self.interactions)  # type: ignore[arg-type]
         self.synced: list[str] = []   # sync targets actually sent to Discord by this process
@@ -90,7 +114,10 @@ class ShardedPaperbotClient(PaperbotClientBase, discord.AutoShardedClient):
 
 def make_client(settings: Settings, commands: CommandExecutor, *, sync_state_path: Path | None = None,
                 defer_after: float = DEFER_AFTER_SECONDS,
-                guild_ready_timeout: float = 2.0) -> PaperbotClient | ShardedPaperbotClient:
+                guild_ready_timeout: float = 2.0) -> ShardedPaperbotClient:
+    """An AutoShardedClient always: with `discord.shards` unset it asks Discord (GET
+    /gateway/bot) how many shards to run, so the bot keeps working past 2,500 servers (one shard
+    for a small bot: the same single connection a plain Client would open)."""
     intents = discord.Intents.none()
     intents.guilds = True  # channels and threads; interactions arrive without any intent
     options = dict(intents=intents, max_messages=None, guild_ready_timeout=guild_ready_timeout,
@@ -98,12 +125,8 @@ def make_client(settings: Settings, commands: CommandExecutor, *, sync_state_pat
                    # Longer rate-limit waits come back to the core (RateLimited) instead of
                    # sleeping inside discord.py; 30 s is the smallest value it accepts.
                    max_ratelimit_timeout=30.0)
-    shards = settings.discord.shards
-    if shards:
-        return ShardedPaperbotClient(settings, commands, sync_state_path=sync_state_path,
-                                     defer_after=defer_after, shard_count=shards, **options)
-    return PaperbotClient(settings, commands, sync_state_path=sync_state_path, defer_after=defer_after,
-                          **options)
+    return ShardedPaperbotClient(settings, commands, sync_state_path=sync_state_path,
+                                 defer_after=defer_after, shard_count=settings.discord.shards, **options)
 
 
 # -- runtime ----------------------------------------------------------------------------------
@@ -115,12 +138,13 @@ class DiscordRuntime:
     def __init__(self, client: PaperbotClient | ShardedPaperbotClient, token: str,
                  restore_endpoints) -> None:
         self.client = client
-        self.sink = DiscordSink(client)
+        self.sink = DiscordSink(client, max_messages_per_second=client.settings.discord.max_messages_per_second)
         self.directory = client.commands.channel_directory("discord")
         self._token = token
         self._restore_endpoints = restore_endpoints
         self._task: asyncio.Task | None = None
         self._closing = False
+        self._stopped_because: str | None = None
 
     def __repr__(self) -> str:  # never show the token
         return f"<DiscordRuntime running={self.running}>"
@@ -129,17 +153,60 @@ class DiscordRuntime:
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
-    async def start(self, timeout: float = START_TIMEOUT_SECONDS) -> None:
-        """Log in, connect to the gateway and sync commands in this event loop; returns once the
-        bot is ready (or raises DiscordStartError saying why it could not start)."""
+    # -- health (bot.ops.PlatformHealth) --------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        """Ready, and every shard's gateway connection open."""
+        if not self.running or not self.client.is_ready() or self.client.is_closed():
+            return False
+        return not self._closed_shards()
+
+    @property
+    def problem(self) -> str | None:
+        if self._stopped_because:
+            return self._stopped_because
+        if self._task is None:
+            return "not started"
+        if not self.running:
+            return "the Discord client stopped"
+        if not self.client.is_ready():
+            return "connecting to Discord's gateway"
+        closed = self._closed_shards()
+        if closed:
+            return (f"gateway shard{'s' if len(closed) > 1 else ''} {', '.join(map(str, closed))} "
+                    "disconnected; discord.py is reconnecting")
+        return None
+
+    def _closed_shards(self) -> list[int]:
+        shards = getattr(self.client, "shards", {}) or {}
+        return sorted(shard_id for shard_id, info in shards.items() if info.is_closed())
+
+    # -- life cycle -----------------------------------------------------------------------------
+
+    async def start(self, timeout: float | None = None) -> None:
+        """Log in, connect every shard to the gateway and sync commands in this event loop;
+        returns once the bot is ready (or raises DiscordStartError saying why it could not
+        start). `timeout` (default `discord.start_timeout_seconds`) grows by
+        IDENTIFY_SECONDS_PER_SHARD for every shard after the first, once Discord says how many."""
         if self._task is not None:
             raise RuntimeError("DiscordRuntime.start() was already called")
+        if timeout is None:
+            timeout = self.client.settings.discord.start_timeout_seconds
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         self._task = asyncio.create_task(self.client.start(self._token), name="paperbot-discord")
         self._task.add_done_callback(self._report_end)
         ready = asyncio.create_task(self.client.wait_until_ready())
+        done: set = set()
         try:
-            done, _ = await asyncio.wait({self._task, ready}, timeout=timeout,
-                                         return_when=asyncio.FIRST_COMPLETED)
+            while not done:
+                allowed = timeout + IDENTIFY_SECONDS_PER_SHARD * max(0, (self.client.shard_count or 1) - 1)
+                remaining = started + allowed - loop.time()
+                if remaining <= 0:
+                    break
+                done, _ = await asyncio.wait({self._task, ready}, timeout=min(remaining, 1.0),
+                                             return_when=asyncio.FIRST_COMPLETED)
         finally:
             if not ready.done():
                 ready.cancel()
@@ -149,17 +216,22 @@ class DiscordRuntime:
             raise DiscordStartError(_start_problem(error)) from error
         if not done:
             await self.close()
-            raise DiscordStartError(f"Discord did not get ready within {timeout:g} s; check "
-                                    "discord.api_url / discord.gateway_url and the network")
-        log.info("Discord: logged in as %s in %d servers", self.client.user, len(self.client.guilds))
+            shards = self.client.shard_count or 1
+            raise DiscordStartError(
+                f"Discord did not get ready within {loop.time() - started:.0f} s ({shards} "
+                f"shard{'s' if shards > 1 else ''}); check discord.api_url / discord.gateway_url "
+                "and the network, or raise discord.start_timeout_seconds")
+        log.info("Discord: logged in as %s in %d servers over %d shard(s)", self.client.user,
+                 len(self.client.guilds), self.client.shard_count or 1)
 
     def _report_end(self, task: asyncio.Task) -> None:
         # discord.py reconnects by itself; the task ends early only on what it cannot recover from.
         if task.cancelled() or self._closing:
             return
         error = task.exception()
+        self._stopped_because = f"the Discord bot stopped: {_start_problem(error)}"
         if self.client.is_ready():   # before ready, start() reports it
-            log.error("the Discord bot stopped: %s", _start_problem(error))
+            log.error("%s", self._stopped_because)
 
     async def close(self) -> None:
         self._closing = True
@@ -179,12 +251,14 @@ def _start_problem(error: BaseException | None) -> str:
         return ("Discord rejected DISCORD_TOKEN (401 Unauthorized): copy the bot token again from "
                 "the Developer Portal (Bot → Reset Token)")
     if isinstance(error, discord.PrivilegedIntentsRequired):
-        return "Discord refused the requested gateway intents"
+        return FATAL_GATEWAY_CLOSES[4014]
     if isinstance(error, discord.GatewayNotFound):
         return "Discord's gateway could not be found; check discord.gateway_url or Discord's status"
     if isinstance(error, discord.HTTPException):
         return f"Discord answered {error.status} while logging in: {error.text}"
     if isinstance(error, discord.ConnectionClosed):
+        if error.code in FATAL_GATEWAY_CLOSES:
+            return FATAL_GATEWAY_CLOSES[error.code]
         return f"the Discord gateway closed the connection (code {error.code}): {error.reason}"
     if error is None:
         return "the Discord client stopped before it was ready"

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import discord
 
 from bot.commands.responses import Response
+from bot.platforms.discord.deadline import DEFER_AFTER_SECONDS, within_deadline
 from bot.platforms.discord.render import (
     ABSTRACT_BUTTON_PREFIX,
     LIMITS,
@@ -45,14 +46,19 @@ class AbstractButton(discord.ui.DynamicItem[discord.ui.Button],
         return cls(match["paper_id"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        # The client is always ours (client.py), which asks the command layer.
-        found = await interaction.client.lookup_paper(self.paper_id)  # type: ignore[attr-defined]
+        # The client is always ours (client.py), which asks the command layer; deferred
+        # (privately) if the paper is not there in time (deadline.py).
+        client = interaction.client
+        found = await within_deadline(interaction, client.lookup_paper(self.paper_id),  # type: ignore[attr-defined]
+                                      defer_after=getattr(client, "defer_after", DEFER_AFTER_SECONDS))
         if isinstance(found, Response):   # no longer stored, or the database is down
-            await interaction.response.send_message(render_response(found).content, ephemeral=True,
-                                                    allowed_mentions=NO_MENTIONS)
-            return
-        await interaction.response.send_message(embed=abstract_embed(found), ephemeral=True,
-                                                allowed_mentions=NO_MENTIONS)
+            answer = dict(content=render_response(found).content)
+        else:
+            answer = dict(embed=abstract_embed(found))
+        if interaction.response.is_done():
+            await interaction.edit_original_response(allowed_mentions=NO_MENTIONS, **answer)
+        else:
+            await interaction.response.send_message(ephemeral=True, allowed_mentions=NO_MENTIONS, **answer)
 
 
 def abstract_view(paper_ids: Sequence[str]) -> discord.ui.View:

@@ -4,9 +4,11 @@ discord.py checks none of Discord's size limits, so everything is measured and c
 (`LIMITS`); a message over them would be refused with 400 / 50035 and the day would not post.
 
 Choices worth knowing:
-- An embed's title is the paper title as plain text, linked to the abs page (the embed `url`).
-  Embed titles are not rendered as Markdown, so the title is not escaped and the query's hit terms
-  are shown bold in the description instead: in a "Matched" line and inside the abstract preview.
+- An embed's title is the paper title, linked to the abs page (the embed `url`). Discord renders
+  Markdown in embed titles too (`*`, `_`, `~~`, backticks), so the title is escaped like any
+  other data (a LaTeX title such as `$O(n^*)$ ... $x_1$ and $y_2$` would otherwise lose
+  characters to italics); the query's hit terms are shown bold in the description instead: in a
+  "Matched" line and inside the abstract preview.
 - The abstract is folded twice: a preview of `abstract_chars` characters as a spoiler (`||...||`,
   with any `|` inside escaped so the spoiler cannot be closed early), and the full text behind
   the persistent "Abstract" button, answered privately. A preview keeps about five papers per
@@ -198,7 +200,7 @@ def paper_embed(item: DigestItem | PaperCard, *, abstract_chars: int = ABSTRACT_
                 explanation: str | None = None, section: str | None = None) -> discord.Embed:
     card = paper_card(item)
     embed = discord.Embed(
-        title=truncate(card.title or "(untitled)", LIMITS.title),
+        title=_fit(escape, card.title or "(untitled)", LIMITS.title),
         url=card.url,
         description=paper_description(card, abstract_chars=abstract_chars, explanation=explanation),
         colour=_colour(card),
@@ -213,7 +215,7 @@ def abstract_embed(paper: Paper) -> discord.Embed:
     """The private answer to an Abstract click: the whole abstract (cut only at Discord's limit)."""
     abstract = paper.abstract or "(no abstract)"
     embed = discord.Embed(
-        title=truncate(paper.title or "(untitled)", LIMITS.title),
+        title=_fit(escape, paper.title or "(untitled)", LIMITS.title),
         url=paper.abs_url,
         description=_fit(escape, abstract, LIMITS.description),
         colour=_colour(paper),

@@ -46,6 +46,7 @@ from bot.destinations import Destination
 from bot.digest.card import day_headline, paper_cards
 from bot.digest.model import Digest
 from bot.platforms.discord.components import NO_MENTIONS, abstract_view
+from bot.platforms.discord.pacing import RequestPace
 from bot.platforms.discord.render import (
     ABSTRACT_PREVIEW_CHARS,
     MENTION_HEADING,
@@ -62,10 +63,21 @@ from bot.platforms.discord.render import (
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+# JSON error codes (discord-api-docs, topics/opcodes-and-status-codes#json).
 MISSING_ACCESS = 50001
 MISSING_PERMISSIONS = 50013
 CANNOT_MESSAGE_USER = 50007
 UNKNOWN_CHANNEL = 10003
+SLOWMODE = 20016                 # "cannot be performed due to slowmode rate limit"
+CHANNEL_WRITE_LIMIT = 20028      # "the channel you are writing has hit the write rate limit"
+OPENING_DMS_TOO_FAST = 40003
+FORUM_NEEDS_A_TAG = 40067
+NOT_A_TEXT_CHANNEL = 50008
+WRONG_CHANNEL_TYPE = 50024
+THREAD_ALREADY_CREATED = 160004
+# Discord gives no retry time for 40003; its DM-opening limit is counted over minutes.
+DM_OPENING_BACKOFF_SECONDS = 60.0
+DEFAULT_MESSAGES_PER_SECOND = 40.0   # discord.max_messages_per_second
 THREAD_ARCHIVE_MINUTES = 1440   # a day: the thread stays in the channel's list until the next one
 NEEDED = ("View Channel, Send Messages, Send Messages in Threads, Create Public Threads, "
           "Embed Links and Read Message History")
@@ -99,14 +111,20 @@ class DiscordSink:
     """`ThreadSink` for Discord. `destination.address` is the channel id."""
 
     platform = "discord"
-    # Discord allows 5 messages per 5 s in a channel; the core keeps this pace per destination.
-    pace = Pace(per_destination_interval=1.0)
 
     def __init__(self, client: discord.Client, *, abstract_chars: int = ABSTRACT_PREVIEW_CHARS,
-                 history_limit: int = 50) -> None:
+                 history_limit: int = 50,
+                 max_messages_per_second: float = DEFAULT_MESSAGES_PER_SECOND) -> None:
         self.client = client
         self.abstract_chars = abstract_chars
         self.history_limit = history_limit
+        # Discord allows 5 messages per 5 s in a channel, and 50 requests a second bot-wide: the
+        # core keeps the per-channel pace and spreads messages over the bot-wide one...
+        self.pace = Pace(per_destination_interval=1.0, platform_messages_per_second=max_messages_per_second)
+        # ...and every request this sink makes (a parent is two; recovery reads) counts against
+        # the same bot-wide limit from its start to a second after its answer (pacing.py), so
+        # the global limit holds whatever the mix of requests and however busy the loop is.
+        self.requests = RequestPace(max_messages_per_second)
 
     # -- ThreadSink -----------------------------------------------------------------------------
 
@@ -123,7 +141,7 @@ class DiscordSink:
 
             found = await self._call(destination, "read your direct messages", scan_dm)
             return f"{dm.id}:{found.id}" if found else None
-        channel = await self._channel(destination)
+        channel = await self._readable_channel(destination)
         me = self._my_id()
         if isinstance(channel, discord.ForumChannel):
             prefix = f"arXiv {digest.day.isoformat()} "
@@ -144,10 +162,15 @@ class DiscordSink:
         if message is None:
             return None
         if digest.has_thread and message.thread is None:
-            # The crash came between posting the parent and creating its thread.
-            await self._call(destination, "create the day's thread",
-                             lambda: message.create_thread(name=thread_name(digest),
-                                                           auto_archive_duration=THREAD_ARCHIVE_MINUTES))
+            # The crash came between posting the parent and creating its thread (or the thread
+            # is there and the message read back predates it: 160004 says so; it is ours).
+            try:
+                await self._call(destination, "create the day's thread",
+                                 lambda: message.create_thread(name=thread_name(digest),
+                                                               auto_archive_duration=THREAD_ARCHIVE_MINUTES))
+            except discord.HTTPException as exc:
+                if exc.code != THREAD_ALREADY_CREATED:
+                    raise
         return str(message.id)
 
     def compose(self, destination: Destination, digest: Digest, undelivered: Undelivered) -> ComposedDay:
@@ -213,6 +236,10 @@ class DiscordSink:
         return str(message.id)
 
     async def posted_markers(self, destination: Destination, parent_ref: str) -> set[str]:
+        if not _direct(destination):
+            # Without Read Message History Discord answers an EMPTY history, not an error: an
+            # empty thread must not be taken for "nothing posted yet" (that re-posts the day).
+            await self._readable_channel(destination)
         thread = self._thread(destination, parent_ref)
         me = self._my_id()
         after = discord.Object(id=int(parent_ref.split(":")[1])) if _direct(destination) else None
@@ -273,11 +300,34 @@ class DiscordSink:
                 "text and forum channels")
         return channel
 
+    async def _readable_channel(self, destination: Destination) -> discord.TextChannel | discord.ForumChannel:
+        """The channel, fetched fresh (its permission overwrites may have changed since the cache
+        was filled), once it is certain the bot can read its history; otherwise the destination
+        pauses with the permission to give."""
+        if not destination.address.isdigit():
+            raise DestinationUnavailable(f"{destination.address!r} is not a Discord channel id")
+        channel_id = int(destination.address)
+        channel = await self._call(destination, "look at the channel",
+                                   lambda: self.client.fetch_channel(channel_id))
+        if not isinstance(channel, (discord.TextChannel, discord.ForumChannel)):
+            return await self._channel(destination)   # says which kind of channel it is
+        me = channel.guild.me
+        if me is None:
+            me = await self._call(destination, "look up its own roles",
+                                  lambda: channel.guild.fetch_member(self._my_id()))
+        if not channel.permissions_for(me).read_message_history:
+            raise DestinationUnavailable(
+                f"paperbot cannot read the history of {_where(destination)} (Read Message History "
+                "is missing), so it cannot tell what it already posted there today and will not "
+                "post the day twice. Give the bot Read Message History there, then /papers resume.")
+        return channel
+
     async def _call(self, destination: Destination, action: str, call: Callable[[], Awaitable[T]], *,
                     in_thread: bool = False) -> T:
-        """One Discord call, its failure said in the core's terms."""
+        """One Discord call (paced bot-wide), its failure said in the core's terms."""
         try:
-            return await call()
+            async with self.requests.slot():
+                return await call()
         except discord.RateLimited as exc:
             # discord.py waits out short limits itself; a long one comes back to the core's clock.
             raise RateLimited(exc.retry_after, f"while trying to {action}") from exc
@@ -313,9 +363,21 @@ def _translate(exc: discord.HTTPException, destination: Destination, action: str
             f"Discord does not let paperbot send direct messages to this person ({said}): they "
             "may have closed direct messages from server members, or share no server with it. "
             "Once they allow them, /papers me deliver dm resumes the daily message.")
-    if exc.status == 429:
+    if exc.code in (SLOWMODE, CHANNEL_WRITE_LIMIT) or exc.status == 429:
         retry = _retry_after(exc)
-        return RateLimited(retry, f"while trying to {action} in {where}")
+        why = " (slowmode)" if exc.code == SLOWMODE else ""
+        return RateLimited(retry, f"while trying to {action} in {where}{why}")
+    if exc.code == OPENING_DMS_TOO_FAST:
+        # Not a lost permission: Discord limits how fast a bot opens new DMs. Back off, retry.
+        return RateLimited(DM_OPENING_BACKOFF_SECONDS, f"opening direct messages too fast ({said})")
+    if exc.code == FORUM_NEEDS_A_TAG:
+        return DestinationUnavailable(
+            f"the forum {where} requires a tag on every post ({said}). Turn off \"Require people "
+            "to select tags when posting\" in the forum's settings, then /papers resume.")
+    if exc.code in (NOT_A_TEXT_CHANNEL, WRONG_CHANNEL_TYPE):
+        return DestinationUnavailable(
+            f"{where} cannot take paperbot's daily thread ({said}); subscribe a text or forum "
+            "channel instead.")
     if isinstance(exc, discord.DiscordServerError) or exc.status >= 500:
         return TransientDeliveryError(f"could not {action} in {where}: {said}")
     if exc.code == MISSING_ACCESS:

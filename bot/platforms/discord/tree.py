@@ -16,7 +16,7 @@ still narrow `/papers` further in Server Settings → Integrations.
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import logging
 import zoneinfo
 from typing import Literal, Optional
@@ -25,18 +25,21 @@ import discord
 from discord import app_commands
 
 from bot.commands import CommandContext, CommandExecutor, Response
-from bot.commands.grammar import HELP_TOPICS, ChangeSettings, Resume, Subscribe, Unsubscribe, parse_command
+from bot.commands.grammar import HELP_TOPICS, Subscribe, Unsubscribe, parse_command
 from bot.commands.responses import INTERNAL_ERROR, internal_error_response
 from bot.config import Settings
 from bot.platforms.discord.components import NO_MENTIONS, abstract_view
+from bot.platforms.discord.deadline import DEFER_AFTER_SECONDS, ready_within, within_deadline
 from bot.platforms.discord.replies import render_response
 
 log = logging.getLogger(__name__)
 
-# Discord wants an answer to an interaction within 3 s; past this we acknowledge ("thinking...")
-# and edit the answer in when the command is done.
-DEFER_AFTER_SECONDS = 2.0
+# Discord wants an answer to an interaction within 3 s of creating it; past DEFER_AFTER_SECONDS
+# (counted from then, see deadline.py) we acknowledge privately ("thinking...") and put the answer
+# in when the command is done.
 MAX_CHOICES = 25
+FORM_CHARS = 4000             # a text input's max_length
+FORM_LABEL_CHARS = 45
 CHOICE_NAME_LIMIT = 100
 TYPE_COMBINATIONS = ("new,cross", "new", "cross", "new,cross,replace", "new,replace", "replace")
 
@@ -50,6 +53,8 @@ class PapersInteractions:
         self.commands = commands
         self.settings = settings
         self.defer_after = defer_after
+        # The last subscription list read per channel, for autocomplete when the store is slow.
+        self._choices: dict[tuple[str, str], list[tuple[int, str]]] = {}
 
     def context(self, interaction: discord.Interaction) -> CommandContext:
         channel = interaction.channel
@@ -73,17 +78,26 @@ class PapersInteractions:
 
     async def run_command(self, interaction: discord.Interaction, text: str) -> None:
         ctx = self.context(interaction)
-        task = asyncio.ensure_future(self.commands.execute(ctx, text))
-        done, _ = await asyncio.wait({task}, timeout=self.defer_after)
-        if not done:
-            await interaction.response.defer(ephemeral=not _is_public_answer(text), thinking=True)
-        response = await task
+        response = await within_deadline(interaction, self.commands.execute(ctx, text),
+                                         defer_after=self.defer_after)
+        if _changes_subscriptions(text) and not response.ephemeral:
+            self._choices.pop(_channel_key(ctx), None)   # the autocomplete's list is stale now
         await self.respond(interaction, response)
 
     async def respond(self, interaction: discord.Interaction, response: Response) -> None:
         rendered = render_response(response)
         extra = {"view": abstract_view(rendered.paper_ids)} if rendered.paper_ids else {}
         if interaction.response.is_done():
+            # Deferred, always privately (a refusal must not be shown to the whole channel): a
+            # public answer goes out as a public followup and the private "thinking..." goes away.
+            if not response.ephemeral:
+                await interaction.followup.send(rendered.content, embeds=rendered.embeds,
+                                                allowed_mentions=NO_MENTIONS, **extra)
+                try:
+                    await interaction.delete_original_response()
+                except discord.HTTPException as exc:
+                    log.info("could not remove the private 'thinking...' message: %s", exc)
+                return
             await interaction.edit_original_response(content=rendered.content, embeds=rendered.embeds,
                                                       allowed_mentions=NO_MENTIONS, **extra)
         else:
@@ -92,7 +106,18 @@ class PapersInteractions:
                                                     allowed_mentions=NO_MENTIONS, **extra)
 
     async def open_keywords_form(self, interaction: discord.Interaction) -> None:
-        current = await self.commands.personal.form_text(self.context(interaction))
+        # A form must be the FIRST answer (it cannot follow a defer): the keywords are read
+        # within the deadline, or the person is asked to try again.
+        ready, current_task = await ready_within(
+            interaction, self.commands.personal.form_text(self.context(interaction)),
+            budget=self.defer_after)
+        if not ready:
+            current_task.cancel()
+            await interaction.response.send_message(
+                "Your keywords took too long to load just now; run /papers me edit again in a "
+                "moment (or use /papers me list).", ephemeral=True, allowed_mentions=NO_MENTIONS)
+            return
+        current = current_task.result()
         if isinstance(current, Response):   # the database cannot be reached just now
             await self.respond(interaction, current)
             return
@@ -100,13 +125,27 @@ class PapersInteractions:
 
     async def subscription_choices(self, interaction: discord.Interaction,
                                    current: str) -> list[app_commands.Choice[str]]:
-        numbered = await self.commands.subscription_choices(self.context(interaction))
+        # Autocomplete cannot defer: the list is read within the deadline, else the last list
+        # read for this channel is offered (and refreshed in the background for the next key).
+        ctx = self.context(interaction)
+        key = _channel_key(ctx)
+        ready, task = await ready_within(interaction, self.commands.subscription_choices(ctx),
+                                         budget=self.defer_after)
+        if ready and not task.exception():
+            self._choices[key] = task.result()
+        elif not ready:
+            task.add_done_callback(lambda t: t.cancelled() or t.exception()
+                                   or self._choices.__setitem__(key, t.result()))
+        numbered = self._choices.get(key, [])
+        wanted = current.strip().lower()
         choices = [app_commands.Choice(name=_choice_name(f"{number}. {query}"), value=str(number))
                    for number, query in numbered]
-        if numbered:
-            choices.append(app_commands.Choice(name=f"all ({len(numbered)} subscriptions)", value="all"))
-        wanted = current.strip().lower()
-        return [c for c in choices if not wanted or wanted in c.name.lower()][:MAX_CHOICES]
+        choices = [c for c in choices if not wanted or wanted in c.name.lower()]
+        everything = app_commands.Choice(name=f"all ({len(numbered)} subscriptions)", value="all")
+        if numbered and (not wanted or wanted in everything.name):
+            # "all" always keeps its place, whatever the number of subscriptions.
+            return choices[:MAX_CHOICES - 1] + [everything]
+        return choices[:MAX_CHOICES]
 
     async def on_tree_error(self, interaction: discord.Interaction,
                             error: app_commands.AppCommandError) -> None:
@@ -140,7 +179,9 @@ class PapersCommands(app_commands.Group):
         super().__init__(name="papers", description="arXiv papers for this channel: subscriptions, "
                                                     "today's matches, search",
                          # channel subscriptions need a channel: servers only, never DMs
-                         guild_only=True, allowed_contexts=app_commands.AppCommandContext(guild=True))
+                         guild_only=True, allowed_contexts=app_commands.AppCommandContext(guild=True),
+                         # installed to servers only (integration_types [0]), never to a user
+                         allowed_installs=app_commands.AppInstallationType(guild=True, user=False))
         self.handlers = handlers
         self.add_command(PersonalCommands(handlers))
 
@@ -260,21 +301,29 @@ class PersonalCommands(app_commands.Group):
 
 
 class KeywordsForm(discord.ui.Modal, title="Your personal keywords"):
-    """One query per line; submitting replaces the whole list (or saves nothing if a line is
-    bad, saying which)."""
+    """One query per line; submitting replaces the lines the form showed (or saves nothing if a
+    line is bad, saying which). A list longer than the form's 4,000 characters is shown in whole
+    lines as far as it fits; the lines not shown are kept as they are, never deleted."""
 
     keywords: discord.ui.TextInput = discord.ui.TextInput(
         label="One query per line", style=discord.TextStyle.paragraph, required=False,
-        max_length=4000, placeholder='MLLM, "vision language model"\ndiffusion AND video')
+        max_length=FORM_CHARS, placeholder='MLLM, "vision language model"\ndiffusion AND video')
 
     def __init__(self, handlers: "PapersInteractions", current: str) -> None:
         super().__init__(timeout=900)
         self.handlers = handlers
-        self.keywords.default = current[:4000]
+        self.shown, self.not_shown = split_for_form(current)
+        self.keywords.default = self.shown
+        if self.not_shown:
+            self.keywords.label = _choice_name(
+                f"One per line ({len(self.not_shown)} more kept, not shown)")[:FORM_LABEL_CHARS]
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         ctx = self.handlers.context(interaction)
-        response = await self.handlers.commands.personal.replace_all(ctx, self.keywords.value or "")
+        text = "\n".join([self.keywords.value or "", *self.not_shown])
+        response = await within_deadline(
+            interaction, self.handlers.commands.personal.replace_all(ctx, text),
+            defer_after=self.handlers.defer_after)
         await self.handlers.respond(interaction, response)
 
     async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
@@ -286,25 +335,44 @@ def _join(command: str, argument: object | None) -> str:
     return f"{command} {argument}" if argument not in (None, "") else command
 
 
+@functools.cache
+def _time_zone_names() -> tuple[str, ...]:
+    # available_timezones() walks the tz database on disk: once, not on every keystroke.
+    return tuple(sorted(zoneinfo.available_timezones()))
+
+
 def time_zone_choices(current: str) -> list[app_commands.Choice[str]]:
     """Up to 25 zoneinfo names containing what was typed, those starting with it first."""
     wanted = current.strip().lower().replace(" ", "_")
-    names = sorted(zoneinfo.available_timezones())
+    names = _time_zone_names()
     starts = [n for n in names if n.lower().startswith(wanted)]
     contains = [n for n in names if wanted in n.lower() and n not in starts]
     return [app_commands.Choice(name=n, value=n) for n in (starts + contains)[:MAX_CHOICES]]
 
 
-def _is_public_answer(text: str) -> bool:
-    """Whether the command's answer is for the whole channel (subscription changes), so a
-    deferred "thinking..." must be public too; everything else answers privately."""
+def split_for_form(text: str, room: int = FORM_CHARS) -> tuple[str, tuple[str, ...]]:
+    """The lines that fit the form in whole (never a query cut in half), and the rest."""
+    lines = text.splitlines()
+    shown: list[str] = []
+    used = 0
+    for index, line in enumerate(lines):
+        cost = len(line) + (1 if shown else 0)
+        if used + cost > room:
+            return "\n".join(shown), tuple(lines[index:])
+        shown.append(line)
+        used += cost
+    return "\n".join(shown), ()
+
+
+def _channel_key(ctx: CommandContext) -> tuple[str, str]:
+    return ctx.workspace, ctx.channel
+
+
+def _changes_subscriptions(text: str) -> bool:
     try:
-        command = parse_command(text)
+        return isinstance(parse_command(text), (Subscribe, Unsubscribe))
     except ValueError:
         return False
-    if isinstance(command, ChangeSettings):
-        return not command.shows_only
-    return isinstance(command, (Subscribe, Unsubscribe, Resume))
 
 
 def _choice_name(text: str) -> str:

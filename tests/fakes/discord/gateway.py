@@ -37,6 +37,12 @@ class Gateway:
         for ws in targets:
             await ws.send_str(json.dumps({"op": 0, "t": event, "s": next(self._sequence), "d": data}))
 
+    async def close_gateway(self, code: int) -> None:
+        """Close every gateway connection with `code` (4009 Session timed out makes discord.py
+        IDENTIFY again instead of resuming)."""
+        for ws in list(self._sockets):
+            await ws.close(code=code)
+
     async def close_connections(self) -> None:
         for ws in list(self._sockets):
             await ws.close()

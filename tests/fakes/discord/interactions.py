@@ -86,6 +86,13 @@ class Interactions:
         self._edits.setdefault(int(interaction["id"]), []).append(body)
         return 200, original
 
+    def _delete_original(self, query, body, app: str, token: str) -> tuple[int, Any]:
+        interaction = self._webhook_interaction(app, token)
+        if interaction.get("original") is None or interaction.get("original_deleted"):
+            raise DiscordError.of(10008)
+        interaction["original_deleted"] = True
+        return 204, None
+
     def _followup(self, query, body, app: str, token: str) -> tuple[int, Any]:
         interaction = self._webhook_interaction(app, token)
         check_message(body)

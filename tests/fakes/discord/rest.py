@@ -47,6 +47,7 @@ class RestRoutes:
             ("GET", r"/guilds/(\d+)/threads/active", self._active_threads),
             ("POST", r"/interactions/(\d+)/([^/]+)/callback", self._interaction_callback),
             ("PATCH", r"/webhooks/(\d+)/([^/]+)/messages/@original", self._edit_original),
+            ("DELETE", r"/webhooks/(\d+)/([^/]+)/messages/@original", self._delete_original),
             ("POST", r"/webhooks/(\d+)/([^/]+)", self._followup),
         )
 
@@ -59,8 +60,10 @@ class RestRoutes:
                 "interactions_endpoint_url": None, "tags": [], "bot": self.bot_user}
 
     def _gateway_bot(self, query, body) -> tuple[int, Any]:
-        # The recommended shard count (events/gateway#get-gateway-bot): about one per 1,000 servers.
-        shards = max(1, math.ceil(len(self.guilds) / GUILDS_PER_RECOMMENDED_SHARD))
+        # The recommended shard count (events/gateway#get-gateway-bot): about one per 1,000 servers,
+        # and always enough for the session limit (a recommended count is never closed with 4011).
+        per_shard = max(1, min(GUILDS_PER_RECOMMENDED_SHARD, self.max_guilds_per_session))
+        shards = max(1, math.ceil(len(self.guilds) / per_shard))
         return 200, {"url": self.gateway_url, "shards": shards,
                      "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0,
                                              "max_concurrency": 1}}

@@ -20,6 +20,7 @@ from bot.platforms.discord import (
     invite_url,
     start_discord,
 )
+from tests.conftest import eventually
 from tests.fakes.discord import MANAGER, MEMBER, FakeDiscord
 from tests.platforms.discord.conftest import SEED_DAY, discord_settings, running_bot
 
@@ -193,9 +194,14 @@ async def test_slow_commands_are_deferred_then_edited(fake, store):
     async with running_bot(fake, store, defer_after=0.0):
         interaction = await fake.slash_command("papers", "subscribe", {"query": "VLM"}, permissions=MANAGER)
         callback = await fake.wait_for_callback(interaction)
-        assert callback["type"] == DEFERRED and not (int(callback.get("data", {}).get("flags") or 0) & EPHEMERAL)
-        edit = await fake.wait_for_edit(interaction)
-        assert edit["content"].startswith("Subscribed this channel to VLM")
+        # Deferred privately (a refusal must never be shown to the whole channel); the public
+        # answer comes as a followup and the private "thinking..." is removed.
+        assert callback["type"] == DEFERRED and int(callback["data"]["flags"]) & EPHEMERAL
+        await eventually(lambda: fake._interactions[interaction].get("original_deleted"),
+                         what="the private thinking... removed")
+        [followup] = fake.followups[interaction]
+        assert followup["content"].startswith("Subscribed this channel to VLM")
+        assert not int(followup.get("flags") or 0) & EPHEMERAL
         private = await fake.slash_command("papers", "list")
         assert (await fake.wait_for_callback(private))["data"]["flags"] & EPHEMERAL
         assert (await fake.wait_for_edit(private))["content"].startswith("This channel has 1 subscription")
@@ -205,16 +211,18 @@ async def test_guild_sync_happens_only_when_the_commands_change(fake, store, tmp
     settings = discord_settings(fake, guild_ids=[fake.guild.id])
     state = tmp_path / "sync.json"
     async with running_bot(fake, store, settings, sync_state_path=state) as runtime:
-        assert fake.command_puts == [fake.guild.id] and runtime.client.synced
+        # A first start also removes any global /papers, which would show twice in the server.
+        assert fake.command_puts == [None, fake.guild.id] and runtime.client.synced
+        assert fake.commands.get(None) == []
         assert [c["name"] for c in fake.commands[fake.guild.id]] == ["papers"]
         reply = await command(fake, "help")
         assert reply["data"]["content"].startswith("/papers commands")
     async with running_bot(fake, store, settings, sync_state_path=state) as runtime:
-        assert fake.command_puts == [fake.guild.id] and runtime.client.synced == []
+        assert fake.command_puts == [None, fake.guild.id] and runtime.client.synced == []
     second = fake.add_guild("Reading Group")
     settings = discord_settings(fake, guild_ids=[fake.guild.id, second.id])
     async with running_bot(fake, store, settings, sync_state_path=state):
-        assert fake.command_puts == [fake.guild.id, second.id]
+        assert fake.command_puts == [None, fake.guild.id, second.id]
 
 
 async def test_sharded_client_when_shards_are_configured(fake, store):
@@ -261,3 +269,25 @@ async def test_the_application_id_comes_from_the_token(fake):
     with pytest.raises(DiscordStartError, match="Discord rejected DISCORD_TOKEN"):
         await application_id_from_token(fake.api_url, "nope")
     assert fake.identifies == []   # REST only
+
+
+async def test_a_slow_refusal_is_deferred_privately_and_stays_private(fake, store):
+    async with running_bot(fake, store, defer_after=0.0):
+        interaction = await fake.slash_command("papers", "subscribe", {"query": "VLM"}, permissions=MEMBER)
+        callback = await fake.wait_for_callback(interaction)
+        assert callback["type"] == DEFERRED and int(callback["data"]["flags"]) & EPHEMERAL
+        edit = await fake.wait_for_edit(interaction)
+        assert "Manage Channels" in edit["content"]
+        assert interaction not in fake.followups   # nothing was shown to the channel
+
+
+async def test_going_global_removes_the_server_commands_so_nothing_shows_twice(fake, store, tmp_path):
+    state = tmp_path / "sync.json"
+    async with running_bot(fake, store, discord_settings(fake, guild_ids=[fake.guild.id]),
+                           sync_state_path=state):
+        assert [c["name"] for c in fake.commands[fake.guild.id]] == ["papers"]
+    async with running_bot(fake, store, discord_settings(fake), sync_state_path=state):
+        assert fake.commands[fake.guild.id] == []
+        [papers] = fake.commands[None]
+        # Installed to servers only, usable in servers only.
+        assert papers["integration_types"] == [0] and papers["contexts"] == [0]

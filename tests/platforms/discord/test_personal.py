@@ -148,3 +148,24 @@ async def test_me_edit_opens_a_form_and_saves_good_input_only(fake, store, bot):
     assert "Saved 2 personal keywords" in str(answer)
     listed = str(await me(fake, "list", user=anna))
     assert "1. MLLM" in listed and "world model" in listed and "robot" not in listed
+
+
+async def test_me_edit_never_deletes_keywords_the_form_could_not_show(fake, store, bot):
+    anna = fake.add_person("anna")
+    long_queries = [" OR ".join(f"term{n}x{k}" for k in range(30)) for n in range(12)]   # ~12 x 390 chars
+    for query in long_queries:
+        await me(fake, "add", {"query": query}, user=anna)
+    opened = await fake.slash_command("papers", "me edit", user=anna)
+    callback = await fake.wait_for_callback(opened)
+    [[text_input]] = [row["components"] for row in callback["data"]["components"]]
+    shown = text_input["value"].splitlines()
+    assert len(text_input["value"]) <= 4000 and 0 < len(shown) < len(long_queries)
+    assert "kept" in text_input["label"]
+    # The person edits what they see: drops the first line, adds one.
+    edited = "\n".join(shown[1:] + ["MLLM"])
+    saved = await fake.submit_modal(opened, [edited], user=anna)
+    await fake.wait_for_callback(saved)
+    listed = str(await me(fake, "list", user=anna))
+    assert "MLLM" in listed and "term0x0 " not in listed
+    for n in range(1, len(long_queries)):   # everything else, shown or not, is still there
+        assert f"term{n}x0 " in listed, n

@@ -55,6 +55,9 @@ def test_paper_embed_respects_limits_and_escapes_everything():
     item = digest_of([nasty_paper()]).items[0]
     embed = paper_embed(item)
     assert len(embed.title) <= LIMITS.title and embed.title.endswith("…")
+    # Discord renders Markdown in embed titles: every formatting character is escaped.
+    for token in ("*", "_", "`", "||"):
+        assert unescaped(embed.title, token) == 0, token
     assert embed.url == "https://arxiv.org/abs/2504.20000"
     assert len(embed.description) <= LIMITS.description
     assert len(embed) <= LIMITS.embed_total
@@ -156,3 +159,11 @@ def test_second_paper_list_is_labelled_with_its_heading():
 def test_every_outcome_renders(outcome):
     message = render_response(Response(text="x" * 3000, outcome=outcome))
     assert len(message.content) <= LIMITS.content and not message.embeds
+
+
+def test_a_latex_title_reads_as_unicode_and_stays_literal_in_the_embed_title():
+    title = r"$O(n^*)$ bounds for $x_1$ and $y_2$ in ~~VLMs~~"
+    item = digest_of([nasty_paper(title=title)]).items[0]
+    embed = paper_embed(item)
+    assert embed.title.replace("\\", "") == "O(n^*) bounds for x₁ and y₂ in ~~VLMs~~"
+    assert unescaped(embed.title, "_") == 0 and unescaped(embed.title, "*") == 0

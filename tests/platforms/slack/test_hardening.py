@@ -159,7 +159,7 @@ async def test_a_workspace_problem_shows_on_the_runtime_and_healthz(http_slack, 
     await DeliveryRunner(store, clock).deliver(runtime.sink, dest, digest_for_papers(dest, synthetic(1), "VLM"))
     assert runtime.connected is False and "token_revoked" in runtime.problem
     ops = OpsServer(store, scheduler_alive=lambda: True, last_poll=lambda: None, now=clock.now,
-                    platforms=lambda: {"slack": runtime.health()})
+                    platforms=[runtime])
     ops.database.report = lambda: {"database_writable": True, "database_intact": True,
                                    "database_checked_seconds_ago": 0, "database_problem": None}
     async with TestClient(TestServer(ops.app())) as client:
