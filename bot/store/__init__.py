@@ -24,7 +24,7 @@ The schema's history is the ordered list `bot.store.migrations.MIGRATIONS`.
 """
 
 from bot.store.async_store import AsyncStore
-from bot.store.database import Store, storage_path_problem
+from bot.store.database import ReadStore, Store, storage_path_problem
 from bot.store.errors import SchemaTooNewError, StoreError
 from bot.store.ledger import DeliveryLedger
 from bot.store.migrations import MIGRATIONS, Migration
@@ -40,6 +40,7 @@ __all__ = [
     "FetchState",
     "Migration",
     "Papers",
+    "ReadStore",
     "People",
     "SaveSummary",
     "SchemaTooNewError",
