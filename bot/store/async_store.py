@@ -114,6 +114,13 @@ class AsyncStore:
 
         return await asyncio.get_running_loop().run_in_executor(self._executor, translated)
 
+    @property
+    def directory_version(self) -> int:
+        """Changes so far to who receives what (channel subscriptions and settings, personal
+        keywords and delivery), counted by the store's writes: read it before loading the
+        directory, and load again when it has moved."""
+        return self._store.directory_version
+
     async def read(
         self,
         fn: Callable[Concatenate[ReadStore, P], T],

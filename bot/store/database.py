@@ -62,6 +62,9 @@ class Store:
         self._thread_id = threading.get_ident()
         self._db: sqlite_utils.Database | None = None
         self._instance_lock: InstanceLock | None = None
+        # Bumped by every write to the directory's tables (channels, people): in-process caches
+        # of the directory compare it to know when to reload. Only this thread writes it.
+        self.directory_version = 0
         _refuse_unusable_path(self.path)
         if single_instance:
             self._instance_lock = InstanceLock.acquire(self.path)
@@ -109,6 +112,9 @@ class Store:
 
     def now(self) -> datetime:
         return self._clock()
+
+    def note_directory_change(self) -> None:
+        self.directory_version += 1
 
     def close(self) -> None:
         """Close the connection and let go of the instance lock (again is harmless)."""
@@ -213,6 +219,9 @@ class ReadStore:
 
     def now(self) -> datetime:
         return self._clock()
+
+    def note_directory_change(self) -> None:
+        """Nothing to count: a reader cannot write."""
 
     @contextmanager
     def budget(self, seconds: float | None) -> Iterator["ReadStore"]:

@@ -21,7 +21,7 @@ from typing import Any
 
 import sqlite_utils
 
-from bot.store.repository import Repository, operation
+from bot.store.repository import DirectoryRepository, operation
 
 EMPTY_DAY_CHOICES = ("note", "silent")
 # Columns `update_channel_settings` may change, with what each holds.
@@ -119,7 +119,7 @@ def _subscription(row: tuple) -> ChannelSubscriptionRecord:
         types=_types_tuple(row[5]), created_by=row[6], created_at=row[7])
 
 
-class Channels(Repository):
+class Channels(DirectoryRepository):
     """`store.channels`: channel subscriptions and per-channel settings. `now` defaults to the
     store's clock."""
 
