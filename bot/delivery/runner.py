@@ -232,7 +232,15 @@ class DeliveryRunner:
         raise AssertionError("unreachable")
 
 
-async def deliver_all(runner: DeliveryRunner, jobs: Sequence[tuple[DocumentSink | ThreadSink, Destination, Digest]]
-                      ) -> list[DeliveryResult]:
-    """Deliver to many destinations concurrently; each one's failure stays its own."""
-    return list(await asyncio.gather(*(runner.deliver(sink, dest, digest) for sink, dest, digest in jobs)))
+async def deliver_all(runner: DeliveryRunner, jobs: Sequence[tuple[DocumentSink | ThreadSink, Destination, Digest]],
+                      *, slots: asyncio.Semaphore | None = None) -> list[DeliveryResult]:
+    """Deliver to many destinations concurrently; each one's failure stays its own. With
+    `slots`, at most that semaphore's count deliver at once (the others wait their turn)."""
+
+    async def one(sink: DocumentSink | ThreadSink, destination: Destination, digest: Digest) -> DeliveryResult:
+        if slots is None:
+            return await runner.deliver(sink, destination, digest)
+        async with slots:
+            return await runner.deliver(sink, destination, digest)
+
+    return list(await asyncio.gather(*(one(sink, dest, digest) for sink, dest, digest in jobs)))
