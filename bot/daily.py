@@ -19,6 +19,7 @@ from datetime import date
 
 from bot import metrics
 from bot.arxiv.client import ArxivClient
+from bot.collector import collector_paused
 from bot.destinations import Destination
 from bot.digest.model import Digest, build_digest
 from bot.ingest import enrich_and_store
@@ -53,13 +54,14 @@ async def match_day(store: AsyncStore, day: date, subscriptions: Sequence[Subscr
     papers = await store.read(lambda s: s.papers.for_day(day), operation="reading a listing")
 
     def match_and_group() -> tuple[dict[str, Paper], dict[str, list[Match]]]:
-        compiled = matcher if matcher is not None else compile_subscriptions(subscriptions)
-        matched: dict[str, Paper] = {}
-        by_subscription: dict[str, list[Match]] = defaultdict(list)
-        for m in compiled.match(papers):
-            matched.setdefault(m.paper.id, m.paper)
-            by_subscription[m.subscription_id].append(m)
-        return matched, dict(by_subscription)
+        with collector_paused():  # see bot.collector: no multi-100 ms collection in here
+            compiled = matcher if matcher is not None else compile_subscriptions(subscriptions)
+            matched: dict[str, Paper] = {}
+            by_subscription: dict[str, list[Match]] = defaultdict(list)
+            for m in compiled.match(papers):
+                matched.setdefault(m.paper.id, m.paper)
+                by_subscription[m.subscription_id].append(m)
+            return matched, dict(by_subscription)
 
     matched, by_subscription = await asyncio.to_thread(match_and_group)
     if arxiv is not None and matched:

@@ -23,6 +23,7 @@ from bot.arxiv.calendar import AnnouncementCalendar
 from bot.arxiv.client import ArxivClient
 from bot.arxiv.errors import ArxivError
 from bot.clock import Clock, sleep_unless_stopped
+from bot.collector import collector_paused
 from bot.config import ArxivSettings
 from bot.delivery.runner import DONE, FAILED, INTERRUPTED, DeliveryResult, DeliveryRunner, deliver_all
 from bot.delivery.sink import DocumentSink, ThreadSink
@@ -84,6 +85,12 @@ def _updated_matcher(previous: _CompiledSubscriptions | None, key: Sequence[Subs
                      subscriptions: Sequence[Subscription]) -> _CompiledSubscriptions:
     """The matcher for `subscriptions`: `previous` changed by the difference when there is one,
     else compiled afresh. Runs in a worker thread."""
+    with collector_paused():  # see bot.collector
+        return _diff_or_compile(previous, key, subscriptions)
+
+
+def _diff_or_compile(previous: _CompiledSubscriptions | None, key: Sequence[Subscription],
+                     subscriptions: Sequence[Subscription]) -> _CompiledSubscriptions:
     wanted = {s.id: s for s in subscriptions}
     if previous is not None:
         try:
@@ -293,7 +300,11 @@ class Scheduler:
             return tuple(already), later
         matches = await self.day_matches(day, directory.subscriptions) if status == ANNOUNCED else DayMatches(day)
         # Building a thousand digests takes seconds: in a worker thread, not on the event loop.
-        digests = await asyncio.to_thread(lambda: [digest_for(d, day, matches) for d in due])
+        def build_digests() -> list:
+            with collector_paused():
+                return [digest_for(d, day, matches) for d in due]
+
+        digests = await asyncio.to_thread(build_digests)
         jobs = [(self.sinks[d.platform], d, digest) for d, digest in zip(due, digests)]
         results = already + await deliver_all(self.runner, jobs, slots=self._delivery_slots)
         for result in results:

@@ -29,7 +29,7 @@ from bot.digest.text import plural
 from bot.matching import Query, QuerySyntaxError, Subscription, compile_subscriptions
 from bot.matching.query import Or
 from bot.models import ANNOUNCE_TYPES, Match, Paper
-from bot.store import Store
+from bot.store import ReadStore
 from bot.store.papers import fts_query
 
 log = logging.getLogger(__name__)
@@ -44,17 +44,6 @@ MAX_PAPER_ID = 64             # longer ids (from a button) are not arXiv's
 
 _TRIAL_ID = "query"          # the matcher id of an ad-hoc / dry-run query
 _NEAR_MISS_ID = "near-miss"  # any positive term of it, any announce type
-
-
-@dataclass(frozen=True, slots=True)
-class _Day:
-    day: date | None
-    papers: list[Paper]
-
-
-def _latest_day(store: Store) -> _Day:
-    day = store.papers.latest_day()
-    return _Day(day, store.papers.for_day(day) if day else [])
 
 
 def _match(subscriptions: Sequence[Subscription], papers: Sequence[Paper]) -> list[Match]:
@@ -74,11 +63,12 @@ class BrowseCommands:
         channel = ctx.channel_ref
         query = self.services.parse_user_query(command.query, "today") if command.query else None
 
-        def read(store: Store):
+        def read(store: ReadStore):
             rows = [] if query else store.channels.list_subscriptions(channel)
-            return rows, store.channels.get_channel_settings(channel), _latest_day(store)
+            return rows, store.channels.get_channel_settings(channel)
 
-        rows, settings_record, latest = await self.services.run("reading today's papers", read)
+        rows, settings_record = await self.services.read("reading today's papers", read)
+        latest = await self.services.latest.get()
         if latest.day is None:
             return no_day_yet()
         schedule = self.services.effective(settings_record)
@@ -116,10 +106,9 @@ class BrowseCommands:
         query = self.services.parse_user_query(command.query, "test")
         channel = ctx.channel_ref
 
-        def read(store: Store):
-            return store.channels.get_channel_settings(channel), _latest_day(store)
-
-        settings_record, latest = await self.services.run("reading the latest day", read)
+        settings_record = await self.services.read(
+            "reading the channel's settings", lambda s: s.channels.get_channel_settings(channel))
+        latest = await self.services.latest.get()
         if latest.day is None:
             return no_day_yet()
         types = self.services.effective(settings_record).types
@@ -169,7 +158,7 @@ class BrowseCommands:
         """The stored paper behind an Abstract button, or a Response saying why it cannot be
         shown (no longer stored: its arXiv link; raises StoreError when the store is down)."""
         paper_id = paper_id.strip()[:MAX_PAPER_ID]
-        found = await self.services.run("reading a paper", lambda s: s.papers.get_many([paper_id]))
+        found = await self.services.read("reading a paper", lambda s: s.papers.get_many([paper_id]))
         return found.get(paper_id) or missing_paper_response(paper_id)
 
 

@@ -29,7 +29,7 @@ from bot.digest.model import build_digest
 from bot.digest.text import plural
 from bot.matching import Subscription, compile_subscriptions
 from bot.models import Match, Paper
-from bot.store import Store
+from bot.store import ReadStore, Store
 from bot.store.subscriptions import ChannelRef, SubscriptionLimitReached
 
 log = logging.getLogger(__name__)
@@ -93,9 +93,7 @@ class ChannelCommands:
                     return ("duplicate", number)
             record = store.channels.add_subscription(channel, command.query, now=store.now(), created_by=ctx.user,
                 limit=limit, channel_name=ctx.channel_name)
-            settings = store.channels.get_channel_settings(channel)
-            day = store.papers.latest_day()
-            return record, len(existing) + 1, settings, day, store.papers.for_day(day) if day else []
+            return record, len(existing) + 1, store.channels.get_channel_settings(channel)
 
         try:
             outcome = await self.services.run("adding a subscription", add)
@@ -108,7 +106,9 @@ class ChannelCommands:
         if outcome[0] == "duplicate":
             return error_response(f"This channel is already subscribed to {query.describe()} "
                                   f"(subscription {outcome[1]} in /papers list).", outcome=INVALID)
-        record, number, settings_record, day, papers = outcome
+        record, number, settings_record = outcome
+        latest = await self.services.latest.get()
+        day, papers = latest.day, latest.papers
         schedule = self.services.effective(settings_record)
         types = record.types or schedule.types
         lines = []
@@ -173,12 +173,12 @@ class ChannelCommands:
     async def list(self, ctx: CommandContext) -> Response:
         channel, key = ctx.channel_ref, ctx.destination_key
 
-        def read(store: Store):
+        def read(store: ReadStore):
             return (store.channels.list_subscriptions(channel),
                     store.channels.get_channel_settings(channel),
                     store.ledger.paused_reason(key))
 
-        rows, settings_record, paused = await self.services.run("listing subscriptions", read)
+        rows, settings_record, paused = await self.services.read("listing subscriptions", read)
         schedule = self.services.effective(settings_record)
         limit = self.settings.limits.subscriptions_per_channel
         sections: list[Section] = []
@@ -253,6 +253,6 @@ class ChannelCommands:
     async def numbered_subscriptions(self, ctx: CommandContext) -> list[tuple[int, str]]:
         """This channel's subscriptions as `/papers list` numbers them: (number, query)."""
         channel = ctx.channel_ref
-        rows = await self.services.run("listing subscriptions",
-                                       lambda s: s.channels.list_subscriptions(channel))
+        rows = await self.services.read("listing subscriptions",
+                                        lambda s: s.channels.list_subscriptions(channel))
         return [(number, row.query) for number, row in enumerate(rows, start=1)]

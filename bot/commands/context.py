@@ -8,9 +8,11 @@ nothing of each other; execute.py puts them together behind one dispatch.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import TypeVar
 
 from bot.commands.grammar import USAGE
@@ -25,7 +27,8 @@ from bot.commands.responses import (
 from bot.config import Settings
 from bot.destinations.channels import ChannelSchedule, channel_destination_key, effective_channel_settings
 from bot.matching import Query, QueryLimits, QuerySyntaxError, parse_query
-from bot.store import AsyncStore, Store, StoreError
+from bot.models import Paper
+from bot.store import AsyncStore, ReadStore, Store, StoreError
 from bot.store.personal import PersonRef
 from bot.store.subscriptions import ChannelRef, ChannelSettingsRecord
 
@@ -82,6 +85,46 @@ async def answer(what: str, work: Awaitable[Response]) -> Response:
         return unavailable_response()
 
 
+@dataclass(frozen=True, slots=True)
+class LatestDay:
+    """The latest stored announcement day and its papers in feed order (day None: none yet)."""
+
+    day: date | None
+    papers: tuple[Paper, ...] = ()
+
+
+class LatestDayCache:
+    """The latest day's papers, held in memory for `today`, `test`, `subscribe` and personal
+    keywords, instead of every command reading and rebuilding 1,500 papers from SQLite.
+
+    Each use asks the store one cheap question (`papers.latest_day_version()`: the day, how many
+    papers it lists, their newest change) on a reader connection, and reads the day again only
+    when the answer moved: a new day stored, the listing re-saved, papers enriched. One reload at
+    a time; the commands arriving meanwhile wait for it rather than each reading the day."""
+
+    def __init__(self, store: AsyncStore) -> None:
+        self.store = store
+        self._held: tuple[tuple, LatestDay] | None = None
+        self._reloading = asyncio.Lock()
+
+    async def get(self) -> LatestDay:
+        version = await self.store.read(lambda r: r.papers.latest_day_version(),
+                                        operation="finding the latest day")
+        held = self._held
+        if held is not None and held[0] == version:
+            return held[1]
+        async with self._reloading:
+            held = self._held
+            if held is not None and held[0] == version:
+                return held[1]
+            day = version[0]
+            papers = await self.store.read(lambda r: r.papers.for_day(day),
+                                           operation="reading the latest day") if day else []
+            latest = LatestDay(day, tuple(papers))
+            self._held = (version, latest)
+            return latest
+
+
 class CommandServices:
     """The store, the configuration and the checks every command handler shares."""
 
@@ -89,10 +132,18 @@ class CommandServices:
         self.store = store
         self.settings = settings
         self.query_limits = QueryLimits.from_settings(settings.limits)
+        self.latest = LatestDayCache(store)
 
     async def run(self, operation: str, fn: Callable[[Store], T]) -> T:
-        """`fn(store)` on the database thread (raises StoreError when it cannot be reached)."""
+        """`fn(store)` on the database thread, the writer's (raises StoreError when it cannot be
+        reached). For anything that may write."""
         return await self.store.run_operation(operation, fn)
+
+    async def read(self, operation: str, fn: Callable[[ReadStore], T], *,
+                   budget: float | None = None) -> T:
+        """`fn(reader)` on a reader connection: never queued behind the writer (ledger writes
+        during a delivery); `budget` seconds bounds its statements (StoreError `interrupted`)."""
+        return await self.store.read(fn, operation=operation, budget=budget)
 
     def parse_user_query(self, text: str, command: str) -> Query:
         """`text` as a query within the configured limits, or a CommandReply saying where it

@@ -33,7 +33,7 @@ from bot.destinations.people import PERSONAL_TYPES, personal_destination_key, pe
 from bot.digest.model import Digest, build_digest
 from bot.digest.text import plural
 from bot.matching import Query, QuerySyntaxError, Subscription, compile_subscriptions, parse_query
-from bot.store import Store
+from bot.store import ReadStore, Store
 from bot.store.personal import (
     PersonalDelivery,
     PersonalLimitReached,
@@ -111,15 +111,15 @@ class PersonalKeywords:
         person = ctx.person
         key = personal_destination_key(person)
 
-        def read(store: Store):
-            rows = store.people.list_personal(person)
-            delivery = store.people.get_delivery(person)
-            paused = store.ledger.paused_reason(key)
-            day = store.papers.latest_day() if with_matches and rows else None
-            papers = store.papers.for_day(day) if day else []
-            return rows, delivery, paused, day, papers
+        def read(store: ReadStore):
+            return (store.people.list_personal(person), store.people.get_delivery(person),
+                    store.ledger.paused_reason(key))
 
-        rows, delivery, paused, day, papers = await self._store("reading your keywords", read)
+        rows, delivery, paused = await self.services.read("reading your keywords", read)
+        day, papers = None, ()
+        if with_matches and rows:
+            latest = await self.services.latest.get()
+            day, papers = latest.day, latest.papers
         digest = None
         if day is not None:
             subscriptions = []
@@ -170,8 +170,8 @@ class PersonalKeywords:
         Response saying why they cannot be read just now."""
         async def work() -> str | Response:
             person = ctx.person
-            rows = await self._store("reading your keywords",
-                                     lambda s: s.people.list_personal(person))
+            rows = await self.services.read("reading your keywords",
+                                            lambda s: s.people.list_personal(person))
             return queries_text(rows)
         return await answer("reading your keywords", work())
 
@@ -195,9 +195,7 @@ class PersonalKeywords:
                 if describe_stored_query(row.query) == query.describe():
                     return ("duplicate", number)
             record = store.people.add_personal(person, text, now=store.now(), limit=limit)
-            delivery = store.people.get_delivery(person)
-            day = store.papers.latest_day()
-            return record, len(existing) + 1, delivery, day, store.papers.for_day(day) if day else []
+            return record, len(existing) + 1, store.people.get_delivery(person)
 
         try:
             outcome = await self._store("adding a personal subscription", add)
@@ -209,7 +207,9 @@ class PersonalKeywords:
         if outcome[0] == "duplicate":
             return error_response(f"You already follow {query.describe()} (number {outcome[1]} in "
                                   "/papers me list).", outcome=INVALID)
-        record, number, delivery, day, papers = outcome
+        record, number, delivery = outcome
+        latest = await self.services.latest.get()
+        day, papers = latest.day, latest.papers
         lines = []
         preview: tuple[Section, ...] = ()
         if day is not None:

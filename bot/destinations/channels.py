@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import time, timedelta
 from time import monotonic
 
+from bot.collector import collector_paused
 from bot.config import ScheduleSettings, parse_hh_mm
 from bot.destinations.people import load_personal_routes
 from bot.destinations.destination import Destination, Directory
@@ -197,6 +198,7 @@ class ChannelSubscriptions:
     def _load_on_reader(self, store: ReadStore) -> Directory:
         # Only one load runs at a time (the lock above), so the parse cache is never shared
         # between two threads at once.
-        directory = _load(store, self.platform, self.schedule, self._parsed)
-        self._parsed.forget_unused()
+        with collector_paused():  # a large directory: see bot.collector
+            directory = _load(store, self.platform, self.schedule, self._parsed)
+            self._parsed.forget_unused()
         return directory

@@ -230,6 +230,19 @@ class Papers(Repository):
         value = self._db.execute("SELECT max(day) FROM listings").fetchone()[0]
         return date.fromisoformat(value) if value else None
 
+    @operation("finding the latest announcement day")
+    def latest_day_version(self) -> tuple[date | None, int, str | None]:
+        """(latest day, papers listed that day, newest change to one of them): a cheap value
+        that changes whenever that day's listing or one of its papers does (a new day, a
+        re-saved listing, enrichment), for caches of the latest day."""
+        day = self.latest_day()
+        if day is None:
+            return None, 0, None
+        count, newest = self._db.execute(
+            "SELECT count(*), max(p.updated_at) FROM listings l JOIN papers p ON p.id = l.paper_id"
+            " WHERE l.day = ?", [day.isoformat()]).fetchone()
+        return day, count, newest
+
     @operation("reading papers")
     def get_many(self, ids: Iterable[str]) -> dict[str, Paper]:
         """The stored papers among `ids` (in that order), each with its latest listing."""
