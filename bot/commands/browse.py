@@ -29,7 +29,7 @@ from bot.digest.text import plural
 from bot.matching import Query, QuerySyntaxError, Subscription, compile_subscriptions
 from bot.matching.query import Or
 from bot.models import ANNOUNCE_TYPES, Match, Paper
-from bot.store import ReadStore
+from bot.store import ReadStore, StoreError
 from bot.store.papers import fts_query
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,12 @@ TEST_SHOWN = 5
 NEAR_MISSES_SHOWN = 3
 SEARCH_SHOWN = 10
 SEARCH_SCANNED = 200
+# A search is bounded so it cannot hold a database connection for long (issue 14: 487 characters
+# of a repeated common word took 9 s): by its length, its number of words, and a time budget
+# after which SQLite is interrupted. Real searches are a few words.
+SEARCH_MAX_CHARACTERS = 200
+SEARCH_MAX_WORDS = 12
+SEARCH_BUDGET_SECONDS = 2.0
 MAX_PAPER_ID = 64             # longer ids (from a button) are not arXiv's
 
 _TRIAL_ID = "query"          # the matcher id of an ad-hoc / dry-run query
@@ -136,11 +142,30 @@ class BrowseCommands:
         return Response(text=text, sections=tuple(sections), ephemeral=True)
 
     async def search(self, command: Search) -> Response:
-        if fts_query(command.text) is None:
+        text = command.text
+        if len(text) > SEARCH_MAX_CHARACTERS:
+            return error_response(f"That search is {len(text)} characters long; searches take at "
+                                  f"most {SEARCH_MAX_CHARACTERS}. Use a few distinctive words.\n"
+                                  f"Usage: {USAGE['search']}")
+        if len(text.split()) > SEARCH_MAX_WORDS:
+            return error_response(f"That search has {len(text.split())} words; searches take at most "
+                                  f"{SEARCH_MAX_WORDS} (every word must appear, so a few distinctive "
+                                  f"ones find the most).\nUsage: {USAGE['search']}")
+        if fts_query(text) is None:
             return error_response("Nothing to search for: give words with letters or digits.\n"
                                   f"Usage: {USAGE['search']}")
-        found = await self.services.run("searching papers",
-                                        lambda s: s.papers.search(command.text, limit=SEARCH_SCANNED))
+        try:
+            # On a reader connection (never the writer's), interrupted past its budget.
+            found = await self.services.read("searching papers",
+                                             lambda s: s.papers.search(text, limit=SEARCH_SCANNED),
+                                             budget=SEARCH_BUDGET_SECONDS)
+        except StoreError as exc:
+            if exc.reason != "interrupted":
+                raise
+            log.info("search stopped after %.0f s: %r", SEARCH_BUDGET_SECONDS, text)
+            return error_response(f'Searching for "{text}" took too long, so I stopped it. Try '
+                                  "fewer or more distinctive words (very common words such as "
+                                  '"the" match nearly every paper).')
         shown = found[:SEARCH_SHOWN]
         more = len(found) - len(shown)
         at_least = "at least " if len(found) >= SEARCH_SCANNED else ""

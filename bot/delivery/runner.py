@@ -183,11 +183,18 @@ class DeliveryRunner:
             # Asked to stop while waiting for the pace: nothing more goes out; the ledger holds
             # what did, so the next run resumes here.
             raise _Stopped
-        return await self._call(sink, destination.key, lambda: sink.send(destination, message, parent_ref))
+        try:
+            return await self._call(sink, destination.key, lambda: sink.send(destination, message, parent_ref))
+        finally:
+            # Stamped when the call has completed, not when it started: the platform measures
+            # arrivals, and a request that started on time may arrive late (a busy event loop,
+            # a slow connection). Waiting the interval from completion means the next message
+            # cannot arrive sooner than the interval after this one did.
+            self._last_message_at[destination.key] = self.clock.monotonic()
 
     async def _pace(self, sink: ThreadSink, key: str) -> None:
-        """Keep at least the sink's per-destination interval between two messages, then take a
-        slot of the platform-wide pace.
+        """Keep at least the sink's per-destination interval between the completion of the last
+        message and the next one, then take a slot of the platform-wide pace.
 
         Pacing reads the clock's monotonic time: a wall clock stepped backwards (NTP, a VM
         resumed) must not hold posting back by the size of the step. Every wait ends early when
@@ -199,7 +206,6 @@ class DeliveryRunner:
             if wait > 0:
                 await sleep_unless_stopped(self.clock, wait, self.stop)
         await self._platform_slot(sink)
-        self._last_message_at[key] = self.clock.monotonic()
 
     async def _platform_slot(self, sink: ThreadSink) -> None:
         """Space messages across ALL destinations of a platform to its workspace-wide rate

@@ -232,7 +232,7 @@ class ReadStore:
         deadline = time.monotonic() + seconds
         conn = self.db.conn
         # Called every N virtual-machine instructions; a true answer interrupts the statement.
-        conn.set_progress_handler(lambda: time.monotonic() > deadline, 10_000)
+        conn.set_progress_handler(lambda: time.monotonic() > deadline, 1_000)
         try:
             yield self
         finally:

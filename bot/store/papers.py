@@ -310,11 +310,13 @@ def fts_query(text: str) -> str | None:
     """User text as an FTS5 expression that cannot be a syntax error: every whitespace-separated
     word becomes a quoted phrase (all must match), so `NEAR(`, `col:x`, `-x`, `*` are just words.
     None when nothing searchable is left."""
-    phrases = [
+    # Each word once: all must match anyway, and a word repeated 100 times made SQLite do the
+    # same (slow, for a common word) work 100 times.
+    phrases = dict.fromkeys(
         '"' + word.replace('"', '""') + '"'
         for word in text.split()
         if any(ch.isalnum() for ch in word)
-    ]
+    )
     return " ".join(phrases) if phrases else None
 
 

@@ -372,3 +372,35 @@ async def test_a_closed_store_is_an_answer_not_a_traceback(empty_store, settings
     reply = await executor.execute(LAB, "list")
     assert reply.outcome == UNAVAILABLE
     assert reply.text.startswith("I cannot reach my database just now")
+
+
+async def test_a_search_is_bounded_in_length_and_words_with_a_clear_message(executor):
+    long = await executor.execute(VISITOR, "search " + "the " * 120)
+    assert long.outcome == INVALID and "searches take at most 200" in long.text
+    many = await executor.execute(VISITOR, "search " + " ".join(f"w{i}" for i in range(13)))
+    assert many.outcome == INVALID and "13 words" in many.text and "at most 12" in many.text
+
+
+async def test_a_search_past_its_time_budget_is_stopped_with_a_clear_message(executor, store, monkeypatch):
+    from datetime import date
+
+    from bot.commands import browse
+    from bot.models import Paper
+
+    # Enough matching papers that the search does real work, and no time at all: SQLite is
+    # interrupted at its first progress check. (Real searches have two seconds; this only shows
+    # what the person sees when that runs out.)
+    many = [Paper(id=f"2501.{i:05d}", title=f"Vision language study {i}", abstract="vision language " * 50,
+                  authors=("A. Author",), categories=("cs.CV",)) for i in range(2000)]
+    await store.run(lambda s: s.papers.save_listing(date(2025, 1, 6), many))
+    monkeypatch.setattr(browse, "SEARCH_BUDGET_SECONDS", -1.0)
+    reply = await executor.execute(VISITOR, "search vision language")
+    assert reply.outcome == INVALID and "took too long" in reply.text
+    monkeypatch.undo()
+    assert (await executor.execute(VISITOR, "search vision language")).outcome == "ok"
+
+
+def test_a_repeated_search_word_is_searched_once():
+    from bot.store.papers import fts_query
+
+    assert fts_query("the the vision THE the") == '"the" "vision" "THE"'
