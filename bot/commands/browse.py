@@ -4,13 +4,12 @@ paper behind an Abstract button. Anyone may; every answer is private.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from bot.commands.context import CommandContext, CommandServices
+from bot.commands.context import CommandContext, CommandServices, subscriptions_key
 from bot.commands.grammar import USAGE, Search, TestQuery, Today
 from bot.commands.responses import (
     DigestSection,
@@ -28,7 +27,7 @@ from bot.digest.model import Digest, DigestItem, build_digest, paper_labels
 from bot.digest.text import plural
 from bot.matching import Query, QuerySyntaxError, Subscription, compile_subscriptions
 from bot.matching.query import Or
-from bot.models import ANNOUNCE_TYPES, Match, Paper
+from bot.models import ANNOUNCE_TYPES, Paper
 from bot.store import ReadStore, StoreError
 from bot.store.papers import fts_query
 
@@ -51,9 +50,6 @@ MAX_PAPER_ID = 64             # longer ids (from a button) are not arXiv's
 _TRIAL_ID = "query"          # the matcher id of an ad-hoc / dry-run query
 _NEAR_MISS_ID = "near-miss"  # any positive term of it, any announce type
 
-
-def _match(subscriptions: Sequence[Subscription], papers: Sequence[Paper]) -> list[Match]:
-    return compile_subscriptions(subscriptions).match(papers)
 
 
 def no_day_yet() -> Response:
@@ -92,7 +88,7 @@ class BrowseCommands:
                 except (QuerySyntaxError, ValueError):
                     log.warning("stored subscription %s no longer parses: %r", row.id, row.query)
             what = "match this channel's subscriptions"
-        matches = await asyncio.to_thread(_match, subscriptions, latest.papers)
+        matches = await self.services.match_latest(latest, subscriptions)
         digest = build_digest(ctx.destination_key, ctx.channel_name or ctx.channel, latest.day,
                               matches, subscriptions_text=[s.query.describe() for s in subscriptions],
                               max_items=TODAY_SHOWN)
@@ -120,8 +116,9 @@ class BrowseCommands:
         types = self.services.effective(settings_record).types
         trial = Subscription(_TRIAL_ID, query, types=frozenset(types))
         near = Subscription(_NEAR_MISS_ID, _any_positive_term(query), types=frozenset(ANNOUNCE_TYPES))
-        result = await asyncio.to_thread(_dry_run, trial, near, latest.papers, ctx.destination_key,
-                                         latest.day)
+        result = await self.services.worker.compute(
+            ("dry run", latest.version, subscriptions_key([trial, near]), ctx.destination_key),
+            _dry_run, trial, near, latest.papers, ctx.destination_key, latest.day)
         day = latest.day.isoformat()
         total = result.matched.total
         text = (f"Dry run on {day}: {plural(total, 'paper')} of {len(latest.papers)} would match "

@@ -7,9 +7,7 @@ says the bot is back), so adapters never reach into the store themselves.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Sequence
 
 from bot.commands.context import CommandContext, CommandServices
 from bot.commands.grammar import USAGE, ChangeSettings, Subscribe, Unsubscribe
@@ -27,8 +25,7 @@ from bot.commands.responses import (
 from bot.destinations.channels import ChannelSchedule, channel_destination_key, describe_stored_query
 from bot.digest.model import build_digest
 from bot.digest.text import plural
-from bot.matching import Subscription, compile_subscriptions
-from bot.models import Match, Paper
+from bot.matching import Subscription
 from bot.store import ReadStore, Store
 from bot.store.subscriptions import ChannelRef, SubscriptionLimitReached
 
@@ -39,9 +36,6 @@ PREVIEW_ID = "query"          # the matcher id of the subscribe preview
 NO_SUBSCRIPTIONS_TO_REMOVE = "This channel has no subscriptions to remove."
 RESUME_HINT = "Once that is fixed, /papers resume starts them again."
 
-
-def _match(subscriptions: Sequence[Subscription], papers: Sequence[Paper]) -> list[Match]:
-    return compile_subscriptions(subscriptions).match(papers)
 
 
 def settings_lines(schedule: ChannelSchedule) -> tuple[str, ...]:
@@ -118,7 +112,7 @@ class ChannelCommands:
                          "matched; the first daily post will show.")
         else:
             subscription = Subscription(PREVIEW_ID, query, types=frozenset(types))
-            matches = await asyncio.to_thread(_match, [subscription], papers)
+            matches = await self.services.match_latest(latest, [subscription])
             digest = build_digest(ctx.destination_key, "preview", day, matches,
                                   max_items=SUBSCRIBE_PREVIEW_SHOWN)
             lines.append(f"On the latest day, {day.isoformat()}, it would have matched "

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
@@ -26,8 +28,8 @@ from bot.commands.responses import (
 )
 from bot.config import Settings
 from bot.destinations.channels import ChannelSchedule, channel_destination_key, effective_channel_settings
-from bot.matching import Query, QueryLimits, QuerySyntaxError, parse_query
-from bot.models import Paper
+from bot.matching import Query, QueryLimits, QuerySyntaxError, Subscription, compile_subscriptions, parse_query
+from bot.models import Match, Paper
 from bot.store import AsyncStore, ReadStore, Store, StoreError
 from bot.store.personal import PersonRef
 from bot.store.subscriptions import ChannelRef, ChannelSettingsRecord
@@ -87,10 +89,12 @@ async def answer(what: str, work: Awaitable[Response]) -> Response:
 
 @dataclass(frozen=True, slots=True)
 class LatestDay:
-    """The latest stored announcement day and its papers in feed order (day None: none yet)."""
+    """The latest stored announcement day and its papers in feed order (day None: none yet);
+    `version` changes whenever they do (results computed from them are keyed by it)."""
 
     day: date | None
     papers: tuple[Paper, ...] = ()
+    version: tuple = ()
 
 
 class LatestDayCache:
@@ -120,9 +124,53 @@ class LatestDayCache:
             day = version[0]
             papers = await self.store.read(lambda r: r.papers.for_day(day),
                                            operation="reading the latest day") if day else []
-            latest = LatestDay(day, tuple(papers))
+            latest = LatestDay(day, tuple(papers), tuple(version))
             self._held = (version, latest)
             return latest
+
+
+def subscriptions_key(subscriptions: Sequence[Subscription]) -> tuple:
+    """What a match result depends on, of these subscriptions (for CommandWorker keys)."""
+    return tuple((s.id, s.query.describe(), tuple(sorted(s.types)), tuple(sorted(s.categories)))
+                 for s in subscriptions)
+
+
+def _match(subscriptions: Sequence[Subscription], papers: Sequence[Paper]) -> list[Match]:
+    return compile_subscriptions(subscriptions).match(papers)
+
+
+# Results of CPU-heavy work over the latest day kept per (day version, question): a burst of
+# people running the same `/papers test` or `today` in one channel costs one matcher pass.
+COMPUTED_KEPT = 256
+COMMAND_WORKER_THREAD = "paperbot-commands"
+
+
+class CommandWorker:
+    """CPU-heavy command work (matching a query over the day, explaining matches) on ONE worker
+    thread, with identical questions about the same day answered once.
+
+    One thread, not one per command: Python runs one thread at a time, so many threads matching
+    at once finish no sooner, and each takes the interpreter away from the event loop, which then
+    answers acknowledgements late. With one worker, the loop always gets its turn. A question
+    asked while the same one is being computed waits for that result (single flight); results
+    are kept for the latest day only (their key holds its version) and at most COMPUTED_KEPT."""
+
+    def __init__(self) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=COMMAND_WORKER_THREAD)
+        self._results: OrderedDict[Hashable, asyncio.Future] = OrderedDict()
+
+    async def compute(self, key: Hashable, fn: Callable[..., T], *args: object) -> T:
+        """`fn(*args)` on the worker thread; `key` must name everything the result depends on."""
+        future = self._results.get(key)
+        if future is None or (future.done() and (future.cancelled() or future.exception() is not None)):
+            future = asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+            self._results[key] = future
+            while len(self._results) > COMPUTED_KEPT:
+                self._results.popitem(last=False)
+        else:
+            self._results.move_to_end(key)
+        # Shielded: one waiter giving up (a cancelled command) must not cancel the others' answer.
+        return await asyncio.shield(future)
 
 
 class CommandServices:
@@ -133,11 +181,19 @@ class CommandServices:
         self.settings = settings
         self.query_limits = QueryLimits.from_settings(settings.limits)
         self.latest = LatestDayCache(store)
+        self.worker = CommandWorker()
 
     async def run(self, operation: str, fn: Callable[[Store], T]) -> T:
         """`fn(store)` on the database thread, the writer's (raises StoreError when it cannot be
         reached). For anything that may write."""
         return await self.store.run_operation(operation, fn)
+
+    async def match_latest(self, latest: LatestDay, subscriptions: Sequence[Subscription]) -> list[Match]:
+        """`subscriptions` matched over the latest day, on the command worker (a question
+        already answered for this day is not computed again)."""
+        subscriptions = tuple(subscriptions)
+        return await self.worker.compute(("match", latest.version, subscriptions_key(subscriptions)),
+                                         _match, subscriptions, latest.papers)
 
     async def read(self, operation: str, fn: Callable[[ReadStore], T], *,
                    budget: float | None = None) -> T:

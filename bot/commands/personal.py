@@ -8,7 +8,6 @@ operations serve the chat forms (Slack App Home, Discord `/papers me edit` modal
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from bot.destinations.channels import STORED_QUERY_LIMITS, describe_stored_query
 from bot.destinations.people import PERSONAL_TYPES, personal_destination_key, personal_subscription
 from bot.digest.model import Digest, build_digest
 from bot.digest.text import plural
-from bot.matching import Query, QuerySyntaxError, Subscription, compile_subscriptions, parse_query
+from bot.matching import Query, QuerySyntaxError, Subscription, parse_query
 from bot.store import ReadStore, Store
 from bot.store.personal import (
     PersonalDelivery,
@@ -128,8 +127,7 @@ class PersonalKeywords:
                     subscriptions.append(personal_subscription(row, STORED_QUERY_LIMITS))
                 except (QuerySyntaxError, ValueError):
                     continue
-            matches = await asyncio.to_thread(
-                lambda: compile_subscriptions(subscriptions).match(papers))
+            matches = await self.services.match_latest(latest, subscriptions)
             digest = build_digest(personal_destination_key(person), "your papers", day, matches,
                                   max_items=TODAY_SHOWN)
         return PersonalOverview(person, tuple(rows), delivery, paused, self.limit, day, digest,
@@ -214,8 +212,7 @@ class PersonalKeywords:
         preview: tuple[Section, ...] = ()
         if day is not None:
             subscription = Subscription("preview", query, types=frozenset(PERSONAL_TYPES))
-            matches = await asyncio.to_thread(
-                lambda: compile_subscriptions([subscription]).match(papers))
+            matches = await self.services.match_latest(latest, [subscription])
             digest = build_digest(personal_destination_key(person), "preview", day, matches,
                                   max_items=PREVIEW_SHOWN)
             lines.append(f"On the latest day, {day.isoformat()}, it would have matched "
