@@ -5,11 +5,10 @@ paper behind an Abstract button. Anyone may; every answer is private.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from bot.commands.context import CommandContext, CommandServices, subscriptions_key
+from bot.commands.context import CommandContext, CommandServices, DayMatch, subscriptions_key
 from bot.commands.grammar import USAGE, Search, TestQuery, Today
 from bot.commands.responses import (
     DigestSection,
@@ -25,7 +24,7 @@ from bot.commands.responses import (
 from bot.destinations.channels import channel_subscription
 from bot.digest.model import Digest, DigestItem, build_digest, paper_labels
 from bot.digest.text import plural
-from bot.matching import Query, QuerySyntaxError, Subscription, compile_subscriptions
+from bot.matching import Query, QuerySyntaxError, Subscription
 from bot.matching.query import Or
 from bot.models import ANNOUNCE_TYPES, Paper
 from bot.store import ReadStore, StoreError
@@ -116,9 +115,11 @@ class BrowseCommands:
         types = self.services.effective(settings_record).types
         trial = Subscription(_TRIAL_ID, query, types=frozenset(types))
         near = Subscription(_NEAR_MISS_ID, _any_positive_term(query), types=frozenset(ANNOUNCE_TYPES))
+        day_match = await self.services.match_latest_explained(latest, [trial, near])
         result = await self.services.worker.compute(
             ("dry run", latest.version, subscriptions_key([trial, near]), ctx.destination_key),
-            _dry_run, trial, near, latest.papers, ctx.destination_key, latest.day)
+            lambda: self.services.worker.run(_dry_run, trial, near, day_match, ctx.destination_key,
+                                             latest.day))
         day = latest.day.isoformat()
         total = result.matched.total
         text = (f"Dry run on {day}: {plural(total, 'paper')} of {len(latest.papers)} would match "
@@ -200,25 +201,24 @@ class _DryRun:
     near_more: int
 
 
-def _dry_run(trial: Subscription, near: Subscription, papers: Sequence[Paper],
+def _dry_run(trial: Subscription, near: Subscription, day_match: DayMatch,
              destination: str, day: date) -> _DryRun:
-    matcher = compile_subscriptions([trial, near])
-    matches = matcher.match(papers)
+    matches = day_match.matches
     hits = [m for m in matches if m.subscription_id == trial.id]
     matched_ids = {m.paper.id for m in hits}
     digest = build_digest(destination, "dry run", day, hits, max_items=TEST_SHOWN)
-    explanations = tuple(_explain(matcher, trial.id, item.paper) for item in digest.items)
+    explanations = tuple(_explain(day_match, trial.id, item.paper) for item in digest.items)
     near_matches = [m for m in matches if m.subscription_id == near.id and m.paper.id not in matched_ids]
     near_digest = build_digest(destination, "near misses", day, near_matches,
                                max_items=NEAR_MISSES_SHOWN)
-    near_explanations = tuple(_explain(matcher, trial.id, item.paper) for item in near_digest.items)
+    near_explanations = tuple(_explain(day_match, trial.id, item.paper) for item in near_digest.items)
     return _DryRun(digest, explanations, near_digest.items, near_explanations, near_digest.truncated)
 
 
-def _explain(matcher, subscription_id: str, paper: Paper) -> str:
+def _explain(day_match: DayMatch, subscription_id: str, paper: Paper) -> str:
     """The matcher's explanation without its first line (the reply already names the paper and
     the query); the score stays, as it decides the order."""
-    explanation = matcher.explain(subscription_id, paper)
+    explanation = day_match.explain(subscription_id, paper)
     details = [line[2:] if line.startswith("  ") else line
                for line in explanation.text().splitlines()[1:]]
     if explanation.matched:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import typing
 
 import pytest
@@ -404,3 +406,20 @@ def test_a_repeated_search_word_is_searched_once():
     from bot.store.papers import fts_query
 
     assert fts_query("the the vision THE the") == '"the" "vision" "THE"'
+
+
+async def test_questions_answered_together_give_the_answers_each_gets_alone(store, settings):
+    from bot.commands import CommandExecutor
+
+    questions = ["test VLM", "test MLLM NOT robot", "today vision, language", "test world model",
+                 "today VLM"]
+    alone = [await CommandExecutor(store, settings).execute(VISITOR, q) for q in questions]
+    # A fresh executor (nothing kept), every question at once: they queue for the one command
+    # worker and are matched in one pass, then named back.
+    together = await asyncio.gather(*(CommandExecutor(store, settings).execute(VISITOR, q)
+                                      for q in questions))
+    shared = CommandExecutor(store, settings)
+    batched = await asyncio.gather(*(shared.execute(VISITOR, q) for q in questions))
+    # Same texts and sections (papers, explanations of why each matched) as when asked alone.
+    assert list(together) == alone and list(batched) == alone
+    assert any("would match" in r.text and r.sections for r in alone)
