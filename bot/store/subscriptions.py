@@ -262,7 +262,9 @@ class Channels(DirectoryRepository):
             sql += " WHERE platform = ?"
             params.append(platform)
         sql += " ORDER BY platform, workspace, channel, id"
-        return [_subscription(row) for row in self._db.execute(sql, params).fetchall()]
+        # Row by row, not fetchall(): fetching 100k rows is one C call that holds the GIL (and so
+        # stalls the event loop) throughout; iterating lets the loop run in between.
+        return [_subscription(row) for row in self._db.execute(sql, params)]
 
     @operation("reading channel settings")
     def all_channel_settings(self, platform: str | None = None) -> dict[ChannelRef, ChannelSettingsRecord]:
