@@ -24,6 +24,7 @@ from bot.early_edition import EarlyCalendar, EarlyEditionScheduler
 from bot.platforms.markdown import MarkdownSink
 from bot.scheduler import Scheduler
 from bot.store import AsyncStore
+from tests.conftest import eventually
 from tests.fakes.arxiv_pages import ListingSite
 from tests.fakes.arxiv_server import FakeArxiv, atom_listing
 from tests.fakes.clock import FakeClock
@@ -317,8 +318,15 @@ async def test_paperbot_run_uses_the_early_edition_and_healthz_names_the_source(
             await asyncio.sleep(0.05)
         assert target.exists()
         async with aiohttp.ClientSession() as http:
-            async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
-                health = await response.json()
+
+            async def health_after_the_pass() -> dict | None:
+                # /healthz holds the listing state refreshed at the end of a pass, which ends a
+                # moment after the file is written.
+                async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                    health = await response.json()
+                return health if health.get("listing", {}).get("day") == "2026-11-24" else None
+
+            health = await eventually(health_after_the_pass, what="the listing in /healthz")
     finally:
         stop.set()
         await asyncio.wait_for(running, 10)

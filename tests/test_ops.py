@@ -98,7 +98,9 @@ async def test_health_and_metrics_while_running_and_no_secret_in_debug_logs(tmp_
                 health = await eventually(health_after_the_poll, what="a successful poll in /healthz")
             await eventually(lambda: "Slack started" in caplog.text and "Discord started" in caplog.text,
                              what="both platforms to log that they started")
-            assert target.exists()
+            # The day is polled and counted before it is matched and written (matching and
+            # digests run in worker threads): wait for the file itself.
+            await eventually(target.exists, what="the day's Markdown file")
         finally:
             stop.set()
             await asyncio.wait_for(running, 30)
