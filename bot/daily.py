@@ -19,10 +19,11 @@ from datetime import date
 
 from bot import metrics
 from bot.arxiv.client import ArxivClient
+from bot.collector import collector_paused
 from bot.destinations import Destination
 from bot.digest.model import Digest, build_digest
 from bot.ingest import enrich_and_store
-from bot.matching import Subscription, compile_subscriptions
+from bot.matching import CompiledMatcher as Matcher, Subscription, compile_subscriptions
 from bot.models import Match, Paper
 from bot.store import AsyncStore
 
@@ -43,23 +44,32 @@ class DayMatches:
 
 
 async def match_day(store: AsyncStore, day: date, subscriptions: Sequence[Subscription], *,
-                    arxiv: ArxivClient | None = None) -> DayMatches:
+                    arxiv: ArxivClient | None = None, matcher: Matcher | None = None) -> DayMatches:
     """Every subscription against the day's papers in ONE matcher pass; then the matched papers
-    enriched (one API request per 100 of them) and stored, when an arXiv client is given."""
-    papers = await store.run(lambda s: s.papers.for_day(day))
-    matcher = await asyncio.to_thread(compile_subscriptions, subscriptions)
-    matches = await asyncio.to_thread(matcher.match, papers)
-    matched: dict[str, Paper] = {}
-    by_subscription: dict[str, list[Match]] = defaultdict(list)
-    for m in matches:
-        matched.setdefault(m.paper.id, m.paper)
-        by_subscription[m.subscription_id].append(m)
+    enriched (one API request per 100 of them) and stored, when an arXiv client is given.
+
+    `matcher`: `subscriptions` already compiled (the scheduler keeps it across passes and days
+    while the subscriptions stay the same). Compiling, matching and grouping the matches run in a
+    worker thread: at 100k subscriptions they take seconds the event loop must not lose."""
+    papers = await store.read(lambda s: s.papers.for_day(day), operation="reading a listing")
+
+    def match_and_group() -> tuple[dict[str, Paper], dict[str, list[Match]]]:
+        with collector_paused():  # see bot.collector: no multi-100 ms collection in here
+            compiled = matcher if matcher is not None else compile_subscriptions(subscriptions)
+            matched: dict[str, Paper] = {}
+            by_subscription: dict[str, list[Match]] = defaultdict(list)
+            for m in compiled.match(papers):
+                matched.setdefault(m.paper.id, m.paper)
+                by_subscription[m.subscription_id].append(m)
+            return matched, dict(by_subscription)
+
+    matched, by_subscription = await asyncio.to_thread(match_and_group)
     if arxiv is not None and matched:
         matched.update((p.id, p) for p in await enrich_and_store(arxiv, store, list(matched.values())))
     metrics.PAPERS_MATCHED.inc(len(matched))
     log.info("matched %s: %d of %d papers for %d subscriptions", day, len(matched), len(papers),
              len(subscriptions))
-    return DayMatches(day, dict(by_subscription), matched)
+    return DayMatches(day, by_subscription, matched)
 
 
 def digest_for(destination: Destination, day: date, day_matches: DayMatches | None) -> Digest:

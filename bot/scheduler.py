@@ -23,13 +23,14 @@ from bot.arxiv.calendar import EASTERN, AnnouncementCalendar
 from bot.arxiv.client import ArxivClient
 from bot.arxiv.errors import ArxivError, FetchFailed, FutureDatedFeed
 from bot.clock import Clock, sleep_unless_stopped
+from bot.collector import collector_paused
 from bot.config import ArxivSettings
 from bot.delivery.runner import DONE, FAILED, INTERRUPTED, DeliveryResult, DeliveryRunner, deliver_all
 from bot.delivery.sink import DocumentSink, ThreadSink
 from bot.destinations import Destination, DestinationDirectory, Directory
 from bot.daily import DayMatches, digest_for, match_day
 from bot.ingest import ANNOUNCED, EMPTY, NOT_MODIFIED, fetch_and_store
-from bot.matching import Subscription
+from bot.matching import CompiledMatcher as Matcher, Subscription, compile_subscriptions
 from bot.store import AsyncStore, StoreError
 from bot.store.errors import store_error_from
 
@@ -61,12 +62,55 @@ def due_time(destination: Destination, day: date, calendar: AnnouncementCalendar
     return candidate
 
 
+# Destinations delivered at once; the rest wait their turn. Each delivery holds its composed
+# messages in memory, and the platform-wide pace spreads them anyway: more in flight only adds
+# memory and event-loop work, not speed.
+MAX_CONCURRENT_DELIVERIES = 32
+
+
 @dataclass
 class _CachedDay:
     """One matcher pass over a day, shared by every destination (cached per day and subscription set)."""
 
-    subscriptions_key: tuple
+    subscriptions_key: Sequence[Subscription]
     matches: DayMatches
+
+
+@dataclass
+class _CompiledSubscriptions:
+    """The compiled matcher of a subscription set, kept across passes and days: compiling 100k
+    subscriptions takes seconds. `subscriptions` (id -> Subscription) is what it was built from,
+    so a change is applied as the difference (`CompiledMatcher.add/remove`)."""
+
+    key: Sequence[Subscription]
+    subscriptions: dict[str, Subscription]
+    matcher: Matcher
+
+
+def _updated_matcher(previous: _CompiledSubscriptions | None, key: Sequence[Subscription],
+                     subscriptions: Sequence[Subscription]) -> _CompiledSubscriptions:
+    """The matcher for `subscriptions`: `previous` changed by the difference when there is one,
+    else compiled afresh. Runs in a worker thread."""
+    with collector_paused():  # see bot.collector
+        return _diff_or_compile(previous, key, subscriptions)
+
+
+def _diff_or_compile(previous: _CompiledSubscriptions | None, key: Sequence[Subscription],
+                     subscriptions: Sequence[Subscription]) -> _CompiledSubscriptions:
+    wanted = {s.id: s for s in subscriptions}
+    if previous is not None:
+        try:
+            matcher = previous.matcher
+            for sid, old in previous.subscriptions.items():
+                if wanted.get(sid) != old:
+                    matcher.remove(sid)
+            for sid, new in wanted.items():
+                if previous.subscriptions.get(sid) != new:
+                    matcher.add(new)
+            return _CompiledSubscriptions(key, wanted, matcher)
+        except Exception:  # noqa: BLE001 - a failed update must not cost the day: compile afresh
+            log.exception("updating the compiled matcher failed; compiling it afresh")
+    return _CompiledSubscriptions(key, wanted, compile_subscriptions(wanted.values()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +144,13 @@ class Scheduler:
         self.runner = DeliveryRunner(store, clock, stop=self.stop)
         self._matches: _CachedDay | None = None
         self._late_matches: _CachedDay | None = None
+        self._compiled: _CompiledSubscriptions | None = None
+        # What the directories returned last, compared by identity: a directory that did not
+        # change hands back the very same object (see ChannelSubscriptions), so an unchanged
+        # subscription set is recognised without looking at 100k subscriptions.
+        self._loaded: tuple[Directory, ...] = ()
+        self._directory_cache: Directory | None = None
+        self._delivery_slots = asyncio.Semaphore(MAX_CONCURRENT_DELIVERIES)
         self.last_successful_poll: datetime | None = None
         # Not before this time may arXiv be polled again (its Retry-After).
         self.poll_not_before: datetime | None = None
@@ -223,22 +274,30 @@ class Scheduler:
     # -- matching and delivery ----------------------------------------------------------------
 
     async def _directory(self) -> Directory:
-        destinations: list[Destination] = []
-        subscriptions: list[Subscription] = []
-        for directory in self.directories:
-            loaded = await directory.load()
-            destinations += loaded.destinations
-            subscriptions += loaded.subscriptions
-        return Directory(tuple(destinations), tuple(subscriptions))
+        loaded = tuple([await directory.load() for directory in self.directories])
+        if self._directory_cache is None or not _same_objects(loaded, self._loaded):
+            self._loaded = loaded
+            self._directory_cache = Directory(
+                tuple(d for part in loaded for d in part.destinations),
+                tuple(s for part in loaded for s in part.subscriptions))
+        return self._directory_cache
 
     async def day_matches(self, day: date, subscriptions: Sequence[Subscription]) -> DayMatches:
         """The day's matches (matched papers enriched), computed once per day and subscription
-        set (passes reuse them)."""
-        key = tuple(sorted((s.id, s.query.describe(), tuple(sorted(s.types)), tuple(sorted(s.categories)))
-                           for s in subscriptions))
+        set (passes reuse them); the compiled matcher is kept across days while the
+        subscriptions stay the same, and updated by their difference when they change."""
+        # The key is the subscriptions object itself, compared by identity (and held, so its id
+        # cannot be reused): the directory hands back the same tuple while nothing changed; a
+        # changed directory is a new tuple, even with equal contents.
+        key = subscriptions
         cached = self._matches
-        if cached is None or cached.matches.day != day or cached.subscriptions_key != key:
-            matches = await match_day(self.store, day, subscriptions, arxiv=self.arxiv)
+        if cached is None or cached.matches.day != day or cached.subscriptions_key is not key:
+            compiled = self._compiled
+            if compiled is None or compiled.key is not key:
+                compiled = self._compiled = await asyncio.to_thread(
+                    _updated_matcher, compiled, key, subscriptions)
+            matches = await match_day(self.store, day, subscriptions, arxiv=self.arxiv,
+                                      matcher=compiled.matcher)
             cached = self._matches = _CachedDay(key, matches)
         return cached.matches
 
@@ -259,9 +318,23 @@ class Scheduler:
                 later.append(when)
         if not due:
             return (), later
+        # Skipped before any digest is built: a pass at a later post time (or a poll) must not
+        # redo the day's work for every destination that already has it.
+        done = await self.store.read(lambda s: s.ledger.done_destinations(day),
+                                     operation="reading finished deliveries")
+        already = [DeliveryResult(d.key, day, DONE, detail="already delivered") for d in due if d.key in done]
+        due = [d for d in due if d.key not in done]
+        if not due:
+            return tuple(already), later
         matches = await self.day_matches(day, directory.subscriptions) if status == ANNOUNCED else DayMatches(day)
-        jobs = [(self.sinks[d.platform], d, digest_for(d, day, matches)) for d in due]
-        results = await deliver_all(self.runner, jobs)
+        # Building a thousand digests takes seconds: in a worker thread, not on the event loop.
+        def build_digests() -> list:
+            with collector_paused():
+                return [digest_for(d, day, matches) for d in due]
+
+        digests = await asyncio.to_thread(build_digests)
+        jobs = [(self.sinks[d.platform], d, digest) for d, digest in zip(due, digests)]
+        results = already + await deliver_all(self.runner, jobs, slots=self._delivery_slots)
         for result in results:
             if result.outcome != DONE or result.messages:
                 log.info("delivery %s %s: %s %s", result.destination, day, result.outcome, result.detail)
@@ -324,3 +397,7 @@ def _retry_wakes(results: Sequence[DeliveryResult], now: datetime) -> list[datet
         elif result.outcome in (FAILED, INTERRUPTED):
             wakes.append(now + RETRY_FAILED_DELIVERY_AFTER)
     return wakes
+
+
+def _same_objects(a: Sequence[object], b: Sequence[object]) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b))

@@ -23,7 +23,7 @@ BOT = ROOT / "bot"
 PLATFORM_LIBRARIES = ("slack_bolt", "slack_sdk", "discord")
 
 # The leaves: plain data and small utilities that import nothing of ours.
-LEAVES = {"bot.models", "bot.taxonomy", "bot.clock", "bot.metrics", "bot.logs"}
+LEAVES = {"bot.models", "bot.taxonomy", "bot.clock", "bot.metrics", "bot.logs", "bot.collector"}
 # What the chat adapters may use: the command layer, and the neutral model they render.
 ADAPTER = {"bot.commands", "bot.config", "bot.delivery", "bot.destinations", "bot.digest", "bot.models"}
 
@@ -37,19 +37,19 @@ MAY_IMPORT: dict[str, set[str]] = {
     "bot.digest": {"bot.matching", "bot.models"},  # matching: LaTeX shown as readable text
     "bot.ingest": {"bot.arxiv", "bot.models", "bot.store"},
     # Who receives what: configured topics, chat channels, people.
-    "bot.destinations": {"bot.config", "bot.matching", "bot.models", "bot.store"},
+    "bot.destinations": {"bot.collector", "bot.config", "bot.matching", "bot.models", "bot.store"},
     # Posting only: the sink seam and the runner (pacing, retries, the ledger).
     "bot.delivery": {"bot.clock", "bot.destinations", "bot.digest", "bot.metrics", "bot.models",
                      "bot.store"},
     # One announcement day: one matcher pass, enrichment, the digests.
-    "bot.daily": {"bot.arxiv", "bot.destinations", "bot.digest", "bot.ingest", "bot.matching",
+    "bot.daily": {"bot.arxiv", "bot.collector", "bot.destinations", "bot.digest", "bot.ingest", "bot.matching",
                   "bot.metrics", "bot.models", "bot.store"},
     "bot.commands": {"bot.config", "bot.delivery", "bot.destinations", "bot.digest", "bot.matching", "bot.models",
                      "bot.store"},
     "bot.platforms.markdown": {"bot.delivery", "bot.destinations", "bot.digest", "bot.models"},
     "bot.platforms.slack": ADAPTER,
     "bot.platforms.discord": ADAPTER,
-    "bot.scheduler": {"bot.daily", "bot.destinations", "bot.arxiv", "bot.clock", "bot.config", "bot.delivery", "bot.ingest",
+    "bot.scheduler": {"bot.collector", "bot.daily", "bot.destinations", "bot.arxiv", "bot.clock", "bot.config", "bot.delivery", "bot.ingest",
                       "bot.matching", "bot.metrics", "bot.models", "bot.store"},
     # The early edition: the scheduler reading arXiv's listing pages from 20:00 ET.
     "bot.early_edition": {"bot.arxiv", "bot.delivery", "bot.ingest", "bot.metrics", "bot.models",

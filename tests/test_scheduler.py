@@ -417,3 +417,26 @@ async def test_a_day_superseded_twice_is_given_up_visibly(fake, tmp_path, caplog
     finally:
         await arxiv.close()
         await store.close()
+
+
+def test_the_kept_matcher_updated_by_a_difference_matches_like_a_fresh_one(synthetic_listing):
+    from bot.matching import QueryLimits, Subscription, compile_subscriptions, parse_query
+    from bot.scheduler import _updated_matcher
+
+    def sub(sid: str, query: str) -> Subscription:
+        return Subscription(sid, parse_query(query, QueryLimits()))
+
+    papers = synthetic_listing.papers
+    before = (sub("a", "VLM"), sub("b", "robot"), sub("c", "language"))
+    kept = _updated_matcher(None, before, before)
+    # One removed (b), one changed (c), one added (d), one untouched (a).
+    after = (sub("a", "VLM"), sub("c", "vision"), sub("d", "model"))
+    updated = _updated_matcher(kept, after, after)
+    assert updated.matcher is kept.matcher  # changed in place, not compiled again
+
+    def pairs(matches):
+        return sorted((m.subscription_id, m.paper.id) for m in matches)
+
+    fresh = pairs(compile_subscriptions(after).match(papers))
+    assert pairs(updated.matcher.match(papers)) == fresh
+    assert {sid for sid, _ in fresh} == {"a", "c", "d"}  # every kind of change is exercised

@@ -4,13 +4,11 @@ paper behind an Abstract button. Anyone may; every answer is private.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from bot.commands.context import CommandContext, CommandServices
+from bot.commands.context import CommandContext, CommandServices, DayMatch, subscriptions_key
 from bot.commands.grammar import USAGE, Search, TestQuery, Today
 from bot.commands.responses import (
     DigestSection,
@@ -26,10 +24,10 @@ from bot.commands.responses import (
 from bot.destinations.channels import channel_subscription
 from bot.digest.model import Digest, DigestItem, build_digest, paper_labels
 from bot.digest.text import plural
-from bot.matching import Query, QuerySyntaxError, Subscription, compile_subscriptions
+from bot.matching import Query, QuerySyntaxError, Subscription
 from bot.matching.query import Or
-from bot.models import ANNOUNCE_TYPES, Match, Paper
-from bot.store import Store
+from bot.models import ANNOUNCE_TYPES, Paper
+from bot.store import ReadStore, StoreError
 from bot.store.papers import fts_query
 
 log = logging.getLogger(__name__)
@@ -40,25 +38,17 @@ TEST_SHOWN = 5
 NEAR_MISSES_SHOWN = 3
 SEARCH_SHOWN = 10
 SEARCH_SCANNED = 200
+# A search is bounded so it cannot hold a database connection for long (issue 14: 487 characters
+# of a repeated common word took 9 s): by its length, its number of words, and a time budget
+# after which SQLite is interrupted. Real searches are a few words.
+SEARCH_MAX_CHARACTERS = 200
+SEARCH_MAX_WORDS = 12
+SEARCH_BUDGET_SECONDS = 2.0
 MAX_PAPER_ID = 64             # longer ids (from a button) are not arXiv's
 
 _TRIAL_ID = "query"          # the matcher id of an ad-hoc / dry-run query
 _NEAR_MISS_ID = "near-miss"  # any positive term of it, any announce type
 
-
-@dataclass(frozen=True, slots=True)
-class _Day:
-    day: date | None
-    papers: list[Paper]
-
-
-def _latest_day(store: Store) -> _Day:
-    day = store.papers.latest_day()
-    return _Day(day, store.papers.for_day(day) if day else [])
-
-
-def _match(subscriptions: Sequence[Subscription], papers: Sequence[Paper]) -> list[Match]:
-    return compile_subscriptions(subscriptions).match(papers)
 
 
 def no_day_yet() -> Response:
@@ -74,11 +64,12 @@ class BrowseCommands:
         channel = ctx.channel_ref
         query = self.services.parse_user_query(command.query, "today") if command.query else None
 
-        def read(store: Store):
+        def read(store: ReadStore):
             rows = [] if query else store.channels.list_subscriptions(channel)
-            return rows, store.channels.get_channel_settings(channel), _latest_day(store)
+            return rows, store.channels.get_channel_settings(channel)
 
-        rows, settings_record, latest = await self.services.run("reading today's papers", read)
+        rows, settings_record = await self.services.read("reading today's papers", read)
+        latest = await self.services.latest.get()
         if latest.day is None:
             return no_day_yet()
         schedule = self.services.effective(settings_record)
@@ -96,7 +87,7 @@ class BrowseCommands:
                 except (QuerySyntaxError, ValueError):
                     log.warning("stored subscription %s no longer parses: %r", row.id, row.query)
             what = "match this channel's subscriptions"
-        matches = await asyncio.to_thread(_match, subscriptions, latest.papers)
+        matches = await self.services.match_latest(latest, subscriptions)
         digest = build_digest(ctx.destination_key, ctx.channel_name or ctx.channel, latest.day,
                               matches, subscriptions_text=[s.query.describe() for s in subscriptions],
                               max_items=TODAY_SHOWN)
@@ -116,17 +107,19 @@ class BrowseCommands:
         query = self.services.parse_user_query(command.query, "test")
         channel = ctx.channel_ref
 
-        def read(store: Store):
-            return store.channels.get_channel_settings(channel), _latest_day(store)
-
-        settings_record, latest = await self.services.run("reading the latest day", read)
+        settings_record = await self.services.read(
+            "reading the channel's settings", lambda s: s.channels.get_channel_settings(channel))
+        latest = await self.services.latest.get()
         if latest.day is None:
             return no_day_yet()
         types = self.services.effective(settings_record).types
         trial = Subscription(_TRIAL_ID, query, types=frozenset(types))
         near = Subscription(_NEAR_MISS_ID, _any_positive_term(query), types=frozenset(ANNOUNCE_TYPES))
-        result = await asyncio.to_thread(_dry_run, trial, near, latest.papers, ctx.destination_key,
-                                         latest.day)
+        day_match = await self.services.match_latest_explained(latest, [trial, near])
+        result = await self.services.worker.compute(
+            ("dry run", latest.version, subscriptions_key([trial, near]), ctx.destination_key),
+            lambda: self.services.worker.run(_dry_run, trial, near, day_match, ctx.destination_key,
+                                             latest.day))
         day = latest.day.isoformat()
         total = result.matched.total
         text = (f"Dry run on {day}: {plural(total, 'paper')} of {len(latest.papers)} would match "
@@ -147,11 +140,30 @@ class BrowseCommands:
         return Response(text=text, sections=tuple(sections), ephemeral=True)
 
     async def search(self, command: Search) -> Response:
-        if fts_query(command.text) is None:
+        text = command.text
+        if len(text) > SEARCH_MAX_CHARACTERS:
+            return error_response(f"That search is {len(text)} characters long; searches take at "
+                                  f"most {SEARCH_MAX_CHARACTERS}. Use a few distinctive words.\n"
+                                  f"Usage: {USAGE['search']}")
+        if len(text.split()) > SEARCH_MAX_WORDS:
+            return error_response(f"That search has {len(text.split())} words; searches take at most "
+                                  f"{SEARCH_MAX_WORDS} (every word must appear, so a few distinctive "
+                                  f"ones find the most).\nUsage: {USAGE['search']}")
+        if fts_query(text) is None:
             return error_response("Nothing to search for: give words with letters or digits.\n"
                                   f"Usage: {USAGE['search']}")
-        found = await self.services.run("searching papers",
-                                        lambda s: s.papers.search(command.text, limit=SEARCH_SCANNED))
+        try:
+            # On a reader connection (never the writer's), interrupted past its budget.
+            found = await self.services.read("searching papers",
+                                             lambda s: s.papers.search(text, limit=SEARCH_SCANNED),
+                                             budget=SEARCH_BUDGET_SECONDS)
+        except StoreError as exc:
+            if exc.reason != "interrupted":
+                raise
+            log.info("search stopped after %.0f s: %r", SEARCH_BUDGET_SECONDS, text)
+            return error_response(f'Searching for "{text}" took too long, so I stopped it. Try '
+                                  "fewer or more distinctive words (very common words such as "
+                                  '"the" match nearly every paper).')
         shown = found[:SEARCH_SHOWN]
         more = len(found) - len(shown)
         at_least = "at least " if len(found) >= SEARCH_SCANNED else ""
@@ -169,7 +181,7 @@ class BrowseCommands:
         """The stored paper behind an Abstract button, or a Response saying why it cannot be
         shown (no longer stored: its arXiv link; raises StoreError when the store is down)."""
         paper_id = paper_id.strip()[:MAX_PAPER_ID]
-        found = await self.services.run("reading a paper", lambda s: s.papers.get_many([paper_id]))
+        found = await self.services.read("reading a paper", lambda s: s.papers.get_many([paper_id]))
         return found.get(paper_id) or missing_paper_response(paper_id)
 
 
@@ -189,25 +201,24 @@ class _DryRun:
     near_more: int
 
 
-def _dry_run(trial: Subscription, near: Subscription, papers: Sequence[Paper],
+def _dry_run(trial: Subscription, near: Subscription, day_match: DayMatch,
              destination: str, day: date) -> _DryRun:
-    matcher = compile_subscriptions([trial, near])
-    matches = matcher.match(papers)
+    matches = day_match.matches
     hits = [m for m in matches if m.subscription_id == trial.id]
     matched_ids = {m.paper.id for m in hits}
     digest = build_digest(destination, "dry run", day, hits, max_items=TEST_SHOWN)
-    explanations = tuple(_explain(matcher, trial.id, item.paper) for item in digest.items)
+    explanations = tuple(_explain(day_match, trial.id, item.paper) for item in digest.items)
     near_matches = [m for m in matches if m.subscription_id == near.id and m.paper.id not in matched_ids]
     near_digest = build_digest(destination, "near misses", day, near_matches,
                                max_items=NEAR_MISSES_SHOWN)
-    near_explanations = tuple(_explain(matcher, trial.id, item.paper) for item in near_digest.items)
+    near_explanations = tuple(_explain(day_match, trial.id, item.paper) for item in near_digest.items)
     return _DryRun(digest, explanations, near_digest.items, near_explanations, near_digest.truncated)
 
 
-def _explain(matcher, subscription_id: str, paper: Paper) -> str:
+def _explain(day_match: DayMatch, subscription_id: str, paper: Paper) -> str:
     """The matcher's explanation without its first line (the reply already names the paper and
     the query); the score stays, as it decides the order."""
-    explanation = matcher.explain(subscription_id, paper)
+    explanation = day_match.explain(subscription_id, paper)
     details = [line[2:] if line.startswith("  ") else line
                for line in explanation.text().splitlines()[1:]]
     if explanation.matched:

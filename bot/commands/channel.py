@@ -7,9 +7,7 @@ says the bot is back), so adapters never reach into the store themselves.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Sequence
 
 from bot.commands.context import CommandContext, CommandServices
 from bot.commands.grammar import USAGE, ChangeSettings, Subscribe, Unsubscribe
@@ -27,9 +25,8 @@ from bot.commands.responses import (
 from bot.destinations.channels import ChannelSchedule, channel_destination_key, describe_stored_query
 from bot.digest.model import build_digest
 from bot.digest.text import plural
-from bot.matching import Subscription, compile_subscriptions
-from bot.models import Match, Paper
-from bot.store import Store
+from bot.matching import Subscription
+from bot.store import ReadStore, Store
 from bot.store.subscriptions import ChannelRef, SubscriptionLimitReached
 
 log = logging.getLogger(__name__)
@@ -39,9 +36,6 @@ PREVIEW_ID = "query"          # the matcher id of the subscribe preview
 NO_SUBSCRIPTIONS_TO_REMOVE = "This channel has no subscriptions to remove."
 RESUME_HINT = "Once that is fixed, /papers resume starts them again."
 
-
-def _match(subscriptions: Sequence[Subscription], papers: Sequence[Paper]) -> list[Match]:
-    return compile_subscriptions(subscriptions).match(papers)
 
 
 def settings_lines(schedule: ChannelSchedule) -> tuple[str, ...]:
@@ -93,9 +87,7 @@ class ChannelCommands:
                     return ("duplicate", number)
             record = store.channels.add_subscription(channel, command.query, now=store.now(), created_by=ctx.user,
                 limit=limit, channel_name=ctx.channel_name)
-            settings = store.channels.get_channel_settings(channel)
-            day = store.papers.latest_day()
-            return record, len(existing) + 1, settings, day, store.papers.for_day(day) if day else []
+            return record, len(existing) + 1, store.channels.get_channel_settings(channel)
 
         try:
             outcome = await self.services.run("adding a subscription", add)
@@ -108,7 +100,9 @@ class ChannelCommands:
         if outcome[0] == "duplicate":
             return error_response(f"This channel is already subscribed to {query.describe()} "
                                   f"(subscription {outcome[1]} in /papers list).", outcome=INVALID)
-        record, number, settings_record, day, papers = outcome
+        record, number, settings_record = outcome
+        latest = await self.services.latest.get()
+        day, papers = latest.day, latest.papers
         schedule = self.services.effective(settings_record)
         types = record.types or schedule.types
         lines = []
@@ -118,7 +112,7 @@ class ChannelCommands:
                          "matched; the first daily post will show.")
         else:
             subscription = Subscription(PREVIEW_ID, query, types=frozenset(types))
-            matches = await asyncio.to_thread(_match, [subscription], papers)
+            matches = await self.services.match_latest(latest, [subscription])
             digest = build_digest(ctx.destination_key, "preview", day, matches,
                                   max_items=SUBSCRIBE_PREVIEW_SHOWN)
             lines.append(f"On the latest day, {day.isoformat()}, it would have matched "
@@ -173,13 +167,13 @@ class ChannelCommands:
     async def list(self, ctx: CommandContext) -> Response:
         channel, key = ctx.channel_ref, ctx.destination_key
 
-        def read(store: Store):
+        def read(store: ReadStore):
             return (store.channels.list_subscriptions(channel),
                     store.channels.get_channel_settings(channel),
                     store.ledger.paused_reason(key),
                     store.ledger.latest_delivery(key))
 
-        rows, settings_record, paused, latest = await self.services.run("listing subscriptions", read)
+        rows, settings_record, paused, latest = await self.services.read("listing subscriptions", read)
         schedule = self.services.effective(settings_record)
         limit = self.settings.limits.subscriptions_per_channel
         sections: list[Section] = []
@@ -259,8 +253,8 @@ class ChannelCommands:
     async def numbered_subscriptions(self, ctx: CommandContext) -> list[tuple[int, str]]:
         """This channel's subscriptions as `/papers list` numbers them: (number, query)."""
         channel = ctx.channel_ref
-        rows = await self.services.run("listing subscriptions",
-                                       lambda s: s.channels.list_subscriptions(channel))
+        rows = await self.services.read("listing subscriptions",
+                                        lambda s: s.channels.list_subscriptions(channel))
         return [(number, row.query) for number, row in enumerate(rows, start=1)]
 
 

@@ -8,9 +8,14 @@ nothing of each other; execute.py puts them together behind one dispatch.
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import date
 from typing import TypeVar
 
 from bot.commands.grammar import USAGE
@@ -24,8 +29,17 @@ from bot.commands.responses import (
 )
 from bot.config import Settings
 from bot.destinations.channels import ChannelSchedule, channel_destination_key, effective_channel_settings
-from bot.matching import Query, QueryLimits, QuerySyntaxError, parse_query
-from bot.store import AsyncStore, Store, StoreError
+from bot.matching import (
+    Explanation,
+    Query,
+    QueryLimits,
+    QuerySyntaxError,
+    Subscription,
+    compile_subscriptions,
+    parse_query,
+)
+from bot.models import Match, Paper
+from bot.store import AsyncStore, ReadStore, Store, StoreError
 from bot.store.personal import PersonRef
 from bot.store.subscriptions import ChannelRef, ChannelSettingsRecord
 
@@ -82,6 +96,159 @@ async def answer(what: str, work: Awaitable[Response]) -> Response:
         return unavailable_response()
 
 
+@dataclass(frozen=True, slots=True)
+class LatestDay:
+    """The latest stored announcement day and its papers in feed order (day None: none yet);
+    `version` changes whenever they do (results computed from them are keyed by it)."""
+
+    day: date | None
+    papers: tuple[Paper, ...] = ()
+    version: tuple = ()
+
+
+class LatestDayCache:
+    """The latest day's papers, held in memory for `today`, `test`, `subscribe` and personal
+    keywords, instead of every command reading and rebuilding 1,500 papers from SQLite.
+
+    Each use asks the store one cheap question (`papers.latest_day_version()`: the day, how many
+    papers it lists, their newest change) on a reader connection, and reads the day again only
+    when the answer moved: a new day stored, the listing re-saved, papers enriched. One reload at
+    a time; the commands arriving meanwhile wait for it rather than each reading the day."""
+
+    def __init__(self, store: AsyncStore) -> None:
+        self.store = store
+        self._held: tuple[tuple, LatestDay] | None = None
+        self._reloading = asyncio.Lock()
+
+    async def get(self) -> LatestDay:
+        version = await self.store.read(lambda r: r.papers.latest_day_version(),
+                                        operation="finding the latest day")
+        held = self._held
+        if held is not None and held[0] == version:
+            return held[1]
+        async with self._reloading:
+            held = self._held
+            if held is not None and held[0] == version:
+                return held[1]
+            day = version[0]
+            papers = await self.store.read(lambda r: r.papers.for_day(day),
+                                           operation="reading the latest day") if day else []
+            latest = LatestDay(day, tuple(papers), tuple(version))
+            self._held = (version, latest)
+            return latest
+
+
+def subscriptions_key(subscriptions: Sequence[Subscription]) -> tuple:
+    """What a match result depends on, of these subscriptions (for CommandWorker keys)."""
+    return tuple((s.id, s.query.describe(), tuple(sorted(s.types)), tuple(sorted(s.categories)))
+                 for s in subscriptions)
+
+
+@dataclass(frozen=True)
+class DayMatch:
+    """Subscriptions matched over the latest day: the matches (under the subscriptions' own ids)
+    and `explain(subscription_id, paper)`, the matcher's explanation (call it on the worker)."""
+
+    matches: list[Match]
+    explain: Callable[[str, Paper], Explanation]
+
+
+@dataclass
+class _Question:
+    version: tuple
+    papers: Sequence[Paper]
+    subscriptions: tuple[Subscription, ...]
+    answer: asyncio.Future
+
+
+def _answer_together(questions: Sequence[_Question]) -> list[DayMatch]:
+    """Every question's subscriptions in ONE matcher pass (each renamed `<n>|<id>`, then named
+    back): normalising the day's papers is most of a pass's cost, so twenty questions queued
+    together cost about one."""
+    renamed = [dataclasses.replace(s, id=f"{n}|{s.id}")
+               for n, question in enumerate(questions) for s in question.subscriptions]
+    matcher = compile_subscriptions(renamed)
+    by_question: list[list[Match]] = [[] for _ in questions]
+    for m in matcher.match(questions[0].papers):
+        n, _, own_id = m.subscription_id.partition("|")
+        by_question[int(n)].append(Match(own_id, m.paper, m.hits, m.score))
+
+    def explainer(n: int) -> Callable[[str, Paper], Explanation]:
+        return lambda subscription_id, paper: matcher.explain(f"{n}|{subscription_id}", paper)
+
+    return [DayMatch(matches, explainer(n)) for n, matches in enumerate(by_question)]
+
+
+# Results of CPU-heavy work over the latest day kept per (day version, question): a burst of
+# people running the same `/papers test` or `today` in one channel costs one matcher pass.
+COMPUTED_KEPT = 256
+COMMAND_WORKER_THREAD = "paperbot-commands"
+
+
+class CommandWorker:
+    """CPU-heavy command work (matching queries over the day, explaining matches) on ONE worker
+    thread.
+
+    One thread, not one per command: Python runs one thread at a time, so many threads matching
+    at once finish no sooner, and each takes the interpreter away from the event loop, which then
+    answers acknowledgements late. With one worker, the loop always gets its turn. And since the
+    questions then queue anyway, the ones waiting are answered together in one matcher pass
+    (`match`). A question asked while the same one is being computed waits for that result
+    (single flight); results are kept for the latest day only (their key holds its version) and
+    at most COMPUTED_KEPT."""
+
+    def __init__(self) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=COMMAND_WORKER_THREAD)
+        self._results: OrderedDict[Hashable, asyncio.Future] = OrderedDict()
+        self._waiting: list[_Question] = []
+        self._answering: asyncio.Task | None = None
+
+    async def compute(self, key: Hashable, make: Callable[[], Awaitable[T]]) -> T:
+        """The result of `make()` (a coroutine factory); `key` must name everything it depends
+        on. Asked again while kept, the same result."""
+        future = self._results.get(key)
+        if future is None or (future.done() and (future.cancelled() or future.exception() is not None)):
+            future = asyncio.ensure_future(make())
+            self._results[key] = future
+            while len(self._results) > COMPUTED_KEPT:
+                self._results.popitem(last=False)
+        else:
+            self._results.move_to_end(key)
+        # Shielded: one waiter giving up (a cancelled command) must not cancel the others' answer.
+        return await asyncio.shield(future)
+
+    async def run(self, fn: Callable[..., T], *args: object) -> T:
+        """`fn(*args)` on the worker thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    async def match(self, latest: LatestDay, subscriptions: Sequence[Subscription]) -> DayMatch:
+        """`subscriptions` matched over `latest`'s papers, together with whatever else is
+        waiting for the worker."""
+        answer = asyncio.get_running_loop().create_future()
+        self._waiting.append(_Question(latest.version, latest.papers, tuple(subscriptions), answer))
+        if self._answering is None or self._answering.done():
+            self._answering = asyncio.ensure_future(self._answer_waiting())
+        return await answer
+
+    async def _answer_waiting(self) -> None:
+        while self._waiting:
+            waiting, self._waiting = self._waiting, []
+            by_day: dict[tuple, list[_Question]] = {}
+            for question in waiting:
+                by_day.setdefault(question.version, []).append(question)
+            for questions in by_day.values():
+                try:
+                    answers = await self.run(_answer_together, questions)
+                except Exception as exc:  # noqa: BLE001 - each asker gets the failure as its own
+                    for question in questions:
+                        if not question.answer.done():
+                            question.answer.set_exception(exc)
+                    continue
+                for question, day_match in zip(questions, answers):
+                    if not question.answer.done():
+                        question.answer.set_result(day_match)
+
+
 class CommandServices:
     """The store, the configuration and the checks every command handler shares."""
 
@@ -89,10 +256,30 @@ class CommandServices:
         self.store = store
         self.settings = settings
         self.query_limits = QueryLimits.from_settings(settings.limits)
+        self.latest = LatestDayCache(store)
+        self.worker = CommandWorker()
 
     async def run(self, operation: str, fn: Callable[[Store], T]) -> T:
-        """`fn(store)` on the database thread (raises StoreError when it cannot be reached)."""
+        """`fn(store)` on the database thread, the writer's (raises StoreError when it cannot be
+        reached). For anything that may write."""
         return await self.store.run_operation(operation, fn)
+
+    async def match_latest(self, latest: LatestDay, subscriptions: Sequence[Subscription]) -> list[Match]:
+        """`subscriptions` matched over the latest day, on the command worker (a question
+        already answered for this day is not computed again)."""
+        return (await self.match_latest_explained(latest, subscriptions)).matches
+
+    async def match_latest_explained(self, latest: LatestDay,
+                                     subscriptions: Sequence[Subscription]) -> DayMatch:
+        subscriptions = tuple(subscriptions)
+        return await self.worker.compute(("match", latest.version, subscriptions_key(subscriptions)),
+                                         lambda: self.worker.match(latest, subscriptions))
+
+    async def read(self, operation: str, fn: Callable[[ReadStore], T], *,
+                   budget: float | None = None) -> T:
+        """`fn(reader)` on a reader connection: never queued behind the writer (ledger writes
+        during a delivery); `budget` seconds bounds its statements (StoreError `interrupted`)."""
+        return await self.store.read(fn, operation=operation, budget=budget)
 
     def parse_user_query(self, text: str, command: str) -> Query:
         """`text` as a query within the configured limits, or a CommandReply saying where it

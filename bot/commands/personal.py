@@ -8,7 +8,6 @@ operations serve the chat forms (Slack App Home, Discord `/papers me edit` modal
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,8 +31,8 @@ from bot.destinations.channels import STORED_QUERY_LIMITS, describe_stored_query
 from bot.destinations.people import PERSONAL_TYPES, personal_destination_key, personal_subscription
 from bot.digest.model import Digest, build_digest
 from bot.digest.text import plural
-from bot.matching import Query, QuerySyntaxError, Subscription, compile_subscriptions, parse_query
-from bot.store import Store
+from bot.matching import Query, QuerySyntaxError, Subscription, parse_query
+from bot.store import ReadStore, Store
 from bot.store.personal import (
     PersonalDelivery,
     PersonalLimitReached,
@@ -111,15 +110,15 @@ class PersonalKeywords:
         person = ctx.person
         key = personal_destination_key(person)
 
-        def read(store: Store):
-            rows = store.people.list_personal(person)
-            delivery = store.people.get_delivery(person)
-            paused = store.ledger.paused_reason(key)
-            day = store.papers.latest_day() if with_matches and rows else None
-            papers = store.papers.for_day(day) if day else []
-            return rows, delivery, paused, day, papers
+        def read(store: ReadStore):
+            return (store.people.list_personal(person), store.people.get_delivery(person),
+                    store.ledger.paused_reason(key))
 
-        rows, delivery, paused, day, papers = await self._store("reading your keywords", read)
+        rows, delivery, paused = await self.services.read("reading your keywords", read)
+        day, papers = None, ()
+        if with_matches and rows:
+            latest = await self.services.latest.get()
+            day, papers = latest.day, latest.papers
         digest = None
         if day is not None:
             subscriptions = []
@@ -128,8 +127,7 @@ class PersonalKeywords:
                     subscriptions.append(personal_subscription(row, STORED_QUERY_LIMITS))
                 except (QuerySyntaxError, ValueError):
                     continue
-            matches = await asyncio.to_thread(
-                lambda: compile_subscriptions(subscriptions).match(papers))
+            matches = await self.services.match_latest(latest, subscriptions)
             digest = build_digest(personal_destination_key(person), "your papers", day, matches,
                                   max_items=TODAY_SHOWN)
         return PersonalOverview(person, tuple(rows), delivery, paused, self.limit, day, digest,
@@ -170,8 +168,8 @@ class PersonalKeywords:
         Response saying why they cannot be read just now."""
         async def work() -> str | Response:
             person = ctx.person
-            rows = await self._store("reading your keywords",
-                                     lambda s: s.people.list_personal(person))
+            rows = await self.services.read("reading your keywords",
+                                            lambda s: s.people.list_personal(person))
             return queries_text(rows)
         return await answer("reading your keywords", work())
 
@@ -204,9 +202,7 @@ class PersonalKeywords:
                 if describe_stored_query(row.query) == query.describe():
                     return ("duplicate", number)
             record = store.people.add_personal(person, text, now=store.now(), limit=limit)
-            delivery = store.people.get_delivery(person)
-            day = store.papers.latest_day()
-            return record, len(existing) + 1, delivery, day, store.papers.for_day(day) if day else []
+            return record, len(existing) + 1, store.people.get_delivery(person)
 
         try:
             outcome = await self._store("adding a personal subscription", add)
@@ -218,13 +214,14 @@ class PersonalKeywords:
         if outcome[0] == "duplicate":
             return error_response(f"You already follow {query.describe()} (number {outcome[1]} in "
                                   "/papers me list).", outcome=INVALID)
-        record, number, delivery, day, papers = outcome
+        record, number, delivery = outcome
+        latest = await self.services.latest.get()
+        day, papers = latest.day, latest.papers
         lines = []
         preview: tuple[Section, ...] = ()
         if day is not None:
             subscription = Subscription("preview", query, types=frozenset(PERSONAL_TYPES))
-            matches = await asyncio.to_thread(
-                lambda: compile_subscriptions([subscription]).match(papers))
+            matches = await self.services.match_latest(latest, [subscription])
             digest = build_digest(personal_destination_key(person), "preview", day, matches,
                                   max_items=PREVIEW_SHOWN)
             lines.append(f"On the latest day, {day.isoformat()}, it would have matched "

@@ -230,11 +230,18 @@ class DeliveryRunner:
             # Asked to stop while waiting for the pace: nothing more goes out; the ledger holds
             # what did, so the next run resumes here.
             raise _Stopped
-        return await self._call(sink, destination.key, lambda: sink.send(destination, message, parent_ref))
+        try:
+            return await self._call(sink, destination.key, lambda: sink.send(destination, message, parent_ref))
+        finally:
+            # Stamped when the call has completed, not when it started: the platform measures
+            # arrivals, and a request that started on time may arrive late (a busy event loop,
+            # a slow connection). Waiting the interval from completion means the next message
+            # cannot arrive sooner than the interval after this one did.
+            self._last_message_at[destination.key] = self.clock.monotonic()
 
     async def _pace(self, sink: ThreadSink, key: str) -> None:
-        """Keep at least the sink's per-destination interval between two messages, then take a
-        slot of the platform-wide pace.
+        """Keep at least the sink's per-destination interval between the completion of the last
+        message and the next one, then take a slot of the platform-wide pace.
 
         Pacing reads the clock's monotonic time: a wall clock stepped backwards (NTP, a VM
         resumed) must not hold posting back by the size of the step. Every wait ends early when
@@ -246,7 +253,6 @@ class DeliveryRunner:
             if wait > 0:
                 await sleep_unless_stopped(self.clock, wait, self.stop)
         await self._platform_slot(sink)
-        self._last_message_at[key] = self.clock.monotonic()
 
     async def _platform_slot(self, sink: ThreadSink) -> None:
         """Space messages across ALL destinations of a platform to its workspace-wide rate
@@ -279,7 +285,15 @@ class DeliveryRunner:
         raise AssertionError("unreachable")
 
 
-async def deliver_all(runner: DeliveryRunner, jobs: Sequence[tuple[DocumentSink | ThreadSink, Destination, Digest]]
-                      ) -> list[DeliveryResult]:
-    """Deliver to many destinations concurrently; each one's failure stays its own."""
-    return list(await asyncio.gather(*(runner.deliver(sink, dest, digest) for sink, dest, digest in jobs)))
+async def deliver_all(runner: DeliveryRunner, jobs: Sequence[tuple[DocumentSink | ThreadSink, Destination, Digest]],
+                      *, slots: asyncio.Semaphore | None = None) -> list[DeliveryResult]:
+    """Deliver to many destinations concurrently; each one's failure stays its own. With
+    `slots`, at most that semaphore's count deliver at once (the others wait their turn)."""
+
+    async def one(sink: DocumentSink | ThreadSink, destination: Destination, digest: Digest) -> DeliveryResult:
+        if slots is None:
+            return await runner.deliver(sink, destination, digest)
+        async with slots:
+            return await runner.deliver(sink, destination, digest)
+
+    return list(await asyncio.gather(*(one(sink, dest, digest) for sink, dest, digest in jobs)))

@@ -9,16 +9,20 @@ no cap, silent on days without matches).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import time
+from datetime import time, timedelta
+from time import monotonic
 
+from bot.collector import collector_paused
 from bot.config import ScheduleSettings, parse_hh_mm
 from bot.destinations.people import load_personal_routes
 from bot.destinations.destination import Destination, Directory
-from bot.matching import QueryLimits, QuerySyntaxError, Subscription, parse_query
-from bot.store import AsyncStore, Store
+from bot.matching import Query, QueryLimits, QuerySyntaxError, Subscription, parse_query
+from bot.store import AsyncStore, ReadStore, Store
 from bot.store.subscriptions import ChannelRef, ChannelSettingsRecord, ChannelSubscriptionRecord
 
 log = logging.getLogger(__name__)
@@ -28,6 +32,8 @@ DEFAULT_CHANNEL_TYPES: tuple[str, ...] = ("new", "cross")
 # configuration must not silently drop a channel's existing subscriptions, so reading them back
 # uses these generous bounds instead.
 STORED_QUERY_LIMITS = QueryLimits(max_length=100_000, max_terms=10_000, max_depth=1_000)
+# A change made outside this process (an operator's script) reaches the scheduler within this.
+DIRECTORY_MAX_AGE = timedelta(minutes=30)
 
 
 def describe_stored_query(stored_query: str) -> str | None:
@@ -74,19 +80,43 @@ def effective_channel_settings(record: ChannelSettingsRecord,
 
 
 def channel_subscription(row: ChannelSubscriptionRecord, channel_types: tuple[str, ...],
-                         limits: QueryLimits = STORED_QUERY_LIMITS) -> Subscription:
+                         limits: QueryLimits = STORED_QUERY_LIMITS,
+                         parse: Callable[[str, QueryLimits], Query] = parse_query) -> Subscription:
     """The matcher subscription of a stored row (raises QuerySyntaxError if it no longer parses)."""
     return Subscription(
         id=channel_subscription_id(row.id),
-        query=parse_query(row.query, limits),
+        query=parse(row.query, limits),
         types=frozenset(row.types or channel_types),
     )
 
 
-def _load(store: Store, platform: str, schedule: ScheduleSettings | None) -> Directory:
+class ParsedQueries:
+    """Stored query text -> its parsed Query, kept across loads: a reload after one subscribe
+    re-reads the rows but parses only what is new (queries are immutable once parsed)."""
+
+    def __init__(self) -> None:
+        self._parsed: dict[tuple[str, QueryLimits], Query] = {}
+        self._used: set[tuple[str, QueryLimits]] = set()
+
+    def __call__(self, text: str, limits: QueryLimits) -> Query:
+        key = (text, limits)
+        self._used.add(key)
+        query = self._parsed.get(key)
+        if query is None:
+            query = self._parsed[key] = parse_query(text, limits)
+        return query
+
+    def forget_unused(self) -> None:
+        """Drop what the last load did not ask for (removed subscriptions)."""
+        self._parsed = {key: query for key, query in self._parsed.items() if key in self._used}
+        self._used = set()
+
+
+def _load(store: Store | ReadStore, platform: str, schedule: ScheduleSettings | None,
+          parse: Callable[[str, QueryLimits], Query] = parse_query) -> Directory:
     rows = store.channels.all_subscriptions(platform)
     settings = store.channels.all_channel_settings(platform)
-    people = load_personal_routes(store, platform, schedule, STORED_QUERY_LIMITS)
+    people = load_personal_routes(store, platform, schedule, STORED_QUERY_LIMITS, parse)
     by_channel: dict[ChannelRef, list[ChannelSubscriptionRecord]] = defaultdict(list)
     for row in rows:
         by_channel[row.channel].append(row)
@@ -101,7 +131,7 @@ def _load(store: Store, platform: str, schedule: ScheduleSettings | None) -> Dir
         channel_subscriptions = []
         for row in channel_rows:
             try:
-                channel_subscriptions.append(channel_subscription(row, effective.types))
+                channel_subscriptions.append(channel_subscription(row, effective.types, parse=parse))
             except (QuerySyntaxError, ValueError) as exc:
                 # Only possible if the query language changed under a stored row; one bad row
                 # must not silence the channel's other subscriptions.
@@ -132,15 +162,43 @@ def _load(store: Store, platform: str, schedule: ScheduleSettings | None) -> Dir
 
 class ChannelSubscriptions:
     """The `DestinationDirectory` of one platform's chat channels and people (personal keywords,
-    see `bot.destinations.people`), read fresh on every `load()` so a `/papers subscribe` or
-    `/papers me add` reaches the next scheduler pass without a restart."""
+    see `bot.destinations.people`).
+
+    Kept in memory between loads and read again only when the store counted a change to
+    subscriptions, settings or personal choices since (`AsyncStore.directory_version`; every
+    `/papers subscribe` or `/papers me add` writes through the store, so it reaches the next
+    scheduler pass without a restart), or when the copy is older than `max_age` (a change made by
+    another process, such as an operator's script). Read on a reader connection, so a reload of
+    a large directory never holds up the writer."""
 
     def __init__(self, store: AsyncStore, platform: str, *,
-                 schedule: ScheduleSettings | None = None) -> None:
+                 schedule: ScheduleSettings | None = None,
+                 max_age: timedelta = DIRECTORY_MAX_AGE) -> None:
         self.store = store
         self.platform = platform
         self.schedule = schedule
+        self.max_age = max_age.total_seconds()
+        self._parsed = ParsedQueries()
+        self._loaded: Directory | None = None
+        self._loaded_version = -1
+        self._loaded_at = 0.0
+        self._loading = asyncio.Lock()
 
     async def load(self) -> Directory:
-        return await self.store.run_operation("loading channel subscriptions", _load,
-                                             self.platform, self.schedule)
+        async with self._loading:  # one reload at a time; the others get its result
+            version = self.store.directory_version  # read BEFORE loading: a change during the
+            # load moves it again, so the next load reloads
+            fresh = monotonic() - self._loaded_at < self.max_age
+            if self._loaded is not None and version == self._loaded_version and fresh:
+                return self._loaded
+            loaded = await self.store.read(self._load_on_reader, operation="loading channel subscriptions")
+            self._loaded, self._loaded_version, self._loaded_at = loaded, version, monotonic()
+            return loaded
+
+    def _load_on_reader(self, store: ReadStore) -> Directory:
+        # Only one load runs at a time (the lock above), so the parse cache is never shared
+        # between two threads at once.
+        with collector_paused():  # a large directory: see bot.collector
+            directory = _load(store, self.platform, self.schedule, self._parsed)
+            self._parsed.forget_unused()
+        return directory

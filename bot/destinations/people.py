@@ -16,12 +16,13 @@ a platform's chat directory is its channels and its people.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.config import ScheduleSettings, parse_hh_mm
 from bot.destinations.destination import Destination
-from bot.matching import QueryLimits, QuerySyntaxError, Subscription, parse_query
-from bot.store import Store
+from bot.matching import Query, QueryLimits, QuerySyntaxError, Subscription, parse_query
+from bot.store import ReadStore, Store
 from bot.store.personal import PersonalSubscriptionRecord, PersonRef
 
 log = logging.getLogger(__name__)
@@ -39,8 +40,9 @@ def personal_subscription_id(row_id: int) -> str:
     return f"me:{row_id}"
 
 
-def personal_subscription(row: PersonalSubscriptionRecord, limits: QueryLimits) -> Subscription:
-    return Subscription(id=personal_subscription_id(row.id), query=parse_query(row.query, limits),
+def personal_subscription(row: PersonalSubscriptionRecord, limits: QueryLimits,
+                          parse: Callable[[str, QueryLimits], Query] = parse_query) -> Subscription:
+    return Subscription(id=personal_subscription_id(row.id), query=parse(row.query, limits),
                         types=frozenset(PERSONAL_TYPES))
 
 
@@ -55,8 +57,9 @@ class PersonalRoutes:
     channel_names: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
-def load_personal_routes(store: Store, platform: str, schedule: ScheduleSettings | None,
-                         limits: QueryLimits) -> PersonalRoutes:
+def load_personal_routes(store: Store | ReadStore, platform: str, schedule: ScheduleSettings | None,
+                         limits: QueryLimits,
+                         parse: Callable[[str, QueryLimits], Query] = parse_query) -> PersonalRoutes:
     schedule = schedule or ScheduleSettings()
     routes = PersonalRoutes()
     for delivery, rows in store.people.all_personal(platform):
@@ -65,7 +68,7 @@ def load_personal_routes(store: Store, platform: str, schedule: ScheduleSettings
         subscriptions = []
         for row in rows:
             try:
-                subscriptions.append(personal_subscription(row, limits))
+                subscriptions.append(personal_subscription(row, limits, parse))
             except (QuerySyntaxError, ValueError) as exc:
                 log.warning("skipping personal subscription %s (%r): %s", row.id, row.query, exc)
         if not subscriptions:

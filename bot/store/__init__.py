@@ -17,14 +17,18 @@ store's clock).
 `Store` is synchronous and confined to the thread that opened it; `AsyncStore` owns one thread
 running a Store and is what asyncio code uses:
 
-    day = await db.run(lambda s: s.papers.latest_day())
-    await db.run(lambda s: s.ledger.pause_destination(key, reason))
+    day = await db.read(lambda s: s.papers.latest_day())     # a reader connection
+    await db.run(lambda s: s.ledger.pause_destination(key, reason))   # the writer's thread
+
+Reads that need no write go through `read` (a small pool of read-only connections, one per
+reader thread; WAL lets them run beside the writer), optionally with a time budget after which
+SQLite is interrupted. The database runs WAL with `synchronous=NORMAL` (see `database._open`).
 
 The schema's history is the ordered list `bot.store.migrations.MIGRATIONS`.
 """
 
 from bot.store.async_store import AsyncStore
-from bot.store.database import Store, storage_path_problem
+from bot.store.database import ReadStore, Store, storage_path_problem
 from bot.store.errors import SchemaTooNewError, StoreError
 from bot.store.ledger import DeliveryLedger
 from bot.store.migrations import MIGRATIONS, Migration
@@ -40,6 +44,7 @@ __all__ = [
     "FetchState",
     "Migration",
     "Papers",
+    "ReadStore",
     "People",
     "SaveSummary",
     "SchemaTooNewError",

@@ -6,12 +6,13 @@ import asyncio
 import functools
 import os
 import sqlite3
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from bot.store.database import DEFAULT_BUSY_TIMEOUT_SECONDS, Clock, Store, utc_now
+from bot.store.database import DEFAULT_BUSY_TIMEOUT_SECONDS, Clock, ReadStore, Store, utc_now
 from bot.store.errors import StoreError, store_error_from
 from bot.store.migrations import MIGRATIONS, Migration
 
@@ -19,24 +20,38 @@ T = TypeVar("T")
 P = ParamSpec("P")
 
 THREAD_NAME = "paperbot-db"
+READER_THREAD_NAME = "paperbot-db-read"
+# Reader threads: enough that one slow read (a search at its time budget) leaves another free for
+# commands; more buy little on two cores, and each holds a connection and its page cache.
+DEFAULT_READERS = 3
 
 
 class AsyncStore:
-    """Runs every store call on one thread, in submission order.
+    """Runs every store call that may write on one thread, in submission order; reads that need
+    no write may go to a small pool of reader threads instead, each with its own read-only
+    connection (`read`), so they never queue behind ledger writes.
 
         db = await AsyncStore.open("data/paperbot.db")
-        day = await db.run(lambda s: s.papers.latest_day())
-        paused = await db.run(lambda s: s.ledger.paused_reason("slack:T1:C2"))
+        day = await db.read(lambda s: s.papers.latest_day())
+        await db.run(lambda s: s.ledger.pause_destination("slack:T1:C2", "gone"))
         await db.close()
 
     A call already running on the DB thread finishes even if the awaiting task is cancelled
     (SQLite cannot be interrupted halfway through a transaction from here).
     """
 
-    def __init__(self, executor: ThreadPoolExecutor, store: Store) -> None:
+    def __init__(self, executor: ThreadPoolExecutor, store: Store, *, readers: int = DEFAULT_READERS,
+                 busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS, clock: Clock | Any = utc_now) -> None:
         self._executor = executor
         self._store = store  # touched only on the DB thread
         self._closed = False
+        self._busy_timeout = busy_timeout
+        self._clock = clock
+        self._reader_local = threading.local()
+        self._readers: list[ReadStore] = []
+        self._readers_lock = threading.Lock()
+        self._read_executor = ThreadPoolExecutor(max_workers=max(1, readers),
+                                                 thread_name_prefix=READER_THREAD_NAME)
 
     @classmethod
     async def open(
@@ -47,6 +62,7 @@ class AsyncStore:
         clock: Clock | Any = utc_now,
         migrations: Sequence[Migration] = MIGRATIONS,
         single_instance: bool = False,
+        readers: int = DEFAULT_READERS,
     ) -> "AsyncStore":
         """Start the DB thread and open the Store on it (options as for `Store`)."""
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=THREAD_NAME)
@@ -64,7 +80,7 @@ class AsyncStore:
             executor.submit(_close_if_opened, opening)
             executor.shutdown(wait=False)
             raise
-        return cls(executor, store)
+        return cls(executor, store, readers=readers, busy_timeout=busy_timeout, clock=clock)
 
     @property
     def path(self) -> Path:
@@ -98,6 +114,50 @@ class AsyncStore:
 
         return await asyncio.get_running_loop().run_in_executor(self._executor, translated)
 
+    @property
+    def directory_version(self) -> int:
+        """Changes so far to who receives what (channel subscriptions and settings, personal
+        keywords and delivery), counted by the store's writes: read it before loading the
+        directory, and load again when it has moved."""
+        return self._store.directory_version
+
+    async def read(
+        self,
+        fn: Callable[Concatenate[ReadStore, P], T],
+        *args: P.args,
+        budget: float | None = None,
+        operation: str = "reading the database",
+        **kwargs: P.kwargs,
+    ) -> T:
+        """`fn(reader, *args, **kwargs)` on a reader thread, with the same repositories as `run`
+        but on a read-only connection of that thread (a write raises StoreError). With `budget`
+        (seconds), SQLite interrupts the statements once it is spent: StoreError, reason
+        `interrupted`. A raw sqlite3 error becomes a StoreError naming `operation`."""
+        self._check_open(operation)
+
+        def on_reader_thread() -> T:
+            reader = self._reader()
+            try:
+                with reader.budget(budget):
+                    return fn(reader, *args, **kwargs)
+            except sqlite3.Error as exc:
+                raise store_error_from(operation, exc) from exc
+
+        return await asyncio.get_running_loop().run_in_executor(self._read_executor, on_reader_thread)
+
+    def _reader(self) -> ReadStore:
+        """This reader thread's connection, opened on first use."""
+        reader = getattr(self._reader_local, "store", None)
+        if reader is None:
+            try:
+                reader = ReadStore(self.path, busy_timeout=self._busy_timeout, clock=self._clock)
+            except sqlite3.Error as exc:
+                raise store_error_from("opening a reader connection", exc) from exc
+            self._reader_local.store = reader
+            with self._readers_lock:
+                self._readers.append(reader)
+        return reader
+
     def _check_open(self, operation: str) -> None:
         if self._closed:
             raise StoreError(operation, f"the store at {self.path} is closed", reason="closed")
@@ -109,10 +169,18 @@ class AsyncStore:
         self._closed = True
         loop = asyncio.get_running_loop()
         try:
+            # Readers first: let queued reads finish, then close their connections (their threads
+            # are idle now, so closing from here races with nothing).
+            await loop.run_in_executor(None, self._read_executor.shutdown, True)
+            with self._readers_lock:
+                for reader in self._readers:
+                    reader.close()
+                self._readers.clear()
             await loop.run_in_executor(self._executor, self._store.close)
         finally:
             # The queue is empty now (FIFO, one worker), so this only joins an idle thread.
             self._executor.shutdown(wait=True)
+            self._read_executor.shutdown(wait=False)
 
     async def __aenter__(self) -> "AsyncStore":
         return self

@@ -9,6 +9,7 @@ _REASONS_BY_CODE: dict[int, tuple[str, str]] = {
     5: ("locked", "the database is locked by another connection or process"),  # SQLITE_BUSY
     6: ("locked", "a table is locked by another statement"),  # SQLITE_LOCKED
     8: ("read_only", "the database file is read-only"),  # SQLITE_READONLY
+    9: ("interrupted", "the query ran past its time budget and was stopped"),  # SQLITE_INTERRUPT
     10: ("io", "the disk reported an I/O error"),  # SQLITE_IOERR
     11: ("corrupt", "the database file is corrupt"),  # SQLITE_CORRUPT
     13: ("disk_full", "the disk (or the database size limit) is full"),  # SQLITE_FULL
@@ -19,7 +20,7 @@ _REASONS_BY_CODE: dict[int, tuple[str, str]] = {
 
 class StoreError(Exception):
     """A storage operation failed; `operation` names what we were doing, `reason` is a short code
-    (`locked`, `disk_full`, `read_only`, `io`, `corrupt`, `cannot_open`, `invalid`, `closed`,
+    (`locked`, `interrupted`, `disk_full`, `read_only`, `io`, `corrupt`, `cannot_open`, `invalid`, `closed`,
     `wrong_thread`, `schema_too_new`, `migration`, `error`)."""
 
     def __init__(self, operation: str, message: str, *, reason: str = "error") -> None:

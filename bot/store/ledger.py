@@ -84,6 +84,14 @@ class DeliveryLedger(Repository):
             return None
         return DeliveryRecord(destination, day, row[0], row[1], row[2], row[3])
 
+    @operation("reading finished deliveries")
+    def done_destinations(self, day: date) -> set[str]:
+        """The destinations whose delivery of `day` is done (the scheduler skips them before
+        building any digest)."""
+        rows = self._db.execute("SELECT destination FROM deliveries WHERE day = ? AND state = ?",
+                                [day.isoformat(), DONE]).fetchall()
+        return {row[0] for row in rows}
+
     @operation("recording a delivery attempt")
     def start_attempt(self, destination: str, day: date, now: datetime | None = None) -> DeliveryRecord:
         """Mark the day as being posted (creating the row). Attempts are counted when they fail

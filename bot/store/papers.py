@@ -230,6 +230,19 @@ class Papers(Repository):
         value = self._db.execute("SELECT max(day) FROM listings").fetchone()[0]
         return date.fromisoformat(value) if value else None
 
+    @operation("finding the latest announcement day")
+    def latest_day_version(self) -> tuple[date | None, int, str | None]:
+        """(latest day, papers listed that day, newest change to one of them): a cheap value
+        that changes whenever that day's listing or one of its papers does (a new day, a
+        re-saved listing, enrichment), for caches of the latest day."""
+        day = self.latest_day()
+        if day is None:
+            return None, 0, None
+        count, newest = self._db.execute(
+            "SELECT count(*), max(p.updated_at) FROM listings l JOIN papers p ON p.id = l.paper_id"
+            " WHERE l.day = ?", [day.isoformat()]).fetchone()
+        return day, count, newest
+
     @operation("reading papers")
     def get_many(self, ids: Iterable[str]) -> dict[str, Paper]:
         """The stored papers among `ids` (in that order), each with its latest listing."""
@@ -297,11 +310,13 @@ def fts_query(text: str) -> str | None:
     """User text as an FTS5 expression that cannot be a syntax error: every whitespace-separated
     word becomes a quoted phrase (all must match), so `NEAR(`, `col:x`, `-x`, `*` are just words.
     None when nothing searchable is left."""
-    phrases = [
+    # Each word once: all must match anyway, and a word repeated 100 times made SQLite do the
+    # same (slow, for a common word) work 100 times.
+    phrases = dict.fromkeys(
         '"' + word.replace('"', '""') + '"'
         for word in text.split()
         if any(ch.isalnum() for ch in word)
-    ]
+    )
     return " ".join(phrases) if phrases else None
 
 

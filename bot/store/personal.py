@@ -18,7 +18,7 @@ from datetime import datetime
 
 import sqlite_utils
 
-from bot.store.repository import Repository, operation
+from bot.store.repository import DirectoryRepository, operation
 
 DELIVERY_MODES = ("dm", "here", "off")
 DELIVERY_DEFAULT = "dm"
@@ -96,7 +96,7 @@ def _record(row: tuple) -> PersonalSubscriptionRecord:
     return PersonalSubscriptionRecord(row[0], PersonRef(row[1], row[2], row[3]), row[4], row[5])
 
 
-class People(Repository):
+class People(DirectoryRepository):
     """`store.people`: each person's personal subscriptions and delivery choice. `now` defaults
     to the store's clock."""
 

@@ -31,6 +31,8 @@ class StoreHandle(Protocol):
 
     def _check_usable(self, operation: str) -> None: ...
 
+    def note_directory_change(self) -> None: ...
+
 
 class Repository:
     """One group of tables (papers, channels, people, the delivery ledger), reached through the
@@ -52,6 +54,21 @@ class Repository:
 
     def _transaction(self):
         return write_transaction(self._db)
+
+
+class DirectoryRepository(Repository):
+    """A repository whose tables say who receives what (channel subscriptions and settings,
+    personal keywords and delivery): every write transaction counts as a change of the directory
+    (`Store.directory_version`), so caches of the directory know to reload."""
+
+    @contextmanager
+    def _transaction(self):
+        try:
+            with write_transaction(self._db) as db:
+                yield db
+        finally:
+            # Counted even when rolled back: a needless reload is harmless, a missed one is not.
+            self._store.note_directory_change()
 
 
 def operation(

@@ -21,7 +21,7 @@ from typing import Any
 
 import sqlite_utils
 
-from bot.store.repository import Repository, operation
+from bot.store.repository import DirectoryRepository, operation
 
 EMPTY_DAY_CHOICES = ("note", "silent")
 # Columns `update_channel_settings` may change, with what each holds.
@@ -119,7 +119,7 @@ def _subscription(row: tuple) -> ChannelSubscriptionRecord:
         types=_types_tuple(row[5]), created_by=row[6], created_at=row[7])
 
 
-class Channels(Repository):
+class Channels(DirectoryRepository):
     """`store.channels`: channel subscriptions and per-channel settings. `now` defaults to the
     store's clock."""
 
@@ -262,7 +262,9 @@ class Channels(Repository):
             sql += " WHERE platform = ?"
             params.append(platform)
         sql += " ORDER BY platform, workspace, channel, id"
-        return [_subscription(row) for row in self._db.execute(sql, params).fetchall()]
+        # Row by row, not fetchall(): fetching 100k rows is one C call that holds the GIL (and so
+        # stalls the event loop) throughout; iterating lets the loop run in between.
+        return [_subscription(row) for row in self._db.execute(sql, params)]
 
     @operation("reading channel settings")
     def all_channel_settings(self, platform: str | None = None) -> dict[ChannelRef, ChannelSettingsRecord]:

@@ -97,3 +97,18 @@ async def test_a_row_that_no_longer_parses_is_skipped_not_fatal(executor, store,
     assert len(lab.subscription_ids) == 1 and f"chan:{broken.id}" not in lab.subscription_ids
     assert f"skipping stored subscription {broken.id} of slack:T0001:C0001 ('VLM AND')" in caplog.text
     assert (await executor.execute(LAB, "today")).outcome == "ok"
+
+
+async def test_the_directory_is_kept_until_the_store_counts_a_change(executor, store):
+    directory = ChannelSubscriptions(store, "slack")
+    await executor.execute(LAB, "subscribe MLLM")
+    first = await directory.load()
+    # Nothing changed: the same directory, not a reload.
+    assert await directory.load() is first
+    # A settings change written around the command layer still counts (the store counts writes).
+    await store.run(lambda s: s.channels.update_channel_settings(LAB.channel_ref, {"max_papers": 3}))
+    changed = await directory.load()
+    assert changed is not first and changed.destinations[0].max_papers == 3
+    await store.run(lambda s: s.people.add_personal(LAB.person, "world model", now=NOW))
+    with_person = await directory.load()
+    assert {s.id.split(":")[0] for s in with_person.subscriptions} == {"chan", "me"}

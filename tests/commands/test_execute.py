@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import typing
 
 import pytest
@@ -429,3 +431,52 @@ async def test_deep_parentheses_are_a_clear_error_not_a_recursion(executor):
     response = await executor.execute(LAB, "subscribe " + "(" * 400 + "VLM" + ")" * 400)
     assert response.outcome == "invalid"
     assert "nested too deeply" in response.text or "too long" in response.text
+
+
+async def test_a_search_is_bounded_in_length_and_words_with_a_clear_message(executor):
+    long = await executor.execute(VISITOR, "search " + "the " * 120)
+    assert long.outcome == INVALID and "searches take at most 200" in long.text
+    many = await executor.execute(VISITOR, "search " + " ".join(f"w{i}" for i in range(13)))
+    assert many.outcome == INVALID and "13 words" in many.text and "at most 12" in many.text
+
+
+async def test_a_search_past_its_time_budget_is_stopped_with_a_clear_message(executor, store, monkeypatch):
+    from datetime import date
+
+    from bot.commands import browse
+    from bot.models import Paper
+
+    # Enough matching papers that the search does real work, and no time at all: SQLite is
+    # interrupted at its first progress check. (Real searches have two seconds; this only shows
+    # what the person sees when that runs out.)
+    many = [Paper(id=f"2501.{i:05d}", title=f"Vision language study {i}", abstract="vision language " * 50,
+                  authors=("A. Author",), categories=("cs.CV",)) for i in range(2000)]
+    await store.run(lambda s: s.papers.save_listing(date(2025, 1, 6), many))
+    monkeypatch.setattr(browse, "SEARCH_BUDGET_SECONDS", -1.0)
+    reply = await executor.execute(VISITOR, "search vision language")
+    assert reply.outcome == INVALID and "took too long" in reply.text
+    monkeypatch.undo()
+    assert (await executor.execute(VISITOR, "search vision language")).outcome == "ok"
+
+
+def test_a_repeated_search_word_is_searched_once():
+    from bot.store.papers import fts_query
+
+    assert fts_query("the the vision THE the") == '"the" "vision" "THE"'
+
+
+async def test_questions_answered_together_give_the_answers_each_gets_alone(store, settings):
+    from bot.commands import CommandExecutor
+
+    questions = ["test VLM", "test MLLM NOT robot", "today vision, language", "test world model",
+                 "today VLM"]
+    alone = [await CommandExecutor(store, settings).execute(VISITOR, q) for q in questions]
+    # A fresh executor (nothing kept), every question at once: they queue for the one command
+    # worker and are matched in one pass, then named back.
+    together = await asyncio.gather(*(CommandExecutor(store, settings).execute(VISITOR, q)
+                                      for q in questions))
+    shared = CommandExecutor(store, settings)
+    batched = await asyncio.gather(*(shared.execute(VISITOR, q) for q in questions))
+    # Same texts and sections (papers, explanations of why each matched) as when asked alone.
+    assert list(together) == alone and list(batched) == alone
+    assert any("would match" in r.text and r.sections for r in alone)

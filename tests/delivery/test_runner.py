@@ -195,6 +195,19 @@ async def test_messages_to_one_channel_are_paced(store, clock):
     assert all(s <= 1.0 for s in clock.sleeps)
 
 
+async def test_the_pace_counts_from_when_a_message_arrived_not_when_its_request_started(store, clock):
+    chat = MemoryChat()
+    arrivals: list[float] = []
+    # Each request takes 0.6 s before the platform has the message (a slow network, a busy
+    # loop): the next one must still arrive at least the interval after this one did.
+    sink = MemoryThreadSink(chat, per_message=1, min_message_interval=1.0,
+                            before_post=lambda kind, ids: clock.advance(0.6),
+                            after_post=lambda kind, ids: arrivals.append(clock.monotonic()))
+    await DeliveryRunner(store, clock).deliver(sink, destination(), digest_of(4))
+    gaps = [later - earlier for earlier, later in zip(arrivals, arrivals[1:])]
+    assert len(gaps) == 4 and all(gap >= 1.6 - 1e-9 for gap in gaps)  # not 1.0: from arrival
+
+
 async def test_empty_day_is_silent_unless_a_note_was_asked_for(store, clock):
     chat = MemoryChat()
     silent = await DeliveryRunner(store, clock).deliver(MemoryThreadSink(chat), destination(), digest_of(0))
