@@ -322,3 +322,10 @@ def test_any_text_tokenises_and_its_spans_stay_inside_it(text):
     for start, stop in zip(starts, stops):
         assert 0 <= start <= stop <= len(text)
     readable_text(text)  # never raises
+
+
+def test_the_readme_shows_the_same_query_help():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert QUERY_SYNTAX_HELP.split("\n", 2)[2] in readme
