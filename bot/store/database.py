@@ -48,6 +48,11 @@ class Store:
     so a second `paperbot run` on the same database refuses to start.
     """
 
+    papers: Papers
+    channels: Channels
+    people: People
+    ledger: DeliveryLedger
+
     def __init__(
         self,
         path: str | os.PathLike[str],
@@ -78,10 +83,7 @@ class Store:
             if isinstance(exc, sqlite3.Error):
                 raise _opening_error(self.path, exc) from exc
             raise
-        self.papers = Papers(self)
-        self.channels = Channels(self)
-        self.people = People(self)
-        self.ledger = DeliveryLedger(self)
+        _attach_repositories(self)
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -181,6 +183,11 @@ class ReadStore:
     interrupted (a StoreError with reason `interrupted`) once the time is spent.
     """
 
+    papers: Papers
+    channels: Channels
+    people: People
+    ledger: DeliveryLedger
+
     def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS,
                  clock: Clock | Any = utc_now) -> None:
         self.path = Path(path)
@@ -196,10 +203,7 @@ class ReadStore:
             conn.close()
             raise
         self._db: sqlite_utils.Database | None = sqlite_utils.Database(conn, execute_plugins=False)
-        self.papers = Papers(self)
-        self.channels = Channels(self)
-        self.people = People(self)
-        self.ledger = DeliveryLedger(self)
+        _attach_repositories(self)
 
     def _check_usable(self, operation: str) -> None:
         if self._db is None:
@@ -243,6 +247,14 @@ class ReadStore:
         if self._db is not None:
             self._db.close()
             self._db = None
+
+
+def _attach_repositories(owner: "Store | ReadStore") -> None:
+    """The same four repositories on the writer and on every reader connection."""
+    owner.papers = Papers(owner)
+    owner.channels = Channels(owner)
+    owner.people = People(owner)
+    owner.ledger = DeliveryLedger(owner)
 
 
 SQLITE_HEADER = b"SQLite format 3\x00"
