@@ -8,14 +8,13 @@ import logging
 from dataclasses import dataclass
 from datetime import date
 
-from bot.commands.context import CommandContext, CommandServices, DayMatch, subscriptions_key
+from bot.commands.context import CommandContext, CommandServices, DayMatch, read_as, subscriptions_key
 from bot.commands.grammar import USAGE, Search, TestQuery, Today
 from bot.commands.responses import (
     DigestSection,
     Heading,
     Lines,
     PaperList,
-    Preformatted,
     Response,
     Section,
     error_response,
@@ -24,7 +23,7 @@ from bot.commands.responses import (
 from bot.destinations.channels import channel_subscription
 from bot.digest.model import Digest, DigestItem, build_digest, paper_labels
 from bot.digest.text import plural
-from bot.matching import Query, QuerySyntaxError, Subscription
+from bot.matching import Query, QuerySyntaxError, Subscription, find_near_misses
 from bot.matching.query import Or
 from bot.models import ANNOUNCE_TYPES, Paper
 from bot.store import ReadStore, StoreError
@@ -35,7 +34,6 @@ log = logging.getLogger(__name__)
 # Replies stay short: chat messages have size limits and nobody reads 80 papers in a popup.
 TODAY_SHOWN = 10
 TEST_SHOWN = 5
-NEAR_MISSES_SHOWN = 3
 SEARCH_SHOWN = 10
 SEARCH_SCANNED = 200
 # A search is bounded so it cannot hold a database connection for long (issue 14: 487 characters
@@ -96,7 +94,7 @@ class BrowseCommands:
         text += f"; showing the first {len(digest.items)}." if digest.truncated else "."
         sections: list[Section] = [Heading(f"Papers for {day}")]
         if query is not None:
-            sections.append(Preformatted(query.describe(), caption="Read as:"))
+            sections += read_as(query)
         if digest.items:
             sections.append(DigestSection(digest))
         else:
@@ -126,17 +124,16 @@ class BrowseCommands:
                 f"{query.describe()}.")
         sections: list[Section] = [
             Heading(f"Dry run on {day}"),
-            Preformatted(query.describe(), caption="Read as:"),
+            *read_as(query),
             Lines((f"Announce types: {', '.join(types)} (this channel's setting).",
                    f"{plural(total, 'paper')} of {len(latest.papers)} would match.")),
         ]
         if result.matched.items:
             sections.append(PaperList(result.matched.items, result.explanations,
                                       more=result.matched.truncated))
-        if result.near_items:
-            sections += [Heading("Near misses (a term hit, but the paper stays out)"),
-                         PaperList(result.near_items, result.near_explanations,
-                                   more=result.near_more)]
+        for group in result.near_groups:
+            sections += [Heading(f"Near misses: {group.title}"),
+                         PaperList(group.items, group.explanations, more=group.more)]
         return Response(text=text, sections=tuple(sections), ephemeral=True)
 
     async def search(self, command: Search) -> Response:
@@ -193,12 +190,21 @@ def _any_positive_term(query: Query) -> Query:
 
 
 @dataclass(frozen=True, slots=True)
+class _NearMissGroup:
+    """Papers a term of the query hit that stay out for one reason (excluded by a NOT term,
+    missing one side of an AND, ...): the ones shown, with their explanations."""
+
+    title: str
+    items: tuple[DigestItem, ...]
+    explanations: tuple[str, ...]
+    more: int
+
+
+@dataclass(frozen=True, slots=True)
 class _DryRun:
     matched: Digest
     explanations: tuple[str, ...]
-    near_items: tuple[DigestItem, ...]
-    near_explanations: tuple[str, ...]
-    near_more: int
+    near_groups: tuple[_NearMissGroup, ...]
 
 
 def _dry_run(trial: Subscription, near: Subscription, day_match: DayMatch,
@@ -209,10 +215,17 @@ def _dry_run(trial: Subscription, near: Subscription, day_match: DayMatch,
     digest = build_digest(destination, "dry run", day, hits, max_items=TEST_SHOWN)
     explanations = tuple(_explain(day_match, trial.id, item.paper) for item in digest.items)
     near_matches = [m for m in matches if m.subscription_id == near.id and m.paper.id not in matched_ids]
-    near_digest = build_digest(destination, "near misses", day, near_matches,
-                               max_items=NEAR_MISSES_SHOWN)
-    near_explanations = tuple(_explain(day_match, trial.id, item.paper) for item in near_digest.items)
-    return _DryRun(digest, explanations, near_digest.items, near_explanations, near_digest.truncated)
+    # Grouped by why they stay out, up to five in turn from each group; only the few papers a
+    # term hit are looked at again.
+    near_items = {item.paper.id: item
+                  for item in build_digest(destination, "near misses", day, near_matches).items}
+    groups = []
+    for group in find_near_misses(trial, [item.paper for item in near_items.values()]).groups:
+        items = tuple(near_items[miss.paper.id] for miss in group.items)
+        groups.append(_NearMissGroup(
+            group.title, items, tuple(_explain(day_match, trial.id, item.paper) for item in items),
+            group.total - len(items)))
+    return _DryRun(digest, explanations, tuple(groups))
 
 
 def _explain(day_match: DayMatch, subscription_id: str, paper: Paper) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.commands.context import CommandContext, CommandServices
+from bot.commands.context import CommandContext, CommandServices, read_as
 from bot.commands.grammar import USAGE, ChangeSettings, Subscribe, Unsubscribe
 from bot.commands.responses import (
     INVALID,
@@ -17,7 +17,6 @@ from bot.commands.responses import (
     Heading,
     Lines,
     PaperList,
-    Preformatted,
     Response,
     Section,
     error_response,
@@ -125,7 +124,7 @@ class ChannelCommands:
         return Response(
             text=text,
             sections=(Heading(f"New subscription {number}"),
-                      Preformatted(query.describe(), caption="Read as:"),
+                      *read_as(query),
                       Lines(tuple(lines)), *preview),
             ephemeral=False,
         )

@@ -50,6 +50,14 @@ T = TypeVar("T")
 QUERY_LANGUAGE_HINT = "The query language: /papers help query"
 
 
+def read_as(query: Query) -> tuple[Preformatted | Lines, ...]:
+    """How a query was read, and the notes where it may not be what was meant (a lower-case
+    and/or/not read as a word, a NOT that excludes from one alternative only), each with the
+    query to write instead."""
+    shown: tuple[Preformatted | Lines, ...] = (Preformatted(query.describe(), caption="Read as:"),)
+    return shown + ((Lines(query.notes),) if query.notes else ())
+
+
 @dataclass(frozen=True, slots=True)
 class CommandContext:
     """Who typed the command, where. `can_manage` is the platform's verdict on whether this person

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from bot.commands.context import QUERY_LANGUAGE_HINT, CommandContext, CommandReply, CommandServices, answer
+from bot.commands.context import (QUERY_LANGUAGE_HINT, CommandContext, CommandReply, CommandServices, answer,
+                                  read_as)
 from bot.commands.grammar import USAGE, Personal
 from bot.commands.responses import (
     INVALID,
@@ -22,7 +23,6 @@ from bot.commands.responses import (
     Heading,
     Lines,
     PaperList,
-    Preformatted,
     Response,
     Section,
     error_response,
@@ -231,7 +231,7 @@ class PersonalKeywords:
         lines.append(delivery_line(delivery))
         text = f"Added to your personal keywords: {query.describe()} (number {number})."
         return Response(text=text, sections=(
-            Heading(f"Personal keyword {number}"), Preformatted(query.describe(), caption="Read as:"),
+            Heading(f"Personal keyword {number}"), *read_as(query),
             Lines(tuple(lines)), *preview), ephemeral=True)
 
     async def remove(self, ctx: CommandContext, argument: str) -> Response:

@@ -480,3 +480,21 @@ async def test_questions_answered_together_give_the_answers_each_gets_alone(stor
     # Same texts and sections (papers, explanations of why each matched) as when asked alone.
     assert list(together) == alone and list(batched) == alone
     assert any("would match" in r.text and r.sections for r in alone)
+
+
+async def test_test_groups_near_misses_by_why_they_stay_out(executor, synthetic_listing):
+    reply = await executor.execute(LAB, "test MLLM NOT grasping")
+    headings = [s.text for s in reply.sections if isinstance(s, Heading)]
+    lists = sections_of(reply, PaperList)
+    groups = dict(zip([h for h in headings if h.startswith("Near misses")], lists[1:]))
+    # The grasping paper says MLLM but NOT grasping keeps it out; the MLLM update is a replacement,
+    # which this channel does not take.
+    assert [i.paper.id for i in groups["Near misses: excluded by a NOT term"].items] == ["2504.90005"]
+    assert [i.paper.id for i in groups["Near misses: left out by announce type"].items] == ["2411.90013"]
+
+
+async def test_a_query_that_may_not_say_what_was_meant_gets_a_note(executor):
+    reply = await executor.execute(LAB, "subscribe diffusion and video")
+    assert reply.outcome == OK
+    notes = [line for s in reply.sections if isinstance(s, Lines) for line in s.lines]
+    assert any("read as one phrase" in line and "diffusion AND video" in line for line in notes), notes
