@@ -185,11 +185,12 @@ class SlackSettings(_Section):
     # Where HTTP mode listens. Loopback by default: put a TLS proxy in front, or set 0.0.0.0.
     host: str = "127.0.0.1"
     admins_only: bool = False
-    # Messages a second across the whole workspace. Slack documents chat.postMessage as "1 per
-    # second" per channel "while also maintaining a workspace-wide limit"
-    # (https://docs.slack.dev/apis/web-api/rate-limits, Special tier; the method's page speaks of
-    # several hundred messages a minute for the workspace): 5/s = 300 a minute stays at the low
-    # end of that. Raise it only if Slack tells you your workspace allows more.
+    # Messages a second across the whole workspace. Slack documents chat.postMessage as "one
+    # message per second per channel, while also maintaining a workspace-wide limit" whose size it
+    # does not publish (https://docs.slack.dev/apis/web-api/rate-limits, Special tier; "Posting
+    # messages: 1 per second, short bursts >1 allowed"). 5/s (300 a minute) is a cautious choice
+    # below every Web API tier's per-minute floor times the channels posted to at once; raise it
+    # only if your workspace's 429s say there is room.
     max_messages_per_second: float | None = Field(5.0, gt=0)
 
 
