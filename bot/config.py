@@ -188,9 +188,8 @@ class SlackSettings(_Section):
     # Messages a second across the whole workspace. Slack documents chat.postMessage as "one
     # message per second per channel, while also maintaining a workspace-wide limit" whose size it
     # does not publish (https://docs.slack.dev/apis/web-api/rate-limits, Special tier; "Posting
-    # messages: 1 per second, short bursts >1 allowed"). 5/s (300 a minute) is a cautious choice
-    # below every Web API tier's per-minute floor times the channels posted to at once; raise it
-    # only if your workspace's 429s say there is room.
+    # messages: 1 per second, short bursts >1 allowed"). As that limit is unpublished, the default
+    # is cautious: 5/s (300 a minute); raise it if your workspace never answers 429.
     max_messages_per_second: float | None = Field(5.0, gt=0)
 
 
