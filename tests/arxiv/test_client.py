@@ -411,23 +411,42 @@ async def test_fetch_metadata_refuses_a_non_id_before_asking(fake, clock):
 
 
 async def test_api_400_error_entry_raises_api_error(fake, clock):
-    fake.serve_api(api_recording("id_abc_s0_m100_b79c8dcf6bc3.json"), status=400)
+    fake.serve_api((DATA / "api" / "error-bad-id.xml").read_bytes(), status=400)
     async with make_client(fake, clock) as client:
         with pytest.raises(ApiError) as caught:
             await client.fetch_metadata(["2504.00001"])
-    assert caught.value.message == "incorrect id format for abc"
+    assert caught.value.message == "incorrect id format for xyz"
     assert fake.api_url in str(caught.value)
     assert len(fake.requests) == 1 and clock.sleeps == []
 
 
-async def test_api_recordings_through_the_client_latin1_and_old_style(fake, clock):
+async def test_api_answers_through_the_client_latin1_and_old_style(fake, clock):
+    fake.serve_api((DATA / "api" / "old-style-and-accents.xml").read_bytes(),
+                   id_list="astro-ph/0601999,hep-th/0512001,2504.90031")
+    fake.serve_api((DATA / "api" / "empty.xml").read_bytes(), id_list="2412.99999")
+    async with make_client(fake, clock) as client:
+        answered = await client.fetch_metadata(["astro-ph/0601999v1", "hep-th/0512001", "2504.90031"])
+        unknown = await client.fetch_metadata(["2412.99999"])
+    assert "Dörte Wübbel" in answered["2504.90031"].authors
+    assert answered["astro-ph/0601999"].journal_ref == "Invented Astron. 12:1-41,2006"
+    assert answered["hep-th/0512001"].version == 2
+    assert unknown == {}
+
+
+async def test_recorded_api_answers_through_the_client(fake, clock):
+    """arXiv's real answers (../shared): the 400 error entry, latin-1-looking UTF-8, an old-style id."""
+    fake.serve_api(api_recording("id_abc_s0_m100_b79c8dcf6bc3.json"), status=400, id_list="2504.00001")
     fake.serve_api(api_recording("id_1707.08567_s0_m100_6a1afebfc6a3.json"), id_list="1707.08567")
     fake.serve_api(api_recording("id_astro-ph_0601001_s0_m100_3150dca9dc76.json"), id_list="astro-ph/0601001")
     fake.serve_api(api_recording("id_0808.05394_s0_m100_7b0c7d0a7cdd.json"), id_list="0808.05394")
     async with make_client(fake, clock) as client:
+        with pytest.raises(ApiError) as caught:
+            await client.fetch_metadata(["2504.00001"])
         proceedings = await client.fetch_metadata(["1707.08567"])
         astro = await client.fetch_metadata(["astro-ph/0601001v1"])
         unknown = await client.fetch_metadata(["0808.05394"])
+    assert caught.value.message == "incorrect id format for abc"
+    assert fake.api_url in str(caught.value)
     assert "Dirk Wübben" in proceedings["1707.08567"].authors
     assert astro["astro-ph/0601001"].journal_ref == "ActaAstron.56:1-50,2006"
     assert unknown == {}

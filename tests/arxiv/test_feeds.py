@@ -22,6 +22,8 @@ def listing_bytes(name: str) -> bytes:
         "synthetic-listing.rss.xml": lambda: RSS_WITH_TAG_LIKE_TEXT,
         "synthetic-empty.atom.xml": lambda: atom_listing([], title="test updates on arXiv.org", day="2024-11-28"),
         "synthetic-error-bad-archive.atom.xml": lambda: (DATA / "error-bad-archive.atom.xml").read_bytes(),
+        "pair-2025-04-28.rss.xml": lambda: (DATA / "pair-2025-04-28.rss.xml").read_bytes(),
+        "pair-2025-04-28.atom.xml": lambda: (DATA / "pair-2025-04-28.atom.xml").read_bytes(),
     }
     if name in synthetic:
         return synthetic[name]()
@@ -29,13 +31,13 @@ def listing_bytes(name: str) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def quant_ph_rss() -> Listing:
-    return parse_listing(listing_bytes("quant-ph-2025-04-28.rss.xml"))
+def pair_rss() -> Listing:
+    return parse_listing(listing_bytes("pair-2025-04-28.rss.xml"))
 
 
 @pytest.fixture(scope="module")
-def quant_ph_atom() -> Listing:
-    return parse_listing(listing_bytes("quant-ph-2025-04-28.atom.xml"))
+def pair_atom() -> Listing:
+    return parse_listing(listing_bytes("pair-2025-04-28.atom.xml"))
 
 
 def raw_atom_abstracts(body: bytes) -> dict[str, str]:
@@ -47,27 +49,115 @@ def raw_atom_abstracts(body: bytes) -> dict[str, str]:
     return out
 
 
-@pytest.mark.parametrize("form", ["quant_ph_rss", "quant_ph_atom"])
-def test_quant_ph_has_all_four_announce_types(form, request):
+# Checks that hold for any day's listing: run on the synthetic pair (tests/data/write_pair.py) and
+# again on the recorded quant-ph day (../shared) in test_the_recorded_quant_ph_day_in_both_forms.
+
+def check_rss_and_atom_agree(rss: Listing, atom: Listing) -> None:
+    assert [p.id for p in rss.papers] == [p.id for p in atom.papers]
+    for from_rss, from_atom in zip(rss.papers, atom.papers):
+        assert from_rss == from_atom, from_rss.id
+
+
+def check_every_paper_reads_clean(listing: Listing) -> None:
+    for paper in listing.papers:
+        assert paper.title and paper.authors and paper.categories
+        assert not paper.abstract.startswith(("arXiv:", "Abstract")), paper.id
+        assert "Announce Type" not in paper.abstract
+        assert "\n" not in paper.abstract and "  " not in paper.abstract
+    # Updates carry their version: every replacement is past v1.
+    assert all(p.version > 1 for p in listing.papers if p.announce_type == "replace")
+
+
+def check_a_literal_less_than_sign_survives(rss: Listing, atom: Listing, expected: str) -> None:
+    for listing in (rss, atom):
+        [paper] = [p for p in listing.papers if "$0<" in p.abstract]
+        assert expected in paper.abstract
+
+
+def check_multi_author_entries_keep_every_author(atom: Listing, atom_body: bytes, at_least: int) -> None:
+    most = max(atom.papers, key=lambda p: len(p.authors))
+    assert len(most.authors) >= at_least
+    assert ", ".join(most.authors) in atom_body.decode("utf-8")  # the dc:creator string, split and nothing lost
+
+
+def check_line_breaks_inside_abstracts_become_spaces(atom: Listing, atom_body: bytes) -> None:
+    raw = raw_atom_abstracts(atom_body)
+    multi_line = [pid for pid, text in raw.items() if "\n" in text.strip()]
+    assert multi_line, "the document should hold abstracts written over several lines"
+    papers = {p.id: p for p in atom.papers}
+    for pid, text in raw.items():
+        # Same words in the same order: no word glued to its neighbour, none lost.
+        assert papers[pid].abstract.split(" ") == text.split(), pid
+    pid = multi_line[0]
+    before, after = raw[pid].strip().split("\n", 1)
+    assert f"{before.split()[-1]} {after.split()[0]}" in papers[pid].abstract
+
+
+@pytest.mark.parametrize("form", ["pair_rss", "pair_atom"])
+def test_a_day_has_all_four_announce_types(form, request):
     listing = request.getfixturevalue(form)
     assert listing.title == "quant-ph updates on arXiv.org"
     assert listing.feed_date == date(2025, 4, 28)
-    assert len(listing.papers) == listing.entry_count == 81
+    assert len(listing.papers) == listing.entry_count == 8
     assert not listing.is_empty and listing.skipped == ()
     counts = Counter(p.announce_type for p in listing.papers)
-    assert counts == {"new": 40, "cross": 10, "replace": 22, "replace-cross": 9}
+    assert counts == {"new": 3, "cross": 2, "replace": 2, "replace-cross": 1}
     assert {p.announced for p in listing.papers} == {date(2025, 4, 28)}
-    assert len({p.id for p in listing.papers}) == 81
+    assert len({p.id for p in listing.papers}) == 8
 
 
-def test_rss_and_atom_forms_agree_paper_by_paper(quant_ph_rss, quant_ph_atom):
-    assert [p.id for p in quant_ph_rss.papers] == [p.id for p in quant_ph_atom.papers]
-    for rss, atom in zip(quant_ph_rss.papers, quant_ph_atom.papers):
-        assert rss == atom, rss.id
+def test_rss_and_atom_forms_agree_paper_by_paper(pair_rss, pair_atom):
+    check_rss_and_atom_agree(pair_rss, pair_atom)
 
 
-def test_quant_ph_paper_fields(quant_ph_atom):
-    papers = {p.id: p for p in quant_ph_atom.papers}
+def test_paper_fields(pair_atom):
+    papers = {p.id: p for p in pair_atom.papers}
+    first = papers["2504.90101"]
+    assert first.version == 1
+    assert first.title == "A Self-Adjoint Clock Operator on an Invented Weighted Space"
+    assert first.authors == ("Radka Kowal",)
+    assert first.abstract.startswith("We introduce a clock operator \\(C_w = ")
+    assert first.abs_url == "https://arxiv.org/abs/2504.90101"
+    assert papers["2504.90102"].authors == ("Yusra Kora", "Christophe Simonet")
+    assert papers["2504.90102"].categories == ("quant-ph", "physics.comp-ph")
+    assert papers["2504.90105"].title == "Lattice Bounds & Invented Operators"
+    old_style = papers["quant-ph/0612001"]
+    assert (old_style.version, old_style.announce_type) == (4, "replace-cross")
+    check_every_paper_reads_clean(pair_atom)
+
+
+def test_a_literal_less_than_sign_survives_in_both_forms(pair_rss, pair_atom):
+    check_a_literal_less_than_sign_survives(pair_rss, pair_atom, "($0< \\delta \\ll 1$)")
+
+
+def test_multi_author_entries_keep_every_author_not_only_the_last(pair_atom):
+    check_multi_author_entries_keep_every_author(pair_atom, listing_bytes("pair-2025-04-28.atom.xml"), 6)
+    assert {p.id: p for p in pair_atom.papers}["2504.90103"].authors[-1] == "Fu Feng"
+
+
+def test_line_breaks_inside_abstracts_become_spaces(pair_atom):
+    check_line_breaks_inside_abstracts_become_spaces(pair_atom, listing_bytes("pair-2025-04-28.atom.xml"))
+    papers = {p.id: p for p in pair_atom.papers}
+    assert papers["2411.90106"].abstract == "An invented witness, revised over two lines."
+
+
+def test_the_recorded_quant_ph_day_in_both_forms():
+    """arXiv's real quant-ph day (../shared): real sizes, real LaTeX and real line breaks, through
+    every check the synthetic pair passes above. One test, so a clone without ../shared skips one."""
+    rss_body = listing_bytes("quant-ph-2025-04-28.rss.xml")
+    atom_body = listing_bytes("quant-ph-2025-04-28.atom.xml")
+    rss, atom = parse_listing(rss_body), parse_listing(atom_body)
+    for listing in (rss, atom):
+        assert listing.title == "quant-ph updates on arXiv.org"
+        assert listing.feed_date == date(2025, 4, 28)
+        assert len(listing.papers) == listing.entry_count == 81
+        assert not listing.is_empty and listing.skipped == ()
+        counts = Counter(p.announce_type for p in listing.papers)
+        assert counts == {"new": 40, "cross": 10, "replace": 22, "replace-cross": 9}
+        assert {p.announced for p in listing.papers} == {date(2025, 4, 28)}
+        assert len({p.id for p in listing.papers}) == 81
+    check_rss_and_atom_agree(rss, atom)
+    papers = {p.id: p for p in atom.papers}
     first = papers["2504.17830"]
     assert first.version == 1
     assert first.title == "Self-Adjoint Time Operator in a Weighted Energy Space"
@@ -76,40 +166,10 @@ def test_quant_ph_paper_fields(quant_ph_atom):
     assert first.abs_url == "https://arxiv.org/abs/2504.17830"
     assert papers["2504.17837"].authors == ("Youssef Kora", "Christoph Simon")
     assert papers["2504.17837"].categories == ("quant-ph", "physics.comp-ph")
-    for paper in quant_ph_atom.papers:
-        assert paper.title and paper.authors and paper.categories
-        assert not paper.abstract.startswith(("arXiv:", "Abstract")), paper.id
-        assert "Announce Type" not in paper.abstract
-        assert "\n" not in paper.abstract and "  " not in paper.abstract
-    # Updates carry their version: every replacement is past v1.
-    assert all(p.version > 1 for p in quant_ph_atom.papers if p.announce_type == "replace")
-
-
-def test_a_literal_less_than_sign_survives_in_both_forms(quant_ph_rss, quant_ph_atom):
-    for listing in (quant_ph_rss, quant_ph_atom):
-        [paper] = [p for p in listing.papers if "$0<" in p.abstract]
-        assert "($0< \\delta \\ll 1$)" in paper.abstract
-
-
-def test_multi_author_entries_keep_every_author_not_only_the_last(quant_ph_atom):
-    raw = listing_bytes("quant-ph-2025-04-28.atom.xml").decode("utf-8")
-    most = max(quant_ph_atom.papers, key=lambda p: len(p.authors))
-    assert len(most.authors) >= 5
-    assert ", ".join(most.authors) in raw  # the dc:creator string, split and nothing lost
-
-
-def test_line_breaks_inside_abstracts_become_spaces(quant_ph_atom):
-    body = listing_bytes("quant-ph-2025-04-28.atom.xml")
-    raw = raw_atom_abstracts(body)
-    multi_line = [pid for pid, text in raw.items() if "\n" in text.strip()]
-    assert multi_line, "the fixture should hold abstracts written over several lines"
-    papers = {p.id: p for p in quant_ph_atom.papers}
-    for pid, text in raw.items():
-        # Same words in the same order: no word glued to its neighbour, none lost.
-        assert papers[pid].abstract.split(" ") == text.split(), pid
-    pid = multi_line[0]
-    before, after = raw[pid].strip().split("\n", 1)
-    assert f"{before.split()[-1]} {after.split()[0]}" in papers[pid].abstract
+    check_every_paper_reads_clean(atom)
+    check_a_literal_less_than_sign_survives(rss, atom, "($0< \\delta \\ll 1$)")
+    check_multi_author_entries_keep_every_author(atom, atom_body, 5)
+    check_line_breaks_inside_abstracts_become_spaces(atom, atom_body)
 
 
 def test_seed_mllm_listing():

@@ -18,6 +18,7 @@ from bot.matching import (
 from bot.matching.tokens import tokenize
 from bot.models import Paper
 from tests.conftest import shared_path
+from tests.synthetic_corpus import synthetic_corpus
 
 SEED_KEYWORDS = ["VLM", "MLM", "MLLM", "Multi-Modal Language Model", "Multimodal Language Model",
                  "Vision Language Model"]
@@ -165,6 +166,14 @@ def test_scores_order_title_hits_and_distinct_terms():
 
 
 def corpus_papers(limit=None) -> list[Paper]:
+    """A body of realistic text to compare the matcher with simpler computations: the synthetic
+    corpus (tests/synthetic_corpus.py), so this runs without ../shared."""
+    return synthetic_corpus(limit or 200, seed=2025)
+
+
+def recorded_corpus_papers(limit=None) -> list[Paper]:
+    """The first papers of the recorded Kaggle snapshot (../shared): real text, for the one test
+    that repeats the corpus comparisons on it (tests/matching/test_shared_hits.py)."""
     path = shared_path("fixtures", "corpus", "kaggle-snapshot-head200.jsonl")
     papers = []
     for line in path.read_text(encoding="utf-8").splitlines()[:limit]:
@@ -209,7 +218,10 @@ def random_queries(papers, count, seed):
 
 
 def test_incremental_updates_equal_a_fresh_compile():
-    papers = corpus_papers(80)
+    check_incremental_updates_equal_a_fresh_compile(corpus_papers(80))
+
+
+def check_incremental_updates_equal_a_fresh_compile(papers):
     queries = random_queries(papers, 60, seed=7)
     subscriptions = [Subscription(f"s{i}", q) for i, q in enumerate(queries)]
     matcher = compile_subscriptions(subscriptions[:40])
@@ -266,9 +278,12 @@ def _reference_pattern(text: str) -> re.Pattern:
 
 
 def test_matcher_agrees_with_a_plain_scan_on_the_corpus():
+    check_matcher_agrees_with_a_plain_scan(corpus_papers())
+
+
+def check_matcher_agrees_with_a_plain_scan(papers):
     from bot.matching.query import evaluate
 
-    papers = corpus_papers()
     queries = random_queries(papers, 300, seed=11)
     matcher = compile_subscriptions(Subscription(f"s{i}", q) for i, q in enumerate(queries))
     found = {(m.subscription_id, m.paper.id) for m in matcher.match(papers)}
