@@ -1,7 +1,5 @@
-"""What the strict fake Discord reveals about the bot (issue 13). Each test states the behaviour
-Discord's documented rules call for and fails today; they are marked xfail(strict=True) so that
-the fix turns them green and the marker has to go. They drive the real bot, as the other tests
-here do."""
+"""What the strict fake Discord revealed about the bot (issue 13), now fixed: each test states the
+behaviour Discord's documented rules call for, through the real bot as the other tests here do."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
-"""What the strict fake Slack reveals about the bot (issue 13). Each test states the behaviour
-Slack's documented errors call for and fails today; they are marked xfail(strict=True) so that the
-fix turns them green and the marker has to go."""
+"""What the strict fake Slack revealed about the bot (issue 13), now fixed: each test states the
+behaviour Slack's documented errors call for."""
 
 from __future__ import annotations
 
