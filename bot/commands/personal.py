@@ -234,7 +234,8 @@ class PersonalKeywords:
         return None
 
     async def add(self, ctx: CommandContext, text: str) -> Response:
-        """Add one query (also the entry point of a form: always returns a Response)."""
+        """`/papers me add`: add one query (always returns a Response; a form that shows the
+        overview next uses `add_from_form`)."""
         return await answer("adding a keyword", self._add(ctx, text))
 
     async def _add(self, ctx: CommandContext, text: str) -> Response:
