@@ -200,7 +200,8 @@ class ChannelCommands:
     async def settings_command(self, ctx: CommandContext, command: ChangeSettings) -> Response:
         channel = ctx.channel_ref
         if command.shows_only:
-            record = await self.services.run(
+            # A reader connection: showing settings never waits behind delivery's ledger writes.
+            record = await self.services.read(
                 "reading channel settings", lambda s: s.channels.get_channel_settings(channel))
             lines = settings_lines(self.services.effective(record))
             return Response(text="This channel's settings: " + "; ".join(lines) + ".",

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from bot.commands.context import (QUERY_LANGUAGE_HINT, CommandContext, CommandReply, CommandServices, answer,
-                                  read_as)
+from bot.commands.context import (QUERY_LANGUAGE_HINT, CommandContext, CommandReply, CommandServices, LatestDay,
+                                  answer, read_as)
 from bot.commands.grammar import USAGE, Personal
 from bot.commands.responses import (
     INVALID,
@@ -28,10 +28,12 @@ from bot.commands.responses import (
     error_response,
 )
 from bot.destinations.channels import STORED_QUERY_LIMITS, describe_stored_query
-from bot.destinations.people import PERSONAL_TYPES, personal_destination_key, personal_subscription
+from bot.destinations.people import (PERSONAL_TYPES, personal_destination_key, personal_subscription,
+                                     personal_subscription_id)
 from bot.digest.model import Digest, build_digest
 from bot.digest.text import plural
 from bot.matching import Query, QuerySyntaxError, Subscription, parse_query
+from bot.models import Match
 from bot.store import ReadStore, Store
 from bot.store.personal import (
     PersonalDelivery,
@@ -107,6 +109,13 @@ class PersonalKeywords:
     async def overview(self, ctx: CommandContext, *, with_matches: bool = True) -> PersonalOverview:
         """`ctx`'s person's keywords, delivery and (`with_matches`) latest personal matches
         (raises StoreError when the store is down; `home_overview` answers instead)."""
+        return (await self._overview(ctx, with_matches=with_matches))[0]
+
+    async def _overview(self, ctx: CommandContext, *,
+                        with_matches: bool = True) -> tuple[PersonalOverview, list[Match], LatestDay | None]:
+        """`overview`, with every match of the person's keywords over the latest day (under
+        their `personal_subscription_id`s) and that day: all read on reader connections, the day
+        from the latest-day cache, matched on the command worker."""
         person = ctx.person
         key = personal_destination_key(person)
 
@@ -115,12 +124,12 @@ class PersonalKeywords:
                     store.ledger.paused_reason(key))
 
         rows, delivery, paused = await self.services.read("reading your keywords", read)
-        day, papers = None, ()
+        day, papers, latest, matches = None, (), None, []
         if with_matches and rows:
             latest = await self.services.latest.get()
             day, papers = latest.day, latest.papers
         digest = None
-        if day is not None:
+        if latest is not None and day is not None:
             subscriptions = []
             for row in rows:
                 try:
@@ -130,8 +139,9 @@ class PersonalKeywords:
             matches = await self.services.match_latest(latest, subscriptions)
             digest = build_digest(personal_destination_key(person), "your papers", day, matches,
                                   max_items=TODAY_SHOWN)
-        return PersonalOverview(person, tuple(rows), delivery, paused, self.limit, day, digest,
-                                len(papers))
+        overview = PersonalOverview(person, tuple(rows), delivery, paused, self.limit, day, digest,
+                                    len(papers))
+        return overview, matches, latest
 
     def list_response(self, view: PersonalOverview) -> Response:
         sections: list[Section] = []
@@ -163,6 +173,42 @@ class PersonalKeywords:
             return await self.overview(ctx)
         return await answer("reading your keywords", work())
 
+    async def add_from_form(self, ctx: CommandContext,
+                            text: str) -> tuple[Response, PersonalOverview | Response]:
+        """A form's "Add keywords" (the Slack Home tab): the answer to the addition, and the
+        overview the form shows next (or a Response saying why it cannot be read).
+
+        The latest day is matched ONCE for both: the new keyword's preview is its share of the
+        overview's matches, not a matcher pass of its own. Only the addition itself uses the
+        writer; the rest is read on reader connections, so a queue of delivery's ledger writes
+        delays a submission by one write, not three."""
+        saved: list[tuple[Query, PersonalSubscriptionRecord, int, PersonalDelivery]] = []
+
+        async def save() -> Response | None:
+            query = self._parse(text)
+            outcome = await self._save(ctx, query, text)
+            if isinstance(outcome, Response):
+                return outcome
+            saved.append((query, *outcome))
+            return None
+
+        refused = await answer("adding a keyword", save())
+
+        async def show() -> tuple[PersonalOverview, list[Match], LatestDay | None]:
+            return await self._overview(ctx)
+
+        shown = await answer("reading your keywords", show())
+        view = shown if isinstance(shown, Response) else shown[0]
+        if refused is not None:
+            return refused, view
+        query, record, number, delivery = saved[0]
+        if isinstance(shown, Response):   # saved, but the day cannot be read just now: no preview
+            return self._added(ctx.person, query, number, delivery, None, []), view
+        _, matches, latest = shown
+        own = personal_subscription_id(record.id)
+        return self._added(ctx.person, query, number, delivery, latest,
+                           [m for m in matches if m.subscription_id == own]), view
+
     async def form_text(self, ctx: CommandContext) -> str | Response:
         """`ctx`'s person's keywords as an edit form shows them (one query per line), or a
         Response saying why they cannot be read just now."""
@@ -188,11 +234,28 @@ class PersonalKeywords:
         return None
 
     async def add(self, ctx: CommandContext, text: str) -> Response:
-        """Add one query (also the entry point of a form: always returns a Response)."""
+        """`/papers me add`: add one query (always returns a Response; a form that shows the
+        overview next uses `add_from_form`)."""
         return await answer("adding a keyword", self._add(ctx, text))
 
     async def _add(self, ctx: CommandContext, text: str) -> Response:
         query = self._parse(text)
+        outcome = await self._save(ctx, query, text)
+        if isinstance(outcome, Response):
+            return outcome
+        record, number, delivery = outcome
+        latest = await self.services.latest.get()
+        matches: list[Match] = []
+        if latest.day is not None:
+            subscription = Subscription("preview", query, types=frozenset(PERSONAL_TYPES))
+            matches = await self.services.match_latest(latest, [subscription])
+        return self._added(ctx.person, query, number, delivery, latest, matches)
+
+    async def _save(self, ctx: CommandContext, query: Query, text: str,
+                    ) -> tuple[PersonalSubscriptionRecord, int, PersonalDelivery] | Response:
+        """Store `text` (read as `query`) as one more keyword of `ctx`'s person, on the writer:
+        the new row, its number and the person's delivery, or the refusal (a duplicate, the
+        limit reached)."""
         person = ctx.person
         limit = self.limit
 
@@ -214,18 +277,19 @@ class PersonalKeywords:
         if outcome[0] == "duplicate":
             return error_response(f"You already follow {query.describe()} (number {outcome[1]} in "
                                   "/papers me list).", outcome=INVALID)
-        record, number, delivery = outcome
-        latest = await self.services.latest.get()
-        day, papers = latest.day, latest.papers
+        return outcome
+
+    def _added(self, person: PersonRef, query: Query, number: int, delivery: PersonalDelivery,
+               latest: LatestDay | None, matches: Sequence[Match]) -> Response:
+        """The answer to an addition: how the query reads and, when a day is stored, what it
+        would have matched on it (`matches`: the new keyword's own)."""
         lines = []
         preview: tuple[Section, ...] = ()
-        if day is not None:
-            subscription = Subscription("preview", query, types=frozenset(PERSONAL_TYPES))
-            matches = await self.services.match_latest(latest, [subscription])
-            digest = build_digest(personal_destination_key(person), "preview", day, matches,
+        if latest is not None and latest.day is not None:
+            digest = build_digest(personal_destination_key(person), "preview", latest.day, list(matches),
                                   max_items=PREVIEW_SHOWN)
-            lines.append(f"On the latest day, {day.isoformat()}, it would have matched "
-                         f"{plural(digest.total, 'paper')} of {len(papers)}.")
+            lines.append(f"On the latest day, {latest.day.isoformat()}, it would have matched "
+                         f"{plural(digest.total, 'paper')} of {len(latest.papers)}.")
             if digest.items:
                 preview = (PaperList(digest.items, more=digest.truncated),)
         lines.append(delivery_line(delivery))

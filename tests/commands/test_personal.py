@@ -144,3 +144,31 @@ async def test_overview_has_todays_personal_matches(executor, store, synthetic_l
     assert view.day == SEED_DAY and view.digest is not None
     assert sorted(view.digest.paper_ids) == matched_ids(synthetic_listing.papers, "MLLM")
     assert view.delivery.mode == "dm" and not view.delivery.chosen
+
+
+async def test_a_form_addition_matches_the_latest_day_once_for_answer_and_overview(executor, store,
+                                                                                   synthetic_listing):
+    """The Slack Home tab's Add keywords: the answer (its notice) and the overview shown next come
+    from ONE match of the person's keywords over the latest day; the preview is the new keyword's
+    share of it, the same as `/papers me add` says."""
+    await executor.execute(ANNA, 'me add "world model"')
+    worker = executor.services.worker
+    kept_before = set(worker._results)
+    answer, view = await executor.personal.add_from_form(ANNA, "MLLM")
+    expected = matched_ids(synthetic_listing.papers, "MLLM")
+    assert answer.outcome == OK and answer.text.startswith("Added to your personal keywords: MLLM (number 2)")
+    assert f"would have matched {len(expected)} papers of {len(synthetic_listing.papers)}" in lines(answer)
+    [preview] = [s for s in answer.sections if isinstance(s, PaperList)]
+    assert {item.paper.id for item in preview.items} <= set(expected)
+    assert [row.query for row in view.subscriptions] == ['"world model"', "MLLM"]
+    both = set(expected) | set(matched_ids(synthetic_listing.papers, '"world model"'))
+    assert view.digest.total == len(both)
+    # One matcher question asked for this submission (the overview's), none for the preview.
+    assert len([key for key in worker._results if key not in kept_before]) == 1
+
+    # A refusal still comes with the overview to show under it; nothing is saved twice.
+    refused, view = await executor.personal.add_from_form(ANNA, '"MLLM"')
+    assert refused.outcome == INVALID and "already follow MLLM" in refused.text
+    assert [row.query for row in view.subscriptions] == ['"world model"', "MLLM"]
+    refused, view = await executor.personal.add_from_form(ANNA, "diffusion AND")
+    assert refused.outcome == INVALID and "could not read that query" in refused.text

@@ -32,6 +32,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.commands import CommandContext, CommandExecutor, Response
+from bot.commands.personal import PersonalOverview
 from bot.commands.responses import INVALID, REFUSED, internal_error_response
 from bot.config import Settings
 from bot.platforms.slack import home, render, replies
@@ -112,10 +113,12 @@ class SlackHandlers:
         return CommandContext("slack", team_id, "", user_id, False)
 
     async def publish_home(self, client: AsyncWebClient, team_id: str, user_id: str,
-                           notice: Response | None = None) -> None:
+                           notice: Response | None = None,
+                           overview: PersonalOverview | Response | None = None) -> None:
         """Show `user_id` their own keywords, delivery and latest matches on the Home tab, with
-        `notice` (the answer to what they just did) at the top."""
-        overview = await self.commands.personal.home_overview(self.home_context(team_id, user_id))
+        `notice` (the answer to what they just did) at the top; `overview` when already read."""
+        if overview is None:
+            overview = await self.commands.personal.home_overview(self.home_context(team_id, user_id))
         if isinstance(overview, Response):
             log.warning("App Home for %s not published: %s", user_id, overview.text)
             return
@@ -124,8 +127,11 @@ class SlackHandlers:
         except SlackApiError as exc:
             log.warning("views.publish for %s failed: %s", user_id, slack_error_code(exc) or exc)
 
-    async def add_from_modal(self, team_id: str, user_id: str, text: str) -> Response:
-        return await self.commands.personal.add(self.home_context(team_id, user_id), text)
+    async def add_from_modal(self, team_id: str, user_id: str,
+                             text: str) -> tuple[Response, PersonalOverview | Response]:
+        """Save the form's keyword: the answer (the notice) and the Home tab's overview, the
+        latest day matched once for both."""
+        return await self.commands.personal.add_from_form(self.home_context(team_id, user_id), text)
 
     async def remove_from_home(self, team_id: str, user_id: str, value: str) -> Response:
         if not value.isdigit():
@@ -247,12 +253,14 @@ def build_slack_app(*, client: AsyncWebClient, commands: CommandExecutor,
             await ack(response_action="errors", errors={home.ADD_BLOCK: problem})
             return
         await ack()
+        overview = None
         try:
-            response = await handlers.add_from_modal(_team_of(body), user, text)
+            response, overview = await handlers.add_from_modal(_team_of(body), user, text)
         except Exception:  # noqa: BLE001 - the person still sees an answer on the Home tab
             log.exception("adding keywords from the Home tab for %s failed", user)
             response = internal_error_response()
-        await handlers.publish_home(client, _team_of(body), user, notice=response)
+        # Published once, from the overview the addition already read and matched.
+        await handlers.publish_home(client, _team_of(body), user, notice=response, overview=overview)
 
     @app.event(RESUMING_EVENTS[0])
     async def bot_joined(event, body, context):

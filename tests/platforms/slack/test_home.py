@@ -94,6 +94,10 @@ async def test_add_modal_opens_and_answers_bad_input_under_the_field(http_slack,
     assert [r.query for r in rows] == ["MLLM"]
     view = await slack.wait_for(lambda: slack.home_views.get(ANNA))
     assert "`MLLM`" in " ".join(all_texts(view["blocks"]))
+    # One publish per submission, its notice the addition's answer with the day's preview.
+    assert len([c for c in slack.calls_to("views.publish") if c.params.get("user_id") == ANNA]) == 1
+    notice = [b for b in view["blocks"] if b.get("block_id") == "notice"]
+    assert notice and "would have matched" in notice[0]["text"]["text"]
     # The same query again is refused, not silently duplicated. Finding that out needs the
     # database, which comes after Slack has its answer: the refusal is the Home tab's notice.
     status, body = await http_slack.post(submit_body(slack, ANNA, '"MLLM"'))
