@@ -49,6 +49,7 @@ import ahocorasick
 from bot.models import ANNOUNCE_TYPES, Hit, Match, Paper
 from bot.taxonomy import archive_of
 
+from .lazy_hits import LazyHits, concatenated
 from .explain import Explanation, TermReport, describe_hits, why_false
 from .papers import PaperState, field_text
 from .query import Term
@@ -470,29 +471,40 @@ class CompiledMatcher:
                     for start, end in self._occurrences(state, AUTHORS, pid, term_id, check):
                         hits.append(Hit(term.display, "authors", start, end))
         else:
-            display = term.display
+            # title/abstract terms: count hits per field for the score now, spans on first look
             key_tokens = self._key_tokens
+            occurrences = 0
+            fields: list[str] = []
             for region_index in term.regions:
                 region = state.regions[region_index]
                 pids = region.pids
                 if not pids:
                     continue
-                field_name = _REGION_FIELDS[region_index]
-                found_before = len(hits)
-                keys_found = 0
+                found = 0
                 for pid, check in term.pid_checks:
                     if pid not in pids:
                         continue
-                    keys_found += 1
-                    _, starts, stops = region.tables()
-                    extra = key_tokens[pid] - 1
-                    for last in region.lasts(pid):
-                        if check is None or check_holds(region, last - extra, check):
-                            hits.append(_new_record(
-                                Hit, (display, field_name, starts[last - extra], stops[last])))
-                if keys_found > 1 and len(hits) - found_before > 1:
-                    # each key's hits are in text order; several keys (plurals, compounds) merge
-                    hits[found_before:] = sorted(hits[found_before:], key=_hit_start)
+                    if check is None:
+                        found += region.count(pid)
+                    else:
+                        extra = key_tokens[pid] - 1
+                        for last in region.lasts(pid):
+                            if check_holds(region, last - extra, check):
+                                found += 1
+                if found:
+                    occurrences += found
+                    fields.append(_REGION_FIELDS[region_index])
+            if not occurrences:
+                result = ((), 0.0)
+            else:
+                if occurrences == 1:
+                    score = FIELD_WEIGHTS[fields[0]]
+                else:
+                    score = round(sum(FIELD_WEIGHTS[f] for f in fields) + _OCCURRENCE_BONUS
+                                  * min(occurrences - 1, _MAX_BONUS_OCCURRENCES), 3)
+                result = (LazyHits(_text_hits, state.regions, term, key_tokens), score)
+            state.term_hits[term_id] = result
+            return result
         if not hits:
             score = 0.0
         elif len(hits) == 1:
@@ -510,13 +522,13 @@ class CompiledMatcher:
         if len(term_ids) == 1:
             (term_id,) = term_ids
             return state.term_hits.get(term_id) or self._term_hits(state, term_id)
-        all_hits: list[Hit] = []
+        all_hits = []
         total = 0.0
         for term_id in term_ids:
             hits, score = state.term_hits.get(term_id) or self._term_hits(state, term_id)
-            all_hits.extend(hits)
+            all_hits.append(hits)
             total += score
-        return tuple(all_hits), round(total, 3)
+        return concatenated(all_hits), round(total, 3)
 
     # -- explaining --
 
@@ -560,7 +572,7 @@ class CompiledMatcher:
         positive = set(query.positive_terms)
         for term in query.terms:
             term_id = id_of(term)
-            hits = self._term_hits(state, term_id)[0] if term_id in hit else ()
+            hits = tuple(self._term_hits(state, term_id)[0]) if term_id in hit else ()
             near = tuple(
                 f'{field_name} has "{seen}", but {term.text} is written in capitals and matches '
                 "only capitals" if failure == "capitals" else
@@ -571,6 +583,35 @@ class CompiledMatcher:
         score = self._scored_hits(state, compiled.positives_in(hit))[1] if matched else 0.0
         return Explanation(subscription_id, paper.id, query.describe(), matched, score,
                            tuple(reports), tuple(reasons), texts)
+
+
+def _text_hits(regions: tuple, term: CompiledTerm, key_tokens: list[int]) -> list[Hit]:
+    """All hits of a title/abstract term in one paper, with spans, in text order per field.
+    (Given the paper's regions, not its PaperState: the state caches LazyHits, no cycle.)"""
+    hits: list[Hit] = []
+    display = term.display
+    for region_index in term.regions:
+        region = regions[region_index]
+        pids = region.pids
+        if not pids:
+            continue
+        field_name = _REGION_FIELDS[region_index]
+        found_before = len(hits)
+        keys_found = 0
+        for pid, check in term.pid_checks:
+            if pid not in pids:
+                continue
+            keys_found += 1
+            _, starts, stops = region.tables()
+            extra = key_tokens[pid] - 1
+            for last in region.lasts(pid):
+                if check is None or check_holds(region, last - extra, check):
+                    hits.append(_new_record(
+                        Hit, (display, field_name, starts[last - extra], stops[last])))
+        if keys_found > 1 and len(hits) - found_before > 1:
+            # each key's hits are in text order; several keys (plurals, compounds) merge
+            hits[found_before:] = sorted(hits[found_before:], key=_hit_start)
+    return hits
 
 
 def compile_subscriptions(subscriptions: Iterable[Subscription]) -> CompiledMatcher:
