@@ -217,6 +217,9 @@ class CompiledMatcher:
                 compiled.pid_checks.append((pid, check))
                 self._key_entries[pid].append((term_id, check))
                 self._refresh_key(pid)
+            compiled.plain_pids = tuple(pid for pid, check in compiled.pid_checks if check is None)
+            compiled.checked_pids = tuple((pid, check) for pid, check in compiled.pid_checks
+                                          if check is not None)
             if compiled.kind == "author":
                 self._author_keys += 1
         self._terms[term_id].users += 1
@@ -480,13 +483,9 @@ class CompiledMatcher:
                 pids = region.pids
                 if not pids:
                     continue
-                found = 0
-                for pid, check in term.pid_checks:
-                    if pid not in pids:
-                        continue
-                    if check is None:
-                        found += region.count(pid)
-                    else:
+                found = sum(map(region.counts().get, term.plain_pids, repeat(0)))
+                for pid, check in term.checked_pids:
+                    if pid in pids:
                         extra = key_tokens[pid] - 1
                         for last in region.lasts(pid):
                             if check_holds(region, last - extra, check):

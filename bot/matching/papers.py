@@ -88,12 +88,12 @@ class Region:
         _, starts, stops = self.tables()
         return starts[first], stops[last]
 
-    def count(self, pid: int) -> int:
-        """How many times key `pid` hit (counted on first use; no token tables needed)."""
+    def counts(self) -> dict[int, int]:
+        """How many times each key hit (counted on first use; no token tables needed)."""
         counts = self._counts
         if counts is None:
             counts = self._counts = Counter(map(itemgetter(1), self.hits))
-        return counts[pid]
+        return counts
 
     def lasts(self, pid: int) -> list[int]:
         """Last token index of each hit of key `pid`, in text order (grouped on first use)."""
