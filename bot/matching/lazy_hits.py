@@ -56,6 +56,18 @@ class LazyHits:
     def __ne__(self, other) -> bool:
         return not self == other
 
+    def __lt__(self, other):
+        return self.resolved < tuple(other)
+
+    def __le__(self, other):
+        return self.resolved <= tuple(other)
+
+    def __gt__(self, other):
+        return self.resolved > tuple(other)
+
+    def __ge__(self, other):
+        return self.resolved >= tuple(other)
+
     def __hash__(self) -> int:
         return hash(self.resolved)
 

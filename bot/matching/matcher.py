@@ -28,8 +28,14 @@ So the cost of a day grows with the papers' text and the matches found, not with
 subscriptions.
 
 Updates: `add()` and `remove()` are incremental for terms, keys and the index (shared terms are
-reference-counted); the automaton itself is finalised again lazily on the next `match()` or
-`explain()` (pyahocorasick needs `make_automaton()` after any change: a C pass over all keys).
+reference-counted). pyahocorasick needs `make_automaton()` after keys are added, a C pass over all
+of an automaton's keys that holds the GIL: the compile builds its automaton at once (in the
+thread that compiles), keys added later go to smaller automata (at most GENERATION_KEYS keys
+each, built on the next `match()` or `explain()`), and removed keys stay behind, inert, so a
+subscribe or unsubscribe never rebuilds the whole key set.
+
+Hits carry their spans lazily (`lazy_hits`): the score counts hits per field, the spans are
+computed when a match's hits are first looked at, which few of a day's million matches are.
 
 Where each job lives: `subscriptions` (a query plus options), `terms` (term tables: automaton keys
 and their checks), `papers` (a paper normalised once), `routes` (how a subscription is reached and
@@ -68,6 +74,9 @@ _OCCURRENCE_BONUS = 0.1
 _MAX_BONUS_OCCURRENCES = 5
 
 _EMPTY_SET: frozenset = frozenset()
+# Most keys an automaton built after compile time takes before a new one is started: bounds the
+# GIL hold of rebuilding it on a subscribe (~30 ms) against one more scan per paper field.
+GENERATION_KEYS = 20_000
 _REGION_FIELDS = ("title", "abstract", "authors")
 
 # Match and Hit are tuple-backed records: `_new_record(Match, fields)` builds one in C, without
@@ -80,7 +89,11 @@ class CompiledMatcher:
     """Every subscription compiled together; see the module docstring for how."""
 
     def __init__(self, subscriptions: Iterable[Subscription] = ()):
-        self._automaton = ahocorasick.Automaton()
+        # Keys live in a few automata scanned one after the other: the one built at compile
+        # time, then smaller ones for keys added since (see _finalise). Only the last is ever
+        # rebuilt, so a subscribe never rebuilds the whole key set.
+        self._automata: list[ahocorasick.Automaton] = [ahocorasick.Automaton()]
+        self._last_sealed = False  # True: the last automaton takes no more keys
         self._dirty = False
         self._pid_of_key: dict[str, int] = {}
         self._key_length: list[int] = []
@@ -113,6 +126,10 @@ class CompiledMatcher:
         finally:
             if collecting:
                 gc.enable()
+        # Built here, in the thread that compiles, not on the first match(); and sealed, so later
+        # additions go to a small automaton of their own.
+        self._finalise()
+        self._last_sealed = True
 
     # -- building --
 
@@ -244,17 +261,18 @@ class CompiledMatcher:
             entries = [entry for entry in self._key_entries[pid] if entry[0] != term_id]
             self._key_entries[pid] = entries
             self._refresh_key(pid)
-            if not entries:
-                self._automaton.remove_word(key)
-                del self._pid_of_key[key]
-                self._dirty = True
+            # A key no term uses any more stays in its automaton, inert (no entries), and keeps
+            # its id for when a term wants it again: removing it would mean rebuilding.
 
     def _pid_for(self, key: str) -> int:
         pid = self._pid_of_key.get(key)
         if pid is None:
             pid = len(self._key_entries)
             self._pid_of_key[key] = pid
-            self._automaton.add_word(key, pid)
+            if self._last_sealed:
+                self._automata.append(ahocorasick.Automaton())
+                self._last_sealed = False
+            self._automata[-1].add_word(key, pid)
             self._dirty = True
             self._key_length.append(len(key))
             # tokens a key covers: " a b " has two; a prefix key " a b" (no space after) too
@@ -280,9 +298,16 @@ class CompiledMatcher:
                 self._checked_pids[region].discard(pid)
 
     def _finalise(self) -> None:
+        """Build the automaton keys were added to since the last build. pyahocorasick's
+        make_automaton() is one C call over all of an automaton's keys that holds the GIL
+        (~0.5 s at 300k keys, a stalled event loop): only the compile-time automaton is that
+        big, and keys added later fill automata of at most GENERATION_KEYS each."""
         if self._dirty:
-            if len(self._automaton):
-                self._automaton.make_automaton()
+            automaton = self._automata[-1]
+            if len(automaton):
+                automaton.make_automaton()
+                if len(automaton) >= GENERATION_KEYS:
+                    self._last_sealed = True
             self._dirty = False
 
     # -- matching --
@@ -397,12 +422,16 @@ class CompiledMatcher:
     def _find_hits(self, state: PaperState, near_misses: dict | None = None) -> set[int]:
         """Ids of the terms that hit this paper (in a field the term searches)."""
         hit = state.hit
-        if len(self._automaton):
-            scan = self._automaton.iter
+        scans = [automaton.iter for automaton in self._automata if len(automaton)]
+        if scans:
             for region_index, region in enumerate(state.regions):
                 if not region.stream:
                     continue
-                region.hits = found = list(scan(region.stream))
+                if len(scans) == 1:
+                    found = list(scans[0](region.stream))
+                else:
+                    found = list(chain.from_iterable(scan(region.stream) for scan in scans))
+                region.hits = found
                 if not found:
                     continue
                 region.pids = pids = set(map(itemgetter(1), found))
