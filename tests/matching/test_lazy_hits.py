@@ -67,3 +67,24 @@ def test_concatenated_hits_keep_the_query_order():
     joined = concatenated([first, second])
     assert isinstance(joined, LazyHits)
     assert joined == (Hit("a", "title", 0, 1), Hit("b", "abstract", 3, 4))
+
+
+def test_a_digest_works_out_spans_only_for_the_papers_it_keeps():
+    from datetime import date
+
+    from bot.digest.model import build_digest
+
+    papers = corpus_papers(40)
+    matches = compile_subscriptions([Subscription("a", parse_query("the")),
+                                     Subscription("b", parse_query("of"))]).match(papers)
+    assert len({m.paper.id for m in matches}) > 10
+    digest = build_digest("dest", "title", date(2025, 4, 21), matches, max_items=3)
+    kept = {item.paper.id for item in digest.items}
+    assert len(kept) == 3 and digest.truncated > 0
+    for match in matches:
+        assert isinstance(match.hits, LazyHits)
+        assert (match.hits._hits is not None) == (match.paper.id in kept), match.paper.id
+    for item in digest.items:  # the kept items have the hits of every match of their paper
+        assert set(item.hits) == {hit for m in matches if m.paper.id == item.paper.id
+                                  for hit in m.hits}
+        assert item.title_spans or item.abstract_spans
