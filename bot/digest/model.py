@@ -17,6 +17,7 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import chain
 from types import MappingProxyType
 
 from bot.models import Hit, Match, Paper
@@ -173,23 +174,24 @@ def _field_spans(hits: Iterable[Hit], field_name: str, text: str, paper_id: str)
 class _Accumulator:
     """Everything the matches say about one paper, merged."""
 
-    __slots__ = ("paper", "hits", "score", "subscription_ids")
+    __slots__ = ("paper", "hit_groups", "score", "subscription_ids")
 
     def __init__(self, paper: Paper, score: float) -> None:
         self.paper = paper
-        self.hits: dict[Hit, None] = {}
+        # each match's hits, once per distinct object (matches share them): the matcher computes
+        # spans lazily, so they are only looked at for the items the digest keeps
+        self.hit_groups: dict[int, Iterable[Hit]] = {}
         self.score = score
         self.subscription_ids: dict[str, None] = {}
 
     def add(self, match: Match) -> None:
-        for hit in match.hits:
-            self.hits.setdefault(hit, None)
+        self.hit_groups.setdefault(id(match.hits), match.hits)
         self.subscription_ids.setdefault(match.subscription_id, None)
         self.score = max(self.score, match.score)
 
     def item(self) -> DigestItem:
         paper = self.paper
-        hits = tuple(self.hits)
+        hits = tuple(dict.fromkeys(chain.from_iterable(self.hit_groups.values())))
         terms = tuple(dict.fromkeys(hit.term for hit in hits))
         return DigestItem(
             paper=paper,
@@ -246,13 +248,13 @@ def build_digest(
             acc = by_id[match.paper.id] = _Accumulator(paper, match.score)
         acc.add(match)
 
-    items = sorted((acc.item() for acc in by_id.values()),
-                   key=lambda item: (-item.score, item.paper.id))
-    counts = AnnounceCounts.of(item.paper for item in items)
+    kept = sorted(by_id.values(), key=lambda acc: (-acc.score, acc.paper.id))
+    counts = AnnounceCounts.of(acc.paper for acc in kept)
     truncated = 0
-    if max_items is not None and len(items) > max_items:
-        truncated = len(items) - max_items
-        items = items[:max_items]
+    if max_items is not None and len(kept) > max_items:
+        truncated = len(kept) - max_items
+        kept = kept[:max_items]
+    items = [acc.item() for acc in kept]
 
     return Digest(
         destination=destination,

@@ -28,8 +28,14 @@ So the cost of a day grows with the papers' text and the matches found, not with
 subscriptions.
 
 Updates: `add()` and `remove()` are incremental for terms, keys and the index (shared terms are
-reference-counted); the automaton itself is finalised again lazily on the next `match()` or
-`explain()` (pyahocorasick needs `make_automaton()` after any change: a C pass over all keys).
+reference-counted). pyahocorasick needs `make_automaton()` after keys are added, a C pass over all
+of an automaton's keys that holds the GIL: the compile builds its automaton at once (in the
+thread that compiles), keys added later go to smaller automata (at most GENERATION_KEYS keys
+each, built on the next `match()` or `explain()`), and removed keys stay behind, inert, so a
+subscribe or unsubscribe never rebuilds the whole key set.
+
+Hits carry their spans lazily (`lazy_hits`): the score counts hits per field, the spans are
+computed when a match's hits are first looked at, which few of a day's million matches are.
 
 Where each job lives: `subscriptions` (a query plus options), `terms` (term tables: automaton keys
 and their checks), `papers` (a paper normalised once), `routes` (how a subscription is reached and
@@ -49,6 +55,7 @@ import ahocorasick
 from bot.models import ANNOUNCE_TYPES, Hit, Match, Paper
 from bot.taxonomy import archive_of
 
+from .lazy_hits import LazyHits, concatenated
 from .explain import Explanation, TermReport, describe_hits, why_false
 from .papers import PaperState, field_text
 from .query import Term
@@ -67,6 +74,9 @@ _OCCURRENCE_BONUS = 0.1
 _MAX_BONUS_OCCURRENCES = 5
 
 _EMPTY_SET: frozenset = frozenset()
+# Most keys an automaton built after compile time takes before a new one is started: bounds the
+# GIL hold of rebuilding it on a subscribe (~30 ms) against one more scan per paper field.
+GENERATION_KEYS = 20_000
 _REGION_FIELDS = ("title", "abstract", "authors")
 
 # Match and Hit are tuple-backed records: `_new_record(Match, fields)` builds one in C, without
@@ -79,7 +89,11 @@ class CompiledMatcher:
     """Every subscription compiled together; see the module docstring for how."""
 
     def __init__(self, subscriptions: Iterable[Subscription] = ()):
-        self._automaton = ahocorasick.Automaton()
+        # Keys live in a few automata scanned one after the other: the one built at compile
+        # time, then smaller ones for keys added since (see _finalise). Only the last is ever
+        # rebuilt, so a subscribe never rebuilds the whole key set.
+        self._automata: list[ahocorasick.Automaton] = [ahocorasick.Automaton()]
+        self._last_sealed = False  # True: the last automaton takes no more keys
         self._dirty = False
         self._pid_of_key: dict[str, int] = {}
         self._key_length: list[int] = []
@@ -112,6 +126,10 @@ class CompiledMatcher:
         finally:
             if collecting:
                 gc.enable()
+        # Built here, in the thread that compiles, not on the first match(); and sealed, so later
+        # additions go to a small automaton of their own.
+        self._finalise()
+        self._last_sealed = True
 
     # -- building --
 
@@ -216,6 +234,9 @@ class CompiledMatcher:
                 compiled.pid_checks.append((pid, check))
                 self._key_entries[pid].append((term_id, check))
                 self._refresh_key(pid)
+            compiled.plain_pids = tuple(pid for pid, check in compiled.pid_checks if check is None)
+            compiled.checked_pids = tuple((pid, check) for pid, check in compiled.pid_checks
+                                          if check is not None)
             if compiled.kind == "author":
                 self._author_keys += 1
         self._terms[term_id].users += 1
@@ -240,17 +261,18 @@ class CompiledMatcher:
             entries = [entry for entry in self._key_entries[pid] if entry[0] != term_id]
             self._key_entries[pid] = entries
             self._refresh_key(pid)
-            if not entries:
-                self._automaton.remove_word(key)
-                del self._pid_of_key[key]
-                self._dirty = True
+            # A key no term uses any more stays in its automaton, inert (no entries), and keeps
+            # its id for when a term wants it again: removing it would mean rebuilding.
 
     def _pid_for(self, key: str) -> int:
         pid = self._pid_of_key.get(key)
         if pid is None:
             pid = len(self._key_entries)
             self._pid_of_key[key] = pid
-            self._automaton.add_word(key, pid)
+            if self._last_sealed:
+                self._automata.append(ahocorasick.Automaton())
+                self._last_sealed = False
+            self._automata[-1].add_word(key, pid)
             self._dirty = True
             self._key_length.append(len(key))
             # tokens a key covers: " a b " has two; a prefix key " a b" (no space after) too
@@ -276,9 +298,16 @@ class CompiledMatcher:
                 self._checked_pids[region].discard(pid)
 
     def _finalise(self) -> None:
+        """Build the automaton keys were added to since the last build. pyahocorasick's
+        make_automaton() is one C call over all of an automaton's keys that holds the GIL
+        (~0.5 s at 300k keys, a stalled event loop): only the compile-time automaton is that
+        big, and keys added later fill automata of at most GENERATION_KEYS each."""
         if self._dirty:
-            if len(self._automaton):
-                self._automaton.make_automaton()
+            automaton = self._automata[-1]
+            if len(automaton):
+                automaton.make_automaton()
+                if len(automaton) >= GENERATION_KEYS:
+                    self._last_sealed = True
             self._dirty = False
 
     # -- matching --
@@ -393,12 +422,16 @@ class CompiledMatcher:
     def _find_hits(self, state: PaperState, near_misses: dict | None = None) -> set[int]:
         """Ids of the terms that hit this paper (in a field the term searches)."""
         hit = state.hit
-        if len(self._automaton):
-            scan = self._automaton.iter
+        scans = [automaton.iter for automaton in self._automata if len(automaton)]
+        if scans:
             for region_index, region in enumerate(state.regions):
                 if not region.stream:
                     continue
-                region.hits = found = list(scan(region.stream))
+                if len(scans) == 1:
+                    found = list(scans[0](region.stream))
+                else:
+                    found = list(chain.from_iterable(scan(region.stream) for scan in scans))
+                region.hits = found
                 if not found:
                     continue
                 region.pids = pids = set(map(itemgetter(1), found))
@@ -470,29 +503,36 @@ class CompiledMatcher:
                     for start, end in self._occurrences(state, AUTHORS, pid, term_id, check):
                         hits.append(Hit(term.display, "authors", start, end))
         else:
-            display = term.display
+            # title/abstract terms: count hits per field for the score now, spans on first look
             key_tokens = self._key_tokens
+            occurrences = 0
+            fields: list[str] = []
             for region_index in term.regions:
                 region = state.regions[region_index]
                 pids = region.pids
                 if not pids:
                     continue
-                field_name = _REGION_FIELDS[region_index]
-                found_before = len(hits)
-                keys_found = 0
-                for pid, check in term.pid_checks:
-                    if pid not in pids:
-                        continue
-                    keys_found += 1
-                    _, starts, stops = region.tables()
-                    extra = key_tokens[pid] - 1
-                    for last in region.lasts(pid):
-                        if check is None or check_holds(region, last - extra, check):
-                            hits.append(_new_record(
-                                Hit, (display, field_name, starts[last - extra], stops[last])))
-                if keys_found > 1 and len(hits) - found_before > 1:
-                    # each key's hits are in text order; several keys (plurals, compounds) merge
-                    hits[found_before:] = sorted(hits[found_before:], key=_hit_start)
+                found = sum(map(region.counts().get, term.plain_pids, repeat(0)))
+                for pid, check in term.checked_pids:
+                    if pid in pids:
+                        extra = key_tokens[pid] - 1
+                        for last in region.lasts(pid):
+                            if check_holds(region, last - extra, check):
+                                found += 1
+                if found:
+                    occurrences += found
+                    fields.append(_REGION_FIELDS[region_index])
+            if not occurrences:
+                result = ((), 0.0)
+            else:
+                if occurrences == 1:
+                    score = FIELD_WEIGHTS[fields[0]]
+                else:
+                    score = round(sum(FIELD_WEIGHTS[f] for f in fields) + _OCCURRENCE_BONUS
+                                  * min(occurrences - 1, _MAX_BONUS_OCCURRENCES), 3)
+                result = (LazyHits(_text_hits, state.regions, term, key_tokens), score)
+            state.term_hits[term_id] = result
+            return result
         if not hits:
             score = 0.0
         elif len(hits) == 1:
@@ -510,13 +550,13 @@ class CompiledMatcher:
         if len(term_ids) == 1:
             (term_id,) = term_ids
             return state.term_hits.get(term_id) or self._term_hits(state, term_id)
-        all_hits: list[Hit] = []
+        all_hits = []
         total = 0.0
         for term_id in term_ids:
             hits, score = state.term_hits.get(term_id) or self._term_hits(state, term_id)
-            all_hits.extend(hits)
+            all_hits.append(hits)
             total += score
-        return tuple(all_hits), round(total, 3)
+        return concatenated(all_hits), round(total, 3)
 
     # -- explaining --
 
@@ -560,7 +600,7 @@ class CompiledMatcher:
         positive = set(query.positive_terms)
         for term in query.terms:
             term_id = id_of(term)
-            hits = self._term_hits(state, term_id)[0] if term_id in hit else ()
+            hits = tuple(self._term_hits(state, term_id)[0]) if term_id in hit else ()
             near = tuple(
                 f'{field_name} has "{seen}", but {term.text} is written in capitals and matches '
                 "only capitals" if failure == "capitals" else
@@ -571,6 +611,35 @@ class CompiledMatcher:
         score = self._scored_hits(state, compiled.positives_in(hit))[1] if matched else 0.0
         return Explanation(subscription_id, paper.id, query.describe(), matched, score,
                            tuple(reports), tuple(reasons), texts)
+
+
+def _text_hits(regions: tuple, term: CompiledTerm, key_tokens: list[int]) -> list[Hit]:
+    """All hits of a title/abstract term in one paper, with spans, in text order per field.
+    (Given the paper's regions, not its PaperState: the state caches LazyHits, no cycle.)"""
+    hits: list[Hit] = []
+    display = term.display
+    for region_index in term.regions:
+        region = regions[region_index]
+        pids = region.pids
+        if not pids:
+            continue
+        field_name = _REGION_FIELDS[region_index]
+        found_before = len(hits)
+        keys_found = 0
+        for pid, check in term.pid_checks:
+            if pid not in pids:
+                continue
+            keys_found += 1
+            _, starts, stops = region.tables()
+            extra = key_tokens[pid] - 1
+            for last in region.lasts(pid):
+                if check is None or check_holds(region, last - extra, check):
+                    hits.append(_new_record(
+                        Hit, (display, field_name, starts[last - extra], stops[last])))
+        if keys_found > 1 and len(hits) - found_before > 1:
+            # each key's hits are in text order; several keys (plurals, compounds) merge
+            hits[found_before:] = sorted(hits[found_before:], key=_hit_start)
+    return hits
 
 
 def compile_subscriptions(subscriptions: Iterable[Subscription]) -> CompiledMatcher:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections import Counter
 from itertools import accumulate, count
 from operator import add, itemgetter
 from typing import Sequence
@@ -13,7 +14,7 @@ from bot.models import Hit, Paper
 
 from .subscriptions import category_set
 from .terms import AUTHOR_END, AUTHOR_START
-from .tokens import math_spans, token_pieces, tokenize
+from .tokens import math_spans, plain_pieces, token_stream, tokenize
 
 _EMPTY_SET: frozenset = frozenset()
 
@@ -36,15 +37,26 @@ def field_text(paper: Paper, field_name: str) -> str:
 class Region:
     """One field's token stream plus token tables built on first use (only needed for hits)."""
 
-    __slots__ = ("text", "pieces", "stream", "plain", "hits", "pids", "_tables", "_lasts")
+    __slots__ = ("text", "plain_text", "stream", "plain", "hits", "pids", "_pieces", "_tables",
+                 "_lasts", "_counts")
 
     def __init__(self, text: str):
         self.text = text
-        self.pieces, self.stream, self.plain = token_pieces(text)
+        self.plain_text, self.stream, self.plain = token_stream(text)
+        self._pieces = None
+        self._counts = None
         self.hits: list[tuple[int, int]] = []
         self.pids: set[int] = _EMPTY_SET
         self._tables = None
         self._lasts = None
+
+    @property
+    def pieces(self) -> list[str]:
+        """Separator/token pieces of the plain text (split on first use: only hits need them)."""
+        pieces = self._pieces
+        if pieces is None:
+            pieces = self._pieces = plain_pieces(self.plain_text)
+        return pieces
 
     def tables(self) -> tuple[dict[int, int], list[int], list[int]]:
         """(last token by stream end, token start, token end): a key hit reported at stream
@@ -75,6 +87,13 @@ class Region:
         """Character span in the original text from token `first` to token `last`."""
         _, starts, stops = self.tables()
         return starts[first], stops[last]
+
+    def counts(self) -> dict[int, int]:
+        """How many times each key hit (counted on first use; no token tables needed)."""
+        counts = self._counts
+        if counts is None:
+            counts = self._counts = Counter(map(itemgetter(1), self.hits))
+        return counts
 
     def lasts(self, pid: int) -> list[int]:
         """Last token index of each hit of key `pid`, in text order (grouped on first use)."""

@@ -38,7 +38,7 @@ class CompiledTerm:
     """One distinct (field, text) across all subscriptions, with its automaton keys."""
 
     __slots__ = ("id", "term", "display", "kind", "regions", "keys", "tokens", "category",
-                 "users", "pid_checks")
+                 "users", "pid_checks", "plain_pids", "checked_pids")
 
     def __init__(self, term_id: int, term: Term):
         self.id = term_id
@@ -47,6 +47,9 @@ class CompiledTerm:
         self.users = 0
         self.keys: list[tuple[str, tuple | None]] = []  # (key, check) where check is per-key data
         self.pid_checks: list[tuple[int, tuple | None]] = []  # the same, keys as automaton ids
+        # pid_checks split by whether a hit needs checking (set by the matcher with pid_checks)
+        self.plain_pids: tuple[int, ...] = ()
+        self.checked_pids: tuple[tuple[int, tuple], ...] = ()
         self.category = None
         if term.field in ("cat", "primary"):
             self.kind = term.field

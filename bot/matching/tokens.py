@@ -44,6 +44,7 @@ _TOKEN_RE = re.compile(rf"[^\W_](?:[^\W_]|[{_COMBINING}])*")
 _PIECES_RE = re.compile(f"({_TOKEN_RE.pattern})")
 # The same for ASCII text, which has no combining marks (most of a listing): a simpler pattern.
 _ASCII_PIECES_RE = re.compile(r"([^\W_]+)")
+_ASCII_TOKEN_RE = re.compile(r"[^\W_]+")
 
 # --- Greek letters: names, whichever way they are written ---------------------------------------
 
@@ -372,6 +373,28 @@ def term_tokens(text: str) -> list[tuple[str, str, bool]]:
                       and plain[match.end():matches[index + 1].start()] in _HYPHENS)
         result.append((fold(written), written, hyphenated))
     return result
+
+
+def token_stream(text: str) -> tuple[str, str, PlainText | None]:
+    """The cheap part of `token_pieces` for a paper field: its plain text (LaTeX converted), its
+    token stream (`" tok tok tok "`, folded; empty when there is no token) and the map back to
+    the original text (None when the plain text is the original). The pieces, which only spans
+    need, come later from `plain_pieces(plain)`: most fields never have a span asked of them."""
+    converted = plain_text(text)
+    plain = text if converted is None else converted.text
+    raw = (_ASCII_TOKEN_RE if plain.isascii() else _TOKEN_RE).findall(plain)
+    if not raw:
+        return plain, "", converted
+    joined = " ".join(raw)
+    if joined.isascii():
+        return plain, f" {joined.lower()} ", converted
+    return plain, f" {' '.join(map(fold, raw))} ", converted
+
+
+def plain_pieces(plain: str) -> list[str]:
+    """The alternating separator/token pieces of a plain text (tokens at odd positions; the
+    tokens are the ones `token_stream` found, in the same order)."""
+    return (_ASCII_PIECES_RE if plain.isascii() else _PIECES_RE).split(plain)
 
 
 def token_pieces(text: str) -> tuple[list[str], str, PlainText | None]:

@@ -15,6 +15,7 @@ from bot.matching import (
     parse_query,
     query_from_keywords,
 )
+from bot.matching import matcher as matcher_module
 from bot.matching.tokens import tokenize
 from bot.models import Paper
 from tests.conftest import shared_path
@@ -325,3 +326,35 @@ def test_an_empty_matcher_matches_nothing():
     assert matcher.match([Paper("1", "VLM", "", (), ("cs.CV",))]) == []
     with pytest.raises(KeyError, match='no subscription "x" is compiled'):
         matcher.explain("x", Paper("1", "VLM", "", (), ()))
+
+
+def test_updates_spread_over_several_automata_equal_a_fresh_compile(monkeypatch):
+    # keys added after the compile go to automata of at most GENERATION_KEYS keys (so a subscribe
+    # never rebuilds the whole key set); removed keys stay inert and are reused when wanted again
+    monkeypatch.setattr(matcher_module, "GENERATION_KEYS", 12)
+    papers = corpus_papers(80)
+    queries = random_queries(papers, 90, seed=11)
+    subscriptions = [Subscription(f"s{i}", q) for i, q in enumerate(queries)]
+    matcher = compile_subscriptions(subscriptions[:30])
+    kept = list(subscriptions[:30])
+    for step, sub in enumerate(subscriptions[30:]):
+        matcher.add(sub)
+        kept.append(sub)
+        if step % 3 == 0:
+            gone = kept.pop(step % len(kept))
+            matcher.remove(gone.id)
+        if step % 10 == 0:
+            matcher.match(papers[:5])  # builds the open automaton, sealing it when it is full
+    for sub in subscriptions[:30:4]:  # terms removed earlier, wanted again
+        if sub.id not in matcher:
+            matcher.add(sub)
+            kept.append(sub)
+    assert len(matcher._automata) > 2
+
+    def key(matches):
+        return sorted((m.subscription_id, m.paper.id, tuple(m.hits), m.score) for m in matches)
+
+    assert key(matcher.match(papers)) == key(compile_subscriptions(kept).match(papers))
+    for sub in kept[::7]:
+        paper = papers[0]
+        assert matcher.explain(sub.id, paper) == compile_subscriptions([sub]).explain(sub.id, paper)
