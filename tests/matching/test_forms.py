@@ -9,22 +9,9 @@ from hypothesis import given, settings, strategies as st
 from bot.matching import QuerySyntaxError, Subscription, compile_subscriptions, field_text, parse_query
 from bot.matching.forms import compound_splits, plural_forms, spellings
 from bot.matching.help import QUERY_EXAMPLES, QUERY_SYNTAX_HELP
+from tests.matching.test_semantics import matches, paper
 from bot.matching.near_misses import find_near_misses
 from bot.matching.tokens import plain_text, readable_text, tokenize
-from bot.models import Paper
-
-
-def paper(title="", abstract="", authors=(), categories=("cs.LG",), announce_type="new",
-          paper_id="2504.00001") -> Paper:
-    return Paper(paper_id, title, abstract, tuple(authors), tuple(categories), announce_type)
-
-
-def matches(query: str, **fields) -> bool:
-    subject = paper(**fields)
-    matcher = compile_subscriptions([Subscription("s", parse_query(query))])
-    found = bool(matcher.match([subject]))
-    assert matcher.explain("s", subject).matched is found
-    return found
 
 
 CASES = [
