@@ -25,7 +25,7 @@ from bot.arxiv.api import Enrichment, apply_enrichment, parse_api_response
 from bot.arxiv.errors import ApiError, FeedError, FetchFailed, MalformedFeed, ResponseTooLarge
 from bot.arxiv.feeds import Listing, parse_listing
 from bot.arxiv.ids import versionless_id
-from bot.arxiv.pacing import Clock, RequestPacer, Sleep
+from bot.arxiv.pacing import MonotonicReading, RequestPacer, Sleep
 from bot.config import ArxivSettings
 from bot.models import Paper
 
@@ -124,7 +124,7 @@ class ArxivClient:
         pacer: RequestPacer | None = None,
         sleep: Sleep = asyncio.sleep,
         random: Callable[[], float] = _random.random,
-        clock: Clock = time.monotonic,
+        clock: MonotonicReading = time.monotonic,
         wall_clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
         listing_cap: int = LISTING_CAP,
     ) -> None:

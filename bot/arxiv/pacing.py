@@ -16,7 +16,8 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
-Clock = Callable[[], float]
+# Seconds on a monotonic scale (time.monotonic by default; tests pass their own).
+MonotonicReading = Callable[[], float]
 Sleep = Callable[[float], Awaitable[object]]
 
 
@@ -27,7 +28,7 @@ class RequestPacer:
     `seconds` from now: used when arXiv answers 429/503 with Retry-After.
     """
 
-    def __init__(self, min_interval: float, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep) -> None:
+    def __init__(self, min_interval: float, clock: MonotonicReading = time.monotonic, sleep: Sleep = asyncio.sleep) -> None:
         if min_interval < 0:
             raise ValueError(f"min_interval must be >= 0, got {min_interval}")
         self.min_interval = float(min_interval)

@@ -38,7 +38,7 @@ from bot.arxiv.listing_pages import (
     next_skip,
     parse_listing_page,
 )
-from bot.arxiv.pacing import Clock, RequestPacer, Sleep
+from bot.arxiv.pacing import MonotonicReading, RequestPacer, Sleep
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ class ListingPageFetcher:
     """Fetches /list/<context>/new for configured contexts. Share one per process (it owns the
     crawl-delay pacer). `clock`/`sleep` drive the crawl-delay pacer (tests inject fakes)."""
 
-    def __init__(self, client: ArxivClient, *, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep) -> None:
+    def __init__(self, client: ArxivClient, *, clock: MonotonicReading = time.monotonic, sleep: Sleep = asyncio.sleep) -> None:
         self.client = client
         self.settings = client.settings
         self._clock = clock

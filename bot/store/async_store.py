@@ -12,7 +12,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from bot.store.database import DEFAULT_BUSY_TIMEOUT_SECONDS, Clock, ReadStore, Store, utc_now
+from bot.store.database import DEFAULT_BUSY_TIMEOUT_SECONDS, NowFunction, ReadStore, Store, utc_now
 from bot.store.errors import StoreError, store_error_from
 from bot.store.migrations import MIGRATIONS, Migration
 
@@ -41,7 +41,7 @@ class AsyncStore:
     """
 
     def __init__(self, executor: ThreadPoolExecutor, store: Store, *, readers: int = DEFAULT_READERS,
-                 busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS, clock: Clock | Any = utc_now) -> None:
+                 busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS, clock: NowFunction | Any = utc_now) -> None:
         self._executor = executor
         self._store = store  # touched only on the DB thread
         self._closed = False
@@ -59,7 +59,7 @@ class AsyncStore:
         path: str | os.PathLike[str],
         *,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS,
-        clock: Clock | Any = utc_now,
+        clock: NowFunction | Any = utc_now,
         migrations: Sequence[Migration] = MIGRATIONS,
         single_instance: bool = False,
         readers: int = DEFAULT_READERS,

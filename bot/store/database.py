@@ -27,9 +27,9 @@ DEFAULT_BUSY_TIMEOUT_SECONDS = 5.0
 # How many problems `integrity_problems` reports at most (PRAGMA quick_check(N)).
 INTEGRITY_PROBLEMS_SHOWN = 10
 
-# A zero-argument callable returning an aware datetime, or any object with such a `now()` method
-# (bot.clock's Clock), so the scheduler's clock can be handed over as is.
-Clock = Callable[[], datetime]
+# What the store stamps rows with: a zero-argument callable returning an aware datetime. A
+# bot.clock.Clock may be handed over as is; its `now` is taken.
+NowFunction = Callable[[], datetime]
 
 OPENING = "opening the database"
 
@@ -58,12 +58,12 @@ class Store:
         path: str | os.PathLike[str],
         *,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS,
-        clock: Clock | Any = utc_now,
+        clock: NowFunction | Any = utc_now,
         migrations: Sequence[Migration] = MIGRATIONS,
         single_instance: bool = False,
     ) -> None:
         self.path = Path(path)
-        self._clock: Clock = clock.now if hasattr(clock, "now") else clock
+        self._clock: NowFunction = clock.now if hasattr(clock, "now") else clock
         self._thread_id = threading.get_ident()
         self._db: sqlite_utils.Database | None = None
         self._instance_lock: InstanceLock | None = None
@@ -189,9 +189,9 @@ class ReadStore:
     ledger: DeliveryLedger
 
     def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS,
-                 clock: Clock | Any = utc_now) -> None:
+                 clock: NowFunction | Any = utc_now) -> None:
         self.path = Path(path)
-        self._clock: Clock = clock.now if hasattr(clock, "now") else clock
+        self._clock: NowFunction = clock.now if hasattr(clock, "now") else clock
         self._thread_id: int | None = None
         # check_same_thread off: the pool that owns this reader opens and closes it from its own
         # thread; `_check_usable` confines every use to the thread that first used it.
