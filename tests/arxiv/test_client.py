@@ -13,28 +13,13 @@ from bot.arxiv.pacing import RequestPacer
 from bot.models import Paper
 from tests.conftest import DATA, SYNTHETIC_LISTING, shared_path
 from tests.fakes.arxiv_server import FakeArxiv, Reply, api_feed, atom_listing
+from tests.fakes.clock import SteppedMonotonic
 
 CS_CV = "/atom/cs.CV"
 # The synthetic 2025-04-21 listing (20 papers), an empty feed (a weekend's) and an error feed.
 DAY_LISTING = SYNTHETIC_LISTING.read_bytes()
 EMPTY_LISTING = atom_listing([], title="cs.CV updates on arXiv.org", day="2025-04-26")
 ERROR_LISTING = (DATA / "error-bad-archive.atom.xml").read_bytes()
-
-
-class SteppedClock:
-    """Monotonic time that moves only when slept on: backoff waits are recorded, never slept."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(round(seconds, 6))
-        self.now += seconds
-        await asyncio.sleep(0)
 
 
 def api_recording(name: str) -> bytes:
@@ -49,11 +34,11 @@ async def fake():
 
 
 @pytest.fixture
-def clock() -> SteppedClock:
-    return SteppedClock()
+def clock() -> SteppedMonotonic:
+    return SteppedMonotonic(start=1000.0)
 
 
-def make_client(fake: FakeArxiv, clock: SteppedClock, **settings) -> ArxivClient:
+def make_client(fake: FakeArxiv, clock: SteppedMonotonic, **settings) -> ArxivClient:
     return ArxivClient(fake.settings(**settings), sleep=clock.sleep, clock=clock, random=lambda: 0.5)
 
 

@@ -4,26 +4,11 @@ import time
 import pytest
 
 from bot.arxiv.pacing import RequestPacer
-
-
-class SteppedClock:
-    """A monotonic clock that only moves when slept on (or advanced by a "request")."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0)
+from tests.fakes.clock import SteppedMonotonic
 
 
 async def test_first_request_starts_at_once_and_later_ones_wait_from_the_previous_end():
-    clock = SteppedClock()
+    clock = SteppedMonotonic()
     pacer = RequestPacer(3.0, clock=clock, sleep=clock.sleep)
     starts, ends = [], []
     for duration in (0.5, 2.0, 0.0):
@@ -36,7 +21,7 @@ async def test_first_request_starts_at_once_and_later_ones_wait_from_the_previou
 
 
 async def test_no_wait_when_the_interval_has_already_passed():
-    clock = SteppedClock()
+    clock = SteppedMonotonic()
     pacer = RequestPacer(3.0, clock=clock, sleep=clock.sleep)
     async with pacer:
         pass
@@ -69,7 +54,7 @@ async def test_concurrent_requests_never_overlap_and_keep_the_interval_with_a_re
 
 
 async def test_hold_off_delays_every_request_and_is_never_shortened():
-    clock = SteppedClock()
+    clock = SteppedMonotonic()
     pacer = RequestPacer(0.0, clock=clock, sleep=clock.sleep)
     pacer.hold_off(7)
     pacer.hold_off(2)  # a shorter hold-off does not cut the longer one
@@ -79,7 +64,7 @@ async def test_hold_off_delays_every_request_and_is_never_shortened():
 
 
 async def test_a_hold_off_made_while_another_request_waits_extends_its_wait():
-    clock = SteppedClock()
+    clock = SteppedMonotonic()
     pacer = RequestPacer(3.0, clock=clock, sleep=clock.sleep)
     order: list[str] = []
 
@@ -98,7 +83,7 @@ async def test_a_hold_off_made_while_another_request_waits_extends_its_wait():
 
 
 async def test_an_error_inside_the_block_releases_the_pacer():
-    clock = SteppedClock()
+    clock = SteppedMonotonic()
     pacer = RequestPacer(1.0, clock=clock, sleep=clock.sleep)
     with pytest.raises(RuntimeError):
         async with pacer:
@@ -109,7 +94,7 @@ async def test_an_error_inside_the_block_releases_the_pacer():
 
 
 async def test_cancelled_while_waiting_releases_the_pacer():
-    clock = SteppedClock()
+    clock = SteppedMonotonic()
     never = asyncio.get_running_loop().create_future()
 
     async def blocking_sleep(seconds: float) -> None:

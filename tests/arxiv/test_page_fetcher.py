@@ -9,23 +9,9 @@ from bot.arxiv.listing_pages import ListingPageChanged
 from bot.arxiv.page_fetcher import ListingPageFetcher, ListingPagesDisallowed, ListingPagesMidUpdate
 from tests.fakes.arxiv_pages import ListingSite, quant_ph_papers, synthetic_papers
 from tests.fakes.arxiv_server import FakeArxiv, Reply
+from tests.fakes.clock import SteppedMonotonic
 
 DAY = date(2025, 4, 28)
-
-
-class SimulatedMonotonic:
-    """A monotonic clock whose sleeps pass at once; the waits are recorded."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture
@@ -40,7 +26,7 @@ def site(arxiv) -> ListingSite:
 
 
 def fetcher_for(arxiv: FakeArxiv, site: ListingSite, **overrides):
-    clock = SimulatedMonotonic()
+    clock = SteppedMonotonic(start=1000.0)
     client = ArxivClient(arxiv.settings(listing_pages_url=site.base_url, **overrides))
     return client, ListingPageFetcher(client, clock=clock, sleep=clock.sleep), clock
 

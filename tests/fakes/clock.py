@@ -66,3 +66,20 @@ class ServiceClock:
 
     def advance(self, seconds: float) -> None:
         self._skipped += seconds
+
+
+class SteppedMonotonic:
+    """A monotonic reading (`time.monotonic`'s stand-in) that moves only when slept on, or when a
+    test moves `now` itself; the waits are recorded (rounded to the microsecond), never slept."""
+
+    def __init__(self, start: float = 100.0) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(round(seconds, 6))
+        self.now += seconds
+        await asyncio.sleep(0)
