@@ -7,6 +7,7 @@ tables; callers never pass a connection around and never write SQL of their own.
     store.channels   Channels        channel subscriptions and per-channel settings
     store.people     People          personal subscriptions and delivery choices
     store.ledger     DeliveryLedger  deliveries, delivered papers, announcement days, pauses
+    store.votes      Votes           👍/👎 per destination and paper, learned relevance models
 
 Every repository method checks it runs on the store's thread and reports SQLite failures as a
 `StoreError` naming what it was doing; every write takes the write lock at its start (`BEGIN
@@ -35,6 +36,7 @@ from bot.store.migrations import MIGRATIONS, Migration
 from bot.store.papers import FetchState, Papers, SaveSummary
 from bot.store.personal import People
 from bot.store.subscriptions import Channels
+from bot.store.votes import Votes
 
 __all__ = [
     "MIGRATIONS",
@@ -50,5 +52,6 @@ __all__ = [
     "SchemaTooNewError",
     "Store",
     "StoreError",
+    "Votes",
     "storage_path_problem",
 ]

@@ -19,6 +19,7 @@ from bot.store.instance_lock import InstanceLock
 from bot.store.ledger import DeliveryLedger
 from bot.store.migrations import MIGRATIONS, Migration, apply_migrations, schema_version
 from bot.store.papers import Papers
+from bot.store.votes import Votes
 from bot.store.personal import People
 from bot.store.repository import write_transaction
 from bot.store.subscriptions import Channels
@@ -49,6 +50,7 @@ class Store:
     """
 
     papers: Papers
+    votes: Votes
     channels: Channels
     people: People
     ledger: DeliveryLedger
@@ -184,6 +186,7 @@ class ReadStore:
     """
 
     papers: Papers
+    votes: Votes
     channels: Channels
     people: People
     ledger: DeliveryLedger
@@ -250,11 +253,12 @@ class ReadStore:
 
 
 def _attach_repositories(owner: "Store | ReadStore") -> None:
-    """The same four repositories on the writer and on every reader connection."""
+    """The same five repositories on the writer and on every reader connection."""
     owner.papers = Papers(owner)
     owner.channels = Channels(owner)
     owner.people = People(owner)
     owner.ledger = DeliveryLedger(owner)
+    owner.votes = Votes(owner)
 
 
 SQLITE_HEADER = b"SQLite format 3\x00"

@@ -16,7 +16,7 @@ from datetime import datetime
 
 import sqlite_utils
 
-from bot.store import ledger, papers, personal, subscriptions
+from bot.store import ledger, papers, personal, subscriptions, votes
 from bot.store.errors import (
     SchemaTooNewError,
     StoreError,
@@ -43,6 +43,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "delivery ledger and announcement days", ledger.create_delivery_ledger),
     Migration(3, "channel subscriptions and settings", subscriptions.create_channel_tables),
     Migration(4, "personal subscriptions and delivery", personal.create_personal_tables),
+    Migration(5, "votes, relevance models, order and weekly settings", votes.create_vote_tables),
 )
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -25,7 +25,10 @@ from bot.store.repository import DirectoryRepository, operation
 
 EMPTY_DAY_CHOICES = ("note", "silent")
 # Columns `update_channel_settings` may change, with what each holds.
-SETTING_COLUMNS = ("post_time", "timezone", "types", "max_papers", "empty_day")
+SETTING_COLUMNS = ("post_time", "timezone", "types", "max_papers", "empty_day", "paper_order",
+                   "weekly_day", "weekly_time")
+PAPER_ORDERS = ("relevance", "listing")
+WEEKLY_OFF = -1  # weekly_day: -1 = off; 0..6 = Monday..Sunday; NULL = the default
 
 
 def create_channel_tables(db: sqlite_utils.Database) -> None:
@@ -91,6 +94,9 @@ class ChannelSettingsRecord:
     types: tuple[str, ...] | None = None
     max_papers: int | None = None
     empty_day: str | None = None
+    paper_order: str | None = None     # "relevance" or "listing"
+    weekly_day: int | None = None      # WEEKLY_OFF, or 0..6 = Monday..Sunday
+    weekly_time: str | None = None     # HH:MM in the channel's time zone
 
 
 class SubscriptionLimitReached(Exception):
@@ -278,13 +284,14 @@ class Channels(DirectoryRepository):
 
 
 _SETTINGS_COLUMNS = ("platform, workspace, channel, channel_name, post_time, timezone, types,"
-                     " max_papers, empty_day")
+                     " max_papers, empty_day, paper_order, weekly_day, weekly_time")
 
 
 def _settings(row: tuple) -> ChannelSettingsRecord:
     return ChannelSettingsRecord(
         channel=ChannelRef(row[0], row[1], row[2]), channel_name=row[3], post_time=row[4],
-        timezone=row[5], types=_types_tuple(row[6]), max_papers=row[7], empty_day=row[8])
+        timezone=row[5], types=_types_tuple(row[6]), max_papers=row[7], empty_day=row[8],
+        paper_order=row[9], weekly_day=row[10], weekly_time=row[11])
 
 
 def _upsert_settings(db: sqlite_utils.Database, channel: ChannelRef, values: Mapping[str, Any],
