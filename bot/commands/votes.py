@@ -7,9 +7,11 @@ again withdraws, clicking 👎 after 👍 switches: the toggle is decided on the
 the person's stored vote, so double clicks and two people at once are all counted. Labels show
 counts only ("👍 3"); who voted is never shown to anyone.
 
-Adapters update the message after a vote with `tallies()` read under `message_lock(...)`: the last
-update of a message always carries the counts of every vote committed before it, whatever order
-the clicks' answers arrive in.
+Adapters update the message after a vote through `refresh_message(...)`, which reads `tallies()`
+and edits one message at a time: the last update of a message carries the counts of every vote
+committed before it, whatever order the clicks arrive in, and a burst of clicks on one message
+costs fewer edits than clicks (an update already showing a vote makes that vote's own update
+unnecessary).
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Hashable, Iterable
+from dataclasses import dataclass, field
+from typing import TypeVar
 
 from bot.commands.context import CommandContext, CommandServices, answer
 from bot.commands.grammar import ForgetVotes
@@ -35,7 +38,8 @@ __all__ = ["DOWN", "UP", "PaperVotes", "Tally", "VoteClick", "VoteRecorded", "bu
            "destination_parts"]
 
 THUMBS = {UP: "👍", DOWN: "👎"}
-LOCKS_KEPT = 2048
+MESSAGES_KEPT = 2048
+T = TypeVar("T")
 
 NOT_OURS = "That vote button is not one of mine, so I did not count it."
 OTHER_THREAD = ("That vote button belongs to another thread than the one it was clicked in, so I "
@@ -103,6 +107,13 @@ class VoteRecorded:
     tally: Tally
 
 
+@dataclass(eq=False)
+class _MessageState:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    requested: int = 0   # votes recorded on this message so far (tickets)
+    shown: int = 0       # the tickets the last finished update covered
+
+
 class _Refused(Exception):
     def __init__(self, response: Response) -> None:
         super().__init__(response.text)
@@ -114,7 +125,7 @@ class PaperVotes:
 
     def __init__(self, services: CommandServices) -> None:
         self.services = services
-        self._locks: OrderedDict[Hashable, asyncio.Lock] = OrderedDict()
+        self._messages: OrderedDict[Hashable, _MessageState] = OrderedDict()
 
     # -- buttons ------------------------------------------------------------------------------
 
@@ -179,20 +190,34 @@ class PaperVotes:
 
         return await answer(f"vote counts in {destination[:80]}", work())
 
-    def message_lock(self, key: Hashable) -> asyncio.Lock:
-        """One lock per chat message: hold it from reading `tallies` until the message is
-        updated, so the update that runs last shows the latest counts."""
-        lock = self._locks.get(key)
-        if lock is None:
-            lock = self._locks[key] = asyncio.Lock()
-            while len(self._locks) > LOCKS_KEPT:
-                oldest, held = next(iter(self._locks.items()))
-                if held.locked():
+    async def refresh_message(self, key: Hashable, update: Callable[[], Awaitable[T]]) -> T | None:
+        """Run `update()` (read `tallies`, then edit the chat message `key` names) for a vote
+        just recorded, one update of a message at a time: the update that runs last read the
+        counts after every vote before it. An update is skipped (None) when one that started
+        after this vote was recorded has already finished: it showed this vote too."""
+        state = self._message(key)
+        state.requested += 1
+        ticket = state.requested
+        async with state.lock:
+            if state.shown >= ticket:
+                return None
+            covered = state.requested   # every vote counted so far is committed: update reads them
+            result = await update()
+            state.shown = max(state.shown, covered)
+            return result
+
+    def _message(self, key: Hashable) -> _MessageState:
+        state = self._messages.get(key)
+        if state is None:
+            state = self._messages[key] = _MessageState()
+            while len(self._messages) > MESSAGES_KEPT:
+                oldest, held = next(iter(self._messages.items()))
+                if held.lock.locked():
                     break
-                del self._locks[oldest]
+                del self._messages[oldest]
         else:
-            self._locks.move_to_end(key)
-        return lock
+            self._messages.move_to_end(key)
+        return state
 
     # -- /papers me forget --------------------------------------------------------------------
 

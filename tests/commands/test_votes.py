@@ -108,3 +108,27 @@ def test_destination_keys_read_back():
     assert destination_parts("discord-dm:1:2") == ("discord", True, "1", "2")
     for bad in ("markdown:MLLM", "slack:T1", "slack::C1", "teams:T:C", "slack:T:C:D", ""):
         assert destination_parts(bad) is None
+
+
+async def test_message_updates_run_one_at_a_time_and_the_last_one_sees_every_vote(executor, store):
+    papers = [f"2504.0000{n}" for n in range(1, 4)]
+    await _delivered(store, THREAD, *papers)
+    shown: list[dict] = []
+    running = 0
+
+    async def update():
+        nonlocal running
+        running += 1
+        assert running == 1, "two updates of one message at once"
+        tallies = await executor.vote_tallies(THREAD, papers)
+        await asyncio.sleep(0)   # the platform call: other clicks arrive meanwhile
+        shown.append(tallies)
+        running -= 1
+
+    async def one_click(user: str, paper: str):
+        assert isinstance(await executor.vote(click(UP, user=user, paper=paper)), VoteRecorded)
+        await executor.votes.refresh_message(("slack", "C0001", "1.0001"), update)
+
+    await asyncio.gather(*(one_click(f"U{n:04d}", papers[n % 3]) for n in range(30)))
+    assert shown[-1] == {paper: Tally(10, 0) for paper in papers}
+    assert 1 <= len(shown) <= 30
