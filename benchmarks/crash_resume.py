@@ -41,6 +41,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
 from bot.arxiv.calendar import AnnouncementCalendar  # noqa: E402
+from bot.platforms.slack.render import shown_paper_ids  # noqa: E402
 from bot.store import Store  # noqa: E402
 from bot.store.subscriptions import ChannelRef  # noqa: E402
 from tests.fakes.arxiv_server import FakeArxiv, atom_listing  # noqa: E402
@@ -299,7 +300,7 @@ class Trial:
                     self.result.problems.append(f"{channel}: a reply without our metadata")
                     continue
                 # The buttons say what a reader sees; the metadata must agree with them.
-                shown = [b["accessory"]["value"] for b in message.get("blocks") or [] if "accessory" in b]
+                shown = shown_paper_ids(message.get("blocks") or [])
                 if shown and shown != list(payload.get("paper_ids") or []):
                     self.result.problems.append(f"{channel}: metadata and buttons disagree")
                 seen.update(payload.get("paper_ids") or [])

@@ -27,6 +27,7 @@ from bot.commands.grammar import (
     ChangeSettings,
     Command,
     CommandError,
+    ForgetVotes,
     Help,
     ListSubscriptions,
     Personal,
@@ -40,6 +41,7 @@ from bot.commands.grammar import (
 )
 from bot.commands.help import help_response
 from bot.commands.personal import PersonalKeywords
+from bot.commands.votes import PaperVotes, Tally, VoteClick, VoteRecorded
 from bot.commands.responses import Response, error_response, internal_error_response, unavailable_response
 from bot.config import Settings
 from bot.destinations.channels import ChannelSubscriptions
@@ -63,6 +65,7 @@ HANDLERS: dict[type, Handler] = {
     TestQuery: lambda executor, ctx, command: executor.browse.test(ctx, command),
     Search: lambda executor, ctx, command: executor.browse.search(command),
     Personal: lambda executor, ctx, command: executor.personal.run(ctx, command),
+    ForgetVotes: lambda executor, ctx, command: executor.votes.forget(ctx, command),
     Help: lambda executor, ctx, command: _help(command),
 }
 
@@ -79,6 +82,7 @@ class CommandExecutor:
         self.channel = ChannelCommands(self.services)
         self.browse = BrowseCommands(self.services)
         self.personal = PersonalKeywords(self.services)
+        self.votes = PaperVotes(self.services)
 
     @property
     def store(self) -> AsyncStore:
@@ -125,6 +129,15 @@ class CommandExecutor:
         """The paper behind an Abstract button, or a Response to show instead (no longer stored,
         or the database cannot be reached)."""
         return await answer(f"abstract of {paper_id[:64]}", self.browse.paper(paper_id))
+
+    async def vote(self, click: VoteClick) -> VoteRecorded | Response:
+        """A click on a 👍/👎 button: vote, switch or withdraw (see bot.commands.votes); or the
+        Response to show the clicker privately when it cannot be counted."""
+        return await self.votes.vote(click)
+
+    async def vote_tallies(self, destination: str, paper_ids: list[str]) -> dict[str, Tally] | Response:
+        """The counts of `paper_ids` in `destination`, for the labels of a message's buttons."""
+        return await self.votes.tallies(destination, paper_ids)
 
     async def subscription_choices(self, ctx: CommandContext) -> list[tuple[int, str]]:
         """`ctx`'s channel's subscriptions as numbered by /papers list (empty when the database

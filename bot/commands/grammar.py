@@ -29,7 +29,8 @@ USAGE: dict[str, str] = {
     "settings": "/papers settings [time HH:MM] [tz Area/City] [types new,cross,replace] [max N] "
                 "[empty note|silent]",
     "resume": "/papers resume",
-    "me": "/papers me add <query> | me remove <n | all> | me list | me deliver dm|here|off | me edit",
+    "me": "/papers me add <query> | me remove <n | all> | me list | me deliver dm|here|off | me edit "
+          "| me forget [confirm]",
     "help": "/papers help [topic]",
 }
 COMMAND_NAMES: tuple[str, ...] = tuple(USAGE)
@@ -127,13 +128,22 @@ class Personal:
 
 
 @dataclass(frozen=True)
+class ForgetVotes:
+    """`/papers me forget [confirm]`: delete every 👍/👎 the typing person cast in this workspace
+    (without `confirm`, only say how many there are and how to go ahead)."""
+
+    name: ClassVar[str] = "me"
+    confirmed: bool = False
+
+
+@dataclass(frozen=True)
 class Help:
     name: ClassVar[str] = "help"
     topic: str | None = None
 
 
 Command = Union[Today, Subscribe, Unsubscribe, ListSubscriptions, TestQuery, Search,
-                ChangeSettings, Resume, Personal, Help]
+                ChangeSettings, Resume, Personal, ForgetVotes, Help]
 
 
 # --- parsing ---------------------------------------------------------------------------------
@@ -334,10 +344,13 @@ def _parse_resume(rest: str) -> Resume:
 
 # -- me, help --
 
-def _parse_me(rest: str) -> Personal:
+_ME_ACTIONS = "add, remove, list, deliver, edit or forget"
+
+
+def _parse_me(rest: str) -> Personal | ForgetVotes:
     parts = rest.split(None, 1)
     if not parts:
-        raise CommandError("me needs an action: add, remove, list, deliver or edit", USAGE["me"])
+        raise CommandError(f"me needs an action: {_ME_ACTIONS}", USAGE["me"])
     action = parts[0].lower()
     argument = parts[1].strip() if len(parts) > 1 else ""
     if action == "add":
@@ -359,8 +372,12 @@ def _parse_me(rest: str) -> Personal:
             raise CommandError('me deliver takes dm (direct message), here (mentions in this '
                                'channel\'s daily thread) or off', USAGE["me"])
         return Personal("deliver", choice)
-    raise CommandError(f'Unknown "me" action "{_clip(parts[0])}": use add, remove, list, deliver or edit',
-                       USAGE["me"])
+    if action == "forget":
+        if argument and argument.lower() != "confirm":
+            raise CommandError(f'"me forget" takes only the word confirm after it (got '
+                               f'"{_clip(argument)}")', USAGE["me"])
+        return ForgetVotes(confirmed=bool(argument))
+    raise CommandError(f'Unknown "me" action "{_clip(parts[0])}": use {_ME_ACTIONS}', USAGE["me"])
 
 
 def _needs_personal(argument: str, message: str) -> str:

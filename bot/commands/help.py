@@ -17,7 +17,7 @@ COMMAND_SUMMARY = {
     "test": "dry run with explanations",
     "search": "full-text search of stored papers",
     "resume": "restart paused daily posts",
-    "me": "your personal keywords, privately",
+    "me": "your keywords and votes, privately",
     "help": "this help; help query for queries",
 }
 
@@ -48,7 +48,11 @@ COMMAND_HELP: dict[str, tuple[str, ...]] = {
            "me deliver dm: one direct message per announcement day with your papers; me deliver "
            "here: a mention in this channel's daily thread with links to your papers (never your "
            "keywords); me deliver off keeps the keywords but sends nothing. me edit opens a form "
-           "on Discord; on Slack, paperbot's Home tab does the same."),
+           "on Discord; on Slack, paperbot's Home tab does the same.",
+           "Every paper in a daily thread or your direct message has 👍 and 👎 buttons: click "
+           "one to vote, again to take the vote back, the other to switch. Buttons show counts "
+           "only; nobody can see who voted. me forget says how many votes you cast in this "
+           "workspace; me forget confirm deletes them all, with the ranking learned from them."),
     "help": ("/papers help <command> explains one command; /papers help query the query "
              "language.",),
 }
@@ -78,7 +82,7 @@ def help_response(command: Help) -> Response:
                         sections=(Heading(f"/papers {name}"),
                                   Preformatted(USAGE[name]),
                                   Lines(COMMAND_HELP[name] + manage_note)))
-    overview = {**USAGE, "me": "/papers me add|remove|list|deliver"}
+    overview = {**USAGE, "me": "/papers me add|remove|list|deliver|forget"}
     usage = "\n".join(f"{overview[name]:<34} {COMMAND_SUMMARY[name]}" for name in USAGE
                       if name != "settings")
     usage += "\n" + USAGE["settings"]

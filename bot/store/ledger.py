@@ -176,6 +176,15 @@ class DeliveryLedger(Repository):
         ).fetchall()
         return {pid: ref for pid, ref in rows}
 
+    @operation("looking up a delivered paper")
+    def was_delivered(self, destination: str, paper_id: str) -> bool:
+        """Whether `paper_id` went out to `destination` on any day (a vote button must come
+        from one of the bot's own threads)."""
+        row = self._db.execute(
+            "SELECT 1 FROM delivered_papers WHERE destination = ? AND paper_id = ? LIMIT 1",
+            [destination, paper_id]).fetchone()
+        return row is not None
+
     @operation("recording an announcement day")
     def record_announcement_day(self, day: date, status: str, papers: int,
                                 now: datetime | None = None) -> None:

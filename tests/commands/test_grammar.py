@@ -8,6 +8,7 @@ from bot.commands.grammar import (
     USAGE,
     ChangeSettings,
     CommandError,
+    ForgetVotes,
     Help,
     ListSubscriptions,
     Personal,
@@ -55,6 +56,8 @@ GOOD = [
     ("me list", Personal("list")),
     ("me deliver DM", Personal("deliver", "dm")),
     ("me edit", Personal("edit")),
+    ("me forget", ForgetVotes(confirmed=False)),
+    ("me forget CONFIRM", ForgetVotes(confirmed=True)),
 ]
 
 
@@ -98,13 +101,14 @@ BAD = [
     ("settings color blue", 'Unknown setting "color": settings are time, tz, types, max and empty',
      USAGE["settings"]),
     ("settings max 5 max 6", '"max" is given twice', USAGE["settings"]),
-    ("me", "me needs an action: add, remove, list, deliver or edit", USAGE["me"]),
+    ("me", "me needs an action: add, remove, list, deliver, edit or forget", USAGE["me"]),
     ("me edit now", "\"me edit\" takes nothing after it", USAGE["me"]),
     ("me add", "add needs keywords", USAGE["me"]),
     ("me remove", "me remove needs a number from /papers me list, or all", USAGE["me"]),
     ("me list x", '"me list" takes nothing after it', USAGE["me"]),
     ("me deliver email", "me deliver takes dm (direct message), here", USAGE["me"]),
-    ("me forget", 'Unknown "me" action "forget": use add, remove, list, deliver or edit', USAGE["me"]),
+    ("me forgot", 'Unknown "me" action "forgot": use add, remove, list, deliver, edit or forget', USAGE["me"]),
+    ("me forget everything", '"me forget" takes only the word confirm after it (got "everything")', USAGE["me"]),
     ("help frobnicate", 'No help on "frobnicate". Topics: today, subscribe', USAGE["help"]),
 ]
 

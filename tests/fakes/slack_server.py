@@ -11,6 +11,9 @@ Socket Mode websocket, with scripted failures. slack_sdk and slack_bolt talk to 
         slack.messages["C1"]        # stored messages (ts, text, blocks, metadata, thread_ts)
         slack.responses             # bodies POSTed to response_url endpoints
         slack.ephemerals            # chat.postEphemeral calls that succeeded
+        slack.updates               # chat.update calls that succeeded (channel, ts, blocks...)
+        slack.click_payload("C1", ts, "U1", "paperbot_vote_up", block_id=...)  # a block_actions
+                                    # payload for a button of a stored message, as Slack sends it
         slack.dm_channel("U1")      # the IM channel conversations.open gave for a person (D...)
         slack.home_views["U1"]      # the last App Home view views.publish set for a person
         slack.opened_views          # views.open calls (modals), with their trigger_id
@@ -35,7 +38,11 @@ interactivity/handling-user-interaction, slash commands):
   answer after 3 s, a non-200 answer or no answer is recorded in `slack.user_errors` as the user
   would see it (`/papers failed with the error "operation_timeout"`); Socket Mode envelopes
   acknowledged after 3 s likewise;
-- response_url: at most 5 uses within 30 minutes (`used_url`, `expired_url`).
+- response_url: at most 5 uses within 30 minutes (`used_url`, `expired_url`);
+- chat.update: only a message the bot posted (`cant_update_message`), found by channel and ts
+  (`message_not_found`), blocks checked as for chat.postMessage; a click is only possible on a
+  button the stored message shows (`click_payload`), and its payload carries the message as it is
+  now (without metadata, which Slack sends only to callers that ask for it).
 Time-based rules read `slack.clock` (a ServiceClock: real time plus what a test skips; `follow`
 makes it follow a test's FakeClock too, as the runner's pace sleeps on that).
 """
@@ -202,6 +209,7 @@ class FakeSlack(LoopbackServer):
         self.users: dict[str, dict[str, Any]] = {}
         self.messages: dict[str, list[dict[str, Any]]] = {}
         self.ephemerals: list[dict[str, Any]] = []
+        self.updates: list[dict[str, Any]] = []
         self.responses: list[dict[str, Any]] = []
         self.failures: list[Failure] = []
         self.socket_acks: list[dict[str, Any]] = []
@@ -421,6 +429,81 @@ class FakeSlack(LoopbackServer):
         messages.append(message)
         return _ok(channel=channel_id, ts=message["ts"], message=message)
 
+    def _chat_update(self, params: dict[str, Any]) -> web.Response:
+        channel_id = params.get("channel")
+        problem = self._channel_problem(channel_id, posting=True)
+        if problem is not None:
+            return problem
+        message = next((m for m in self.messages[channel_id] if m["ts"] == params.get("ts")), None)
+        if message is None:
+            return _error("message_not_found")
+        if message.get("bot_id") != BOT_ID:
+            return _error("cant_update_message")
+        text = params.get("text")
+        blocks = params.get("blocks")
+        if isinstance(blocks, str):
+            blocks = json.loads(blocks)
+        if not text and not blocks:
+            return _error("no_text")
+        if text and len(text) > MESSAGE_TEXT_LIMIT:
+            return _error("msg_too_long")
+        if blocks is not None:
+            errors = block_errors(blocks)
+            if errors:
+                return _error("invalid_blocks", errors=errors)
+            message["blocks"] = blocks
+        elif text:
+            message.pop("blocks", None)   # text without blocks replaces the blocks
+        if text:
+            message["text"] = text
+        metadata = params.get("metadata")
+        if isinstance(metadata, str):
+            metadata = json.loads(metadata)
+        if metadata:
+            message["metadata"] = metadata
+        message["edited"] = {"user": self.bot_user_id, "ts": self._next_ts()}
+        self.updates.append({"channel": channel_id, "ts": message["ts"], "blocks": blocks,
+                             "text": text, "metadata": metadata})
+        return _ok(channel=channel_id, ts=message["ts"], text=message["text"], message=message)
+
+    def click_payload(self, channel: str, ts: str, user: str, action_id: str, *,
+                      block_id: str | None = None, response: str = "click") -> dict[str, Any]:
+        """The block_actions payload Slack sends when `user` clicks the button `action_id` (in
+        block `block_id`, when given) of the stored message `ts` in `channel`: the message as it
+        is now, the button's value as posted. Raises if the message shows no such button."""
+        message = next((m for m in self.messages.get(channel, []) if m["ts"] == ts), None)
+        if message is None:
+            raise AssertionError(f"no message {ts} in {channel}")
+        for block in message.get("blocks") or []:
+            if block_id is not None and block.get("block_id") != block_id:
+                continue
+            buttons = ([block["accessory"]] if "accessory" in block else
+                       block.get("elements") or [] if block.get("type") == "actions" else [])
+            button = next((b for b in buttons if b.get("action_id") == action_id), None)
+            if button is not None:
+                break
+        else:
+            raise AssertionError(f"message {ts} shows no button {action_id!r} in {block_id!r}")
+        self._seq += 1
+        return {
+            "type": "block_actions",
+            "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": self.team_id},
+            "api_app_id": "A0PAPERBOT", "token": "verification-token",
+            "container": {"type": "message", "message_ts": ts, "channel_id": channel,
+                          "is_ephemeral": False, **({"thread_ts": message["thread_ts"]}
+                                                    if message.get("thread_ts") else {})},
+            "trigger_id": f"{self._seq}.{self._seq}.trigger",
+            "team": {"id": self.team_id, "domain": "fake-workspace"},
+            "enterprise": None, "is_enterprise_install": False,
+            "channel": {"id": channel, "name": self.channels[channel].name},
+            "message": {k: v for k, v in message.items() if k != "metadata"},
+            "state": {"values": {}},
+            "response_url": self.response_url(response),
+            "actions": [{"action_id": action_id, "block_id": block.get("block_id", ""),
+                         "text": button.get("text"), "value": button.get("value", ""),
+                         "type": "button", "action_ts": f"{self.epoch + self._seq}.000000"}],
+        }
+
     def _chat_postEphemeral(self, params: dict[str, Any]) -> web.Response:
         problem = self._channel_problem(params.get("channel"), posting=True)
         if problem is not None:
@@ -634,10 +717,40 @@ def block_errors(blocks: Any) -> list[str]:
             elements = block.get("elements") or []
             if not elements or len(elements) > 10:
                 errors.append(f"context needs 1 to 10 elements {where}")
+        if kind == "actions":
+            errors += _actions_errors(block, where)
+        if len(str(block.get("block_id", ""))) > 255:
+            errors.append(f"block_id must be at most 255 characters {where}")
         if text and text.get("type") not in ("mrkdwn", "plain_text"):
             errors.append(f"unknown text type {where}/text")
         if text and not text.get("text"):
             errors.append(f"text must not be empty {where}/text")
+    return errors
+
+
+def _actions_errors(block: dict[str, Any], where: str) -> list[str]:
+    """An actions block: 1 to 25 elements; a button's text plain_text of 1-75 characters, its
+    value at most 2000, its action_id at most 255 and unique within the block."""
+    errors = []
+    elements = block.get("elements") or []
+    if not 1 <= len(elements) <= 25:
+        errors.append(f"actions needs 1 to 25 elements {where}")
+    action_ids: set[str] = set()
+    for n, element in enumerate(elements):
+        at = f"{where}/elements/{n}"
+        if element.get("type") != "button":
+            continue
+        text = element.get("text") or {}
+        if text.get("type") != "plain_text" or not 1 <= len(text.get("text", "")) <= 75:
+            errors.append(f"button text must be plain_text of 1 to 75 characters {at}")
+        if len(element.get("value", "")) > 2000:
+            errors.append(f"button value must be at most 2000 characters {at}")
+        action_id = element.get("action_id", "")
+        if len(action_id) > 255:
+            errors.append(f"action_id must be at most 255 characters {at}")
+        if action_id and action_id in action_ids:
+            errors.append(f"duplicate action_id {at}")
+        action_ids.add(action_id)
     return errors
 
 

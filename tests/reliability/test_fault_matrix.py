@@ -410,9 +410,11 @@ def discord_key(fake: FakeDiscord, channel: int) -> str:
 
 
 def discord_papers(fake: FakeDiscord, thread_id: int) -> Counter:
+    # The Abstract buttons name the papers (each paper's row also holds its 👍 and 👎).
     return Counter(b["custom_id"].removeprefix("paperbot:abs:")
                    for m in fake.thread_messages(thread_id)
-                   for row in m.get("components", []) for b in row["components"])
+                   for row in m.get("components", []) for b in row["components"]
+                   if b["custom_id"].startswith("paperbot:abs:"))
 
 
 async def test_discord_429_is_waited_out_on_the_core_clock(arxiv, tmp_path, caplog):

@@ -26,7 +26,7 @@ from discord import app_commands
 from bot.commands import CommandExecutor, Response
 from bot.config import Settings
 from bot.models import Paper
-from bot.platforms.discord.components import NO_MENTIONS, AbstractButton
+from bot.platforms.discord.components import NO_MENTIONS, AbstractButton, VoteButton
 from bot.platforms.discord.endpoints import use_endpoints
 from bot.platforms.discord.sink import DiscordSink
 from bot.platforms.discord.sync import sync_commands
@@ -81,7 +81,7 @@ class PaperbotClientBase:
         self.synced: list[str] = []   # sync targets actually sent to Discord by this process
 
     async def setup_hook(self) -> None:
-        self.add_dynamic_items(AbstractButton)  # type: ignore[attr-defined]
+        self.add_dynamic_items(AbstractButton, VoteButton)  # type: ignore[attr-defined]
         await self.sync_commands()
 
     async def lookup_paper(self, paper_id: str) -> Paper | Response:

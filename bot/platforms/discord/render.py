@@ -31,6 +31,7 @@ from datetime import date
 
 import discord
 
+from bot.commands.votes import DOWN, UP
 from bot.digest.card import (
     CROSS,
     MENTION_PAPERS_SHOWN,
@@ -76,6 +77,12 @@ ABSTRACT_PREVIEW_CHARS = 700
 TOP_TITLE_CHARS = 150
 EXPLANATION_CHARS = 900
 ABSTRACT_BUTTON_PREFIX = "paperbot:abs:"
+# paperbot:up:<destination>:<paper id> / paperbot:down:...: the thread's ledger key and the paper
+# ride in the custom id, so a click after a restart knows where it counts.
+VOTE_BUTTON_PREFIXES = {UP: "paperbot:up:", DOWN: "paperbot:down:"}
+# A daily-thread message holds one row of buttons per paper (Abstract, 👍, 👎), and Discord
+# allows five rows a message: five papers a message (their embeds fit 6000 characters anyway).
+PAPERS_PER_MESSAGE = 5
 
 COLOUR_NEW = discord.Colour.blurple()
 COLOUR_CROSS = discord.Colour.teal()
@@ -128,6 +135,23 @@ def abstract_custom_id(paper_id: str) -> str:
 def paper_id_of(custom_id: str) -> str | None:
     if custom_id.startswith(ABSTRACT_BUTTON_PREFIX) and len(custom_id) > len(ABSTRACT_BUTTON_PREFIX):
         return custom_id[len(ABSTRACT_BUTTON_PREFIX):]
+    return None
+
+
+def vote_custom_id(direction: int, destination: str, paper_id: str) -> str | None:
+    """The custom id of a paper's 👍 or 👎 button, None when it would not fit Discord's 100
+    characters (the paper then shows its Abstract button only)."""
+    custom_id = f"{VOTE_BUTTON_PREFIXES[direction]}{destination}:{paper_id}"
+    return custom_id if len(custom_id) <= LIMITS.custom_id else None
+
+
+def read_vote_custom_id(custom_id: str) -> tuple[int, str, str] | None:
+    """(direction, destination, paper id) of a vote button's custom id, or None."""
+    for direction, prefix in VOTE_BUTTON_PREFIXES.items():
+        if custom_id.startswith(prefix):
+            destination, _, paper_id = custom_id[len(prefix):].rpartition(":")
+            if destination and paper_id:
+                return direction, destination, paper_id
     return None
 
 

@@ -45,11 +45,12 @@ from bot.delivery.sink import (
 from bot.destinations import Destination
 from bot.digest.card import day_headline, paper_cards
 from bot.digest.model import Digest
-from bot.platforms.discord.components import NO_MENTIONS, abstract_view
+from bot.platforms.discord.components import NO_MENTIONS, paper_view
 from bot.platforms.discord.pacing import RequestPace
 from bot.platforms.discord.render import (
     ABSTRACT_PREVIEW_CHARS,
     MENTION_HEADING,
+    PAPERS_PER_MESSAGE,
     mentions_content,
     pack_embeds,
     pack_mentions,
@@ -183,7 +184,7 @@ class DiscordSink:
         # Each paper's embed is rendered once, then packed up to Discord's limits.
         embeds = [paper_embed(card, abstract_chars=self.abstract_chars) for card in cards]
         thread = [OutgoingMessage(PAPERS, ids, DiscordPapers(tuple(embeds[i] for i in group), ids))
-                  for group in pack_embeds(embeds)
+                  for group in pack_embeds(embeds, count=PAPERS_PER_MESSAGE)
                   for ids in [tuple(cards[i].id for i in group)]]
         for users in pack_mentions(digest, undelivered.mentions):
             thread.append(OutgoingMessage(MENTIONS, tuple(mention_marker(user) for user in users),
@@ -221,7 +222,7 @@ class DiscordSink:
 
     async def _send_papers(self, destination: Destination, parent_ref: str, papers: DiscordPapers) -> str:
         thread = self._thread(destination, parent_ref)
-        view = abstract_view(list(papers.paper_ids))
+        view = paper_view(destination.key, list(papers.paper_ids))
         message = await self._call(destination, "post papers in the day's thread", lambda: thread.send(
             embeds=list(papers.embeds), view=view, allowed_mentions=NO_MENTIONS), in_thread=True)
         return str(message.id)

@@ -266,11 +266,12 @@ class PapersCommands(app_commands.Group):
 
 
 class PersonalCommands(app_commands.Group):
-    """`/papers me add|remove|list|deliver|edit`: the person's own keywords on this server."""
+    """`/papers me add|remove|list|deliver|edit|forget`: the person's own keywords and votes on
+    this server."""
 
     def __init__(self, handlers: "PapersInteractions") -> None:
-        super().__init__(name="me", description="Your personal keywords on this server (only you "
-                                                "see them)")
+        super().__init__(name="me", description="Your personal keywords and votes on this server "
+                                                "(only you see them)")
         self.handlers = handlers
 
     @app_commands.command(name="add", description="Add personal keywords (same query language)")
@@ -298,6 +299,13 @@ class PersonalCommands(app_commands.Group):
     @app_commands.command(name="edit", description="Edit all your keywords in a form, one per line")
     async def edit(self, interaction: discord.Interaction) -> None:
         await self.handlers.open_keywords_form(interaction)
+
+    @app_commands.command(name="forget", description="Delete every 👍/👎 you cast on this server "
+                                                     "(first says how many)")
+    @app_commands.describe(confirm="confirm: really delete them (without it, only count them)")
+    async def forget(self, interaction: discord.Interaction,
+                     confirm: Optional[Literal["confirm"]] = None) -> None:
+        await self.handlers.run_command(interaction, _join("me forget", confirm))
 
 
 class KeywordsForm(discord.ui.Modal, title="Your personal keywords"):

@@ -33,7 +33,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.commands import CommandContext, CommandExecutor, Response
 from bot.commands.personal import PersonalOverview
-from bot.commands.responses import INVALID, REFUSED, internal_error_response
+from bot.commands.responses import INVALID, REFUSED, error_response, internal_error_response
+from bot.commands.votes import DOWN, UP, VoteClick, VoteRecorded
 from bot.config import Settings
 from bot.platforms.slack import home, render, replies
 from bot.platforms.slack.sink import SlackSink, slack_error_code
@@ -106,6 +107,52 @@ class SlackHandlers:
             return reply_message(found)
         return render.abstract_message(found)
 
+    # -- 👍/👎 ---------------------------------------------------------------------------------
+
+    async def vote(self, body: Mapping[str, Any], action: Mapping[str, Any],
+                   client: AsyncWebClient) -> Response | None:
+        """A click on a vote button (already acknowledged): record it through the command layer,
+        then set the message's vote labels from the stored counts (chat.update of that message).
+        Returns what to tell the clicker privately, None when the new counts say it all."""
+        direction = UP if action.get("action_id") == render.VOTE_ACTIONS[UP] else DOWN
+        read = render.read_vote_value(action.get("value"))
+        destination, paper_id = (read[0], read[2]) if read else ("", "")
+        container = body.get("container") or {}
+        channel = str((body.get("channel") or {}).get("id") or container.get("channel_id") or "")
+        ts = str(container.get("message_ts") or (body.get("message") or {}).get("ts") or "")
+        user = str((body.get("user") or {}).get("id") or "")
+        outcome = await self.commands.vote(VoteClick("slack", user, destination, paper_id, direction,
+                                                     _team_of(body) or None, channel or None))
+        if isinstance(outcome, Response):
+            return outcome
+        message = body.get("message") or {}
+        if not channel or not ts or not message.get("blocks"):
+            return _counted_not_shown(outcome, "Slack did not say which message it was")
+
+        async def update() -> str | None:
+            blocks = message["blocks"]
+            voted = render.voted_papers(blocks)
+            if voted is None:
+                return "that message has no vote buttons of mine"
+            thread, day, paper_ids = voted
+            tallies = await self.commands.vote_tallies(thread, paper_ids)
+            if isinstance(tallies, Response):
+                return "the counts could not be read just now"
+            try:
+                await client.chat_update(
+                    channel=channel, ts=ts, text=str(message.get("text") or ""),
+                    blocks=render.with_vote_counts(blocks, tallies),
+                    # The sink's metadata, unchanged: a restart reads the thread back from it.
+                    metadata=render.thread_metadata(thread, day, render.shown_paper_ids(blocks), "papers"))
+            except SlackApiError as exc:
+                code = slack_error_code(exc) or str(exc)
+                log.warning("chat.update of %s in %s after a vote failed: %s", ts, channel, code)
+                return f"Slack refused to update that message ({code})"
+            return None
+
+        problem = await self.commands.votes.refresh_message(("slack", channel, ts), update)
+        return _counted_not_shown(outcome, problem) if problem else None
+
     # -- App Home (personal keywords) ----------------------------------------------------------
 
     def home_context(self, team_id: str, user_id: str) -> CommandContext:
@@ -160,6 +207,33 @@ async def answer_via(respond, what: str, **message: Any) -> bool:
     return True
 
 
+def _counted_not_shown(outcome: VoteRecorded, why: str) -> Response:
+    done = {UP: "Your 👍 is counted", DOWN: "Your 👎 is counted"}.get(outcome.vote, "Your vote is withdrawn")
+    return error_response(f"{done} (now 👍 {outcome.tally.up} · 👎 {outcome.tally.down}), but the "
+                          f"buttons could not show it: {why}. They catch up with the next vote.",
+                          outcome="unavailable")
+
+
+async def tell_privately(client: AsyncWebClient, respond, body: Mapping[str, Any],
+                         message: render.Message, what: str) -> None:
+    """Answer the person who clicked, privately, in the thread they clicked in
+    (chat.postEphemeral); where the bot cannot post (it lost the channel), through the
+    action's response_url, which needs no membership."""
+    container = body.get("container") or {}
+    channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
+    user = (body.get("user") or {}).get("id")
+    thread_ts = container.get("thread_ts") or (body.get("message") or {}).get("thread_ts")
+    try:
+        await client.chat_postEphemeral(channel=channel, user=user, text=message.text,
+                                        blocks=message.blocks, thread_ts=thread_ts)
+        return
+    except SlackApiError as exc:
+        log.info("chat.postEphemeral for %s failed (%s); answering via response_url", what,
+                 slack_error_code(exc) or exc)
+    await answer_via(respond, f"{what} for {user}", text=message.text, blocks=message.blocks,
+                     response_type="ephemeral", replace_original=False)
+
+
 def reply_message(response: Response) -> render.Message:
     try:
         return replies.response_message(response)
@@ -200,20 +274,20 @@ def build_slack_app(*, client: AsyncWebClient, commands: CommandExecutor,
     async def show_abstract(ack, body, action, client, respond):
         await ack()
         message = await handlers.abstract(str(action.get("value") or ""))
-        container = body.get("container") or {}
-        channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
-        user = (body.get("user") or {}).get("id")
-        thread_ts = container.get("thread_ts") or (body.get("message") or {}).get("thread_ts")
+        await tell_privately(client, respond, body, message, "an abstract")
+
+    async def vote_clicked(ack, body, action, client, respond):
+        await ack()   # first: Slack shows an error mark after 3 s; the vote and update follow
         try:
-            # chat.postEphemeral keeps the answer in the thread the button was clicked in.
-            await client.chat_postEphemeral(channel=channel, user=user, text=message.text,
-                                            blocks=message.blocks, thread_ts=thread_ts)
-            return
-        except SlackApiError as exc:
-            log.info("chat.postEphemeral for an abstract failed (%s); answering via response_url",
-                     slack_error_code(exc) or exc)
-        await answer_via(respond, f"an abstract for {user}", text=message.text, blocks=message.blocks,
-                         response_type="ephemeral", replace_original=False)
+            answer = await handlers.vote(body, action, client)
+        except Exception:  # noqa: BLE001 - the clicker gets an apology, the log the traceback
+            log.exception("a vote from %s failed", (body.get("user") or {}).get("id"))
+            answer = internal_error_response()
+        if answer is not None:
+            await tell_privately(client, respond, body, reply_message(answer), "a vote")
+
+    for vote_action in render.VOTE_ACTIONS.values():
+        app.action(vote_action)(vote_clicked)
 
     @app.event(HOME_EVENT)
     async def home_opened(event, body, client):

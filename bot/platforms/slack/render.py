@@ -15,11 +15,14 @@ What a paper, the parent and a mention show is decided by the neutral cards
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
+from bot.commands.votes import DOWN, UP, Tally, button_label, destination_parts
 from bot.digest.card import (
     MENTION_PAPERS_SHOWN,
     DayHeadline,
@@ -52,6 +55,8 @@ MAX_BUTTON_VALUE = 2000
 MAX_FALLBACK_TEXT = 4000
 
 ABSTRACT_ACTION = "paperbot_abstract"
+VOTE_ACTIONS = {UP: "paperbot_vote_up", DOWN: "paperbot_vote_down"}
+PAPER_ACTIONS_BLOCK = "paperbot_paper:"   # + paper id: the block_id of a paper's buttons
 METADATA_EVENT = "paperbot_digest"
 
 PAPERS_PER_MESSAGE = 10   # readable in one screen; Slack's own limits allow more
@@ -220,14 +225,102 @@ def abstract_button(paper_id: str) -> dict[str, Any]:
     }
 
 
-def paper_blocks(item: DigestItem | PaperCard, explanation: str | None = None) -> list[Block]:
+@dataclass(frozen=True, slots=True)
+class VoteButtons:
+    """What a paper's 👍/👎 buttons need: the thread (its ledger key), the day (to rebuild the
+    message's metadata on an update) and the counts to show."""
+
+    destination: str
+    day: date
+    tally: Tally = Tally()
+
+
+def vote_value(destination: str, day: date, paper_id: str) -> str:
+    return json.dumps({"d": destination, "day": day.isoformat(), "p": paper_id}, separators=(",", ":"))
+
+
+def read_vote_value(value: object) -> tuple[str, date, str] | None:
+    """(destination, day, paper id) from a vote button's value, None if it is not ours."""
+    try:
+        data = json.loads(value) if isinstance(value, str) else None
+        if isinstance(data, dict) and all(isinstance(data.get(k), str) for k in ("d", "day", "p")):
+            return data["d"], date.fromisoformat(data["day"]), data["p"]
+    except ValueError:
+        pass
+    return None
+
+
+def vote_button(direction: int, votes: VoteButtons, paper_id: str) -> dict[str, Any]:
+    return {
+        "type": "button",
+        "action_id": VOTE_ACTIONS[direction],
+        "text": {"type": "plain_text", "text": button_label(direction, votes.tally), "emoji": True},
+        "value": vote_value(votes.destination, votes.day, paper_id),
+    }
+
+
+def paper_actions(paper_id: str, votes: VoteButtons) -> Block:
+    """A paper's buttons: Show abstract, 👍, 👎 (block_id names the paper)."""
+    return {"type": "actions", "block_id": (PAPER_ACTIONS_BLOCK + paper_id)[:255],
+            "elements": [abstract_button(paper_id), vote_button(UP, votes, paper_id),
+                         vote_button(DOWN, votes, paper_id)]}
+
+
+def paper_blocks(item: DigestItem | PaperCard, explanation: str | None = None,
+                 votes: VoteButtons | None = None) -> list[Block]:
     """A paper: one section with its details and the Show abstract button, and optionally an
-    explanation (why it matched) in monospace."""
+    explanation (why it matched) in monospace. With `votes` (a daily thread or personal digest),
+    the buttons go in an actions block under the section: Show abstract, 👍, 👎."""
     card = paper_card(item)
-    blocks = [section(paper_text(card), accessory=abstract_button(card.id))]
+    if votes is not None:
+        blocks = [section(paper_text(card)), paper_actions(card.id, votes)]
+    else:
+        blocks = [section(paper_text(card), accessory=abstract_button(card.id))]
     if explanation:
         blocks.append(section(preformatted(explanation)))
     return blocks
+
+
+def shown_paper_ids(blocks: Iterable[Block]) -> list[str]:
+    """The papers a message's blocks show, in order (from their Show abstract buttons)."""
+    found = []
+    for block in blocks:
+        buttons = [block["accessory"]] if "accessory" in block else block.get("elements") or []
+        found += [b["value"] for b in buttons if isinstance(b, dict) and b.get("action_id") == ABSTRACT_ACTION]
+    return found
+
+
+def voted_papers(blocks: Iterable[Block]) -> tuple[str, date, list[str]] | None:
+    """The thread, day and papers of a message's vote buttons, or None when it has none."""
+    destination, day, papers = None, None, []
+    for block in blocks:
+        for element in block.get("elements") or () if block.get("type") == "actions" else ():
+            if isinstance(element, dict) and element.get("action_id") == VOTE_ACTIONS[UP]:
+                read = read_vote_value(element.get("value"))
+                if read is not None:
+                    destination, day = read[0], read[1]
+                    papers.append(read[2])
+    return (destination, day, papers) if destination is not None and day is not None else None
+
+
+def with_vote_counts(blocks: Sequence[Block], tallies: Mapping[str, Tally]) -> list[Block]:
+    """`blocks` (a message as Slack returned it) with every vote button's label set from
+    `tallies` (paper id -> counts); everything else unchanged."""
+    updated = []
+    for block in blocks:
+        if block.get("type") == "actions":
+            elements = []
+            for element in block.get("elements") or []:
+                direction = next((d for d, action in VOTE_ACTIONS.items()
+                                  if isinstance(element, dict) and element.get("action_id") == action), None)
+                read = read_vote_value(element.get("value")) if direction is not None else None
+                if read is not None and read[2] in tallies:
+                    element = {**element, "text": {"type": "plain_text", "emoji": True,
+                                                   "text": button_label(direction, tallies[read[2]])}}
+                elements.append(element)
+            block = {**block, "elements": elements}
+        updated.append(block)
+    return updated
 
 
 def preformatted(text: str) -> str:
@@ -261,11 +354,15 @@ def _block_text_size(block: Block) -> int:
 
 def digest_metadata(digest: Digest, paper_ids: Sequence[str], kind: str) -> dict[str, Any]:
     """Message metadata that lets a restarted bot find its thread and the papers in it."""
+    return thread_metadata(digest.destination, digest.day, paper_ids, kind)
+
+
+def thread_metadata(destination: str, day: date, paper_ids: Sequence[str], kind: str) -> dict[str, Any]:
     return {
         "event_type": METADATA_EVENT,
         "event_payload": {
-            "destination": digest.destination,
-            "day": digest.day.isoformat(),
+            "destination": destination,
+            "day": day.isoformat(),
             "kind": kind,
             "paper_ids": list(paper_ids),
         },
@@ -298,7 +395,8 @@ def parent_message(digest: Digest | DayHeadline) -> Message:
     if headline.subscriptions:
         notes.append("Matching: " + escaped_within("; ".join(headline.subscriptions), SUBSCRIPTIONS_LIMIT))
     if not headline.is_empty:
-        notes.append("Papers are in the thread; *Show abstract* reveals one to you only.")
+        notes.append("Papers are in the thread; *Show abstract* reveals one to you only; "
+                     "👍/👎 tell paperbot what this channel wants (only counts are shown).")
     if notes:
         blocks.append(context("\n".join(notes)))
     return Message(text=truncate(text, MAX_FALLBACK_TEXT), blocks=blocks)
@@ -313,15 +411,22 @@ class RenderedPaper:
     size: int
 
 
-def render_paper(item: DigestItem | PaperCard) -> RenderedPaper:
+def render_paper(item: DigestItem | PaperCard, votes: VoteButtons | None = None) -> RenderedPaper:
     card = paper_card(item)
-    blocks = tuple(paper_blocks(card))
+    blocks = tuple(paper_blocks(card, votes=votes))
     return RenderedPaper(card, blocks, sum(_block_text_size(block) for block in blocks))
+
+
+def thread_votes(digest: Digest) -> VoteButtons | None:
+    """Vote buttons for the papers of `digest`'s thread: every chat thread and personal digest
+    has them (a new day's papers start at zero)."""
+    return VoteButtons(digest.destination, digest.day) if destination_parts(digest.destination) else None
 
 
 def items_message(digest: Digest, items: Sequence[DigestItem | PaperCard]) -> Message:
     """One reply in the day's thread holding `items`."""
-    return _message_of(digest, [render_paper(item) for item in items])
+    votes = thread_votes(digest)
+    return _message_of(digest, [render_paper(item, votes) for item in items])
 
 
 def _message_of(digest: Digest, rendered: Sequence[RenderedPaper]) -> Message:
@@ -377,7 +482,8 @@ def compose_items(digest: Digest, items: Sequence[DigestItem | PaperCard],
         message = _message_of(digest, current)
         messages.append(PapersMessage(tuple(paper.card for paper in current), message))
 
-    for paper in map(render_paper, items):
+    votes = thread_votes(digest)
+    for paper in (render_paper(item, votes) for item in items):
         if current:
             fallback = len(_items_fallback_line(digest, [p.card for p in current] + [paper.card]))
             if (len(current) + 1 > papers_per_message or blocks + len(paper.blocks) > MAX_BLOCKS

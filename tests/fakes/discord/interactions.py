@@ -11,13 +11,18 @@ from collections.abc import Iterable
 from typing import Any
 
 from tests.fakes.discord.permissions import MEMBER
-from tests.fakes.discord.state import DiscordError, iso_now
+from tests.fakes.discord.state import DM, DiscordError, invalid_form, iso_now
 from tests.fakes.discord.validation import check_autocomplete, check_message, check_modal
+from tests.fakes.discord.world import DM_PERMISSIONS
 
 CALLBACK_DEADLINE = 3.0          # seconds from the interaction to its initial response
 TOKEN_LIFETIME = 15 * 60.0       # seconds an interaction token takes edits and followups
 MESSAGE_ANSWERS = (4, 7)         # CHANNEL_MESSAGE_WITH_SOURCE, UPDATE_MESSAGE
 DEFERRED_ANSWERS = (5, 6)
+# DEFERRED_UPDATE_MESSAGE and UPDATE_MESSAGE act on the message a component is on: only component
+# clicks and modal submissions (from a component) may use them.
+MESSAGE_UPDATES = (6, 7)
+COMPONENT, MODAL_SUBMIT = 3, 5
 AUTOCOMPLETE_ANSWER, MODAL_ANSWER = 8, 9
 
 
@@ -42,6 +47,10 @@ class Interactions:
             raise DiscordError.of(10062)
         kind = body.get("type")
         data = body.get("data") or {}
+        if kind in MESSAGE_UPDATES and (interaction["type"] not in (COMPONENT, MODAL_SUBMIT)
+                                        or "message" not in interaction):
+            raise invalid_form("type", "INTERACTION_RESPONSE_TYPE_INVALID",
+                               "Interaction response type is invalid for this interaction")
         if kind in MESSAGE_ANSWERS:
             check_message(data)
         if kind == MODAL_ANSWER:
@@ -59,7 +68,30 @@ class Interactions:
                                           "response_message_loading": kind == 5,
                                           "response_message_ephemeral": bool(flags & 64)})
             answer["resource"] = {"type": kind, "message": message}
+        if kind in MESSAGE_UPDATES:
+            # The original response IS the message the button is on: a later edit of @original
+            # (after a type 6) edits it, as a type 7 does at once.
+            message = self._stored(interaction["message"])
+            if kind == 7:
+                self._apply_edit(message, data)
+            interaction["original"] = message
+            answer["interaction"]["response_message_id"] = message["id"]
+            if kind == 7:
+                answer["resource"] = {"type": kind, "message": message}
         return 200, answer
+
+    def _stored(self, message: dict[str, Any]) -> dict[str, Any]:
+        """The message as the channel holds it now (10008 once deleted)."""
+        for stored in self.messages.get(int(message["channel_id"]), []):
+            if stored["id"] == message["id"]:
+                return stored
+        raise DiscordError.of(10008)
+
+    def _apply_edit(self, message: dict[str, Any], body: dict[str, Any]) -> None:
+        for key in ("content", "embeds", "components"):
+            if key in body:
+                message[key] = body[key] or ([] if key != "content" else "")
+        message["edited_timestamp"] = iso_now()
 
     def _webhook_interaction(self, app: str, token: str) -> dict[str, Any]:
         if int(app) != self.application_id:
@@ -80,9 +112,9 @@ class Interactions:
         if original is None:
             raise DiscordError.of(10008)
         check_message(body)
-        for key in ("content", "embeds", "components"):
-            if key in body:
-                original[key] = body[key] or ([] if key != "content" else "")
+        if interaction.get("message") is not None:
+            original = self._stored(original)   # 10008 when the button's message was deleted
+        self._apply_edit(original, body)
         self._edits.setdefault(int(interaction["id"]), []).append(body)
         return 200, original
 
@@ -131,6 +163,24 @@ class Interactions:
             "locale": "en-US", "guild_locale": "en-US",
             "entitlements": [], "authorizing_integration_owners": {"0": str(guild_id)},
             "context": 0, "attachment_size_limit": 10 * 1024 * 1024,
+        }
+        self._interactions[interaction_id] = payload
+        self._interaction_times[interaction_id] = self.clock.monotonic()
+        return payload
+
+    def _dm_interaction_base(self, kind: int, channel: dict[str, Any],
+                             user: dict[str, Any]) -> dict[str, Any]:
+        """An interaction in a direct message with the bot: a `user`, no server, no member."""
+        if str(user["id"]) not in {str(r["id"]) for r in channel["recipients"]}:
+            raise AssertionError(f"{user['username']} cannot see the DM channel {channel['id']}")
+        interaction_id = self._ids.next()
+        payload = {
+            "id": str(interaction_id), "application_id": str(self.application_id), "type": kind,
+            "token": f"itoken-{interaction_id}", "version": 1, "channel_id": channel["id"],
+            "channel": channel, "user": user, "app_permissions": str(DM_PERMISSIONS),
+            "locale": "en-US", "entitlements": [],
+            "authorizing_integration_owners": {"1": str(user["id"])}, "context": 1,
+            "attachment_size_limit": 10 * 1024 * 1024,
         }
         self._interactions[interaction_id] = payload
         self._interaction_times[interaction_id] = self.clock.monotonic()
@@ -202,13 +252,21 @@ class Interactions:
 
     async def click(self, message: dict[str, Any], custom_id: str, *, permissions: int = MEMBER,
                     user: dict[str, Any] | None = None) -> int:
-        """Someone clicks the button `custom_id` on `message` (a stored message payload)."""
-        buttons = [c for row in message.get("components", []) for c in row.get("components", [])]
+        """Someone clicks the button `custom_id` on `message` (a stored message payload), as the
+        message is now (a button an edit removed cannot be clicked); in a direct message, the
+        person it went to."""
+        current = next((m for m in self.messages.get(int(message["channel_id"]), [])
+                        if m["id"] == message["id"]), message)
+        buttons = [c for row in current.get("components", []) for c in row.get("components", [])]
         if not any(b.get("custom_id") == custom_id for b in buttons):
             raise AssertionError(f"message {message['id']} has no button {custom_id!r}")
-        payload = self._interaction_base(3, int(message["channel_id"]), permissions, (), user)
-        payload["channel"] = self.channels.get(int(message["channel_id"]), payload["channel"])
-        payload["message"] = message
+        channel = self.channels.get(int(message["channel_id"]))
+        if channel is not None and channel["type"] == DM:
+            payload = self._dm_interaction_base(3, channel, user or channel["recipients"][0])
+        else:
+            payload = self._interaction_base(3, int(message["channel_id"]), permissions, (), user)
+            payload["channel"] = self.channels.get(int(message["channel_id"]), payload["channel"])
+        payload["message"] = dict(current)
         payload["data"] = {"custom_id": custom_id, "component_type": 2}
         await self.dispatch("INTERACTION_CREATE", payload)
         return int(payload["id"])

@@ -1,6 +1,7 @@
 """What Discord refuses with 400 / 50035 Invalid Form Body, from discord-api-docs: message limits
-(resources/message, resources/channel#embed-limits), components (components/reference: custom_id
-1-100 characters and unique within a message), allowed mentions (resources/message#allowed-
+(resources/message, resources/channel#embed-limits), components (components/reference: at most 5
+action rows of at most 5 buttons, custom_id 1-100 characters and unique within a message, a
+button label of at most 80), allowed mentions (resources/message#allowed-
 mentions-object), modals, application commands (interactions/application-commands) and
 autocomplete results. discord.py checks almost none of this, so a bot that overflows fails its
 test here the way it would fail in production."""
@@ -18,6 +19,7 @@ EMBED_TOTAL = 6000
 EMBED_FIELDS = 25
 EMBED_FIELD_LIMITS = {"title": 256, "description": 4096}
 THREAD_NAME_LIMIT = 100
+BUTTON_LABEL = 80
 ALLOWED_MENTION_TYPES = {"roles", "users", "everyone"}
 COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
 CHOICES_LIMIT = 25
@@ -78,6 +80,12 @@ def check_components(rows: list[dict[str, Any]]) -> None:
         if len(items) > 5:
             raise _too_long(f"components.{row_index}.components", 5)
         for index, item in enumerate(items):
+            label = item.get("label")
+            if label is not None and len(label) > BUTTON_LABEL:
+                raise _too_long(f"components.{row_index}.components.{index}.label", BUTTON_LABEL)
+            if item.get("type") == 2 and not label and not item.get("emoji"):
+                raise invalid_form(f"components.{row_index}.components.{index}",
+                                   "BUTTON_COMPONENT_LABEL_OR_EMOJI_REQUIRED", "A button needs a label or an emoji")
             custom_id = item.get("custom_id")
             if custom_id is None:
                 continue

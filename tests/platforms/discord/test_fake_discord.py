@@ -380,3 +380,38 @@ async def test_a_scripted_slowmode_refusal_has_discords_429_shape(strict, sessio
     assert status == 429 and body == {"message": "This action cannot be performed due to slowmode rate limit.",
                                       "retry_after": 12, "global": False, "code": 20016}
     assert headers["Retry-After"] == "12" and "Via" in headers
+
+
+def _row(*labels: str) -> list[dict]:
+    return [{"type": 1, "components": [{"type": 2, "style": 2, "label": label, "custom_id": f"b:{n}"}
+                                       for n, label in enumerate(labels)]}]
+
+
+async def test_message_updates_are_for_component_clicks_and_edit_the_clicked_message(connected, session):
+    fake = connected
+    command = await fake.slash_command("papers", "help")
+    status, body = await callback(session, fake, command, {"type": 7, "data": {"content": "no"}})
+    assert (status, body["code"]) == (400, 50035)      # a slash command has no message to update
+
+    message = fake.store_message(fake.guild.text_channel, {"content": "votes", "components": _row("👍", "👎")})
+    clicked = await fake.click(message, "b:0")
+    assert (await callback(session, fake, clicked, {"type": 7, "data": {"components": _row("👍 1", "👎")}}))[0] == 200
+    assert [b["label"] for b in message["components"][0]["components"]] == ["👍 1", "👎"]
+
+    deferred = await fake.click(message, "b:1")
+    assert (await callback(session, fake, deferred, {"type": 6}))[0] == 200
+    status, _ = await webhook(session, fake, deferred, "PATCH", "/messages/@original",
+                              {"components": _row("👍 1", "👎 1")})
+    assert status == 200 and [b["label"] for b in message["components"][0]["components"]] == ["👍 1", "👎 1"]
+
+    # Discord's component limits: labels of at most 80, at most 5 buttons a row and 5 rows.
+    late = await fake.click(message, "b:0")
+    too_long = await webhook(session, fake, late, "PATCH", "/messages/@original", {"components": _row("x" * 81)})
+    assert too_long[1]["code"] == 10015                    # not acknowledged yet: no token
+    assert (await callback(session, fake, late, {"type": 6}))[0] == 200
+    for components in (_row("x" * 81), _row(*"abcdef"), _row("a") * 6):
+        status, body = await webhook(session, fake, late, "PATCH", "/messages/@original", {"components": components})
+        assert (status, body["code"]) == (400, 50035), components
+    fake.messages[fake.guild.text_channel].remove(message)  # deleted meanwhile
+    status, body = await webhook(session, fake, late, "PATCH", "/messages/@original", {"components": _row("a")})
+    assert (status, body["code"]) == (404, 10008)

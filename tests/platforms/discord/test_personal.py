@@ -38,7 +38,7 @@ async def test_me_is_a_private_subcommand_group(fake, store, bot):
     registered = fake.commands[None][0]
     [group] = [o for o in registered["options"] if o["name"] == "me"]
     assert group["type"] == 2
-    assert [o["name"] for o in group["options"]] == ["add", "remove", "list", "deliver", "edit"]
+    assert [o["name"] for o in group["options"]] == ["add", "remove", "list", "deliver", "edit", "forget"]
     anna, ben = fake.add_person("anna"), fake.add_person("ben")
     added = await me(fake, "add", {"query": '"secret topic"'}, user=anna)
     assert "Added to your personal keywords" in added["content"]

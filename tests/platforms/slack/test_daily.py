@@ -13,6 +13,7 @@ from bot.arxiv.client import ArxivClient
 from bot.config import Settings, SlackSettings
 from bot.daily import digest_for, match_day
 from bot.delivery.runner import DONE
+from bot.platforms.slack import render
 from bot.scheduler import Scheduler
 from bot.store import AsyncStore
 from tests.conftest import SYNTHETIC_LISTING
@@ -63,7 +64,7 @@ async def test_subscribe_then_the_next_days_thread_then_the_abstract_after_a_res
         [parent] = slack.top_level(CHANNEL)
         assert parent["text"].startswith(f"arXiv papers for 2025-04-21: {expected.total} papers")
         replies = slack.thread(CHANNEL, parent["ts"])[1:]
-        shown = [b["accessory"]["value"] for r in replies for b in r["blocks"] if "accessory" in b]
+        shown = [paper_id for r in replies for paper_id in render.shown_paper_ids(r["blocks"])]
         assert shown == list(expected.paper_ids)
         assert len(replies) == -(-expected.total // 10)
     finally:

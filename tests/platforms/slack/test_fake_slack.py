@@ -238,3 +238,31 @@ async def test_a_response_url_takes_five_answers_within_thirty_minutes(strict):
         async with session.post(late, json={"text": "too late"}) as answer:
             assert answer.status == 404 and (await answer.json())["error"] == "expired_url"
     assert len(strict.responses) == 5
+
+
+async def test_chat_update_only_for_the_bots_own_messages_and_a_click_only_on_a_shown_button(slack, client):
+    buttons = {"type": "actions", "block_id": "b", "elements": [
+        {"type": "button", "action_id": "up", "text": {"type": "plain_text", "text": "👍"}, "value": "v"}]}
+    posted = await client.chat_postMessage(channel=CHANNEL, text="x", blocks=[buttons])
+    payload = slack.click_payload(CHANNEL, posted["ts"], USER, "up", block_id="b")
+    assert payload["actions"][0]["value"] == "v" and "metadata" not in payload["message"]
+    with pytest.raises(AssertionError):
+        slack.click_payload(CHANNEL, posted["ts"], USER, "down")
+
+    relabelled = {**buttons, "elements": [{**buttons["elements"][0], "text": {"type": "plain_text", "text": "👍 1"}}]}
+    await client.chat_update(channel=CHANNEL, ts=posted["ts"], text="x", blocks=[relabelled])
+    assert slack.messages[CHANNEL][-1]["blocks"] == [relabelled]
+    with pytest.raises(SlackApiError) as refused:
+        await client.chat_update(channel=CHANNEL, ts=posted["ts"] + "9", text="x")
+    assert refused.value.response["error"] == "message_not_found"
+    slack.messages[CHANNEL].append({"type": "message", "ts": "1.000001", "text": "a person's", "user": USER})
+    with pytest.raises(SlackApiError) as refused:
+        await client.chat_update(channel=CHANNEL, ts="1.000001", text="x")
+    assert refused.value.response["error"] == "cant_update_message"
+    too_long = {**buttons, "elements": [{**buttons["elements"][0], "text": {"type": "plain_text", "text": "x" * 76}}]}
+    duplicate = {**buttons, "elements": buttons["elements"] * 2}
+    for bad in (too_long, duplicate, {**buttons, "elements": []}):
+        assert block_errors([bad])
+        with pytest.raises(SlackApiError) as refused:
+            await client.chat_update(channel=CHANNEL, ts=posted["ts"], text="x", blocks=[bad])
+        assert refused.value.response["error"] == "invalid_blocks"

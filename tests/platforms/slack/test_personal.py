@@ -13,6 +13,7 @@ from bot.arxiv.client import ArxivClient
 from bot.config import Settings, SlackSettings
 from bot.delivery.runner import DONE, PAUSED
 from bot.matching import Subscription, compile_subscriptions, parse_query
+from bot.platforms.slack import render
 from bot.scheduler import Scheduler
 from bot.store import AsyncStore
 from tests.conftest import SYNTHETIC_LISTING
@@ -90,10 +91,11 @@ async def test_two_people_get_exactly_their_mentions_and_a_dm_person_a_digest(wo
     [dm_parent] = slack.top_level(dm)
     assert dm_parent["text"].startswith(f"arXiv papers for 2025-04-21: {len(carol)} paper")
     dm_replies = slack.thread(dm, dm_parent["ts"])[1:]
-    shown = sorted(b["accessory"]["value"] for r in dm_replies for b in r["blocks"] if "accessory" in b)
+    shown = sorted(paper_id for r in dm_replies for paper_id in render.shown_paper_ids(r["blocks"]))
     assert shown == carol
-    assert all(b["accessory"]["text"]["text"] == "Show abstract"
-               for r in dm_replies for b in r["blocks"] if "accessory" in b)
+    buttons = [[e["text"]["text"] for e in b["elements"]] for r in dm_replies for b in r["blocks"]
+               if b["type"] == "actions"]
+    assert buttons and all(labels == ["Show abstract", "👍", "👎"] for labels in buttons)
     assert not any(m["ts"] for u in (ANNA, BEN, DAN) for m in slack.messages.get(slack.dm_channel(u), []))
 
     # Another pass (or a restart) posts nothing again: the ledger holds the mentions too.

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.commands import Heading, Lines, PaperList, Preformatted, Response
+from bot.commands.votes import Tally
 from bot.digest.model import build_digest
 from bot.matching import Subscription, compile_subscriptions, parse_query
 from bot.models import ANNOUNCE_TYPES, Match, Paper
@@ -105,13 +106,38 @@ def test_paper_layout_authors_categories_labels_venue():
     assert lines[3] == ":memo: Accepted at CVPR 2025 · Journal ref: J. Vis. 12 (2025)"
 
 
-def test_every_paper_has_a_show_abstract_button_carrying_its_id():
+def test_every_paper_has_show_abstract_and_vote_buttons_in_its_actions_block():
     digest = digest_of([paper(n) for n in range(3)])
     message = render.items_message(digest, digest.items)
-    buttons = [b["accessory"] for b in message.blocks if "accessory" in b]
-    assert [b["value"] for b in buttons] == [item.paper.id for item in digest.items]
-    assert {b["action_id"] for b in buttons} == {"paperbot_abstract"}
-    assert {b["text"]["text"] for b in buttons} == {"Show abstract"}
+    rows = [b for b in message.blocks if b["type"] == "actions"]
+    assert [b["block_id"] for b in rows] == [f"paperbot_paper:{item.paper.id}" for item in digest.items]
+    for row, item in zip(rows, digest.items):
+        abstract, up, down = row["elements"]
+        assert (abstract["action_id"], abstract["value"]) == ("paperbot_abstract", item.paper.id)
+        assert abstract["text"]["text"] == "Show abstract"
+        assert (up["action_id"], up["text"]["text"]) == ("paperbot_vote_up", "👍")
+        assert (down["action_id"], down["text"]["text"]) == ("paperbot_vote_down", "👎")
+        assert render.read_vote_value(up["value"]) == ("slack:T1:C1", DAY, item.paper.id)
+    assert render.shown_paper_ids(message.blocks) == [item.paper.id for item in digest.items]
+
+
+def test_vote_counts_change_only_the_vote_labels():
+    digest = digest_of([paper(n) for n in range(3)])
+    blocks = render.items_message(digest, digest.items).blocks
+    first, second = digest.items[0].paper.id, digest.items[1].paper.id
+    updated = render.with_vote_counts(blocks, {first: Tally(3, 0), second: Tally(0, 0)})
+    labels = [[e["text"]["text"] for e in b["elements"]] for b in updated if b["type"] == "actions"]
+    assert labels == [["Show abstract", "👍 3", "👎"], ["Show abstract", "👍", "👎"],
+                      ["Show abstract", "👍", "👎"]]
+    changed = [n for n, (old, new) in enumerate(zip(blocks, updated)) if old != new]
+    assert changed == [1]   # only the first paper's actions block
+    assert render.voted_papers(updated) == ("slack:T1:C1", DAY, [i.paper.id for i in digest.items])
+
+
+def test_replies_to_commands_have_no_vote_buttons():
+    assert render.thread_votes(build_digest("preview", "preview", DAY, [])) is None
+    blocks = render.paper_blocks(digest_of([paper(1)]).items[0])
+    assert "accessory" in blocks[0] and all(b["type"] != "actions" for b in blocks)
 
 
 def test_parent_has_date_counts_and_top_three_titles():
@@ -183,7 +209,8 @@ def test_pack_respects_papers_per_message_and_fifty_blocks():
     assert [len(b) for b in render.pack_items(digest, digest.items)] == [10] * 9 + [5]
     many = render.pack_items(digest, digest.items, papers_per_message=500)
     assert all(len(render.items_message(digest, b).blocks) <= 50 for b in many)
-    assert sum(len(b) for b in many) == 95 and len(many) == 2
+    # Two blocks a paper (details, then its buttons): 25 papers fill 50 blocks.
+    assert sum(len(b) for b in many) == 95 and len(many) == 4
 
 
 def test_response_rendering_headings_lines_preformatted_and_papers():
