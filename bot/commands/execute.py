@@ -26,6 +26,7 @@ from bot.commands.context import CommandContext, CommandReply, CommandServices, 
 from bot.commands.grammar import (
     ChangeSettings,
     Command,
+    Export,
     CommandError,
     Help,
     ListSubscriptions,
@@ -38,6 +39,7 @@ from bot.commands.grammar import (
     Unsubscribe,
     parse_command,
 )
+from bot.commands.export import ExportCommands
 from bot.commands.help import help_response
 from bot.commands.personal import PersonalKeywords
 from bot.commands.responses import Response, error_response, internal_error_response, unavailable_response
@@ -64,6 +66,7 @@ HANDLERS: dict[type, Handler] = {
     Search: lambda executor, ctx, command: executor.browse.search(command),
     Personal: lambda executor, ctx, command: executor.personal.run(ctx, command),
     Help: lambda executor, ctx, command: _help(command),
+    Export: lambda executor, ctx, command: executor.export.export(ctx, command),
 }
 
 
@@ -79,6 +82,7 @@ class CommandExecutor:
         self.channel = ChannelCommands(self.services)
         self.browse = BrowseCommands(self.services)
         self.personal = PersonalKeywords(self.services)
+        self.export = ExportCommands(self.services)
 
     @property
     def store(self) -> AsyncStore:

@@ -292,6 +292,54 @@ def mentions_content(digest: Digest, users: Sequence[str]) -> str:
     return "\n".join([MENTION_HEADING, *(mention_line(digest, user) for user in users)])
 
 
+FOLDED_HEADING = "📚 **More papers**"
+FOLDED_TITLE_CHARS = 120
+_ABS_LINK = re.compile(r"<https://arxiv\.org/abs/([^>\s]+)>")
+
+
+def folded_intro(digest: Digest, continued: bool) -> str:
+    """The first line of a "more papers" message; `FOLDED_HEADING` starts it, so a restarted bot
+    recognises the message (and reads its papers back from the links)."""
+    if continued:
+        return f"{FOLDED_HEADING} (continued):"
+    more = digest.truncated
+    return (f"{FOLDED_HEADING}: {more} more {'paper' if more == 1 else 'papers'} matched today, "
+            f"over this channel's daily maximum of {len(digest.items)} (/papers settings max):")
+
+
+def folded_line(card: PaperCard) -> str:
+    title = escape(truncate(" ".join(card.title.split()) or "(untitled)", FOLDED_TITLE_CHARS))
+    return f"• {title} <{card.url}>"
+
+
+def pack_folded(digest: Digest, cards: Sequence[PaperCard], continued: bool = False) -> list[tuple[tuple[str, ...], str]]:
+    """The papers over the daily maximum as one line each (title and link, the link in angle
+    brackets so Discord does not unfurl it), packed into messages of at most 2000 characters;
+    each with the ids it lists."""
+    messages: list[tuple[tuple[str, ...], str]] = []
+    lines: list[str] = []
+    ids: list[str] = []
+    for card in cards:
+        line = folded_line(card)
+        if ids and len("\n".join(lines)) + 1 + len(line) > LIMITS.content:
+            messages.append((tuple(ids), "\n".join(lines)))
+            lines, ids = [], []
+        if not lines:
+            lines.append(folded_intro(digest, continued or bool(messages)))
+        lines.append(line)
+        ids.append(card.id)
+    if ids:
+        messages.append((tuple(ids), "\n".join(lines)))
+    return messages
+
+
+def folded_paper_ids(content: str) -> list[str]:
+    """The paper ids a "more papers" message lists (for resuming), [] for any other message."""
+    if not content.startswith(FOLDED_HEADING):
+        return []
+    return _ABS_LINK.findall(content)
+
+
 def thread_name(digest: Digest) -> str:
     name = f"arXiv {digest.day.isoformat()} · {papers_count(digest.total)}"
     if digest.title:

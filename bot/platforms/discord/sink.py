@@ -30,6 +30,7 @@ import aiohttp
 import discord
 
 from bot.delivery.sink import (
+    FOLDED,
     MENTIONS,
     PAPERS,
     PARENT,
@@ -44,14 +45,16 @@ from bot.delivery.sink import (
 )
 from bot.destinations import Destination
 from bot.digest.card import day_headline, paper_cards
-from bot.digest.model import Digest
+from bot.digest.model import Digest, DigestItem
 from bot.platforms.discord.components import NO_MENTIONS, abstract_view
 from bot.platforms.discord.pacing import RequestPace
 from bot.platforms.discord.render import (
     ABSTRACT_PREVIEW_CHARS,
     MENTION_HEADING,
+    folded_paper_ids,
     mentions_content,
     pack_embeds,
+    pack_folded,
     pack_mentions,
     paper_embed,
     paper_id_of,
@@ -98,6 +101,14 @@ class DiscordParent:
 @dataclass(frozen=True, slots=True)
 class DiscordPapers:
     embeds: tuple[discord.Embed, ...]
+    paper_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DiscordFolded:
+    """A "more papers" message: links to papers over the daily maximum."""
+
+    content: str
     paper_ids: tuple[str, ...]
 
 
@@ -185,6 +196,9 @@ class DiscordSink:
         thread = [OutgoingMessage(PAPERS, ids, DiscordPapers(tuple(embeds[i] for i in group), ids))
                   for group in pack_embeds(embeds)
                   for ids in [tuple(cards[i].id for i in group)]]
+        folded = paper_cards(DigestItem(paper=paper) for paper in undelivered.folded)
+        for ids, text in pack_folded(digest, folded, continued=len(undelivered.folded) < len(digest.folded)):
+            thread.append(OutgoingMessage(FOLDED, ids, DiscordFolded(text, ids)))
         for users in pack_mentions(digest, undelivered.mentions):
             thread.append(OutgoingMessage(MENTIONS, tuple(mention_marker(user) for user in users),
                                           DiscordMentions(mentions_content(digest, users), tuple(users))))
@@ -197,6 +211,8 @@ class DiscordSink:
         assert parent_ref is not None, "papers and mentions go in the day's thread"
         if isinstance(content, DiscordPapers):
             return await self._send_papers(destination, parent_ref, content)
+        if isinstance(content, DiscordFolded):
+            return await self._send_folded(destination, parent_ref, content)
         return await self._send_mentions(destination, parent_ref, content)
 
     async def _send_parent(self, destination: Destination, parent: DiscordParent) -> str:
@@ -226,6 +242,12 @@ class DiscordSink:
             embeds=list(papers.embeds), view=view, allowed_mentions=NO_MENTIONS), in_thread=True)
         return str(message.id)
 
+    async def _send_folded(self, destination: Destination, parent_ref: str, folded: "DiscordFolded") -> str:
+        thread = self._thread(destination, parent_ref)
+        message = await self._call(destination, "post the papers over the daily maximum", lambda: thread.send(
+            content=folded.content, allowed_mentions=NO_MENTIONS), in_thread=True)
+        return str(message.id)
+
     async def _send_mentions(self, destination: Destination, parent_ref: str, mentions: DiscordMentions) -> str:
         thread = self._thread(destination, parent_ref)
         # Exactly these people may be pinged: never roles, @everyone, or anyone a title names.
@@ -251,6 +273,7 @@ class DiscordSink:
                     continue
                 if message.content.startswith(MENTION_HEADING):
                     found.update(mention_marker(user) for user in _MENTIONED.findall(message.content))
+                found.update(folded_paper_ids(message.content))
                 for row in message.components:
                     for child in getattr(row, "children", ()):
                         paper_id = paper_id_of(getattr(child, "custom_id", None) or "")

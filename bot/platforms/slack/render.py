@@ -401,6 +401,66 @@ def pack_items(digest: Digest, items: Sequence[DigestItem],
 
 
 
+# -- the final "N more papers" message ----------------------------------------------------------
+
+FOLDED_TITLE_LIMIT = 200
+FOLDED_EVENT_KIND = "folded"
+
+
+def folded_heading(digest: Digest, continued: bool) -> str:
+    more = digest.truncated
+    if continued:
+        return "*More papers* over the daily maximum (continued):"
+    return (f"*{more} more {'paper' if more == 1 else 'papers'}* matched today, over this channel's "
+            f"daily maximum of {len(digest.items)} (/papers settings max):")
+
+
+def compose_folded(digest: Digest, papers: Sequence[Paper | PaperCard],
+                   continued: bool = False) -> list[tuple[tuple[str, ...], Message]]:
+    """The papers over the daily maximum as links, one line each, in as few messages as Slack's
+    limits allow (sections of at most 3000 characters, 50 blocks and this bot's text budget a
+    message). Each message comes with the ids it lists (its ledger markers). `continued`: the
+    first message is not the first of the day's fold (a resumed delivery), so it says so."""
+    cards = [card if isinstance(card, PaperCard) else _folded_card(card) for card in papers]
+    messages: list[tuple[tuple[str, ...], Message]] = []
+    ids: list[str] = []
+    titles: list[str] = []
+    sections: list[str] = []
+    lines: list[str] = []
+    size = 0
+
+    def close() -> None:
+        nonlocal ids, titles, sections, lines, size
+        if lines:
+            sections.append("\n".join(lines))
+        heading = folded_heading(digest, continued or bool(messages))
+        blocks = [section(heading)] + [section(text) for text in sections]
+        fallback = escaped_within(f"{papers_count(len(ids))} more for {digest.day.isoformat()}: "
+                                  + "; ".join(titles), 300)
+        messages.append((tuple(ids), Message(text=fallback, blocks=blocks)))
+        ids, titles, sections, lines, size = [], [], [], [], 0
+
+    for card in cards:
+        line = "• " + title_link(card, (), FOLDED_TITLE_LIMIT) + f" `arXiv:{escape_mrkdwn(card.id)}`"
+        section_size = sum(len(text) + 1 for text in lines)
+        if lines and section_size + len(line) > MAX_SECTION_TEXT:
+            sections.append("\n".join(lines))
+            lines = []
+        if ids and (len(sections) + 2 > MAX_BLOCKS or size + len(line) > MESSAGE_TEXT_BUDGET - 1000):
+            close()
+        lines.append(line)
+        ids.append(card.id)
+        titles.append(" ".join(card.title.split()))
+        size += len(line) + 1
+    if ids:
+        close()
+    return messages
+
+
+def _folded_card(paper: Paper) -> PaperCard:
+    return paper_card(DigestItem(paper=paper))
+
+
 # -- the abstract button -----------------------------------------------------------------------
 
 

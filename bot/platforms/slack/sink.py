@@ -31,6 +31,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery.sink import (
+    FOLDED,
     MENTIONS,
     PAPERS,
     PARENT,
@@ -445,6 +446,11 @@ class SlackSink:
                 plain_text=partial(render.items_plain_text, digest, packed.cards)))
             for packed in render.compose_items(digest, undelivered.items, self.papers_per_message)
         ]
+        # The papers over the daily maximum: one final message of links (split only by Slack's limits).
+        continued = len(undelivered.folded) < len(digest.folded)
+        for ids, message in render.compose_folded(digest, undelivered.folded, continued):
+            thread.append(OutgoingMessage(FOLDED, ids, SlackMessage(
+                message, render.digest_metadata(digest, ids, render.FOLDED_EVENT_KIND))))
         for users in render.pack_mentions(digest, undelivered.mentions):
             # Recorded as `mention:<user>` ids, so a restart that reads the thread back sees them.
             markers = tuple(mention_marker(user) for user in users)
