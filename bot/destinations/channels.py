@@ -162,6 +162,8 @@ def _load(store: Store | ReadStore, platform: str, schedule: ScheduleSettings | 
             timezone=effective.timezone,
             empty_note=effective.empty_note,
             max_papers=effective.max_papers,
+            weekly_day=effective.weekly_day,
+            weekly_time=effective.weekly_time if effective.weekly_day is not None else None,
             options={"workspace": channel.workspace, "channel": channel.channel,
                      "channel_name": name},
             mention_subscriptions=mentions,

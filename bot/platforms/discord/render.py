@@ -42,6 +42,7 @@ from bot.digest.card import (
     personal_mention,
 )
 from bot.digest.model import Digest, DigestItem
+from bot.digest.weekly import WeeklyBestOf
 from bot.digest.text import (
     author_line,
     bold_spans,
@@ -338,6 +339,41 @@ def folded_paper_ids(content: str) -> list[str]:
     if not content.startswith(FOLDED_HEADING):
         return []
     return _ABS_LINK.findall(content)
+
+
+WEEKLY_TITLE_CHARS = 150
+
+
+def weekly_heading(week: WeeklyBestOf) -> str:
+    """The first line of a weekly best-of; `find_weekly` looks for it, so it is stable."""
+    return f"🏆 **Best of the week · {week.span}**"
+
+
+def weekly_thread_name(week: WeeklyBestOf) -> str:
+    return truncate(f"Best of the week · {week.span}", LIMITS.thread_name)
+
+
+def weekly_content(week: WeeklyBestOf) -> str:
+    """The weekly best-of in one message of at most 2000 characters: the most-voted papers, then
+    the best-ranked ones nobody voted on, each a title and its link (no unfurling)."""
+
+    def line(paper: Paper, votes: str = "") -> str:
+        title = escape(truncate(" ".join(paper.title.split()) or "(untitled)", WEEKLY_TITLE_CHARS))
+        return f"• **{title}** <{paper.abs_url}>" + (f" · {votes}" if votes else "")
+
+    lines = [weekly_heading(week)]
+    if week.voted:
+        lines.append("**Most voted here**")
+        lines += [line(v.paper, f"👍 {v.up}" + (f" 👎 {v.down}" if v.down else "")) for v in week.voted]
+    if week.unvoted:
+        how = "ranked by what this channel votes for" if week.ranked_by_votes else "best keyword match first"
+        lines.append(f"**Worth a look: nobody voted on these yet** ({how})")
+        lines += [line(paper) for paper in week.unvoted]
+    footer = (f"From {papers_count(week.received)} this channel received this week. Vote with 👍/👎 "
+              "in the daily threads; /papers export bibtex gives the 👍 papers as BibTeX.")
+    while len("\n".join(lines + [footer])) > LIMITS.content and len(lines) > 2:
+        lines.pop()   # only pathological data: ten 150-character titles fit easily
+    return truncate("\n".join(lines + [footer]), LIMITS.content)
 
 
 def thread_name(digest: Digest) -> str:

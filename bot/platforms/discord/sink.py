@@ -46,6 +46,7 @@ from bot.delivery.sink import (
 from bot.destinations import Destination
 from bot.digest.card import day_headline, paper_cards
 from bot.digest.model import Digest, DigestItem
+from bot.digest.weekly import WeeklyBestOf
 from bot.platforms.discord.components import NO_MENTIONS, abstract_view
 from bot.platforms.discord.pacing import RequestPace
 from bot.platforms.discord.render import (
@@ -61,6 +62,9 @@ from bot.platforms.discord.render import (
     parent_content,
     parent_heading,
     thread_name,
+    weekly_content,
+    weekly_heading,
+    weekly_thread_name,
 )
 
 log = logging.getLogger(__name__)
@@ -203,6 +207,35 @@ class DiscordSink:
             thread.append(OutgoingMessage(MENTIONS, tuple(mention_marker(user) for user in users),
                                           DiscordMentions(mentions_content(digest, users), tuple(users))))
         return ComposedDay(OutgoingMessage(PARENT, (), parent), tuple(thread))
+
+    def compose_weekly(self, destination: Destination, week: WeeklyBestOf) -> OutgoingMessage:
+        """The weekly best-of (bot.weekly) as a top-level message without a thread (in a forum:
+        a post of its own)."""
+        content = weekly_content(week)
+        return OutgoingMessage(PARENT, (), DiscordParent(
+            content=content, forum_content=content, direct_content=content,
+            thread_name=weekly_thread_name(week), open_thread=False))
+
+    async def find_weekly(self, destination: Destination, week: WeeklyBestOf) -> str | None:
+        """The week's best-of if the channel already holds it (a crash between posting it and
+        recording it)."""
+        channel = await self._readable_channel(destination)
+        me = self._my_id()
+        if isinstance(channel, discord.ForumChannel):
+            name = weekly_thread_name(week)
+            threads = await self._call(destination, "list the forum's posts", channel.guild.active_threads)
+            return next((str(t.id) for t in threads
+                         if t.parent_id == channel.id and t.owner_id == me and t.name == name), None)
+        heading = weekly_heading(week)
+
+        async def scan() -> discord.Message | None:
+            async for message in channel.history(limit=self.history_limit):
+                if message.author.id == me and message.content.startswith(heading):
+                    return message
+            return None
+
+        found = await self._call(destination, "read the channel's history", scan)
+        return str(found.id) if found else None
 
     async def send(self, destination: Destination, message: OutgoingMessage, parent_ref: str | None) -> str:
         content = message.content

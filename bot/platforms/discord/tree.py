@@ -229,17 +229,39 @@ class PapersCommands(app_commands.Group):
     @app_commands.describe(time="Time of the daily post, HH:MM on a 24-hour clock, e.g. 09:00",
                            tz="Time zone of that time, Area/City, e.g. Europe/Berlin",
                            types="Announce types: new, cross (cross-lists), replace (new versions)",
-                           max="At most this many papers a day (1-100)",
-                           empty="On days without matches: post a short note, or stay silent")
+                           max="The thread shows the top N papers (1-100); the rest go in one "
+                               "final message of links",
+                           empty="On days without matches: post a short note, or stay silent",
+                           order="relevance: by this channel's votes once it has enough; listing: "
+                                 "best keyword match first",
+                           weekly="A weekly best-of: on [DAY HH:MM], e.g. on fri 16:00; or off")
     async def settings(self, interaction: discord.Interaction, time: Optional[str] = None,
                        tz: Optional[str] = None, types: Optional[str] = None,
                        max: Optional[app_commands.Range[int, 1, 100]] = None,
-                       empty: Optional[Literal["note", "silent"]] = None) -> None:
+                       empty: Optional[Literal["note", "silent"]] = None,
+                       order: Optional[Literal["relevance", "listing"]] = None,
+                       weekly: Optional[str] = None) -> None:
         parts = ["settings"]
-        for key, value in (("time", time), ("tz", tz), ("types", types), ("max", max), ("empty", empty)):
+        for key, value in (("time", time), ("tz", tz), ("types", types), ("max", max), ("empty", empty),
+                           ("order", order), ("weekly", weekly)):
             if value is not None:
                 parts += [key, str(value)]
         await self.handlers.run_command(interaction, " ".join(parts))
+
+    @app_commands.command(name="export", description="This channel's 👍 papers as a BibTeX file")
+    @app_commands.describe(format="The file format", period="Papers voted on in the last week (the default) "
+                                                            "or month")
+    async def export(self, interaction: discord.Interaction, format: Literal["bibtex"] = "bibtex",
+                     period: Optional[Literal["week", "month"]] = None) -> None:
+        await self.handlers.run_command(interaction, _join(f"export {format}", period))
+
+    @settings.autocomplete("weekly")
+    async def _weekly(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        typed = " ".join(current.lower().split())
+        offers = ["on", "off", *(f"on {day} 16:00" for day in ("mon", "tue", "wed", "thu", "fri"))]
+        if typed.startswith("on ") and typed not in offers:
+            offers.insert(0, typed)
+        return [app_commands.Choice(name=offer, value=offer) for offer in offers if offer.startswith(typed[:2])][:25]
 
     @app_commands.command(name="resume", description="Restart this channel's paused daily posts "
                                                      "(Manage Channels)")

@@ -30,6 +30,7 @@ from bot.digest.card import (
     personal_mentions,
 )
 from bot.digest.model import Digest, DigestItem, Span
+from bot.digest.weekly import WeeklyBestOf
 from bot.digest.text import (
     ELLIPSIS,
     SEPARATOR,
@@ -459,6 +460,35 @@ def compose_folded(digest: Digest, papers: Sequence[Paper | PaperCard],
 
 def _folded_card(paper: Paper) -> PaperCard:
     return paper_card(DigestItem(paper=paper))
+
+
+# -- the weekly best-of ------------------------------------------------------------------------
+
+WEEKLY_TITLE_LIMIT = 200
+
+
+def _votes_text(up: int, down: int) -> str:
+    return f"👍 {up}" + (f" · 👎 {down}" if down else "")
+
+
+def weekly_message(week: WeeklyBestOf) -> Message:
+    """The weekly best-of as one message: the most-voted papers, then the best-ranked papers
+    nobody voted on, each a linked title (at most 10 lines: well within one section each)."""
+    blocks: list[Block] = [header(f"Best of the week · {week.span}")]
+    if week.voted:
+        lines = [f"• {title_link(v.paper, (), WEEKLY_TITLE_LIMIT)}  {_votes_text(v.up, v.down)}"
+                 for v in week.voted]
+        blocks.append(section("*Most voted here*\n" + "\n".join(lines)))
+    if week.unvoted:
+        how = ("ranked by what this channel votes for" if week.ranked_by_votes
+               else "best keyword match first")
+        lines = [f"• {title_link(paper, (), WEEKLY_TITLE_LIMIT)}" for paper in week.unvoted]
+        blocks.append(section(f"*Worth a look: nobody voted on these yet* ({how})\n" + "\n".join(lines)))
+    blocks.append(context(f"From {papers_count(week.received)} this channel received this week. Vote "
+                          "with 👍/👎 on papers in the daily threads; /papers export bibtex gives the "
+                          "👍 papers as BibTeX."))
+    titles = "; ".join(" ".join(p.title.split()) for p in week.papers)
+    return Message(text=escaped_within(f"Best of the week {week.span}: {titles}", 300), blocks=blocks)
 
 
 # -- the abstract button -----------------------------------------------------------------------

@@ -47,6 +47,7 @@ from bot.delivery.sink import (
 )
 from bot.destinations import Destination
 from bot.digest.model import Digest
+from bot.digest.weekly import WeeklyBestOf
 from bot.models import Paper
 from bot.platforms.slack import render
 
@@ -459,6 +460,12 @@ class SlackSink:
         return ComposedDay(
             parent=OutgoingMessage(PARENT, (), SlackMessage(parent, render.digest_metadata(digest, (), "parent"))),
             thread=tuple(thread))
+
+    def compose_weekly(self, destination: Destination, week: WeeklyBestOf) -> OutgoingMessage:
+        """The weekly best-of (bot.weekly) as a top-level message; its metadata (the weekly key
+        and the week's last day, kind parent) lets `find_parent` find it again after a crash."""
+        return OutgoingMessage(PARENT, (), SlackMessage(
+            render.weekly_message(week), render.digest_metadata(week.as_digest(), (), "parent")))
 
     async def send(self, destination: Destination, message: OutgoingMessage, parent_ref: str | None) -> str:
         content: SlackMessage = message.content

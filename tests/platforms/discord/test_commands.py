@@ -58,8 +58,8 @@ async def test_subscribe_and_list_through_the_gateway(fake, store, bot):
     registered = fake.commands[None][0]
     assert registered["name"] == "papers" and registered["contexts"] == [0]
     assert [o["name"] for o in registered["options"]] == [
-        "today", "subscribe", "unsubscribe", "list", "test", "search", "settings", "resume", "help",
-        "me"]
+        "today", "subscribe", "unsubscribe", "list", "test", "search", "settings", "export", "resume",
+        "help", "me"]
 
     reply = await command(fake, "subscribe", {"query": 'VLM, MLLM, "vision language model"'},
                           permissions=MANAGER)
