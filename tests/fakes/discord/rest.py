@@ -8,6 +8,7 @@ import math
 from typing import Any
 
 from tests.fakes.discord.permissions import (
+    ATTACH_FILES,
     CREATE_PUBLIC_THREADS,
     READ_MESSAGE_HISTORY,
     SEND_MESSAGES,
@@ -137,6 +138,7 @@ class RestRoutes:
                       else SEND_MESSAGES)
         check_message(body)
         message = self.store_message(int(channel_id), body)
+        self.attach(body, body, message, channel_id=int(channel_id))
         if channel["type"] == PUBLIC_THREAD:
             channel["message_count"] += 1
             channel["thread_metadata"]["archived"] = False
