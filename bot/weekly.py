@@ -177,7 +177,9 @@ class WeeklyBestOfPoster:
         if done == "done" or paused:
             return None   # posted already; or the channel is paused (its daily thread says why)
         week = await self.best_of(destination, due)
-        weekly_destination = dataclasses.replace(destination, key=key)
+        # An empty week (nothing voted, nothing received) posts nothing, whatever the channel's
+        # note on empty days; it is still recorded, so the week is not looked at again.
+        weekly_destination = dataclasses.replace(destination, key=key, empty_note=False)
         result = await runner.deliver(WeeklyThreadSink(sink, week), weekly_destination, week.as_digest())
         if result.outcome == PAUSED:
             # Lost the channel: the pause belongs to the channel (where /papers list shows it and
@@ -197,9 +199,9 @@ class WeeklyBestOfPoster:
         start = due - WEEK
         first_day, last_day = (start + timedelta(days=1)).date(), due.date()
         key = destination.key
-        # Feed days delivered during the week: a day's digest is dated its feed day, at most a
-        # day before it is posted, so the window starts a day earlier and ends on the due day.
-        window = (start.date(), last_day)
+        # The feed days of the week shown (the day after last week's post up to the due day):
+        # each feed day belongs to exactly one week.
+        window = (first_day, last_day)
 
         def read(store: ReadStore):
             votes = store.votes.for_destination(key, since=start.astimezone(ZoneInfo("UTC")))

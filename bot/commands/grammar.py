@@ -393,6 +393,9 @@ def _read_weekly(words: list[str], position: int) -> tuple[WeeklyChoice, int]:
         else:
             day = check_weekday(word)
         position += 1
+        if (day is not None and position + 1 < len(words) and words[position].lower() == "at"
+                and words[position + 1][:1].isdigit()):
+            position += 1   # "weekly on fri at 16:00": this `at` belongs to the weekly time
         if day is not None and position < len(words) and _SETTING_KEYS.get(words[position].lower()) is None:
             time = _check_weekly_time(words[position])
             position += 1

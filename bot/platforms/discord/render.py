@@ -246,8 +246,8 @@ def parent_content(digest: Digest | DayHeadline, *, forum: bool = False) -> str:
         return "\n".join(lines)
     lines.append(f"**{papers_count(headline.total)}** · {headline.count_line}")
     if headline.truncated:
-        lines.append(f"Showing the first {headline.shown} (this channel's daily maximum); "
-                     f"{headline.truncated} more matched.")
+        lines.append(f"The top {headline.shown} are in the thread (this channel's daily maximum); "
+                     f"the other {headline.truncated} are listed as links at its end.")
     top = headline.top
     if top:
         lines.append("Top: " if len(top) == 1 else "Top papers:")

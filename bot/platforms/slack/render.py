@@ -286,7 +286,8 @@ def parent_message(digest: Digest | DayHeadline) -> Message:
     else:
         summary = headline.summary
         if headline.truncated:
-            summary += f" (the top {headline.shown} are in the thread)"
+            summary += (f" (the top {headline.shown} in the thread, the other {headline.truncated} "
+                        "as links at its end)")
         text = f"arXiv papers for {day}: {summary}"
         blocks.append(section("*" + escape_mrkdwn(summary) + "*"))
         if headline.top:

@@ -28,6 +28,9 @@ async def test_the_top_n_then_one_message_with_the_rest_as_links(fake, store, bo
     assert result.outcome == DONE and len(digest.items) == 3 and digest.truncated >= 1
     thread = int(fake.messages[text][-1]["id"])
     messages = fake.thread_messages(thread)
+    parent = fake.messages[text][-1]["content"]
+    assert (f"The top 3 are in the thread (this channel's daily maximum); the other {digest.truncated} "
+            "are listed as links at its end.") in parent
     assert thread_papers(fake, thread) == list(digest.paper_ids)   # Abstract buttons: the top 3 only
     final = messages[-1]
     assert final["content"].startswith(f"{FOLDED_HEADING}: {digest.truncated} more paper")

@@ -42,7 +42,7 @@ async def test_the_top_n_then_one_final_message_with_the_rest_as_links(slack, st
     result = await DeliveryRunner(store, clock).deliver(sink, dest, digest)
     assert result.outcome == DONE and result.messages == 1 + 2 + 1
     [parent] = slack.top_level(CHANNEL)
-    assert "(the top 12 are in the thread)" in parent["text"]
+    assert "(the top 12 in the thread, the other 18 as links at its end)" in parent["text"]
     replies = slack.thread(CHANNEL, parent["ts"])[1:]
     assert kinds(slack, parent["ts"]) == ["papers", "papers", "folded"]
     final = replies[-1]
