@@ -63,7 +63,8 @@ class Interactions:
             self.uploads[attachment_id] = part["content"]
             stored.append({"id": attachment_id, "filename": declared[number].get("filename") or part["filename"],
                            "size": len(part["content"]), "content_type": part["content_type"],
-                           "url": f"https://cdn.discordapp.com/attachments/0/{attachment_id}/{part['filename']}"})
+                           "url": f"https://cdn.discordapp.com/attachments/0/{attachment_id}/{part['filename']}",
+                           "proxy_url": f"https://media.discordapp.net/attachments/0/{attachment_id}/{part['filename']}"})
         message["attachments"] = stored
 
     def _interaction_age(self, interaction_id: int) -> float:

@@ -78,3 +78,20 @@ async def test_over_the_upload_limit_the_text_comes_instead(fake, store, bot, sy
     assert "too large to attach" in fake.followups[interaction][0]["content"]
     assert fake.interaction_reply(interaction)["content"].startswith("2 papers with more 👍")
     assert not fake.uploads
+
+
+async def test_a_deferred_export_sends_the_file_with_the_public_followup(fake, store, synthetic_listing):
+    from tests.platforms.discord.conftest import running_bot
+
+    async with running_bot(fake, store, defer_after=0.0):
+        papers = synthetic_listing.papers[:3]
+        await vote(store, fake, papers)
+        interaction = await export(fake, "month")
+        await eventually(lambda: fake.followups.get(interaction), what="the public followup")
+        [followup] = fake.followups[interaction]
+        assert followup["content"].startswith("3 papers with more 👍 than 👎")
+        [attachment] = followup["attachments"]     # declared in the payload, sent as files[0]
+        assert attachment["filename"].endswith(".bib")
+        [file_id] = fake.uploads
+        entries = bibtexparser.loads(fake.uploads[file_id].decode()).entries
+        assert sorted(e["eprint"] for e in entries) == sorted(p.id for p in papers)
