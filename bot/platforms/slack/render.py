@@ -417,30 +417,44 @@ def folded_heading(digest: Digest, continued: bool) -> str:
             f"daily maximum of {len(digest.items)} (/papers settings max):")
 
 
+@dataclass(frozen=True, slots=True)
+class FoldedMessage:
+    """One "more papers" message: the ids it lists (its ledger markers), its Block Kit message,
+    and the same links as plain text, for when Slack refuses the blocks."""
+
+    paper_ids: tuple[str, ...]
+    message: Message
+    plain_text: str
+
+
 def compose_folded(digest: Digest, papers: Sequence[Paper | PaperCard],
-                   continued: bool = False) -> list[tuple[tuple[str, ...], Message]]:
+                   continued: bool = False) -> list[FoldedMessage]:
     """The papers over the daily maximum as links, one line each, in as few messages as Slack's
     limits allow (sections of at most 3000 characters, 50 blocks and this bot's text budget a
     message). Each message comes with the ids it lists (its ledger markers). `continued`: the
     first message is not the first of the day's fold (a resumed delivery), so it says so."""
     cards = [card if isinstance(card, PaperCard) else _folded_card(card) for card in papers]
-    messages: list[tuple[tuple[str, ...], Message]] = []
+    messages: list[FoldedMessage] = []
     ids: list[str] = []
     titles: list[str] = []
+    links: list[str] = []
     sections: list[str] = []
     lines: list[str] = []
     size = 0
 
     def close() -> None:
-        nonlocal ids, titles, sections, lines, size
+        nonlocal ids, titles, links, sections, lines, size
         if lines:
             sections.append("\n".join(lines))
         heading = folded_heading(digest, continued or bool(messages))
         blocks = [section(heading)] + [section(text) for text in sections]
         fallback = escaped_within(f"{papers_count(len(ids))} more for {digest.day.isoformat()}: "
                                   + "; ".join(titles), 300)
-        messages.append((tuple(ids), Message(text=fallback, blocks=blocks)))
-        ids, titles, sections, lines, size = [], [], [], [], 0
+        plain = heading.replace("*", "") + "\n" + "\n".join(links)
+        if len(plain) > MAX_FALLBACK_TEXT:
+            plain = plain[:plain.rfind("\n", 0, MAX_FALLBACK_TEXT)]
+        messages.append(FoldedMessage(tuple(ids), Message(text=fallback, blocks=blocks), plain))
+        ids, titles, links, sections, lines, size = [], [], [], [], [], 0
 
     for card in cards:
         line = "• " + title_link(card, (), FOLDED_TITLE_LIMIT) + f" `arXiv:{escape_mrkdwn(card.id)}`"
@@ -453,6 +467,7 @@ def compose_folded(digest: Digest, papers: Sequence[Paper | PaperCard],
         lines.append(line)
         ids.append(card.id)
         titles.append(" ".join(card.title.split()))
+        links.append(f"• <{escape_mrkdwn(card.url)}|{escaped_within(' '.join(card.title.split()), 120)}>")
         size += len(line) + 1
     if ids:
         close()

@@ -449,9 +449,10 @@ class SlackSink:
         ]
         # The papers over the daily maximum: one final message of links (split only by Slack's limits).
         continued = len(undelivered.folded) < len(digest.folded)
-        for ids, message in render.compose_folded(digest, undelivered.folded, continued):
-            thread.append(OutgoingMessage(FOLDED, ids, SlackMessage(
-                message, render.digest_metadata(digest, ids, render.FOLDED_EVENT_KIND))))
+        for folded in render.compose_folded(digest, undelivered.folded, continued):
+            thread.append(OutgoingMessage(FOLDED, folded.paper_ids, SlackMessage(
+                folded.message, render.digest_metadata(digest, folded.paper_ids, render.FOLDED_EVENT_KIND),
+                plain_text=lambda text=folded.plain_text: text)))
         for users in render.pack_mentions(digest, undelivered.mentions):
             # Recorded as `mention:<user>` ids, so a restart that reads the thread back sees them.
             markers = tuple(mention_marker(user) for user in users)

@@ -73,8 +73,10 @@ def test_many_long_folded_titles_split_within_block_kit_limits():
     digest = capped_digest(dest, synthetic(400, huge=True), 1)
     messages = compose_folded(digest, digest.folded)
     assert len(messages) > 1
-    assert [pid for ids, _ in messages for pid in ids] == [p.id for p in digest.folded]  # each once, in order
-    for number, (_, message) in enumerate(messages):
+    assert [pid for m in messages for pid in m.paper_ids] == [p.id for p in digest.folded]  # each once, in order
+    for number, folded in enumerate(messages):
+        message = folded.message
+        assert len(folded.plain_text) <= 4000 and folded.plain_text.count("<https://arxiv.org/abs/") >= 1
         assert len(message.blocks) <= 50
         assert all(len(text) <= 3000 for text in all_texts(message.blocks))
         heading = message.blocks[0]["text"]["text"]
@@ -101,3 +103,15 @@ async def test_a_crash_inside_the_fold_resumes_without_listing_a_paper_twice(sla
     assert sorted(listed) == sorted([*digest.paper_ids, *(p.id for p in digest.folded)])  # none twice
     resumed = slack.thread(CHANNEL, parent["ts"])[-1]
     assert resumed["blocks"][0]["text"]["text"].endswith("(continued):")
+
+
+async def test_refused_blocks_post_the_same_links_as_plain_text(slack, store, sink, clock):
+    dest = dataclasses.replace(destination(slack), max_papers=2)
+    digest = capped_digest(dest, synthetic(6), 2)
+    slack.fail("chat.postMessage", "invalid_blocks", when=lambda call: "folded" in str(call.params.get("metadata")))
+    result = await DeliveryRunner(store, clock).deliver(sink, dest, digest)
+    assert result.outcome == DONE
+    [parent] = slack.top_level(CHANNEL)
+    final = slack.thread(CHANNEL, parent["ts"])[-1]
+    assert "blocks" not in final and final["text"].startswith("4 more papers matched today")
+    assert all(f"<https://arxiv.org/abs/{p.id}|" in final["text"] for p in digest.folded)
