@@ -13,7 +13,8 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
+                      model_validator)
 
 from bot.models import ANNOUNCE_TYPES
 from bot.taxonomy import canonical_category
@@ -134,23 +135,46 @@ class TopicSettings(_Section):
         return [self.filters] if isinstance(self.filters, str) else list(self.filters)
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
 class ScheduleSettings(_Section):
     post_time: str | None = None  # HH:MM in `timezone`; None = as soon as the day is available
     timezone: str = "America/New_York"
+    # A channel's paper order until it chooses one (/papers settings order): "relevance" ranks by
+    # the channel's votes once it has enough of them (listing order until then); "listing" never.
+    paper_order: Literal["relevance", "listing"] = "relevance"
+    # When `/papers settings weekly on` without a day and time posts the weekly best-of, in the
+    # channel's time zone. Weekly best-ofs are off until a channel turns them on.
+    weekly_day: str = "friday"
+    weekly_time: str = "16:00"
 
     _tz = field_validator("timezone")(_check_timezone)
 
-    @field_validator("post_time", mode="before")
+    @field_validator("weekly_day")
     @classmethod
-    def _unquoted_time(cls, value: Any) -> Any:
+    def _weekday(cls, value: str) -> str:
+        name = value.strip().lower()
+        matches = [day for day in WEEKDAYS if len(name) >= 3 and day.startswith(name)]
+        if len(matches) != 1:
+            raise ValueError(f"expected a day of the week such as friday or fri, got {value!r}")
+        return matches[0]
+
+    @property
+    def weekly_day_index(self) -> int:
+        return WEEKDAYS.index(self.weekly_day)
+
+    @field_validator("post_time", "weekly_time", mode="before")
+    @classmethod
+    def _unquoted_time(cls, value: Any, info: ValidationInfo) -> Any:
         if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
             # YAML 1.1 reads an unquoted 10:30 as a base-60 number (630).
             hh_mm = f"{value // 60:02d}:{value % 60:02d}"
-            raise ValueError(f'write the time in quotes: post_time: "{hh_mm}" (YAML reads an unquoted '
+            raise ValueError(f'write the time in quotes: {info.field_name}: "{hh_mm}" (YAML reads an unquoted '
                              f'{value // 60}:{value % 60:02d} as the number {value})')
         return value
 
-    @field_validator("post_time")
+    @field_validator("post_time", "weekly_time")
     @classmethod
     def _hh_mm(cls, value: str | None) -> str | None:
         if value is None:

@@ -33,6 +33,7 @@ from bot.ingest import ANNOUNCED, EMPTY, NOT_MODIFIED, fetch_and_store
 from bot.matching import CompiledMatcher as Matcher, Subscription, compile_subscriptions
 from bot.store import AsyncStore, StoreError
 from bot.store.errors import store_error_from
+from bot.weekly import WeeklyBestOfPoster
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +120,7 @@ class PassReport:
     day_status: str | None
     deliveries: tuple[DeliveryResult, ...]
     next_wake: datetime
+    weekly: tuple[DeliveryResult, ...] = ()   # weekly best-ofs posted (or attempted) this pass
 
 
 class Scheduler:
@@ -132,8 +134,10 @@ class Scheduler:
         sinks: Mapping[str, DocumentSink | ThreadSink],
         clock: Clock,
         stop: asyncio.Event | None = None,
+        weekly: WeeklyBestOfPoster | None = None,
     ) -> None:
         self.settings = arxiv_settings
+        self.weekly = weekly
         self.store = store
         self.arxiv = arxiv
         self.directories = list(directories)
@@ -194,8 +198,9 @@ class Scheduler:
             late_deliveries, late_wakes = await self._deliver_superseded(finished[0])
             deliveries, pending_wakes = await self._deliver_due(*finished)
             deliveries, pending_wakes = late_deliveries + deliveries, late_wakes + pending_wakes
+        weekly_results, weekly_wakes = await self._deliver_weekly()
         next_rebuild = self.calendar.rebuild_time(self.calendar.next_feed_day(target))
-        wakes = [next_rebuild, *pending_wakes]
+        wakes = [next_rebuild, *pending_wakes, *weekly_wakes]
         if polling:
             if self.poll_not_before is not None and self.poll_not_before > now:
                 wakes.append(self.poll_not_before)  # arXiv said when: exactly then, not later
@@ -204,7 +209,8 @@ class Scheduler:
                 interval = max(timedelta(minutes=self.settings.poll_interval_minutes),
                                SLOW_POLL_INTERVAL if late else timedelta(0))
                 wakes.append(now + interval)
-        return PassReport(target, finished[1] if finished else None, deliveries, min(wakes))
+        return PassReport(target, finished[1] if finished else None, deliveries, min(wakes),
+                          tuple(weekly_results))
 
     # -- polling ------------------------------------------------------------------------------
 
@@ -270,6 +276,26 @@ class Scheduler:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         return None
+
+    # -- the weekly best-of (bot.weekly) -------------------------------------------------------
+
+    async def _deliver_weekly(self) -> tuple[list[DeliveryResult], list[datetime]]:
+        """Post the weekly best-ofs that are due; when to come back for the next ones. A failure
+        here never costs the daily threads: it is logged and tried again shortly."""
+        if self.weekly is None:
+            return [], []
+        try:
+            directory = await self._directory()
+            destinations = [d for d in directory.destinations
+                            if d.weekly_day is not None and d.platform in self.sinks]
+            if not destinations:
+                return [], []
+            return await self.weekly.deliver_due(self.clock.now(), destinations, self.sinks, self.runner)
+        except (StoreError, sqlite3.Error):
+            raise
+        except Exception:  # noqa: BLE001 - the daily cycle goes on without this week's post
+            log.exception("weekly best-of pass failed; retrying in %s", RETRY_FAILED_DELIVERY_AFTER)
+            return [], [self.clock.now() + RETRY_FAILED_DELIVERY_AFTER]
 
     # -- matching and delivery ----------------------------------------------------------------
 

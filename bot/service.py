@@ -22,6 +22,7 @@ from bot.ops import OpsServer
 from bot.platforms.markdown import MarkdownSink
 from bot.scheduler import Scheduler
 from bot.store import AsyncStore
+from bot.weekly import WeeklyBestOfPoster
 
 log = logging.getLogger("paperbot")
 
@@ -124,6 +125,9 @@ async def run_bot(settings: Settings, *, clock: Clock | None = None, stop: async
                     sinks=sinks,
                     clock=clock,
                     stop=stop,
+                    # The learned ranking (bot.ranking) plugs in as `ranker`; without it the
+                    # unvoted papers come in the order they matched.
+                    weekly=WeeklyBestOfPoster(store),
                 )
                 await _run_with_ops(settings, store, scheduler, clock, runtimes)
         finally:

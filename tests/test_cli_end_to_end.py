@@ -214,7 +214,7 @@ async def test_discord_invite_looks_up_the_application_from_the_token(tmp_path, 
     assert code == 0, err
     url = out.strip()
     assert url.startswith(f"https://discord.com/oauth2/authorize?client_id={discord_api.application_id}")
-    assert "scope=bot+applications.commands" in url and "permissions=309237730304" in url
+    assert "scope=bot+applications.commands" in url and "permissions=309237763072" in url
 
 
 # -- operator mistakes (issue 14): check-config says what run would refuse, run says it the same way

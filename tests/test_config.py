@@ -124,3 +124,25 @@ def test_without_a_source_tree_the_packaged_config_is_found(tmp_path: Path, monk
     local.write_text("topics: {}\n")
     assert resolve_config_path(source_default=missing, cwd=tmp_path) == local
     assert resolve_config_path("given.yaml", source_default=missing, cwd=tmp_path) == Path("given.yaml")
+
+
+def test_the_weekly_and_order_defaults():
+    schedule = parse_settings({}).schedule
+    assert (schedule.paper_order, schedule.weekly_day, schedule.weekly_time) == ("relevance", "friday", "16:00")
+    chosen = parse_settings({"schedule": {"weekly_day": "Mon", "weekly_time": "08:30", "paper_order": "listing"}})
+    assert chosen.schedule.weekly_day == "monday" and chosen.schedule.weekly_day_index == 0
+    for bad, problem in (({"weekly_day": "funday"}, "schedule.weekly_day: expected a day of the week such as friday or fri"),
+                         ({"weekly_day": "t"}, "schedule.weekly_day"),
+                         ({"weekly_time": "25:00"}, "schedule.weekly_time: expected HH:MM"),
+                         ({"paper_order": "random"}, "schedule.paper_order")):
+        with pytest.raises(ConfigError) as caught:
+            parse_settings({"schedule": bad})
+        assert any(p.startswith(problem) for p in caught.value.problems), caught.value.problems
+
+
+def test_an_unquoted_weekly_time_says_to_quote_it(tmp_path: Path):
+    path = tmp_path / "c.yaml"
+    path.write_text("schedule:\n  weekly_time: 16:30\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    assert 'write the time in quotes: weekly_time: "16:30"' in caught.value.problems[0]

@@ -50,7 +50,9 @@ MAY_IMPORT: dict[str, set[str]] = {
     "bot.platforms.slack": ADAPTER,
     "bot.platforms.discord": ADAPTER,
     "bot.scheduler": {"bot.collector", "bot.daily", "bot.destinations", "bot.arxiv", "bot.clock", "bot.config", "bot.delivery", "bot.ingest",
-                      "bot.matching", "bot.metrics", "bot.models", "bot.store"},
+                      "bot.matching", "bot.metrics", "bot.models", "bot.store", "bot.weekly"},
+    # The weekly best-of: votes and delivered papers read from the store, posted by the runner.
+    "bot.weekly": {"bot.delivery", "bot.destinations", "bot.digest", "bot.models", "bot.store"},
     # The early edition: the scheduler reading arXiv's listing pages from 20:00 ET.
     "bot.early_edition": {"bot.arxiv", "bot.delivery", "bot.ingest", "bot.metrics", "bot.models",
                           "bot.scheduler", "bot.store"},
@@ -59,7 +61,7 @@ MAY_IMPORT: dict[str, set[str]] = {
                         "bot.platforms.markdown", "bot.store"},
     # The composition root: opens the store, builds the command layer, starts the platforms
     # (Slack and Discord by module name, only when their token is set).
-    "bot.service": {"bot.early_edition", "bot.daily", "bot.destinations", "bot.arxiv", "bot.clock", "bot.commands", "bot.config", "bot.delivery", "bot.ops",
+    "bot.service": {"bot.weekly", "bot.early_edition", "bot.daily", "bot.destinations", "bot.arxiv", "bot.clock", "bot.commands", "bot.config", "bot.delivery", "bot.ops",
                 "bot.platforms.markdown", "bot.scheduler", "bot.store"},
     "bot.cli": {"bot", "bot.service", "bot.arxiv", "bot.config", "bot.oneshot", "bot.ingest",
                 "bot.logs", "bot.matching", "bot.models", "bot.platforms.discord", "bot.preflight", "bot.store",

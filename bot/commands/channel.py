@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from bot.commands.context import CommandContext, CommandServices, read_as
-from bot.commands.grammar import USAGE, ChangeSettings, Subscribe, Unsubscribe
+from bot.commands.grammar import USAGE, WEEKDAY_NAMES, ChangeSettings, Subscribe, Unsubscribe, WeeklyChoice
 from bot.commands.responses import (
     INVALID,
     REFUSED,
@@ -26,7 +26,7 @@ from bot.digest.model import build_digest
 from bot.digest.text import plural
 from bot.matching import Subscription
 from bot.store import ReadStore, Store
-from bot.store.subscriptions import ChannelRef, SubscriptionLimitReached
+from bot.store.subscriptions import WEEKLY_OFF, ChannelRef, SubscriptionLimitReached
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +44,23 @@ def settings_lines(schedule: ChannelSchedule) -> tuple[str, ...]:
     else:
         when = f"Daily post: as soon as the day's papers are in (time zone {schedule.timezone})"
     types = ", ".join(schedule.types) + (" (the default)" if schedule.types_are_default else "")
-    cap = (f"At most {plural(schedule.max_papers, 'paper')} a day" if schedule.max_papers
+    cap = (f"At most {plural(schedule.max_papers, 'paper')} a day; the rest are folded into one "
+           '"more papers" message with links' if schedule.max_papers
            else "No limit on papers a day")
     empty = ("Days without matching papers: a short note" if schedule.empty_note
              else "Days without matching papers: silent")
-    return (when, f"Announce types: {types}", cap, empty)
+    order = ("Paper order: by this channel's votes (👍/👎) once it has enough of them, best keyword "
+             "match first until then" if schedule.paper_order == "relevance"
+             else "Paper order: best keyword match first (as listed), whatever the votes")
+    if schedule.paper_order_is_default:
+        order += " (the default)"
+    if schedule.weekly_day is None:
+        weekly = "Weekly best-of: off (turn it on with /papers settings weekly on)"
+    else:
+        at = schedule.weekly_time.strftime("%H:%M") if schedule.weekly_time else "?"
+        weekly = (f"Weekly best-of: {WEEKDAY_NAMES[schedule.weekly_day].capitalize()}s at {at} "
+                  f"({schedule.timezone})")
+    return (when, f"Announce types: {types}", cap, empty, order, weekly)
 
 
 def describe_change(name: str, value: object) -> str:
@@ -60,6 +72,12 @@ def describe_change(name: str, value: object) -> str:
         return "announce types " + ", ".join(value)  # type: ignore[arg-type]
     if name == "max_papers":
         return f"at most {value} papers a day"
+    if name == "paper_order":
+        return "papers ordered by this channel's votes" if value == "relevance" else "papers in listing order"
+    if name == "weekly_day":
+        return "weekly best-of off" if value == WEEKLY_OFF else f"weekly best-of on {WEEKDAY_NAMES[value].capitalize()}s"
+    if name == "weekly_time":
+        return f"weekly best-of at {value}"
     return "a short note on days without matches" if value == "note" else "silent on days without matches"
 
 
@@ -209,7 +227,7 @@ class ChannelCommands:
                                       Lines((f"Change them with {USAGE['settings']}",))),
                             ephemeral=True)
         self.services.require_manager(ctx, "change this channel's settings")
-        changes = command.changes
+        changes = self.stored_changes(command)
         record = await self.services.run(
             "changing channel settings",
             lambda s: s.channels.update_channel_settings(channel, changes, now=s.now(), updated_by=ctx.user,
@@ -218,6 +236,21 @@ class ChannelCommands:
         lines = settings_lines(self.services.effective(record))
         return Response(text=f"Settings changed: {changed}.",
                         sections=(Heading("Settings"), Lines(lines)), ephemeral=False)
+
+    def stored_changes(self, command: ChangeSettings) -> dict[str, object]:
+        """The command's settings as store columns: `weekly on` without a day (or a time) takes
+        the configured default (`schedule.weekly_day` / `weekly_time`)."""
+        changes = dict(command.changes)
+        weekly: WeeklyChoice | None = changes.pop("weekly", None)  # type: ignore[assignment]
+        if weekly is not None:
+            if not weekly.on:
+                changes["weekly_day"] = WEEKLY_OFF
+            else:
+                schedule = self.settings.schedule
+                changes["weekly_day"] = (weekly.day if weekly.day is not None
+                                         else schedule.weekly_day_index)
+                changes["weekly_time"] = weekly.time or schedule.weekly_time
+        return changes
 
     # -- resume --------------------------------------------------------------------------------
 

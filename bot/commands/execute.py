@@ -26,6 +26,7 @@ from bot.commands.context import CommandContext, CommandReply, CommandServices, 
 from bot.commands.grammar import (
     ChangeSettings,
     Command,
+    Export,
     CommandError,
     ForgetVotes,
     Help,
@@ -39,6 +40,7 @@ from bot.commands.grammar import (
     Unsubscribe,
     parse_command,
 )
+from bot.commands.export import ExportCommands
 from bot.commands.help import help_response
 from bot.commands.personal import PersonalKeywords
 from bot.commands.votes import PaperVotes, Tally, VoteClick, VoteRecorded
@@ -67,6 +69,7 @@ HANDLERS: dict[type, Handler] = {
     Personal: lambda executor, ctx, command: executor.personal.run(ctx, command),
     ForgetVotes: lambda executor, ctx, command: executor.votes.forget(ctx, command),
     Help: lambda executor, ctx, command: _help(command),
+    Export: lambda executor, ctx, command: executor.export.export(ctx, command),
 }
 
 
@@ -83,6 +86,7 @@ class CommandExecutor:
         self.browse = BrowseCommands(self.services)
         self.personal = PersonalKeywords(self.services)
         self.votes = PaperVotes(self.services)
+        self.export = ExportCommands(self.services)
 
     @property
     def store(self) -> AsyncStore:

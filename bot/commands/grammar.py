@@ -17,6 +17,11 @@ from typing import ClassVar, Union
 SETTABLE_TYPES: tuple[str, ...] = ("new", "cross", "replace")
 EMPTY_DAY_CHOICES: tuple[str, ...] = ("note", "silent")
 MAX_PAPERS_RANGE = (1, 100)
+PAPER_ORDERS: tuple[str, ...] = ("relevance", "listing")
+WEEKDAY_NAMES: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+                                  "sunday")
+EXPORT_FORMATS: tuple[str, ...] = ("bibtex",)
+EXPORT_PERIODS: tuple[str, ...] = ("week", "month")
 DELIVERY_CHOICES: tuple[str, ...] = ("dm", "here", "off")
 
 USAGE: dict[str, str] = {
@@ -27,7 +32,8 @@ USAGE: dict[str, str] = {
     "test": "/papers test <query>",
     "search": "/papers search <text>",
     "settings": "/papers settings [time HH:MM] [tz Area/City] [types new,cross,replace] [max N] "
-                "[empty note|silent]",
+                "[empty note|silent] [order relevance|listing] [weekly on [DAY HH:MM] | weekly off]",
+    "export": "/papers export bibtex [week|month]",
     "resume": "/papers resume",
     "me": "/papers me add <query> | me remove <n | all> | me list | me deliver dm|here|off | me edit "
           "| me forget [confirm]",
@@ -90,6 +96,16 @@ class Search:
 
 
 @dataclass(frozen=True)
+class WeeklyChoice:
+    """`weekly on [DAY HH:MM]` / `weekly off`: `day` 0..6 = Monday..Sunday and `time` HH:MM in
+    the channel's time zone, None where not given (the configured default)."""
+
+    on: bool
+    day: int | None = None
+    time: str | None = None
+
+
+@dataclass(frozen=True)
 class ChangeSettings:
     """Only the settings given are changed; none given means "show the current settings"."""
 
@@ -99,16 +115,30 @@ class ChangeSettings:
     types: tuple[str, ...] | None = None
     max_papers: int | None = None
     empty_day: str | None = None        # note | silent
+    paper_order: str | None = None      # relevance | listing
+    weekly: "WeeklyChoice | None" = None
 
     @property
     def changes(self) -> dict[str, object]:
+        """The settings given, by name (`weekly` as a WeeklyChoice: the command layer fills in
+        the configured day and time before storing it)."""
         values = {"post_time": self.post_time, "timezone": self.timezone, "types": self.types,
-                  "max_papers": self.max_papers, "empty_day": self.empty_day}
+                  "max_papers": self.max_papers, "empty_day": self.empty_day,
+                  "paper_order": self.paper_order, "weekly": self.weekly}
         return {key: value for key, value in values.items() if value is not None}
 
     @property
     def shows_only(self) -> bool:
         return not self.changes
+
+
+@dataclass(frozen=True)
+class Export:
+    """`/papers export bibtex [week|month]`: the channel's 👍 papers of the period."""
+
+    name: ClassVar[str] = "export"
+    format: str = "bibtex"
+    period: str = "week"
 
 
 @dataclass(frozen=True)
@@ -143,7 +173,7 @@ class Help:
 
 
 Command = Union[Today, Subscribe, Unsubscribe, ListSubscriptions, TestQuery, Search,
-                ChangeSettings, Resume, Personal, ForgetVotes, Help]
+                ChangeSettings, Resume, Personal, ForgetVotes, Help, Export]
 
 
 # --- parsing ---------------------------------------------------------------------------------
@@ -241,9 +271,13 @@ _SETTING_KEYS = {
     "types": "types", "type": "types",
     "max": "max",
     "empty": "empty",
+    "order": "order", "sort": "order",
+    "weekly": "weekly",
 }
 _SETTING_EXAMPLES = {"time": "time 09:00", "tz": "tz Europe/Berlin", "types": "types new,cross",
-                     "max": "max 20", "empty": "empty note"}
+                     "max": "max 20", "empty": "empty note", "order": "order relevance",
+                     "weekly": "weekly on fri 16:00"}
+WEEKLY_EXAMPLE = "weekly on fri 16:00"
 _HH_MM = re.compile(r"(\d{1,2}):(\d{2})\Z")
 
 
@@ -292,6 +326,11 @@ def check_types(value: str) -> tuple[str, ...]:
 
 def check_max_papers(value: str) -> int:
     low, high = MAX_PAPERS_RANGE
+    if value.isascii() and value.isdigit() and int(value) == 0:
+        raise CommandError(f"max 0 would post no papers at all: max is how many papers the daily "
+                           f"thread shows ({low} to {high}; the rest are folded into one "
+                           f'"more papers" message at the end). To stop daily posts, use '
+                           "/papers unsubscribe all.", USAGE["settings"])
     if not value.isascii() or not value.isdigit() or not low <= int(value) <= high:
         raise CommandError(f'max must be a whole number of papers from {low} to {high}, '
                            f'not "{_clip(value)}"', USAGE["settings"])
@@ -306,20 +345,91 @@ def check_empty_day(value: str) -> str:
     return choice
 
 
+def check_paper_order(value: str) -> str:
+    choice = value.lower()
+    if choice not in PAPER_ORDERS:
+        raise CommandError(f'order must be "relevance" (the papers this channel\'s votes rank '
+                           f'highest first, once it has enough votes) or "listing" (best keyword '
+                           f'match first, as arXiv lists them), not "{_clip(value)}"', USAGE["settings"])
+    return choice
+
+
+_DAY_ALIASES = {name[:length]: index for index, name in enumerate(WEEKDAY_NAMES) for length in (2, 3)}
+_DAY_ALIASES.update({name: index for index, name in enumerate(WEEKDAY_NAMES)})
+_DAY_ALIASES.update({"tues": 1, "weds": 2, "thur": 3, "thurs": 3})
+
+
+def weekday_index(word: str) -> int | None:
+    """`mon`, `Monday`, `fri`, `Fri.`, `sundays` -> 0..6; None if it is no day name."""
+    word = word.lower().rstrip(".,")
+    index = _DAY_ALIASES.get(word)
+    if index is None and word.endswith("s"):
+        index = _DAY_ALIASES.get(word[:-1])
+    return index
+
+
+def check_weekday(value: str) -> int:
+    index = weekday_index(value)
+    if index is None:
+        raise CommandError(f'"{_clip(value)}" is not a day of the week: use mon, tue, wed, thu, fri, '
+                           f"sat or sun (or the full name), e.g. {WEEKLY_EXAMPLE}", USAGE["settings"])
+    return index
+
+
+def _check_weekly_time(value: str) -> str:
+    try:
+        return check_post_time(value)
+    except CommandError:
+        raise CommandError(f'"{_clip(value)}" is not a time of day for the weekly post: use HH:MM on '
+                           f"a 24-hour clock, e.g. {WEEKLY_EXAMPLE}", USAGE["settings"]) from None
+
+
+def _read_weekly(words: list[str], position: int) -> tuple[WeeklyChoice, int]:
+    """`weekly on [DAY] [HH:MM]` or `weekly off` from `words[position]` (the word after
+    `weekly`); returns the choice and the position after it."""
+    switch = words[position].lower()
+    position += 1
+    if switch in ("off", "no", "stop"):
+        return WeeklyChoice(False), position
+    if switch not in ("on", "yes"):
+        raise CommandError(f'weekly takes "on" (optionally with a day and a time, e.g. '
+                           f'{WEEKLY_EXAMPLE}) or "off", not "{_clip(words[position - 1])}"',
+                           USAGE["settings"])
+    day = time = None
+    if position < len(words) and _SETTING_KEYS.get(words[position].lower()) is None:
+        word = words[position]
+        if ":" in word or word[:1].isdigit():
+            time = _check_weekly_time(word)
+        else:
+            day = check_weekday(word)
+        position += 1
+        if (day is not None and position + 1 < len(words) and words[position].lower() == "at"
+                and words[position + 1][:1].isdigit()):
+            position += 1   # "weekly on fri at 16:00": this `at` belongs to the weekly time
+        if day is not None and position < len(words) and _SETTING_KEYS.get(words[position].lower()) is None:
+            time = _check_weekly_time(words[position])
+            position += 1
+    return WeeklyChoice(True, day, time), position
+
+
 def _parse_settings(rest: str) -> ChangeSettings:
     words = rest.split()
     values: dict[str, str] = {}
+    weekly: WeeklyChoice | None = None
     position = 0
     while position < len(words):
         word = words[position]
         key = _SETTING_KEYS.get(word.lower())
         if key is None:
-            raise CommandError(f'Unknown setting "{_clip(word)}": settings are time, tz, types, max '
-                               "and empty", USAGE["settings"])
-        if key in values:
+            raise CommandError(f'Unknown setting "{_clip(word)}": settings are time, tz, types, max, '
+                               "empty, order and weekly", USAGE["settings"])
+        if key in values or (key == "weekly" and weekly is not None):
             raise CommandError(f'"{key}" is given twice', USAGE["settings"])
         if position + 1 >= len(words):
             raise CommandError(f'"{key}" needs a value, e.g. {_SETTING_EXAMPLES[key]}', USAGE["settings"])
+        if key == "weekly":
+            weekly, position = _read_weekly(words, position + 1)
+            continue
         value = words[position + 1]
         position += 2
         # "types new, cross" is one value: a list continues while a comma joins its words.
@@ -334,7 +444,27 @@ def _parse_settings(rest: str) -> ChangeSettings:
         types=check_types(values["types"]) if "types" in values else None,
         max_papers=check_max_papers(values["max"]) if "max" in values else None,
         empty_day=check_empty_day(values["empty"]) if "empty" in values else None,
+        paper_order=check_paper_order(values["order"]) if "order" in values else None,
+        weekly=weekly,
     )
+
+
+def _parse_export(rest: str) -> Export:
+    words = rest.lower().split()
+    if not words:
+        raise CommandError("export needs a format: /papers export bibtex [week|month] exports this "
+                           "channel's 👍 papers of the last week or month as BibTeX", USAGE["export"])
+    if words[0] not in EXPORT_FORMATS:
+        raise CommandError(f'Unknown export format "{_clip(words[0])}": the format is bibtex, e.g. '
+                           "/papers export bibtex month", USAGE["export"])
+    if len(words) > 2:
+        raise CommandError(f'export takes a format and a period, got "{_clip(rest)}"', USAGE["export"])
+    period = words[1] if len(words) > 1 else "week"
+    period = {"weekly": "week", "monthly": "month", "7d": "week", "30d": "month"}.get(period, period)
+    if period not in EXPORT_PERIODS:
+        raise CommandError(f'Unknown period "{_clip(words[1])}": export the last week or month, e.g. '
+                           "/papers export bibtex month", USAGE["export"])
+    return Export(words[0], period)
 
 
 def _parse_resume(rest: str) -> Resume:
@@ -406,6 +536,7 @@ _PARSERS = {
     "search": _parse_search,
     "settings": _parse_settings,
     "resume": _parse_resume,
+    "export": _parse_export,
     "me": _parse_me,
     "help": _parse_help,
 }

@@ -17,6 +17,7 @@ COMMAND_SUMMARY = {
     "test": "dry run with explanations",
     "search": "full-text search of stored papers",
     "resume": "restart paused daily posts",
+    "export": "this channel's 👍 papers as BibTeX",
     "me": "your keywords and votes, privately",
     "help": "this help; help query for queries",
 }
@@ -37,8 +38,20 @@ COMMAND_HELP: dict[str, tuple[str, ...]] = {
                "word must appear.",),
     "settings": ("With nothing after it, shows this channel's settings. time HH:MM and tz "
                  "Area/City set when the daily thread is posted; types picks new, cross and "
-                 "replace (new versions); max N caps papers a day (1 to 100); empty note|silent "
-                 "decides whether a day without matches gets a short note.",),
+                 "replace (new versions); empty note|silent decides whether a day without "
+                 "matches gets a short note.",
+                 "max N (1 to 100): the thread shows the top N papers in the channel's order and "
+                 "folds the rest into one final \"N more papers\" message with their titles as links.",
+                 "order relevance|listing: relevance ranks papers by this channel's 👍/👎 votes once "
+                 "it has enough of them (until then, and with listing, the best keyword match "
+                 "comes first).",
+                 "weekly on [DAY HH:MM] posts one message a week with the week's most-voted papers "
+                 "and the best-ranked ones nobody voted on, e.g. weekly on fri 16:00 (in the "
+                 "channel's time zone); weekly off stops it. Off by default.",),
+    "export": ("export bibtex [week|month] gives this channel's papers with more 👍 than 👎 "
+               "votes in the last week (the default) or month as BibTeX entries (arXiv eprint, "
+               "title, authors, year, url), as a file where the platform allows it, otherwise as "
+               "text.",),
     "resume": ("When paperbot loses a channel (archived, paperbot removed, a missing permission) "
                "it pauses the daily posts there and /papers list says why. Once that is fixed, "
                "/papers resume starts them again; the next daily thread comes as usual.",),

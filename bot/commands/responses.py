@@ -93,13 +93,31 @@ def unhandled_section_types(renderer) -> list[str]:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file that goes with a reply (an export). An adapter uploads it where the platform lets
+    it; where it cannot, it shows `text` in code blocks, cut by `pieces` within its own limits."""
+
+    filename: str
+    text: str
+    title: str = ""
+    pieces: "typing.Callable[[str, int], list[str]] | None" = None  # (text, limit) -> parts
+
+    def split(self, limit: int) -> list[str]:
+        if self.pieces is not None:
+            return self.pieces(self.text, limit)
+        return [self.text[n:n + limit] for n in range(0, len(self.text), limit)] or [""]
+
+
+@dataclass(frozen=True, slots=True)
 class Response:
-    """One reply. `ephemeral` replies are seen only by the person who typed the command."""
+    """One reply. `ephemeral` replies are seen only by the person who typed the command.
+    `attachment`: a file that belongs to the reply (see `Attachment`)."""
 
     text: str
     sections: tuple[Section, ...] = ()
     ephemeral: bool = True
     outcome: Outcome = OK
+    attachment: Attachment | None = None
 
     @property
     def is_error(self) -> bool:

@@ -30,6 +30,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from bot.destinations.destination import Destination
 from bot.digest.model import Digest, DigestItem
+from bot.models import Paper
 
 
 class DeliveryProblem(Exception):
@@ -58,6 +59,7 @@ class TransientDeliveryError(DeliveryProblem):
 
 
 PARENT, PAPERS, MENTIONS, DOCUMENT = "parent", "papers", "mentions", "document"
+FOLDED = "folded"   # the final "N more papers" message: links to the papers over the daily maximum
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,16 +97,20 @@ class ComposedDay:
 
 @dataclass(frozen=True, slots=True)
 class Undelivered:
-    """What of a day's digest the thread does not hold yet: the papers (in digest order) and the
-    people still to mention (in `digest.mentions` order)."""
+    """What of a day's digest the thread does not hold yet: the papers (in digest order), the
+    people still to mention (in `digest.mentions` order), and the papers over the daily maximum
+    still to list in the final "N more papers" message (`digest.folded`; its messages carry
+    their paper ids as markers, so a resumed day lists each of them once)."""
 
     items: tuple[DigestItem, ...]
     mentions: tuple[str, ...]
+    folded: tuple[Paper, ...] = ()
 
     @classmethod
     def of(cls, digest: Digest, delivered: Set[str] = frozenset()) -> "Undelivered":
         return cls(tuple(item for item in digest.items if item.paper.id not in delivered),
-                   tuple(user for user in digest.mentions if mention_marker(user) not in delivered))
+                   tuple(user for user in digest.mentions if mention_marker(user) not in delivered),
+                   tuple(paper for paper in digest.folded if paper.id not in delivered))
 
 
 @runtime_checkable

@@ -63,6 +63,10 @@ class ChannelSchedule:
     max_papers: int | None        # None: every matched paper
     empty_note: bool              # post a short note on days without matches
     types_are_default: bool = True
+    paper_order: str = "relevance"  # relevance (by the channel's votes, once it has enough) | listing
+    paper_order_is_default: bool = True
+    weekly_day: int | None = None   # the weekly best-of: 0..6 = Monday..Sunday; None = off
+    weekly_time: time | None = None  # its local time (with weekly_day)
 
 
 def effective_channel_settings(record: ChannelSettingsRecord,
@@ -76,6 +80,11 @@ def effective_channel_settings(record: ChannelSettingsRecord,
         max_papers=record.max_papers,
         empty_note=record.empty_day == "note",
         types_are_default=not record.types,
+        paper_order=record.paper_order or schedule.paper_order,
+        paper_order_is_default=record.paper_order is None,
+        # NULL (never chosen) and WEEKLY_OFF both mean off: the weekly best-of is opt-in.
+        weekly_day=record.weekly_day if record.weekly_day is not None and record.weekly_day >= 0 else None,
+        weekly_time=parse_hh_mm(record.weekly_time or schedule.weekly_time),
     )
 
 
@@ -153,6 +162,8 @@ def _load(store: Store | ReadStore, platform: str, schedule: ScheduleSettings | 
             timezone=effective.timezone,
             empty_note=effective.empty_note,
             max_papers=effective.max_papers,
+            weekly_day=effective.weekly_day,
+            weekly_time=effective.weekly_time if effective.weekly_day is not None else None,
             options={"workspace": channel.workspace, "channel": channel.channel,
                      "channel_name": name},
             mention_subscriptions=mentions,

@@ -35,6 +35,10 @@ class Destination:
     empty_note: bool = False
     max_papers: int | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
+    # The weekly best-of (bot.weekly): 0..6 = Monday..Sunday at `weekly_time` in `timezone`;
+    # None = off (the default; only channels turn it on).
+    weekly_day: int | None = None
+    weekly_time: time | None = None
     mention_subscriptions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 

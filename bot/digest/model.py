@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from itertools import chain
 from types import MappingProxyType
@@ -102,7 +102,9 @@ class Digest:
 
     `items` are ordered by (-score, paper id) and may be cut by `max_items`; `truncated` says how
     many matched papers were left out, and `counts` always describes *all* matched papers, so
-    `counts.total == len(items) + truncated`. `mentions` maps a user id to the ids of the papers
+    `counts.total == len(items) + truncated`. `folded` holds the papers cut (in the same order;
+    `len(folded) == truncated`), which a chat thread lists as links in one final "N more papers"
+    message. `mentions` maps a user id to the ids of the papers
     to mention them on (personal keywords); empty unless that feature fills it. `mention_items`
     holds those papers (each once, in digest order), which need not be among `items`.
     """
@@ -117,6 +119,7 @@ class Digest:
     mentions: Mapping[str, tuple[str, ...]] = field(
         default_factory=lambda: MappingProxyType({}), hash=False)
     mention_items: tuple[DigestItem, ...] = ()
+    folded: tuple[Paper, ...] = ()
 
     def __post_init__(self) -> None:
         # A read-only copy, so a frozen digest cannot be changed through the caller's dict.
@@ -222,7 +225,7 @@ def build_digest(
     match's own (enriched after matching); a paper missing from it is shown as matched.
 
     Items are ordered by (-score, paper id). `max_items` keeps the first N of that order and
-    records how many were cut in `Digest.truncated`; None keeps all. No matches is a valid,
+    records how many were cut in `Digest.truncated` and which in `Digest.folded`; None keeps all. No matches is a valid,
     empty digest ("no matching papers today").
     """
     if not isinstance(destination, str) or not destination.strip():
@@ -251,8 +254,11 @@ def build_digest(
     kept = sorted(by_id.values(), key=lambda acc: (-acc.score, acc.paper.id))
     counts = AnnounceCounts.of(acc.paper for acc in kept)
     truncated = 0
+    folded: tuple[Paper, ...] = ()
     if max_items is not None and len(kept) > max_items:
         truncated = len(kept) - max_items
+        # Only the paper of a cut match is kept (its hits are never computed): the fold lists titles.
+        folded = tuple(acc.paper for acc in kept[max_items:])
         kept = kept[:max_items]
     items = [acc.item() for acc in kept]
 
@@ -264,5 +270,16 @@ def build_digest(
         counts=counts,
         subscriptions=tuple(str(text) for text in subscriptions_text),
         truncated=truncated,
+        folded=folded,
         mentions=MappingProxyType({user: tuple(ids) for user, ids in (mentions or {}).items()}),
     )
+
+
+def fold_digest(digest: Digest, max_items: int | None) -> Digest:
+    """`digest` cut to its first `max_items` items, the rest added in front of its `folded`
+    papers (for a caller that reorders a whole digest first, then applies the daily maximum)."""
+    if max_items is None or len(digest.items) <= max_items:
+        return digest
+    cut = digest.items[max_items:]
+    return replace(digest, items=digest.items[:max_items], truncated=digest.truncated + len(cut),
+                   folded=tuple(item.paper for item in cut) + digest.folded)

@@ -185,6 +185,17 @@ class DeliveryLedger(Repository):
             [destination, paper_id]).fetchone()
         return row is not None
 
+    @operation("reading delivered papers")
+    def delivered_between(self, destination: str, first_day: date, last_day: date) -> list[tuple[date, str]]:
+        """(day, paper id) of every paper delivered to `destination` for the feed days from
+        `first_day` to `last_day` (inclusive), by day and then in the order they went out."""
+        rows = self._db.execute(
+            "SELECT day, paper_id FROM delivered_papers WHERE destination = ? AND day BETWEEN ? AND ?"
+            " AND paper_id NOT LIKE 'mention:%' ORDER BY day, rowid",
+            [destination, first_day.isoformat(), last_day.isoformat()],
+        ).fetchall()
+        return [(date.fromisoformat(day), pid) for day, pid in rows]
+
     @operation("recording an announcement day")
     def record_announcement_day(self, day: date, status: str, papers: int,
                                 now: datetime | None = None) -> None:

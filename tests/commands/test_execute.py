@@ -196,11 +196,14 @@ async def test_settings_show_change_and_validate(executor, store):
     assert (record.post_time, record.timezone, record.max_papers, record.empty_day) == (
         "07:30", "Asia/Tokyo", 12, "note")
     assert record.channel_name == "ml-papers"
-    assert lines_of(await executor.execute(LAB, "list"))[-4:] == [
+    assert lines_of(await executor.execute(LAB, "list"))[-6:] == [
         "Daily post: at 07:30 (Asia/Tokyo)",
         "Announce types: new, cross (the default)",
-        "At most 12 papers a day",
+        'At most 12 papers a day; the rest are folded into one "more papers" message with links',
         "Days without matching papers: a short note",
+        "Paper order: by this channel's votes (👍/👎) once it has enough of them, best keyword match "
+        "first until then (the default)",
+        "Weekly best-of: off (turn it on with /papers settings weekly on)",
     ]
     bad = await executor.execute(LAB, "settings tz Mars/Olympus_Mons")
     assert bad.outcome == INVALID

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime
 
 import pytest
 
 from bot.digest.model import (
+    fold_digest,
     AnnounceCounts,
     Digest,
     DigestError,
@@ -119,6 +121,22 @@ def test_max_items_cuts_the_lowest_scores_and_counts_what_it_cut():
     assert build_digest("d", "T", DAY, matches, max_items=5).truncated == 0
     none_listed = build_digest("d", "T", DAY, matches, max_items=0)
     assert none_listed.items == () and none_listed.truncated == 5 and not none_listed.is_empty
+
+
+def test_the_papers_cut_are_kept_in_order_for_the_fold_message():
+    matches = [make_match(make_paper(f"2504.0000{i}"), score=float(i)) for i in range(5)]
+    digest = build_digest("d", "T", DAY, matches, max_items=2)
+    assert [p.id for p in digest.folded] == ["2504.00002", "2504.00001", "2504.00000"]
+    assert len(digest.folded) == digest.truncated
+    assert build_digest("d", "T", DAY, matches).folded == ()
+    # A caller that reorders the whole digest first applies the maximum afterwards.
+    whole = build_digest("d", "T", DAY, matches)
+    reordered = dataclasses.replace(whole, items=tuple(reversed(whole.items)))
+    folded = fold_digest(reordered, 2)
+    assert folded.paper_ids == ("2504.00000", "2504.00001")
+    assert [p.id for p in folded.folded] == ["2504.00002", "2504.00003", "2504.00004"]
+    assert folded.truncated == 3 and folded.total == 5
+    assert fold_digest(reordered, None) is reordered and fold_digest(reordered, 5) is reordered
 
 
 def test_an_empty_day_is_a_valid_digest():

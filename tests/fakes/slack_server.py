@@ -80,7 +80,7 @@ KNOWN_BLOCKS = {"section", "header", "context", "divider", "actions", "image", "
 
 # The app's bot scopes as config/slack-manifest.yaml asks for them at install.
 MANIFEST_SCOPES = ("chat:write", "commands", "channels:history", "groups:history", "im:history",
-                   "im:write", "users:read", "channels:read", "groups:read")
+                   "im:write", "users:read", "channels:read", "groups:read", "files:write")
 # The scope each method needs (its reference page's "Required scopes"); history and replies
 # depend on the kind of conversation (public, private, im, mpim).
 HISTORY_SCOPES = {"public": "channels:history", "private": "groups:history", "im": "im:history",
@@ -88,7 +88,8 @@ HISTORY_SCOPES = {"public": "channels:history", "private": "groups:history", "im
 INFO_SCOPES = {"public": "channels:read", "private": "groups:read", "im": "im:read", "mpim": "mpim:read"}
 SCOPES_NEEDED = {"chat.postMessage": "chat:write", "chat.postEphemeral": "chat:write",
                  "chat.update": "chat:write", "conversations.open": "im:write",
-                 "users.info": "users:read"}
+                 "users.info": "users:read", "files.getUploadURLExternal": "files:write",
+                 "files.completeUploadExternal": "files:write"}
 # Rate-limit tiers per method (each method's reference page) and requests a minute per tier
 # (apis/web-api/rate-limits: "1+", "20+", "50+", "100+" per minute; the fake allows the floor,
 # and for Tier 1 the "small amount of burst behavior" the docs tolerate: 3 in a minute).
@@ -96,7 +97,11 @@ TIER_PER_MINUTE = {1: 3, 2: 20, 3: 50, 4: 100}
 METHOD_TIERS = {"apps.connections.open": 1, "auth.test": 4, "chat.postEphemeral": 4,
                 "chat.update": 3, "conversations.history": 3, "conversations.replies": 3,
                 "conversations.info": 3, "conversations.open": 3, "conversations.join": 3,
-                "users.info": 4, "views.open": 4, "views.publish": 4, "views.update": 4}
+                "users.info": 4, "views.open": 4, "views.publish": 4, "views.update": 4,
+                "files.getUploadURLExternal": 4, "files.completeUploadExternal": 4}
+# Uploads (files.getUploadURLExternal / the upload URL / files.completeUploadExternal): Slack's
+# file size limit is 1 GB; the fake keeps it configurable (`max_file_bytes`) so a test can reach it.
+MAX_FILE_BYTES = 1024 ** 3
 ACK_DEADLINE = 3.0                 # seconds Slack waits for the app's HTTP answer / envelope ack
 RESPONSE_URL_USES = 5              # "up to 5 times within 30 minutes"
 RESPONSE_URL_LIFETIME = 30 * 60.0
@@ -215,10 +220,14 @@ class FakeSlack(LoopbackServer):
         self.socket_acks: list[dict[str, Any]] = []
         self.home_views: dict[str, dict[str, Any]] = {}
         self.opened_views: list[dict[str, Any]] = []
+        self.files: dict[str, dict[str, Any]] = {}      # completed uploads: id -> name, title, content, channel
+        self._uploads: dict[str, dict[str, Any]] = {}   # upload URLs handed out, not completed yet
+        self.max_file_bytes = MAX_FILE_BYTES
         self._sockets: list[web.WebSocketResponse] = []
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{name}", self._response_url)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket", self._socket)
         super().__init__(app)
 
@@ -503,6 +512,60 @@ class FakeSlack(LoopbackServer):
                          "text": button.get("text"), "value": button.get("value", ""),
                          "type": "button", "action_ts": f"{self.epoch + self._seq}.000000"}],
         }
+
+    # -- file uploads (docs.slack.dev/messaging/working-with-files#uploading_files) ----------------
+
+    def _files_getUploadURLExternal(self, params: dict[str, Any]) -> web.Response:
+        filename = params.get("filename") or ""
+        length = str(params.get("length") or "")
+        if not filename or not length.isdigit() or int(length) < 1:
+            return _error("invalid_arguments")
+        if int(length) > self.max_file_bytes:
+            return _error("file_too_large")
+        file_id = f"F{len(self._uploads) + len(self.files) + 1:08d}"
+        self._uploads[file_id] = {"id": file_id, "name": filename, "length": int(length), "content": None}
+        return _ok(upload_url=f"{self.base_url}/upload/{file_id}", file_id=file_id)
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        upload = self._uploads.get(request.match_info["file_id"])
+        if upload is None:
+            return web.Response(status=404, text="unknown upload")
+        body = await request.read()
+        if len(body) != upload["length"]:
+            # Slack checks the bytes against the length promised in getUploadURLExternal.
+            return web.Response(status=400, text=f"expected {upload['length']} bytes, got {len(body)}")
+        upload["content"] = body
+        return web.Response(text=f"OK - {len(body)}")
+
+    def _files_completeUploadExternal(self, params: dict[str, Any]) -> web.Response:
+        try:
+            files = json.loads(params.get("files") or "")
+        except ValueError:
+            return _error("invalid_arguments")
+        if not isinstance(files, list) or not files:
+            return _error("invalid_arguments")
+        uploads = [self._uploads.get(str(item.get("id"))) for item in files]
+        if any(upload is None or upload["content"] is None for upload in uploads):
+            return _error("file_not_found")
+        channel_id = params.get("channel_id")
+        if channel_id:
+            problem = self._channel_problem(channel_id, posting=True)
+            if problem is not None:
+                return problem
+        shared = []
+        for item, upload in zip(files, uploads):
+            entry = {"id": upload["id"], "name": upload["name"], "title": item.get("title") or upload["name"],
+                     "content": upload["content"], "channel": channel_id}
+            self.files[upload["id"]] = entry
+            del self._uploads[upload["id"]]
+            shared.append({"id": entry["id"], "name": entry["name"], "title": entry["title"]})
+        if channel_id:
+            message = {"type": "message", "ts": self._next_ts(), "text": params.get("initial_comment") or "",
+                       "user": self.bot_user_id, "bot_id": BOT_ID, "files": shared}
+            if params.get("thread_ts"):
+                message["thread_ts"] = params["thread_ts"]
+            self.messages[channel_id].append(message)
+        return _ok(files=shared)
 
     def _chat_postEphemeral(self, params: dict[str, Any]) -> web.Response:
         problem = self._channel_problem(params.get("channel"), posting=True)

@@ -5,13 +5,15 @@ from __future__ import annotations
 import discord
 
 # What the bot does, and nothing more: see channels and read back its own threads (resuming a
-# half-posted day), post the parent message, create its thread and post embeds in it.
+# half-posted day), post the parent message, create its thread and post embeds in it, and attach
+# the .bib file of /papers export bibtex.
 BOT_PERMISSIONS = discord.Permissions(
     view_channel=True,
     send_messages=True,
     send_messages_in_threads=True,
     create_public_threads=True,
     embed_links=True,
+    attach_files=True,
     read_message_history=True,
 )
 SCOPES = ("bot", "applications.commands")

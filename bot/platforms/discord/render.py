@@ -43,6 +43,7 @@ from bot.digest.card import (
     personal_mention,
 )
 from bot.digest.model import Digest, DigestItem
+from bot.digest.weekly import WeeklyBestOf
 from bot.digest.text import (
     author_line,
     bold_spans,
@@ -269,8 +270,8 @@ def parent_content(digest: Digest | DayHeadline, *, forum: bool = False) -> str:
         return "\n".join(lines)
     lines.append(f"**{papers_count(headline.total)}** · {headline.count_line}")
     if headline.truncated:
-        lines.append(f"Showing the first {headline.shown} (this channel's daily maximum); "
-                     f"{headline.truncated} more matched.")
+        lines.append(f"The top {headline.shown} are in the thread (this channel's daily maximum); "
+                     f"the other {headline.truncated} are listed as links at its end.")
     top = headline.top
     if top:
         lines.append("Top: " if len(top) == 1 else "Top papers:")
@@ -314,6 +315,89 @@ def pack_mentions(digest: Digest, users: Sequence[str]) -> list[list[str]]:
 
 def mentions_content(digest: Digest, users: Sequence[str]) -> str:
     return "\n".join([MENTION_HEADING, *(mention_line(digest, user) for user in users)])
+
+
+FOLDED_HEADING = "📚 **More papers**"
+FOLDED_TITLE_CHARS = 120
+_ABS_LINK = re.compile(r"<https://arxiv\.org/abs/([^>\s]+)>")
+
+
+def folded_intro(digest: Digest, continued: bool) -> str:
+    """The first line of a "more papers" message; `FOLDED_HEADING` starts it, so a restarted bot
+    recognises the message (and reads its papers back from the links)."""
+    if continued:
+        return f"{FOLDED_HEADING} (continued):"
+    more = digest.truncated
+    return (f"{FOLDED_HEADING}: {more} more {'paper' if more == 1 else 'papers'} matched today, "
+            f"over this channel's daily maximum of {len(digest.items)} (/papers settings max):")
+
+
+def folded_line(card: PaperCard) -> str:
+    title = escape(truncate(" ".join(card.title.split()) or "(untitled)", FOLDED_TITLE_CHARS))
+    return f"• {title} <{card.url}>"
+
+
+def pack_folded(digest: Digest, cards: Sequence[PaperCard], continued: bool = False) -> list[tuple[tuple[str, ...], str]]:
+    """The papers over the daily maximum as one line each (title and link, the link in angle
+    brackets so Discord does not unfurl it), packed into messages of at most 2000 characters;
+    each with the ids it lists."""
+    messages: list[tuple[tuple[str, ...], str]] = []
+    lines: list[str] = []
+    ids: list[str] = []
+    for card in cards:
+        line = folded_line(card)
+        if ids and len("\n".join(lines)) + 1 + len(line) > LIMITS.content:
+            messages.append((tuple(ids), "\n".join(lines)))
+            lines, ids = [], []
+        if not lines:
+            lines.append(folded_intro(digest, continued or bool(messages)))
+        lines.append(line)
+        ids.append(card.id)
+    if ids:
+        messages.append((tuple(ids), "\n".join(lines)))
+    return messages
+
+
+def folded_paper_ids(content: str) -> list[str]:
+    """The paper ids a "more papers" message lists (for resuming), [] for any other message."""
+    if not content.startswith(FOLDED_HEADING):
+        return []
+    return _ABS_LINK.findall(content)
+
+
+WEEKLY_TITLE_CHARS = 150
+
+
+def weekly_heading(week: WeeklyBestOf) -> str:
+    """The first line of a weekly best-of; `find_weekly` looks for it, so it is stable."""
+    return f"🏆 **Best of the week · {week.span}**"
+
+
+def weekly_thread_name(week: WeeklyBestOf) -> str:
+    return truncate(f"Best of the week · {week.span}", LIMITS.thread_name)
+
+
+def weekly_content(week: WeeklyBestOf) -> str:
+    """The weekly best-of in one message of at most 2000 characters: the most-voted papers, then
+    the best-ranked ones nobody voted on, each a title and its link (no unfurling)."""
+
+    def line(paper: Paper, votes: str = "") -> str:
+        title = escape(truncate(" ".join(paper.title.split()) or "(untitled)", WEEKLY_TITLE_CHARS))
+        return f"• **{title}** <{paper.abs_url}>" + (f" · {votes}" if votes else "")
+
+    lines = [weekly_heading(week)]
+    if week.voted:
+        lines.append("**Most voted here**")
+        lines += [line(v.paper, f"👍 {v.up}" + (f" 👎 {v.down}" if v.down else "")) for v in week.voted]
+    if week.unvoted:
+        how = "ranked by what this channel votes for" if week.ranked_by_votes else "best keyword match first"
+        lines.append(f"**Worth a look: nobody voted on these yet** ({how})")
+        lines += [line(paper) for paper in week.unvoted]
+    footer = (f"From {papers_count(week.received)} this channel received this week. Vote with 👍/👎 "
+              "in the daily threads; /papers export bibtex gives the 👍 papers as BibTeX.")
+    while len("\n".join(lines + [footer])) > LIMITS.content and len(lines) > 2:
+        lines.pop()   # only pathological data: ten 150-character titles fit easily
+    return truncate("\n".join(lines + [footer]), LIMITS.content)
 
 
 def thread_name(digest: Digest) -> str:

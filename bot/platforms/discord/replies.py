@@ -13,6 +13,7 @@ from bot.commands.responses import (
     OK,
     REFUSED,
     UNAVAILABLE,
+    Attachment,
     DigestSection,
     Heading,
     Lines,
@@ -124,3 +125,19 @@ def render_response(response: Response) -> RenderedMessage:
     note = f"\n({left_out} more not shown here.)" if left_out and shown < len(papers) else ""
     message.content = truncate(escape(response.text), LIMITS.content - len(note)) + note
     return message
+
+
+MAX_TEXT_FOLLOWUPS = 14   # an interaction token takes followups for 15 minutes; a month's export fits
+
+
+def attachment_contents(attachment: Attachment, reason: str) -> list[str]:
+    """A file that could not be attached, as messages of at most 2000 characters: a line saying
+    why, then the text in code blocks (cut where the attachment says: BibTeX between entries)."""
+    head = f"{escape(attachment.filename)} ({escape(reason)}); here is its text:"
+    room = LIMITS.content - len(code_block("")) - 20
+    pieces = [code_block(piece) for piece in attachment.split(room)]
+    if pieces and len(head) + 1 + len(pieces[0]) <= LIMITS.content:
+        pieces[0] = f"{head}\n{pieces[0]}"
+    else:
+        pieces.insert(0, head)
+    return [piece[:LIMITS.content] for piece in pieces]

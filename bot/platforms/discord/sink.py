@@ -30,6 +30,7 @@ import aiohttp
 import discord
 
 from bot.delivery.sink import (
+    FOLDED,
     MENTIONS,
     PAPERS,
     PARENT,
@@ -44,21 +45,27 @@ from bot.delivery.sink import (
 )
 from bot.destinations import Destination
 from bot.digest.card import day_headline, paper_cards
-from bot.digest.model import Digest
+from bot.digest.model import Digest, DigestItem
+from bot.digest.weekly import WeeklyBestOf
 from bot.platforms.discord.components import NO_MENTIONS, paper_view
 from bot.platforms.discord.pacing import RequestPace
 from bot.platforms.discord.render import (
     ABSTRACT_PREVIEW_CHARS,
     MENTION_HEADING,
     PAPERS_PER_MESSAGE,
+    folded_paper_ids,
     mentions_content,
     pack_embeds,
+    pack_folded,
     pack_mentions,
     paper_embed,
     paper_id_of,
     parent_content,
     parent_heading,
     thread_name,
+    weekly_content,
+    weekly_heading,
+    weekly_thread_name,
 )
 
 log = logging.getLogger(__name__)
@@ -99,6 +106,14 @@ class DiscordParent:
 @dataclass(frozen=True, slots=True)
 class DiscordPapers:
     embeds: tuple[discord.Embed, ...]
+    paper_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DiscordFolded:
+    """A "more papers" message: links to papers over the daily maximum."""
+
+    content: str
     paper_ids: tuple[str, ...]
 
 
@@ -186,10 +201,42 @@ class DiscordSink:
         thread = [OutgoingMessage(PAPERS, ids, DiscordPapers(tuple(embeds[i] for i in group), ids))
                   for group in pack_embeds(embeds, count=PAPERS_PER_MESSAGE)
                   for ids in [tuple(cards[i].id for i in group)]]
+        folded = paper_cards(DigestItem(paper=paper) for paper in undelivered.folded)
+        for ids, text in pack_folded(digest, folded, continued=len(undelivered.folded) < len(digest.folded)):
+            thread.append(OutgoingMessage(FOLDED, ids, DiscordFolded(text, ids)))
         for users in pack_mentions(digest, undelivered.mentions):
             thread.append(OutgoingMessage(MENTIONS, tuple(mention_marker(user) for user in users),
                                           DiscordMentions(mentions_content(digest, users), tuple(users))))
         return ComposedDay(OutgoingMessage(PARENT, (), parent), tuple(thread))
+
+    def compose_weekly(self, destination: Destination, week: WeeklyBestOf) -> OutgoingMessage:
+        """The weekly best-of (bot.weekly) as a top-level message without a thread (in a forum:
+        a post of its own)."""
+        content = weekly_content(week)
+        return OutgoingMessage(PARENT, (), DiscordParent(
+            content=content, forum_content=content, direct_content=content,
+            thread_name=weekly_thread_name(week), open_thread=False))
+
+    async def find_weekly(self, destination: Destination, week: WeeklyBestOf) -> str | None:
+        """The week's best-of if the channel already holds it (a crash between posting it and
+        recording it)."""
+        channel = await self._readable_channel(destination)
+        me = self._my_id()
+        if isinstance(channel, discord.ForumChannel):
+            name = weekly_thread_name(week)
+            threads = await self._call(destination, "list the forum's posts", channel.guild.active_threads)
+            return next((str(t.id) for t in threads
+                         if t.parent_id == channel.id and t.owner_id == me and t.name == name), None)
+        heading = weekly_heading(week)
+
+        async def scan() -> discord.Message | None:
+            async for message in channel.history(limit=self.history_limit):
+                if message.author.id == me and message.content.startswith(heading):
+                    return message
+            return None
+
+        found = await self._call(destination, "read the channel's history", scan)
+        return str(found.id) if found else None
 
     async def send(self, destination: Destination, message: OutgoingMessage, parent_ref: str | None) -> str:
         content = message.content
@@ -198,6 +245,8 @@ class DiscordSink:
         assert parent_ref is not None, "papers and mentions go in the day's thread"
         if isinstance(content, DiscordPapers):
             return await self._send_papers(destination, parent_ref, content)
+        if isinstance(content, DiscordFolded):
+            return await self._send_folded(destination, parent_ref, content)
         return await self._send_mentions(destination, parent_ref, content)
 
     async def _send_parent(self, destination: Destination, parent: DiscordParent) -> str:
@@ -227,6 +276,12 @@ class DiscordSink:
             embeds=list(papers.embeds), view=view, allowed_mentions=NO_MENTIONS), in_thread=True)
         return str(message.id)
 
+    async def _send_folded(self, destination: Destination, parent_ref: str, folded: "DiscordFolded") -> str:
+        thread = self._thread(destination, parent_ref)
+        message = await self._call(destination, "post the papers over the daily maximum", lambda: thread.send(
+            content=folded.content, allowed_mentions=NO_MENTIONS), in_thread=True)
+        return str(message.id)
+
     async def _send_mentions(self, destination: Destination, parent_ref: str, mentions: DiscordMentions) -> str:
         thread = self._thread(destination, parent_ref)
         # Exactly these people may be pinged: never roles, @everyone, or anyone a title names.
@@ -252,6 +307,7 @@ class DiscordSink:
                     continue
                 if message.content.startswith(MENTION_HEADING):
                     found.update(mention_marker(user) for user in _MENTIONED.findall(message.content))
+                found.update(folded_paper_ids(message.content))
                 for row in message.components:
                     for child in getattr(row, "children", ()):
                         paper_id = paper_id_of(getattr(child, "custom_id", None) or "")

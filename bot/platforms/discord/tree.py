@@ -17,6 +17,7 @@ still narrow `/papers` further in Server Settings → Integrations.
 from __future__ import annotations
 
 import functools
+import io
 import logging
 import zoneinfo
 from typing import Literal, Optional
@@ -30,7 +31,7 @@ from bot.commands.responses import INTERNAL_ERROR, internal_error_response
 from bot.config import Settings
 from bot.platforms.discord.components import NO_MENTIONS, abstract_view
 from bot.platforms.discord.deadline import DEFER_AFTER_SECONDS, ready_within, within_deadline
-from bot.platforms.discord.replies import render_response
+from bot.platforms.discord.replies import MAX_TEXT_FOLLOWUPS, attachment_contents, render_response
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,31 @@ class PapersInteractions:
         await self.respond(interaction, response)
 
     async def respond(self, interaction: discord.Interaction, response: Response) -> None:
+        if response.attachment is None:
+            await self._respond(interaction, response, None)
+            return
+        attachment = response.attachment
+        try:
+            await self._respond(interaction, response, discord.File(
+                io.BytesIO(attachment.text.encode("utf-8")), filename=attachment.filename,
+                description=attachment.title or None))
+            return
+        except discord.HTTPException as exc:
+            # No Attach Files here, or too large: the same reply, then the file's text in code blocks.
+            log.info("could not attach %s (%s %s); answering with the text instead",
+                     attachment.filename, exc.status, exc.code)
+            reason = ("paperbot may not attach files here (Attach Files)" if exc.status == 403
+                      else "the file is too large to attach")
+        if not interaction.response.is_done():
+            await self._respond(interaction, response, None)
+        elif not response.ephemeral:
+            await interaction.followup.send(render_response(response).content, allowed_mentions=NO_MENTIONS)
+        pieces = attachment_contents(attachment, reason)
+        for piece in pieces[:MAX_TEXT_FOLLOWUPS]:
+            await interaction.followup.send(piece, ephemeral=response.ephemeral, allowed_mentions=NO_MENTIONS)
+
+    async def _respond(self, interaction: discord.Interaction, response: Response,
+                       file: discord.File | None) -> None:
         rendered = render_response(response)
         extra = {"view": abstract_view(rendered.paper_ids)} if rendered.paper_ids else {}
         if interaction.response.is_done():
@@ -92,18 +118,21 @@ class PapersInteractions:
             # public answer goes out as a public followup and the private "thinking..." goes away.
             if not response.ephemeral:
                 await interaction.followup.send(rendered.content, embeds=rendered.embeds,
-                                                allowed_mentions=NO_MENTIONS, **extra)
+                                                allowed_mentions=NO_MENTIONS,
+                                                **extra, **({"file": file} if file else {}))
                 try:
                     await interaction.delete_original_response()
                 except discord.HTTPException as exc:
                     log.info("could not remove the private 'thinking...' message: %s", exc)
                 return
             await interaction.edit_original_response(content=rendered.content, embeds=rendered.embeds,
-                                                      allowed_mentions=NO_MENTIONS, **extra)
+                                                      allowed_mentions=NO_MENTIONS,
+                                                      **extra, **({"attachments": [file]} if file else {}))
         else:
             await interaction.response.send_message(rendered.content, embeds=rendered.embeds,
                                                     ephemeral=response.ephemeral,
-                                                    allowed_mentions=NO_MENTIONS, **extra)
+                                                    allowed_mentions=NO_MENTIONS,
+                                                    **extra, **({"file": file} if file else {}))
 
     async def open_keywords_form(self, interaction: discord.Interaction) -> None:
         # A form must be the FIRST answer (it cannot follow a defer): the keywords are read
@@ -229,17 +258,39 @@ class PapersCommands(app_commands.Group):
     @app_commands.describe(time="Time of the daily post, HH:MM on a 24-hour clock, e.g. 09:00",
                            tz="Time zone of that time, Area/City, e.g. Europe/Berlin",
                            types="Announce types: new, cross (cross-lists), replace (new versions)",
-                           max="At most this many papers a day (1-100)",
-                           empty="On days without matches: post a short note, or stay silent")
+                           max="The thread shows the top N papers (1-100); the rest go in one "
+                               "final message of links",
+                           empty="On days without matches: post a short note, or stay silent",
+                           order="relevance: by this channel's votes once it has enough; listing: "
+                                 "best keyword match first",
+                           weekly="A weekly best-of: on [DAY HH:MM], e.g. on fri 16:00; or off")
     async def settings(self, interaction: discord.Interaction, time: Optional[str] = None,
                        tz: Optional[str] = None, types: Optional[str] = None,
                        max: Optional[app_commands.Range[int, 1, 100]] = None,
-                       empty: Optional[Literal["note", "silent"]] = None) -> None:
+                       empty: Optional[Literal["note", "silent"]] = None,
+                       order: Optional[Literal["relevance", "listing"]] = None,
+                       weekly: Optional[str] = None) -> None:
         parts = ["settings"]
-        for key, value in (("time", time), ("tz", tz), ("types", types), ("max", max), ("empty", empty)):
+        for key, value in (("time", time), ("tz", tz), ("types", types), ("max", max), ("empty", empty),
+                           ("order", order), ("weekly", weekly)):
             if value is not None:
                 parts += [key, str(value)]
         await self.handlers.run_command(interaction, " ".join(parts))
+
+    @app_commands.command(name="export", description="This channel's 👍 papers as a BibTeX file")
+    @app_commands.describe(format="The file format", period="Papers voted on in the last week (the default) "
+                                                            "or month")
+    async def export(self, interaction: discord.Interaction, format: Literal["bibtex"] = "bibtex",
+                     period: Optional[Literal["week", "month"]] = None) -> None:
+        await self.handlers.run_command(interaction, _join(f"export {format}", period))
+
+    @settings.autocomplete("weekly")
+    async def _weekly(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        typed = " ".join(current.lower().split())
+        offers = ["on", "off", *(f"on {day} 16:00" for day in ("mon", "tue", "wed", "thu", "fri"))]
+        if typed.startswith("on ") and typed not in offers:
+            offers.insert(0, typed)
+        return [app_commands.Choice(name=offer, value=offer) for offer in offers if offer.startswith(typed[:2])][:25]
 
     @app_commands.command(name="resume", description="Restart this channel's paused daily posts "
                                                      "(Manage Channels)")

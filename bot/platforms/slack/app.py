@@ -233,6 +233,37 @@ async def tell_privately(client: AsyncWebClient, respond, body: Mapping[str, Any
     await answer_via(respond, f"{what} for {user}", text=message.text, blocks=message.blocks,
                      response_type="ephemeral", replace_original=False)
 
+async def upload_attachment(client: AsyncWebClient, response: Response, channel: str) -> str | None:
+    """Share the reply's file in the channel, with the reply's text as its comment (Slack's
+    external upload: files.getUploadURLExternal, the upload, files.completeUploadExternal; they
+    need the files:write scope). None when it is there; else why not, in words for the person
+    (the reply then carries the text itself)."""
+    attachment = response.attachment
+    assert attachment is not None
+    try:
+        await client.files_upload_v2(channel=channel, content=attachment.text.encode("utf-8"),
+                                     filename=attachment.filename, title=attachment.title or attachment.filename,
+                                     initial_comment=render.escape_mrkdwn(response.text))
+        return None
+    except SlackApiError as exc:
+        code = slack_error_code(exc)
+        log.info("could not upload %s to %s (%s); answering with the text instead",
+                 attachment.filename, channel, code)
+        return UPLOAD_PROBLEMS.get(code, f"Slack did not take the file: {code or 'an error'}; here it is as text")
+    except Exception as exc:  # noqa: BLE001 - the person still gets the text
+        log.warning("could not upload %s to %s: %s: %s", attachment.filename, channel, type(exc).__name__, exc)
+        return "the file could not be uploaded just now; here it is as text"
+
+
+UPLOAD_PROBLEMS = {
+    "missing_scope": "paperbot may not upload files in this workspace (its Slack app lacks the "
+                     "files:write scope; reinstall it from config/slack-manifest.yaml); here it is as text",
+    "not_in_channel": "paperbot is not a member of this channel, so it cannot post the file here "
+                      "(invite it with /invite @paperbot); here it is as text",
+    "channel_not_found": "paperbot cannot post files in this conversation; here it is as text",
+    "file_too_large": "the file is too large for Slack; here it is as text",
+}
+
 
 def reply_message(response: Response) -> render.Message:
     try:
@@ -264,11 +295,19 @@ def build_slack_app(*, client: AsyncWebClient, commands: CommandExecutor,
         except Exception:  # noqa: BLE001 - the user gets an apology, the log the traceback
             log.exception("/papers from %s in %s failed", command.get("user_id"), command.get("channel_id"))
             response = internal_error_response()
+        extra: list[render.Message] = []
+        if response.attachment is not None:
+            problem = await upload_attachment(client, response, str(command.get("channel_id") or ""))
+            if problem is None:
+                return   # the file and its comment are in the channel: nothing more to say
+            extra = replies.attachment_messages(response, problem)
         message = reply_message(response)
-        await answer_via(respond, f"/papers in {command.get('channel_id')}", text=message.text,
-                         blocks=message.blocks or None,
-                         response_type="ephemeral" if response.ephemeral else "in_channel",
-                         replace_original=False)
+        where = f"/papers in {command.get('channel_id')}"
+        kind = "ephemeral" if response.ephemeral else "in_channel"
+        # A response_url takes 5 messages: the reply, then at most 4 with the attachment's text.
+        for part in [message, *extra[:4]]:
+            await answer_via(respond, where, text=part.text, blocks=part.blocks or None,
+                             response_type=kind, replace_original=False)
 
     @app.action(render.ABSTRACT_ACTION)
     async def show_abstract(ack, body, action, client, respond):

@@ -33,6 +33,7 @@ from bot.digest.card import (
     personal_mentions,
 )
 from bot.digest.model import Digest, DigestItem, Span
+from bot.digest.weekly import WeeklyBestOf
 from bot.digest.text import (
     ELLIPSIS,
     SEPARATOR,
@@ -382,7 +383,8 @@ def parent_message(digest: Digest | DayHeadline) -> Message:
     else:
         summary = headline.summary
         if headline.truncated:
-            summary += f" (the top {headline.shown} are in the thread)"
+            summary += (f" (the top {headline.shown} in the thread, the other {headline.truncated} "
+                        "as links at its end)")
         text = f"arXiv papers for {day}: {summary}"
         blocks.append(section("*" + escape_mrkdwn(summary) + "*"))
         if headline.top:
@@ -505,6 +507,110 @@ def pack_items(digest: Digest, items: Sequence[DigestItem],
     return [[next(remaining) for _ in packed.cards]
             for packed in compose_items(digest, items, papers_per_message)]
 
+
+
+# -- the final "N more papers" message ----------------------------------------------------------
+
+FOLDED_TITLE_LIMIT = 200
+FOLDED_EVENT_KIND = "folded"
+
+
+def folded_heading(digest: Digest, continued: bool) -> str:
+    more = digest.truncated
+    if continued:
+        return "*More papers* over the daily maximum (continued):"
+    return (f"*{more} more {'paper' if more == 1 else 'papers'}* matched today, over this channel's "
+            f"daily maximum of {len(digest.items)} (/papers settings max):")
+
+
+@dataclass(frozen=True, slots=True)
+class FoldedMessage:
+    """One "more papers" message: the ids it lists (its ledger markers), its Block Kit message,
+    and the same links as plain text, for when Slack refuses the blocks."""
+
+    paper_ids: tuple[str, ...]
+    message: Message
+    plain_text: str
+
+
+def compose_folded(digest: Digest, papers: Sequence[Paper | PaperCard],
+                   continued: bool = False) -> list[FoldedMessage]:
+    """The papers over the daily maximum as links, one line each, in as few messages as Slack's
+    limits allow (sections of at most 3000 characters, 50 blocks and this bot's text budget a
+    message). Each message comes with the ids it lists (its ledger markers). `continued`: the
+    first message is not the first of the day's fold (a resumed delivery), so it says so."""
+    cards = [card if isinstance(card, PaperCard) else _folded_card(card) for card in papers]
+    messages: list[FoldedMessage] = []
+    ids: list[str] = []
+    titles: list[str] = []
+    links: list[str] = []
+    sections: list[str] = []
+    lines: list[str] = []
+    size = 0
+
+    def close() -> None:
+        nonlocal ids, titles, links, sections, lines, size
+        if lines:
+            sections.append("\n".join(lines))
+        heading = folded_heading(digest, continued or bool(messages))
+        blocks = [section(heading)] + [section(text) for text in sections]
+        fallback = escaped_within(f"{papers_count(len(ids))} more for {digest.day.isoformat()}: "
+                                  + "; ".join(titles), 300)
+        plain = heading.replace("*", "") + "\n" + "\n".join(links)
+        if len(plain) > MAX_FALLBACK_TEXT:
+            plain = plain[:plain.rfind("\n", 0, MAX_FALLBACK_TEXT)]
+        messages.append(FoldedMessage(tuple(ids), Message(text=fallback, blocks=blocks), plain))
+        ids, titles, links, sections, lines, size = [], [], [], [], [], 0
+
+    for card in cards:
+        line = "• " + title_link(card, (), FOLDED_TITLE_LIMIT) + f" `arXiv:{escape_mrkdwn(card.id)}`"
+        section_size = sum(len(text) + 1 for text in lines)
+        if lines and section_size + len(line) > MAX_SECTION_TEXT:
+            sections.append("\n".join(lines))
+            lines = []
+        if ids and (len(sections) + 2 > MAX_BLOCKS or size + len(line) > MESSAGE_TEXT_BUDGET - 1000):
+            close()
+        lines.append(line)
+        ids.append(card.id)
+        titles.append(" ".join(card.title.split()))
+        links.append(f"• <{escape_mrkdwn(card.url)}|{escaped_within(' '.join(card.title.split()), 120)}>")
+        size += len(line) + 1
+    if ids:
+        close()
+    return messages
+
+
+def _folded_card(paper: Paper) -> PaperCard:
+    return paper_card(DigestItem(paper=paper))
+
+
+# -- the weekly best-of ------------------------------------------------------------------------
+
+WEEKLY_TITLE_LIMIT = 200
+
+
+def _votes_text(up: int, down: int) -> str:
+    return f"👍 {up}" + (f" · 👎 {down}" if down else "")
+
+
+def weekly_message(week: WeeklyBestOf) -> Message:
+    """The weekly best-of as one message: the most-voted papers, then the best-ranked papers
+    nobody voted on, each a linked title (at most 10 lines: well within one section each)."""
+    blocks: list[Block] = [header(f"Best of the week · {week.span}")]
+    if week.voted:
+        lines = [f"• {title_link(v.paper, (), WEEKLY_TITLE_LIMIT)}  {_votes_text(v.up, v.down)}"
+                 for v in week.voted]
+        blocks.append(section("*Most voted here*\n" + "\n".join(lines)))
+    if week.unvoted:
+        how = ("ranked by what this channel votes for" if week.ranked_by_votes
+               else "best keyword match first")
+        lines = [f"• {title_link(paper, (), WEEKLY_TITLE_LIMIT)}" for paper in week.unvoted]
+        blocks.append(section(f"*Worth a look: nobody voted on these yet* ({how})\n" + "\n".join(lines)))
+    blocks.append(context(f"From {papers_count(week.received)} this channel received this week. Vote "
+                          "with 👍/👎 on papers in the daily threads; /papers export bibtex gives the "
+                          "👍 papers as BibTeX."))
+    titles = "; ".join(" ".join(p.title.split()) for p in week.papers)
+    return Message(text=escaped_within(f"Best of the week {week.span}: {titles}", 300), blocks=blocks)
 
 
 # -- the abstract button -----------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.commands.responses import (
+    Attachment,
     DigestSection,
     Heading,
     Lines,
@@ -23,6 +24,7 @@ from bot.platforms.slack.render import (
     Block,
     Message,
     context,
+    escape_mrkdwn,
     escaped_within,
     header,
     paper_blocks,
@@ -49,6 +51,44 @@ def response_message(response: Response) -> Message:
     if len(blocks) > MAX_BLOCKS:
         blocks = blocks[:MAX_BLOCKS - 1] + [context("… the rest of this reply did not fit in one message.")]
     return Message(text=text, blocks=blocks)
+
+
+ATTACHMENT_PIECE = MAX_SECTION_TEXT - 100   # room for the fences and a few escaped characters
+
+
+def attachment_pieces(attachment: Attachment) -> list[str]:
+    """The attachment's text in pieces that each fit one code-block section once escaped (cut
+    where the attachment says: BibTeX between entries)."""
+    pieces: list[str] = []
+    pending = attachment.split(ATTACHMENT_PIECE)
+    while pending:
+        piece = pending.pop(0)
+        if len(preformatted_body(piece)) <= MAX_SECTION_TEXT - 8 or len(piece) <= 1:
+            pieces.append(piece)
+        else:   # many `&<>` grew it when escaped: cut it smaller
+            half = max(1, len(piece) // 2)
+            pending[:0] = [part for part in Attachment("", piece, pieces=attachment.pieces).split(half) if part]
+    return pieces
+
+
+def preformatted_body(text: str) -> str:
+    return escape_mrkdwn(text.replace("```", "'''"))
+
+
+def attachment_messages(response: Response, reason: str) -> list[Message]:
+    """An attachment that could not be uploaded, as code blocks: messages of at most 49 code
+    sections each, the first saying why it is text (`reason`)."""
+    attachment = response.attachment
+    if attachment is None:
+        return []
+    sections = [section("```" + preformatted_body(piece) + "```") for piece in attachment_pieces(attachment)]
+    messages = []
+    for start in range(0, len(sections), MAX_BLOCKS - 1):
+        note = (f"{attachment.filename} ({reason}):" if not start
+                else f"{attachment.filename}, continued:")
+        blocks = [context(escaped_within(note, MAX_CONTEXT_TEXT))] + sections[start:start + MAX_BLOCKS - 1]
+        messages.append(Message(text=escaped_within(note, MAX_FALLBACK_TEXT), blocks=blocks))
+    return messages
 
 
 def _lines_blocks(lines: Sequence[str]) -> list[Block]:

@@ -31,6 +31,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery.sink import (
+    FOLDED,
     MENTIONS,
     PAPERS,
     PARENT,
@@ -46,6 +47,7 @@ from bot.delivery.sink import (
 )
 from bot.destinations import Destination
 from bot.digest.model import Digest
+from bot.digest.weekly import WeeklyBestOf
 from bot.models import Paper
 from bot.platforms.slack import render
 
@@ -445,6 +447,12 @@ class SlackSink:
                 plain_text=partial(render.items_plain_text, digest, packed.cards)))
             for packed in render.compose_items(digest, undelivered.items, self.papers_per_message)
         ]
+        # The papers over the daily maximum: one final message of links (split only by Slack's limits).
+        continued = len(undelivered.folded) < len(digest.folded)
+        for folded in render.compose_folded(digest, undelivered.folded, continued):
+            thread.append(OutgoingMessage(FOLDED, folded.paper_ids, SlackMessage(
+                folded.message, render.digest_metadata(digest, folded.paper_ids, render.FOLDED_EVENT_KIND),
+                plain_text=lambda text=folded.plain_text: text)))
         for users in render.pack_mentions(digest, undelivered.mentions):
             # Recorded as `mention:<user>` ids, so a restart that reads the thread back sees them.
             markers = tuple(mention_marker(user) for user in users)
@@ -453,6 +461,12 @@ class SlackSink:
         return ComposedDay(
             parent=OutgoingMessage(PARENT, (), SlackMessage(parent, render.digest_metadata(digest, (), "parent"))),
             thread=tuple(thread))
+
+    def compose_weekly(self, destination: Destination, week: WeeklyBestOf) -> OutgoingMessage:
+        """The weekly best-of (bot.weekly) as a top-level message; its metadata (the weekly key
+        and the week's last day, kind parent) lets `find_parent` find it again after a crash."""
+        return OutgoingMessage(PARENT, (), SlackMessage(
+            render.weekly_message(week), render.digest_metadata(week.as_digest(), (), "parent")))
 
     async def send(self, destination: Destination, message: OutgoingMessage, parent_ref: str | None) -> str:
         content: SlackMessage = message.content

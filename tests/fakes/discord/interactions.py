@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import Iterable
 from typing import Any
 
-from tests.fakes.discord.permissions import MEMBER
+from tests.fakes.discord.permissions import ATTACH_FILES, MEMBER
 from tests.fakes.discord.state import DM, DiscordError, invalid_form, iso_now
 from tests.fakes.discord.validation import check_autocomplete, check_message, check_modal
 from tests.fakes.discord.world import DM_PERMISSIONS
@@ -26,10 +26,51 @@ COMPONENT, MODAL_SUBMIT = 3, 5
 AUTOCOMPLETE_ANSWER, MODAL_ANSWER = 8, 9
 
 
+UPLOADED_FILES = "__files__"   # the multipart file parts of a request, next to its JSON payload
+# Discord's upload limit for a bot's message (all files together): 10 MiB without boosts
+# (reference: "Uploading Files"; the limit rose from 8 MiB to 10 MiB in 2024), at most 10 files.
+UPLOAD_LIMIT_BYTES = 10 * 1024 * 1024
+FILES_PER_MESSAGE = 10
+
+
 class Interactions:
     """Mixin of FakeDiscord (see world.DiscordWorld for the attributes it expects)."""
 
     # -- the bot's answers ----------------------------------------------------------------------
+
+    def attach(self, body: dict[str, Any], data: dict[str, Any], message: dict[str, Any], *,
+               channel_id: int | None = None) -> None:
+        """Check the request's files (multipart `files[n]` parts, each declared in the payload's
+        `attachments` with id n) against Discord's rules and keep them on `message`. The bytes
+        are in `self.uploads[attachment id]`."""
+        files = body.pop(UPLOADED_FILES, None) or []
+        if not files:
+            return
+        channel = self.channels.get(int(channel_id or 0))
+        if channel is not None and channel.get("guild_id"):
+            # The app's permissions in the channel (the interaction's app_permissions) apply.
+            self._require(channel["id"], ATTACH_FILES)
+        declared = {str(item.get("id")): item for item in (data.get("attachments") or [])}
+        if len(files) > FILES_PER_MESSAGE:
+            raise DiscordError(400, 50035, "Invalid Form Body",
+                               {"files": {"_errors": [{"code": "BASE_TYPE_MAX_LENGTH",
+                                                       "message": "Must be 10 or fewer in length."}]}})
+        if sum(len(f["content"]) for f in files) > getattr(self, "upload_limit", UPLOAD_LIMIT_BYTES):
+            raise DiscordError.of(40005)
+        stored = []
+        for part in files:
+            number = part["field"].removeprefix("files[").removesuffix("]")
+            if not part["field"].startswith("files[") or number not in declared:
+                raise DiscordError(400, 50035, "Invalid Form Body",
+                                   {"attachments": {"_errors": [{"code": "ATTACHMENT_NOT_FOUND",
+                                                                 "message": f"no attachment {part['field']}"}]}})
+            attachment_id = str(self._ids.next())
+            self.uploads[attachment_id] = part["content"]
+            stored.append({"id": attachment_id, "filename": declared[number].get("filename") or part["filename"],
+                           "size": len(part["content"]), "content_type": part["content_type"],
+                           "url": f"https://cdn.discordapp.com/attachments/0/{attachment_id}/{part['filename']}",
+                           "proxy_url": f"https://media.discordapp.net/attachments/0/{attachment_id}/{part['filename']}"})
+        message["attachments"] = stored
 
     def _interaction_age(self, interaction_id: int) -> float:
         return self.clock.monotonic() - self._interaction_times[interaction_id]
@@ -57,11 +98,15 @@ class Interactions:
             check_modal(data)
         if kind == AUTOCOMPLETE_ANSWER:
             check_autocomplete(data)
-        self.callbacks[iid] = body
-        answer: dict[str, Any] = {"interaction": {"id": interaction_id, "type": interaction["type"]}}
+        message = None
         if kind in (4, 5):
             flags = int(data.get("flags") or 0)
             message = self.store_message(0, data, author=self.bot_user, flags=flags)
+            # Refused files refuse the whole callback: the interaction stays unacknowledged.
+            self.attach(body, data, message, channel_id=interaction["channel_id"])
+        self.callbacks[iid] = body
+        answer: dict[str, Any] = {"interaction": {"id": interaction_id, "type": interaction["type"]}}
+        if message is not None:
             message["channel_id"] = interaction["channel_id"]
             interaction["original"] = message
             answer["interaction"].update({"response_message_id": message["id"],
@@ -114,6 +159,7 @@ class Interactions:
         check_message(body)
         if interaction.get("message") is not None:
             original = self._stored(original)   # 10008 when the button's message was deleted
+        self.attach(body, body, original, channel_id=interaction["channel_id"])
         self._apply_edit(original, body)
         self._edits.setdefault(int(interaction["id"]), []).append(body)
         return 200, original
@@ -129,6 +175,7 @@ class Interactions:
         interaction = self._webhook_interaction(app, token)
         check_message(body)
         message = self.store_message(0, body, flags=int(body.get("flags") or 0))
+        self.attach(body, body, message, channel_id=interaction["channel_id"])
         message["channel_id"] = interaction["channel_id"]
         self.followups.setdefault(int(interaction["id"]), []).append(body)
         return 200, message

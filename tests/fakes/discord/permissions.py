@@ -13,6 +13,7 @@ VIEW_CHANNEL = 1 << 10
 SEND_MESSAGES = 1 << 11
 MANAGE_MESSAGES = 1 << 13
 EMBED_LINKS = 1 << 14
+ATTACH_FILES = 1 << 15
 READ_MESSAGE_HISTORY = 1 << 16
 USE_APPLICATION_COMMANDS = 1 << 31
 MANAGE_THREADS = 1 << 34
@@ -26,11 +27,11 @@ MANAGER = MEMBER | MANAGE_CHANNELS
 # What the bot's own role gets from its invite link (bot/platforms/discord/invite.py asks for
 # exactly these): the default in the fake, so a test that removes one sees Discord's refusal.
 BOT_INVITE = (VIEW_CHANNEL | SEND_MESSAGES | SEND_MESSAGES_IN_THREADS | CREATE_PUBLIC_THREADS
-              | EMBED_LINKS | READ_MESSAGE_HISTORY)
+              | EMBED_LINKS | ATTACH_FILES | READ_MESSAGE_HISTORY)
 
 NAMES = {ADMINISTRATOR: "Administrator", MANAGE_CHANNELS: "Manage Channels",
          VIEW_CHANNEL: "View Channel", SEND_MESSAGES: "Send Messages",
-         MANAGE_MESSAGES: "Manage Messages", EMBED_LINKS: "Embed Links",
+         MANAGE_MESSAGES: "Manage Messages", EMBED_LINKS: "Embed Links", ATTACH_FILES: "Attach Files",
          READ_MESSAGE_HISTORY: "Read Message History",
          USE_APPLICATION_COMMANDS: "Use Application Commands", MANAGE_THREADS: "Manage Threads",
          CREATE_PUBLIC_THREADS: "Create Public Threads",

@@ -137,6 +137,7 @@ class RestRoutes:
                       else SEND_MESSAGES)
         check_message(body)
         message = self.store_message(int(channel_id), body)
+        self.attach(body, body, message, channel_id=int(channel_id))
         if channel["type"] == PUBLIC_THREAD:
             channel["message_count"] += 1
             channel["thread_metadata"]["archived"] = False

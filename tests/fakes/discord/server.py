@@ -12,7 +12,7 @@ from aiohttp import web
 
 from tests.fakes.clock import ServiceClock
 from tests.fakes.discord.gateway import MAX_GUILDS_PER_SESSION, Gateway
-from tests.fakes.discord.interactions import Interactions
+from tests.fakes.discord.interactions import UPLOAD_LIMIT_BYTES, UPLOADED_FILES, Interactions
 from tests.fakes.discord.ratelimits import DEFAULT_ROUTE_LIMITS, GLOBAL_PER_SECOND, RateLimiter, RouteLimit
 from tests.fakes.discord.rest import RestRoutes
 from tests.fakes.discord.state import (
@@ -55,6 +55,8 @@ class FakeDiscord(LoopbackServer, DiscordWorld, RestRoutes, Interactions, Gatewa
         self.command_puts: list[int | None] = []
         self.callbacks: dict[int, dict[str, Any]] = {}
         self.followups: dict[int, list[dict[str, Any]]] = {}
+        self.uploads: dict[str, bytes] = {}       # attachment id -> the file's bytes
+        self.upload_limit = UPLOAD_LIMIT_BYTES    # a test may lower it to reach Discord's 413
         self.late_callbacks: list[int] = []      # answered after the 3 s deadline
         self.expired_followups: list[int] = []   # edits / followups after the 15 minutes
         self.identifies: list[dict[str, Any]] = []
@@ -184,6 +186,12 @@ async def _read_body(request: web.Request) -> Any:
     if request.content_type.startswith("multipart/"):
         form = await request.post()
         payload = form.get("payload_json")
-        return json.loads(payload) if isinstance(payload, str) else None
+        body = json.loads(payload) if isinstance(payload, str) else {}
+        files = [{"field": name, "filename": part.filename, "content": part.file.read(),
+                  "content_type": part.content_type}
+                 for name, part in form.items() if isinstance(part, web.FileField)]
+        if files:
+            body[UPLOADED_FILES] = files   # checked and taken by the route (see Interactions.attach)
+        return body
     text = await request.text()
     return json.loads(text) if text else None

@@ -26,6 +26,7 @@ ERRORS = {
     10062: (404, "Unknown interaction"),
     20016: (429, "This action cannot be performed due to slowmode rate limit."),
     40003: (403, "You are opening direct messages too fast."),
+    40005: (413, "Request entity too large"),
     40060: (400, "Interaction has already been acknowledged."),
     40067: (400, "A tag is required to create a forum post in this channel"),
     50001: (403, "Missing Access"),

@@ -58,8 +58,8 @@ async def test_subscribe_and_list_through_the_gateway(fake, store, bot):
     registered = fake.commands[None][0]
     assert registered["name"] == "papers" and registered["contexts"] == [0]
     assert [o["name"] for o in registered["options"]] == [
-        "today", "subscribe", "unsubscribe", "list", "test", "search", "settings", "resume", "help",
-        "me"]
+        "today", "subscribe", "unsubscribe", "list", "test", "search", "settings", "export", "resume",
+        "help", "me"]
 
     reply = await command(fake, "subscribe", {"query": 'VLM, MLLM, "vision language model"'},
                           permissions=MANAGER)
@@ -255,11 +255,11 @@ async def test_a_rejected_token_is_a_clear_error_that_never_shows_the_token(fake
 def test_invite_url_asks_for_exactly_what_the_bot_uses():
     url = invite_url(1234567890)
     assert url == ("https://discord.com/oauth2/authorize?client_id=1234567890"
-                   "&scope=bot+applications.commands&permissions=309237730304")
+                   "&scope=bot+applications.commands&permissions=309237763072")
     granted = {name for name, on in BOT_PERMISSIONS if on}
     # discord.py names View Channel's bit `read_messages`
     assert granted == {"read_messages", "send_messages", "send_messages_in_threads",
-                       "create_public_threads", "embed_links", "read_message_history"}
+                       "create_public_threads", "embed_links", "attach_files", "read_message_history"}
     with pytest.raises(ValueError, match="application id is a number"):
         invite_url("my-bot")
 

@@ -120,7 +120,7 @@ def test_parent_message_and_thread_name_fit_and_escape():
     digest = digest_of(papers, max_items=4)
     content = parent_content(digest)
     assert content.startswith(parent_heading(DAY)) and len(content) <= LIMITS.content
-    assert "**5 papers**" in content and "Showing the first 4" in content
+    assert "**5 papers**" in content and "The top 4 are in the thread" in content
     assert "@everyone" not in content.replace("@\u200beveryone", "")
     assert content.count("• ") == 3
     name = thread_name(build_digest("d", "x" * 200, DAY, []))

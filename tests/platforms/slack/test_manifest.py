@@ -13,10 +13,13 @@ from bot.platforms.slack import home
 from bot.platforms.slack.app import COMMAND, HOME_EVENT, RESUMING_EVENTS
 from tests.fakes.clock import FakeClock
 from tests.platforms.slack.test_home import click_body, home_opened_body
+from bot.store.personal import PersonRef
 from tests.platforms.slack.conftest import (
     ADMIN,
+    CHANNEL,
     SEED_DAY,
     abstract_click_body,
+    slash_command_body,
     slack_settings,
     start_http,
 )
@@ -35,6 +38,9 @@ METHOD_SCOPES = {
     "views.publish": set(),                # the App Home tab
     "views.open": set(),                   # the Add keywords modal
     "users.info": {"users:read"},
+    # /papers export bibtex: a .bib file shared in the channel
+    "files.getUploadURLExternal": {"files:write"},
+    "files.completeUploadExternal": {"files:write"},
 }
 EVENT_SCOPES = {
     "member_joined_channel": {"channels:read", "groups:read"},
@@ -79,6 +85,10 @@ async def test_scopes_are_exactly_those_of_the_calls_the_bot_makes(slack, store)
             slack.lose_answer(when=lambda call: not call.params.get("thread_ts"))
             await DeliveryRunner(store, clock).deliver(running.runtime.sink, dest, digest)
             assert (await DeliveryRunner(store, clock).deliver(running.runtime.sink, dest, digest)).outcome == DONE
+        await store.run(lambda s: s.votes.cast(f"slack:{slack.team_id}:{CHANNEL}", digest.paper_ids[0],
+                                               PersonRef("slack", slack.team_id, ADMIN), 1))
+        await running.post(slash_command_body(slack, "export bibtex"))
+        await slack.wait_for(lambda: slack.files)
         await running.post(abstract_click_body(slack, digest.paper_ids[0]))
         await slack.wait_for(lambda: slack.ephemerals)
         await running.post(home_opened_body(slack, ADMIN))
