@@ -33,6 +33,7 @@ REASON_TITLES = {
     CATEGORY: "outside the subscription's categories",
 }
 _PROBE = "near-miss probe"
+_TERM = "near-miss term "
 
 
 @dataclass(frozen=True)
@@ -90,20 +91,39 @@ def find_near_misses(subscription: Subscription, papers: Iterable[Paper],
     """Up to `limit` papers that one of the query's terms hit (in any field, any announce type)
     but that the subscription does not match, grouped by reason and taken in turn from each."""
     papers = list(papers)
-    probe = _probe(subscription.query)
+    probe = near_miss_probe(subscription.query)
     if probe is None:
         return NearMisses(())
-    matcher = compile_subscriptions([subscription, Subscription(
-        _PROBE, probe, types=frozenset(ANNOUNCE_TYPES))])
-    matches = matcher.match(papers)
-    matched = {m.paper.id for m in matches if m.subscription_id == subscription.id}
-    candidates = sorted((m for m in matches if m.subscription_id == _PROBE
-                         and m.paper.id not in matched), key=lambda m: (-m.score, m.paper.id))
+    # Which terms hit each paper, for the classification, come from the same pass as the
+    # matches: every term (the query's own and the probe's) is also a subscription of its own,
+    # matched whatever the announce type, which is what `CompiledMatcher.terms_hit` reports. One
+    # pass normalises each paper once, where asking terms_hit per paper would do it twice more.
+    terms = list(dict.fromkeys((*subscription.query.terms, *probe.terms)))
+    term_of = {f"{_TERM}{n}": term for n, term in enumerate(terms)}
+    matcher = compile_subscriptions([
+        subscription, Subscription(_PROBE, probe, types=frozenset(ANNOUNCE_TYPES)),
+        *(Subscription(term_id, Query(root=term, source=term.describe(), terms=(term,)),
+                       types=frozenset(ANNOUNCE_TYPES)) for term_id, term in term_of.items())])
+    matched: set[str] = set()
+    probed = []
+    terms_hit: dict[str, set[Term]] = {}
+    for m in matcher.match(papers):
+        if m.subscription_id == subscription.id:
+            matched.add(m.paper.id)
+        elif m.subscription_id == _PROBE:
+            probed.append(m)
+        else:
+            terms_hit.setdefault(m.paper.id, set()).add(term_of[m.subscription_id])
+    candidates = sorted((m for m in probed if m.paper.id not in matched),
+                        key=lambda m: (-m.score, m.paper.id))
+    own_terms = set(subscription.query.terms)
+    probe_terms = set(probe.terms)
     by_reason: dict[str, list[Paper]] = {reason: [] for reason in REASON_TITLES}
     for candidate in candidates:
         paper = candidate.paper
-        reason = _classify(subscription, matcher.terms_hit(subscription.id, paper),
-                           matcher.terms_hit(_PROBE, paper), paper)
+        hit = terms_hit.get(paper.id, set())
+        reason = _classify(subscription, frozenset(hit & own_terms), frozenset(hit & probe_terms),
+                           paper)
         by_reason[reason].append(paper)
     # in turn from each reason, so no single reason fills the list
     chosen: dict[str, list[Paper]] = {reason: [] for reason in by_reason}
@@ -122,8 +142,10 @@ def find_near_misses(subscription: Subscription, papers: Iterable[Paper],
     return NearMisses(groups)
 
 
-def _probe(query: Query) -> Query | None:
-    """Every positive text or author term of the query, in any text field: what a near miss has."""
+def near_miss_probe(query: Query) -> Query | None:
+    """Every positive text or author term of the query, in any text field: what a near miss has
+    (None when the query has only categories). The papers it matches are all the near misses
+    there can be, so a caller may narrow a day to them before `find_near_misses`."""
     terms: list[Term] = []
     for term in query.positive_terms:
         if term.field in ("cat", "primary"):
