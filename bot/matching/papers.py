@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections import Counter
+from functools import lru_cache
 from itertools import accumulate, count
 from operator import add, itemgetter
 from typing import Sequence
@@ -17,6 +18,13 @@ from .terms import AUTHOR_END, AUTHOR_START
 from .tokens import math_spans, plain_pieces, token_stream, tokenize
 
 _EMPTY_SET: frozenset = frozenset()
+
+# Normalising a field depends on its text only, and the same texts come back: commands ask many
+# questions of the latest day's papers (issue 12), a day is matched again once enriched. The
+# latest ones are kept (token stream and LaTeX map, about the text's size: ~10 MB when full), so
+# a paper asked about again is not normalised again.
+NORMALISED_FIELDS_KEPT = 8192
+_normalised = lru_cache(maxsize=NORMALISED_FIELDS_KEPT)(token_stream)
 
 
 def field_text(paper: Paper, field_name: str) -> str:
@@ -42,7 +50,7 @@ class Region:
 
     def __init__(self, text: str):
         self.text = text
-        self.plain_text, self.stream, self.plain = token_stream(text)
+        self.plain_text, self.stream, self.plain = _normalised(text)
         self._pieces = None
         self._counts = None
         self.hits: list[tuple[int, int]] = []
