@@ -23,9 +23,9 @@ from bot.commands.responses import (
 from bot.destinations.channels import channel_subscription
 from bot.digest.model import Digest, DigestItem, build_digest, paper_labels
 from bot.digest.text import plural
-from bot.matching import Explanation, QuerySyntaxError, Subscription, find_near_misses
-from bot.matching.near_misses import near_miss_probe
-from bot.models import ANNOUNCE_TYPES, Paper
+from bot.matching import Explanation, QuerySyntaxError, Subscription
+from bot.matching.near_misses import PROBE_ID, near_miss_questions, near_misses_among
+from bot.models import Paper
 from bot.store import ReadStore, StoreError
 from bot.store.papers import fts_query
 
@@ -45,7 +45,6 @@ SEARCH_BUDGET_SECONDS = 2.0
 MAX_PAPER_ID = 64             # longer ids (from a button) are not arXiv's
 
 _TRIAL_ID = "query"          # the matcher id of an ad-hoc / dry-run query
-_NEAR_MISS_ID = "near-miss"  # any positive text or author term of it, any field or type
 
 
 
@@ -112,10 +111,8 @@ class BrowseCommands:
             return no_day_yet()
         types = self.services.effective(settings_record).types
         trial = Subscription(_TRIAL_ID, query, types=frozenset(types))
-        asked = [trial]
-        probe = near_miss_probe(query)
-        if probe is not None:  # a query of categories only has no near misses
-            asked.append(Subscription(_NEAR_MISS_ID, probe, types=frozenset(ANNOUNCE_TYPES)))
+        # with what the near misses are found from, in the same matcher pass
+        asked = [trial, *near_miss_questions(trial)]
         day_match = await self.services.match_latest_explained(latest, asked)
         result = await self.services.worker.compute(
             ("dry run", latest.version, subscriptions_key(asked), ctx.destination_key),
@@ -206,21 +203,18 @@ class _DryRun:
 def _dry_run(trial: Subscription, day_match: DayMatch, destination: str, day: date) -> _DryRun:
     matches = day_match.matches
     hits = [m for m in matches if m.subscription_id == trial.id]
-    matched_ids = {m.paper.id for m in hits}
     digest = build_digest(destination, "dry run", day, hits, max_items=TEST_SHOWN)
     explanations = tuple(_explained(day_match.explain(trial.id, item.paper)) for item in digest.items)
     # The papers a term of the query hit (in any field, of any announce type) that it does not
     # match: grouped by why they stay out, up to five in turn from each group. Only the few
     # papers shown become digest items (their hits' spans are worked out).
-    near_matches = [m for m in matches if m.subscription_id == _NEAR_MISS_ID
-                    and m.paper.id not in matched_ids]
-    near_papers = list({m.paper.id: m.paper for m in near_matches}.values())
-    near_groups = find_near_misses(trial, near_papers).groups
-    shown = {miss.paper.id for group in near_groups for miss in group.items}
+    near_misses = near_misses_among(trial, matches, day_match.explain)
+    shown = {miss.paper.id for miss in near_misses.items}
     near_items = {item.paper.id: item for item in build_digest(
-        destination, "near misses", day, [m for m in near_matches if m.paper.id in shown]).items}
+        destination, "near misses", day,
+        [m for m in matches if m.subscription_id == PROBE_ID and m.paper.id in shown]).items}
     groups = []
-    for group in near_groups:
+    for group in near_misses.groups:
         groups.append(_NearMissGroup(
             group.title, tuple(near_items[miss.paper.id] for miss in group.items),
             tuple(_explained(miss.explanation) for miss in group.items),

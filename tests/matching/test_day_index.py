@@ -184,3 +184,41 @@ def test_prefixes_phrases_and_authors_are_narrowed_to_the_papers_with_their_toke
 def test_an_empty_day_and_a_term_no_paper_has():
     assert DayIndex([]).candidates([Subscription("q", parse_query("anything"))]) == []
     assert DayIndex(day(20)).candidates([Subscription("q", parse_query("zzqxv OR au:zzqxv"))]) == []
+
+
+def test_near_misses_from_one_pass_over_the_candidates_are_those_of_the_whole_day():
+    """`/papers test` asks the near-miss questions along with its own, over the candidates only,
+    and classifies from those matches; the classification is the one `terms_hit` gives (what
+    the matcher says of each paper, one paper at a time) over the whole day."""
+    from bot.matching.near_misses import (REASON_TITLES, _classify, near_miss_probe,
+                                          near_miss_questions, near_misses_among)
+
+    papers = day(160, seed=6)
+    index = DayIndex(papers)
+    checked = 0
+    for subscription in random_subscriptions(papers, 60, seed=6):
+        questions = near_miss_questions(subscription)
+        probe = near_miss_probe(subscription.query)
+        if probe is None:
+            assert questions == ()
+            continue
+        batch = [subscription, *questions]
+        matcher = compile_subscriptions(batch)
+        found = near_misses_among(subscription, matcher.match(index.candidates(batch)),
+                                  matcher.explain)
+        # the reference: every paper the probe hits and the subscription does not match,
+        # classified from terms_hit
+        reference = compile_subscriptions([subscription, Subscription(
+            "probe", probe, types=frozenset(ANNOUNCE_TYPES))])
+        matched = {m.paper.id for m in reference.match(papers) if m.subscription_id == subscription.id}
+        by_reason: dict[str, set[str]] = {reason: set() for reason in REASON_TITLES}
+        for m in reference.match(papers):
+            if m.subscription_id == "probe" and m.paper.id not in matched:
+                by_reason[_classify(subscription, reference.terms_hit(subscription.id, m.paper),
+                                    reference.terms_hit("probe", m.paper), m.paper)].add(m.paper.id)
+        assert {g.reason: g.total for g in found.groups} == {
+            reason: len(ids) for reason, ids in by_reason.items() if ids}, subscription.query.describe()
+        for group in found.groups:
+            assert {miss.paper.id for miss in group.items} <= by_reason[group.reason]
+            checked += len(group.items)
+    assert checked > 20
