@@ -153,7 +153,10 @@ class LatestDayCache:
     Each use asks the store one cheap question (`papers.latest_day_version()`: the day, how many
     papers it lists, their newest change) on a reader connection, and reads the day again only
     when the answer moved: a new day stored, the listing re-saved, papers enriched. One reload at
-    a time; the commands arriving meanwhile wait for it rather than each reading the day."""
+    a time; the commands arriving meanwhile wait for it rather than each reading the day.
+
+    A day read is a new LatestDay, so whatever is derived from one (its index, the results the
+    CommandWorker keeps under its version) goes with it when the day changes."""
 
     def __init__(self, store: AsyncStore) -> None:
         self.store = store
@@ -232,7 +235,7 @@ class CommandWorker:
     at once finish no sooner, and each takes the interpreter away from the event loop, which then
     answers acknowledgements late. With one worker, the loop always gets its turn. And since the
     questions then queue anyway, the ones waiting are answered together in one matcher pass
-    (`match`). A question asked while the same one is being computed waits for that result
+    (`match`), over the papers the day's index says any of them could match. A question asked while the same one is being computed waits for that result
     (single flight); results are kept for the latest day only (their key holds its version) and
     at most COMPUTED_KEPT."""
 
