@@ -23,9 +23,9 @@ from bot.commands.responses import (
 from bot.destinations.channels import channel_subscription
 from bot.digest.model import Digest, DigestItem, build_digest, paper_labels
 from bot.digest.text import plural
-from bot.matching import Query, QuerySyntaxError, Subscription, find_near_misses
-from bot.matching.query import Or
-from bot.models import ANNOUNCE_TYPES, Paper
+from bot.matching import Explanation, QuerySyntaxError, Subscription
+from bot.matching.near_misses import PROBE_ID, near_miss_questions, near_misses_among
+from bot.models import Paper
 from bot.store import ReadStore, StoreError
 from bot.store.papers import fts_query
 
@@ -45,7 +45,6 @@ SEARCH_BUDGET_SECONDS = 2.0
 MAX_PAPER_ID = 64             # longer ids (from a button) are not arXiv's
 
 _TRIAL_ID = "query"          # the matcher id of an ad-hoc / dry-run query
-_NEAR_MISS_ID = "near-miss"  # any positive term of it, any announce type
 
 
 
@@ -86,9 +85,9 @@ class BrowseCommands:
                     log.warning("stored subscription %s no longer parses: %r", row.id, row.query)
             what = "match this channel's subscriptions"
         matches = await self.services.match_latest(latest, subscriptions)
-        digest = build_digest(ctx.destination_key, ctx.channel_name or ctx.channel, latest.day,
-                              matches, subscriptions_text=[s.query.describe() for s in subscriptions],
-                              max_items=TODAY_SHOWN)
+        digest = await self.services.digest(
+            ctx.destination_key, ctx.channel_name or ctx.channel, latest.day, matches,
+            subscriptions_text=[s.query.describe() for s in subscriptions], max_items=TODAY_SHOWN)
         day = latest.day.isoformat()
         text = f"{plural(digest.total, 'paper')} of {len(latest.papers)} on {day} {what}"
         text += f"; showing the first {len(digest.items)}." if digest.truncated else "."
@@ -112,11 +111,12 @@ class BrowseCommands:
             return no_day_yet()
         types = self.services.effective(settings_record).types
         trial = Subscription(_TRIAL_ID, query, types=frozenset(types))
-        near = Subscription(_NEAR_MISS_ID, _any_positive_term(query), types=frozenset(ANNOUNCE_TYPES))
-        day_match = await self.services.match_latest_explained(latest, [trial, near])
+        # with what the near misses are found from, in the same matcher pass
+        asked = [trial, *near_miss_questions(trial)]
+        day_match = await self.services.match_latest_explained(latest, asked)
         result = await self.services.worker.compute(
-            ("dry run", latest.version, subscriptions_key([trial, near]), ctx.destination_key),
-            lambda: self.services.worker.run(_dry_run, trial, near, day_match, ctx.destination_key,
+            ("dry run", latest.version, subscriptions_key(asked), ctx.destination_key),
+            lambda: self.services.worker.run(_dry_run, trial, day_match, ctx.destination_key,
                                              latest.day))
         day = latest.day.isoformat()
         total = result.matched.total
@@ -182,13 +182,6 @@ class BrowseCommands:
         return found.get(paper_id) or missing_paper_response(paper_id)
 
 
-def _any_positive_term(query: Query) -> Query:
-    """A query hitting every paper that has any term `query` looks for (to find near misses)."""
-    terms = query.positive_terms
-    root = terms[0] if len(terms) == 1 else Or(tuple(terms))
-    return Query(root=root, source=query.source, terms=tuple(terms))
-
-
 @dataclass(frozen=True, slots=True)
 class _NearMissGroup:
     """Papers a term of the query hit that stay out for one reason (excluded by a NOT term,
@@ -207,31 +200,31 @@ class _DryRun:
     near_groups: tuple[_NearMissGroup, ...]
 
 
-def _dry_run(trial: Subscription, near: Subscription, day_match: DayMatch,
-             destination: str, day: date) -> _DryRun:
+def _dry_run(trial: Subscription, day_match: DayMatch, destination: str, day: date) -> _DryRun:
     matches = day_match.matches
     hits = [m for m in matches if m.subscription_id == trial.id]
-    matched_ids = {m.paper.id for m in hits}
     digest = build_digest(destination, "dry run", day, hits, max_items=TEST_SHOWN)
-    explanations = tuple(_explain(day_match, trial.id, item.paper) for item in digest.items)
-    near_matches = [m for m in matches if m.subscription_id == near.id and m.paper.id not in matched_ids]
-    # Grouped by why they stay out, up to five in turn from each group; only the few papers a
-    # term hit are looked at again.
-    near_items = {item.paper.id: item
-                  for item in build_digest(destination, "near misses", day, near_matches).items}
+    explanations = tuple(_explained(day_match.explain(trial.id, item.paper)) for item in digest.items)
+    # The papers a term of the query hit (in any field, of any announce type) that it does not
+    # match: grouped by why they stay out, up to five in turn from each group. Only the few
+    # papers shown become digest items (their hits' spans are worked out).
+    near_misses = near_misses_among(trial, matches, day_match.explain)
+    shown = {miss.paper.id for miss in near_misses.items}
+    near_items = {item.paper.id: item for item in build_digest(
+        destination, "near misses", day,
+        [m for m in matches if m.subscription_id == PROBE_ID and m.paper.id in shown]).items}
     groups = []
-    for group in find_near_misses(trial, [item.paper for item in near_items.values()]).groups:
-        items = tuple(near_items[miss.paper.id] for miss in group.items)
+    for group in near_misses.groups:
         groups.append(_NearMissGroup(
-            group.title, items, tuple(_explain(day_match, trial.id, item.paper) for item in items),
-            group.total - len(items)))
+            group.title, tuple(near_items[miss.paper.id] for miss in group.items),
+            tuple(_explained(miss.explanation) for miss in group.items),
+            group.total - len(group.items)))
     return _DryRun(digest, explanations, tuple(groups))
 
 
-def _explain(day_match: DayMatch, subscription_id: str, paper: Paper) -> str:
+def _explained(explanation: Explanation) -> str:
     """The matcher's explanation without its first line (the reply already names the paper and
     the query); the score stays, as it decides the order."""
-    explanation = day_match.explain(subscription_id, paper)
     details = [line[2:] if line.startswith("  ") else line
                for line in explanation.text().splitlines()[1:]]
     if explanation.matched:

@@ -22,7 +22,6 @@ from bot.commands.responses import (
     error_response,
 )
 from bot.destinations.channels import ChannelSchedule, channel_destination_key, describe_stored_query
-from bot.digest.model import build_digest
 from bot.digest.text import plural
 from bot.matching import Subscription
 from bot.store import ReadStore, Store
@@ -130,8 +129,8 @@ class ChannelCommands:
         else:
             subscription = Subscription(PREVIEW_ID, query, types=frozenset(types))
             matches = await self.services.match_latest(latest, [subscription])
-            digest = build_digest(ctx.destination_key, "preview", day, matches,
-                                  max_items=SUBSCRIBE_PREVIEW_SHOWN)
+            digest = await self.services.digest(ctx.destination_key, "preview", day, matches,
+                                                max_items=SUBSCRIBE_PREVIEW_SHOWN)
             lines.append(f"On the latest day, {day.isoformat()}, it would have matched "
                          f"{plural(digest.total, 'paper')} of {len(papers)}.")
             if digest.items:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
+import threading
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TypeVar
 
@@ -28,6 +30,7 @@ from bot.commands.responses import (
     unavailable_response,
 )
 from bot.config import Settings
+from bot.digest.model import Digest, build_digest
 from bot.destinations.channels import ChannelSchedule, channel_destination_key, effective_channel_settings
 from bot.matching import (
     Explanation,
@@ -38,6 +41,7 @@ from bot.matching import (
     compile_subscriptions,
     parse_query,
 )
+from bot.matching.day_index import DayIndex
 from bot.models import Match, Paper
 from bot.store import AsyncStore, ReadStore, Store, StoreError
 from bot.store.personal import PersonRef
@@ -104,6 +108,25 @@ async def answer(what: str, work: Awaitable[Response]) -> Response:
         return unavailable_response()
 
 
+class _DayIndexSlot:
+    """A LatestDay's DayIndex, built by the first thread that asks (the others wait for it)."""
+
+    __slots__ = ("_index", "_building")
+
+    def __init__(self) -> None:
+        self._index: DayIndex | None = None
+        self._building = threading.Lock()
+
+    def get(self, papers: Sequence[Paper]) -> DayIndex:
+        index = self._index
+        if index is None:
+            with self._building:
+                index = self._index
+                if index is None:
+                    index = self._index = DayIndex(papers)
+        return index
+
+
 @dataclass(frozen=True, slots=True)
 class LatestDay:
     """The latest stored announcement day and its papers in feed order (day None: none yet);
@@ -112,6 +135,15 @@ class LatestDay:
     day: date | None
     papers: tuple[Paper, ...] = ()
     version: tuple = ()
+    _index: _DayIndexSlot = field(default_factory=_DayIndexSlot, init=False, repr=False,
+                                  compare=False)
+
+    def index(self) -> DayIndex:
+        """The day's papers indexed by token (bot.matching.day_index), so a query is matched on
+        the few papers it could match instead of all of them. Built on first use, once per day
+        (a new day is a new LatestDay): normalising every paper takes ~0.4 s, so call this on a
+        worker thread, never on the event loop."""
+        return self._index.get(self.papers)
 
 
 class LatestDayCache:
@@ -121,7 +153,10 @@ class LatestDayCache:
     Each use asks the store one cheap question (`papers.latest_day_version()`: the day, how many
     papers it lists, their newest change) on a reader connection, and reads the day again only
     when the answer moved: a new day stored, the listing re-saved, papers enriched. One reload at
-    a time; the commands arriving meanwhile wait for it rather than each reading the day."""
+    a time; the commands arriving meanwhile wait for it rather than each reading the day.
+
+    A day read is a new LatestDay, so whatever is derived from one (its index, the results the
+    CommandWorker keeps under its version) goes with it when the day changes."""
 
     def __init__(self, store: AsyncStore) -> None:
         self.store = store
@@ -163,21 +198,20 @@ class DayMatch:
 
 @dataclass
 class _Question:
-    version: tuple
-    papers: Sequence[Paper]
+    latest: LatestDay
     subscriptions: tuple[Subscription, ...]
     answer: asyncio.Future
 
 
-def _answer_together(questions: Sequence[_Question]) -> list[DayMatch]:
-    """Every question's subscriptions in ONE matcher pass (each renamed `<n>|<id>`, then named
-    back): normalising the day's papers is most of a pass's cost, so twenty questions queued
-    together cost about one."""
+def _answer_together(latest: LatestDay, questions: Sequence[_Question]) -> list[DayMatch]:
+    """Every question's subscriptions in ONE matcher (each renamed `<n>|<id>`, then named back),
+    run over the papers any of them could match (the day's index says which): twenty questions
+    queued together cost one compile and one pass over their candidates."""
     renamed = [dataclasses.replace(s, id=f"{n}|{s.id}")
                for n, question in enumerate(questions) for s in question.subscriptions]
     matcher = compile_subscriptions(renamed)
     by_question: list[list[Match]] = [[] for _ in questions]
-    for m in matcher.match(questions[0].papers):
+    for m in matcher.match(latest.index().candidates(renamed)):
         n, _, own_id = m.subscription_id.partition("|")
         by_question[int(n)].append(Match(own_id, m.paper, m.hits, m.score))
 
@@ -201,7 +235,7 @@ class CommandWorker:
     at once finish no sooner, and each takes the interpreter away from the event loop, which then
     answers acknowledgements late. With one worker, the loop always gets its turn. And since the
     questions then queue anyway, the ones waiting are answered together in one matcher pass
-    (`match`). A question asked while the same one is being computed waits for that result
+    (`match`), over the papers the day's index says any of them could match. A question asked while the same one is being computed waits for that result
     (single flight); results are kept for the latest day only (their key holds its version) and
     at most COMPUTED_KEPT."""
 
@@ -233,7 +267,7 @@ class CommandWorker:
         """`subscriptions` matched over `latest`'s papers, together with whatever else is
         waiting for the worker."""
         answer = asyncio.get_running_loop().create_future()
-        self._waiting.append(_Question(latest.version, latest.papers, tuple(subscriptions), answer))
+        self._waiting.append(_Question(latest, tuple(subscriptions), answer))
         if self._answering is None or self._answering.done():
             self._answering = asyncio.ensure_future(self._answer_waiting())
         return await answer
@@ -243,10 +277,10 @@ class CommandWorker:
             waiting, self._waiting = self._waiting, []
             by_day: dict[tuple, list[_Question]] = {}
             for question in waiting:
-                by_day.setdefault(question.version, []).append(question)
+                by_day.setdefault(question.latest.version, []).append(question)
             for questions in by_day.values():
                 try:
-                    answers = await self.run(_answer_together, questions)
+                    answers = await self.run(_answer_together, questions[0].latest, questions)
                 except Exception as exc:  # noqa: BLE001 - each asker gets the failure as its own
                     for question in questions:
                         if not question.answer.done():
@@ -282,6 +316,13 @@ class CommandServices:
         subscriptions = tuple(subscriptions)
         return await self.worker.compute(("match", latest.version, subscriptions_key(subscriptions)),
                                          lambda: self.worker.match(latest, subscriptions))
+
+    async def digest(self, destination: str, title: str, day: date, matches: Sequence[Match],
+                     **options: object) -> Digest:
+        """`build_digest(...)` on the command worker: merging and ordering a busy channel's
+        matches of a day takes tens of milliseconds, which the event loop must not spend."""
+        return await self.worker.run(functools.partial(build_digest, destination, title, day,
+                                                       matches, **options))
 
     async def read(self, operation: str, fn: Callable[[ReadStore], T], *,
                    budget: float | None = None) -> T:

@@ -30,7 +30,7 @@ from bot.commands.responses import (
 from bot.destinations.channels import STORED_QUERY_LIMITS, describe_stored_query
 from bot.destinations.people import (PERSONAL_TYPES, personal_destination_key, personal_subscription,
                                      personal_subscription_id)
-from bot.digest.model import Digest, build_digest
+from bot.digest.model import Digest
 from bot.digest.text import plural
 from bot.matching import Query, QuerySyntaxError, Subscription, parse_query
 from bot.models import Match
@@ -137,8 +137,8 @@ class PersonalKeywords:
                 except (QuerySyntaxError, ValueError):
                     continue
             matches = await self.services.match_latest(latest, subscriptions)
-            digest = build_digest(personal_destination_key(person), "your papers", day, matches,
-                                  max_items=TODAY_SHOWN)
+            digest = await self.services.digest(personal_destination_key(person), "your papers", day,
+                                                matches, max_items=TODAY_SHOWN)
         overview = PersonalOverview(person, tuple(rows), delivery, paused, self.limit, day, digest,
                                     len(papers))
         return overview, matches, latest
@@ -203,11 +203,11 @@ class PersonalKeywords:
             return refused, view
         query, record, number, delivery = saved[0]
         if isinstance(shown, Response):   # saved, but the day cannot be read just now: no preview
-            return self._added(ctx.person, query, number, delivery, None, []), view
+            return await self._added(ctx.person, query, number, delivery, None, []), view
         _, matches, latest = shown
         own = personal_subscription_id(record.id)
-        return self._added(ctx.person, query, number, delivery, latest,
-                           [m for m in matches if m.subscription_id == own]), view
+        return await self._added(ctx.person, query, number, delivery, latest,
+                                 [m for m in matches if m.subscription_id == own]), view
 
     async def form_text(self, ctx: CommandContext) -> str | Response:
         """`ctx`'s person's keywords as an edit form shows them (one query per line), or a
@@ -249,7 +249,7 @@ class PersonalKeywords:
         if latest.day is not None:
             subscription = Subscription("preview", query, types=frozenset(PERSONAL_TYPES))
             matches = await self.services.match_latest(latest, [subscription])
-        return self._added(ctx.person, query, number, delivery, latest, matches)
+        return await self._added(ctx.person, query, number, delivery, latest, matches)
 
     async def _save(self, ctx: CommandContext, query: Query, text: str,
                     ) -> tuple[PersonalSubscriptionRecord, int, PersonalDelivery] | Response:
@@ -279,15 +279,15 @@ class PersonalKeywords:
                                   "/papers me list).", outcome=INVALID)
         return outcome
 
-    def _added(self, person: PersonRef, query: Query, number: int, delivery: PersonalDelivery,
+    async def _added(self, person: PersonRef, query: Query, number: int, delivery: PersonalDelivery,
                latest: LatestDay | None, matches: Sequence[Match]) -> Response:
         """The answer to an addition: how the query reads and, when a day is stored, what it
         would have matched on it (`matches`: the new keyword's own)."""
         lines = []
         preview: tuple[Section, ...] = ()
         if latest is not None and latest.day is not None:
-            digest = build_digest(personal_destination_key(person), "preview", latest.day, list(matches),
-                                  max_items=PREVIEW_SHOWN)
+            digest = await self.services.digest(personal_destination_key(person), "preview",
+                                                latest.day, list(matches), max_items=PREVIEW_SHOWN)
             lines.append(f"On the latest day, {latest.day.isoformat()}, it would have matched "
                          f"{plural(digest.total, 'paper')} of {len(latest.papers)}.")
             if digest.items:

@@ -8,13 +8,13 @@ papers a NOT term excluded).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Callable, Iterable
 
-from bot.models import ANNOUNCE_TYPES, Paper
+from bot.models import ANNOUNCE_TYPES, Match, Paper
 
 from .explain import Explanation
 from .matcher import compile_subscriptions
-from .query import Node, Or, Query, Term, evaluate, iter_terms
+from .query import And, Node, Or, Query, Term, evaluate, iter_terms
 from .subscriptions import Subscription
 
 NEAR_MISS_LIMIT = 5
@@ -32,7 +32,9 @@ REASON_TITLES = {
     ANNOUNCE_TYPE: "left out by announce type",
     CATEGORY: "outside the subscription's categories",
 }
-_PROBE = "near-miss probe"
+# Subscription ids of the questions near_miss_questions adds (the probe, one per term).
+PROBE_ID = "near-miss probe"
+_TERM = "near-miss term "
 
 
 @dataclass(frozen=True)
@@ -89,21 +91,66 @@ def find_near_misses(subscription: Subscription, papers: Iterable[Paper],
                      limit: int = NEAR_MISS_LIMIT) -> NearMisses:
     """Up to `limit` papers that one of the query's terms hit (in any field, any announce type)
     but that the subscription does not match, grouped by reason and taken in turn from each."""
-    papers = list(papers)
-    probe = _probe(subscription.query)
+    questions = near_miss_questions(subscription)
+    if not questions:
+        return NearMisses(())
+    matcher = compile_subscriptions([subscription, *questions])
+    return near_misses_among(subscription, matcher.match(papers), matcher.explain, limit)
+
+
+def near_miss_questions(subscription: Subscription) -> tuple[Subscription, ...]:
+    """What `near_misses_among` needs matched besides `subscription` itself (none when its query
+    has only categories): the probe (`near_miss_probe`: the papers a term of the query hit in
+    any field, of any announce type, which are all the near misses there can be), and for each
+    term of the query and of the probe `term AND probe`: on a paper the probe matches, whether
+    the term hit (in the fields it searches), which is what the classification asks.
+
+    A caller matching other questions over the same papers (the command worker) asks these
+    along with them, so classifying costs no pass of its own; a paper the probe does not match
+    is never a near miss, so the papers may be narrowed to the probe's (bot.matching.day_index)."""
+    probe = near_miss_probe(subscription.query)
+    if probe is None:
+        return ()
+    every_type = frozenset(ANNOUNCE_TYPES)
+    questions = [Subscription(PROBE_ID, probe, types=every_type)]
+    for n, term in enumerate(_classified_terms(subscription.query, probe)):
+        terms = tuple(dict.fromkeys((term, *probe.terms)))
+        questions.append(Subscription(f"{_TERM}{n}", Query(
+            root=And((term, probe.root)), source=term.describe(), terms=terms), types=every_type))
+    return tuple(questions)
+
+
+def near_misses_among(subscription: Subscription, matches: Iterable[Match],
+                      explain: Callable[[str, Paper], Explanation],
+                      limit: int = NEAR_MISS_LIMIT) -> NearMisses:
+    """`find_near_misses` from matches already made: those of `subscription` and of
+    `near_miss_questions(subscription)` over some papers (others are ignored), and `explain`,
+    the matcher's explanation of `subscription` for a paper."""
+    probe = near_miss_probe(subscription.query)
     if probe is None:
         return NearMisses(())
-    matcher = compile_subscriptions([subscription, Subscription(
-        _PROBE, probe, types=frozenset(ANNOUNCE_TYPES))])
-    matches = matcher.match(papers)
-    matched = {m.paper.id for m in matches if m.subscription_id == subscription.id}
-    candidates = sorted((m for m in matches if m.subscription_id == _PROBE
-                         and m.paper.id not in matched), key=lambda m: (-m.score, m.paper.id))
+    term_of = {f"{_TERM}{n}": term
+               for n, term in enumerate(_classified_terms(subscription.query, probe))}
+    matched: set[str] = set()
+    probed = []
+    terms_hit: dict[str, set[Term]] = {}
+    for m in matches:
+        if m.subscription_id == subscription.id:
+            matched.add(m.paper.id)
+        elif m.subscription_id == PROBE_ID:
+            probed.append(m)
+        elif m.subscription_id in term_of:
+            terms_hit.setdefault(m.paper.id, set()).add(term_of[m.subscription_id])
+    candidates = sorted((m for m in probed if m.paper.id not in matched),
+                        key=lambda m: (-m.score, m.paper.id))
+    own_terms = set(subscription.query.terms)
+    probe_terms = set(probe.terms)
     by_reason: dict[str, list[Paper]] = {reason: [] for reason in REASON_TITLES}
     for candidate in candidates:
         paper = candidate.paper
-        reason = _classify(subscription, matcher.terms_hit(subscription.id, paper),
-                           matcher.terms_hit(_PROBE, paper), paper)
+        hit = terms_hit.get(paper.id, set())
+        reason = _classify(subscription, frozenset(hit & own_terms), frozenset(hit & probe_terms),
+                           paper)
         by_reason[reason].append(paper)
     # in turn from each reason, so no single reason fills the list
     chosen: dict[str, list[Paper]] = {reason: [] for reason in by_reason}
@@ -116,14 +163,21 @@ def find_near_misses(subscription: Subscription, papers: Iterable[Paper],
                 remaining -= 1
         depth += 1
     groups = tuple(
-        NearMissGroup(reason, tuple(NearMiss(paper, reason, matcher.explain(subscription.id, paper))
+        NearMissGroup(reason, tuple(NearMiss(paper, reason, explain(subscription.id, paper))
                                     for paper in chosen[reason]), len(by_reason[reason]))
         for reason in by_reason if chosen[reason])
     return NearMisses(groups)
 
 
-def _probe(query: Query) -> Query | None:
-    """Every positive text or author term of the query, in any text field: what a near miss has."""
+def _classified_terms(query: Query, probe: Query) -> list[Term]:
+    """The terms whose hits classify a near miss: the query's own and the probe's."""
+    return list(dict.fromkeys((*query.terms, *probe.terms)))
+
+
+def near_miss_probe(query: Query) -> Query | None:
+    """Every positive text or author term of the query, in any text field: what a near miss has
+    (None when the query has only categories). The papers it matches are all the near misses
+    there can be, so a caller may narrow a day to them before `find_near_misses`."""
     terms: list[Term] = []
     for term in query.positive_terms:
         if term.field in ("cat", "primary"):

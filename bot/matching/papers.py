@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections import Counter
+from functools import lru_cache
 from itertools import accumulate, count
 from operator import add, itemgetter
 from typing import Sequence
@@ -17,6 +18,13 @@ from .terms import AUTHOR_END, AUTHOR_START
 from .tokens import math_spans, plain_pieces, token_stream, tokenize
 
 _EMPTY_SET: frozenset = frozenset()
+
+# Normalising a field depends on its text only, and the same texts come back: commands ask many
+# questions of the latest day's papers (issue 12), a day is matched again once enriched. The
+# latest ones are kept (token stream and LaTeX map, about the text's size: ~10 MB when full), so
+# a paper asked about again is not normalised again.
+NORMALISED_FIELDS_KEPT = 8192
+_normalised = lru_cache(maxsize=NORMALISED_FIELDS_KEPT)(token_stream)
 
 
 def field_text(paper: Paper, field_name: str) -> str:
@@ -42,7 +50,7 @@ class Region:
 
     def __init__(self, text: str):
         self.text = text
-        self.plain_text, self.stream, self.plain = token_stream(text)
+        self.plain_text, self.stream, self.plain = _normalised(text)
         self._pieces = None
         self._counts = None
         self.hits: list[tuple[int, int]] = []
@@ -55,7 +63,7 @@ class Region:
         """Separator/token pieces of the plain text (split on first use: only hits need them)."""
         pieces = self._pieces
         if pieces is None:
-            pieces = self._pieces = plain_pieces(self.plain_text)
+            pieces = self._pieces = _field_tables(self.text)[0]
         return pieces
 
     def tables(self) -> tuple[dict[int, int], list[int], list[int]]:
@@ -64,19 +72,8 @@ class Region:
         whose characters in the text run from `starts[first]` to `stops[last]`."""
         tables = self._tables
         if tables is None:
-            # The space after token i sits at sum(len(token j) + 1 for j <= i) in " a b c ".
-            stream_ends = map(add, accumulate(map(len, self.stream[1:-1].split(" "))), count(1))
-            last_token = dict(zip(stream_ends, count()))
-            offsets = list(accumulate(map(len, self.pieces), initial=0))
-            starts, stops = offsets[1::2], offsets[2::2]
-            plain = self.plain
-            if plain is not None:
-                # the pieces are of the text with its LaTeX converted: map back to the original
-                starts = list(map(plain.start, starts))
-                stops = list(map(plain.end, stops))
-                if "$" in self.text:
-                    starts, stops = _whole_math(self.text, starts, stops)
-            tables = self._tables = (last_token, starts, stops)
+            self._pieces, tables = _field_tables(self.text)
+            self._tables = tables
         return tables
 
     def written(self, index: int) -> str:
@@ -116,6 +113,32 @@ class Region:
 
 
 _AFFILIATION = re.compile(r"\s*\([^()]*\)\s*$")
+
+
+# A field's pieces and token tables are needed where a key with a check hit (capitals, camel
+# case) or a hit's span is shown. They depend on the text only, so the latest ones are kept too,
+# fewer (about 20 KB for an abstract): a paper a command asks about again reuses them.
+FIELD_TABLES_KEPT = 1024
+
+
+@lru_cache(maxsize=FIELD_TABLES_KEPT)
+def _field_tables(text: str) -> tuple[list[str], tuple[dict[int, int], list[int], list[int]]]:
+    """(pieces, (last token by stream end, token start, token end)) of a field's text, see
+    Region.pieces and Region.tables. Shared by the Regions of equal texts: read only."""
+    plain_text, stream, plain = _normalised(text)
+    pieces = plain_pieces(plain_text)
+    # The space after token i sits at sum(len(token j) + 1 for j <= i) in " a b c ".
+    stream_ends = map(add, accumulate(map(len, stream[1:-1].split(" "))), count(1))
+    last_token = dict(zip(stream_ends, count()))
+    offsets = list(accumulate(map(len, pieces), initial=0))
+    starts, stops = offsets[1::2], offsets[2::2]
+    if plain is not None:
+        # the pieces are of the text with its LaTeX converted: map back to the original
+        starts = list(map(plain.start, starts))
+        stops = list(map(plain.end, stops))
+        if "$" in text:
+            starts, stops = _whole_math(text, starts, stops)
+    return pieces, (last_token, starts, stops)
 
 
 def author_name(author: str) -> str:
