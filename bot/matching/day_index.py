@@ -37,7 +37,7 @@ from bot.models import Match, Paper
 
 from .matcher import compile_subscriptions
 from .papers import PaperState
-from .query import And, Node, Not, Or, Term
+from .query import And, Node, Not, Term
 from .subscriptions import Subscription
 from .terms import AUTHORS, ABSTRACT, TITLE, CompiledTerm
 
