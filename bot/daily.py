@@ -72,15 +72,19 @@ async def match_day(store: AsyncStore, day: date, subscriptions: Sequence[Subscr
     return DayMatches(day, by_subscription, matched)
 
 
-def digest_for(destination: Destination, day: date, day_matches: DayMatches | None) -> Digest:
+def digest_for(destination: Destination, day: date, day_matches: DayMatches | None,
+               order: Mapping[str, float] | None = None) -> Digest:
     """The destination's digest: the matches of its subscriptions, merged and ordered, plus the
-    personal matches of the people who asked to be mentioned there (from the same pass)."""
+    personal matches of the people who asked to be mentioned there (from the same pass).
+
+    `order`: the destination's learned relevance per paper id (`bot.ranking`), applied before
+    `max_papers` cuts the list; None keeps the match order."""
     day_matches = day_matches or DayMatches(day)
     papers = day_matches.papers
     matches = [m for sid in destination.subscription_ids for m in day_matches.get(sid)]
     digest = build_digest(destination.key, destination.title, day, matches,
                           subscriptions_text=destination.subscriptions_text,
-                          max_items=destination.max_papers, papers=papers)
+                          max_items=destination.max_papers, papers=papers, order=order)
     if not destination.mention_subscriptions:
         return digest
     mentions: dict[str, tuple[str, ...]] = {}

@@ -38,6 +38,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     "bot.ingest": {"bot.arxiv", "bot.models", "bot.store"},
     # Who receives what: configured topics, chat channels, people.
     "bot.destinations": {"bot.collector", "bot.config", "bot.matching", "bot.models", "bot.store"},
+    # Learned ranking: relevance models from votes (people: a direct message's person).
+    "bot.ranking": {"bot.destinations", "bot.matching", "bot.models", "bot.store"},
     # Posting only: the sink seam and the runner (pacing, retries, the ledger).
     "bot.delivery": {"bot.clock", "bot.destinations", "bot.digest", "bot.metrics", "bot.models",
                      "bot.store"},
@@ -50,7 +52,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "bot.platforms.slack": ADAPTER,
     "bot.platforms.discord": ADAPTER,
     "bot.scheduler": {"bot.collector", "bot.daily", "bot.destinations", "bot.arxiv", "bot.clock", "bot.config", "bot.delivery", "bot.ingest",
-                      "bot.matching", "bot.metrics", "bot.models", "bot.store"},
+                      "bot.matching", "bot.metrics", "bot.models", "bot.ranking", "bot.store"},
     # The early edition: the scheduler reading arXiv's listing pages from 20:00 ET.
     "bot.early_edition": {"bot.arxiv", "bot.delivery", "bot.ingest", "bot.metrics", "bot.models",
                           "bot.scheduler", "bot.store"},

@@ -4,7 +4,7 @@ read back through the `DestinationDirectory` seam the scheduler consumes.
 One Destination per channel that has subscriptions (`slack:<workspace>:<channel>`), fed by one
 matcher Subscription per stored row (`chan:<row id>`). A channel's unset settings fall back to the
 deployment's `schedule` configuration and the documented defaults (new and cross-listed papers,
-no cap, silent on days without matches).
+no cap, silent on days without matches, papers in the learned order once votes allow).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from time import monotonic
 from bot.collector import collector_paused
 from bot.config import ScheduleSettings, parse_hh_mm
 from bot.destinations.people import load_personal_routes
-from bot.destinations.destination import Destination, Directory
+from bot.destinations.destination import RELEVANCE, Destination, Directory
 from bot.matching import Query, QueryLimits, QuerySyntaxError, Subscription, parse_query
 from bot.store import AsyncStore, ReadStore, Store
 from bot.store.subscriptions import ChannelRef, ChannelSettingsRecord, ChannelSubscriptionRecord
@@ -63,6 +63,8 @@ class ChannelSchedule:
     max_papers: int | None        # None: every matched paper
     empty_note: bool              # post a short note on days without matches
     types_are_default: bool = True
+    paper_order: str = RELEVANCE  # learned order once the channel has enough votes
+    paper_order_is_default: bool = True
 
 
 def effective_channel_settings(record: ChannelSettingsRecord,
@@ -76,6 +78,8 @@ def effective_channel_settings(record: ChannelSettingsRecord,
         max_papers=record.max_papers,
         empty_note=record.empty_day == "note",
         types_are_default=not record.types,
+        paper_order=record.paper_order or RELEVANCE,
+        paper_order_is_default=not record.paper_order,
     )
 
 
@@ -156,6 +160,7 @@ def _load(store: Store | ReadStore, platform: str, schedule: ScheduleSettings | 
             options={"workspace": channel.workspace, "channel": channel.channel,
                      "channel_name": name},
             mention_subscriptions=mentions,
+            paper_order=effective.paper_order,
         ))
     return Directory(tuple(destinations), tuple(subscriptions))
 
