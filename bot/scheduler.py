@@ -27,11 +27,10 @@ from bot.collector import collector_paused
 from bot.config import ArxivSettings
 from bot.delivery.runner import DONE, FAILED, INTERRUPTED, DeliveryResult, DeliveryRunner, deliver_all
 from bot.delivery.sink import DocumentSink, ThreadSink
-from bot.destinations import RELEVANCE, Destination, DestinationDirectory, Directory
-from bot.daily import DayMatches, digest_for, match_day
+from bot.destinations import Destination, DestinationDirectory, Directory
+from bot.daily import DayMatches, digest_for, match_day, relevance_orders
 from bot.ingest import ANNOUNCED, EMPTY, NOT_MODIFIED, fetch_and_store
 from bot.matching import CompiledMatcher as Matcher, Subscription, compile_subscriptions
-from bot.models import Paper
 from bot.ranking import Ranker
 from bot.store import AsyncStore, StoreError
 from bot.store.errors import store_error_from
@@ -332,7 +331,7 @@ class Scheduler:
         if not due:
             return tuple(already), later
         matches = await self.day_matches(day, directory.subscriptions) if status == ANNOUNCED else DayMatches(day)
-        orders = await self.relevance_orders(due, matches)
+        orders = await relevance_orders(self.ranker, due, matches)
 
         # Building a thousand digests takes seconds: in a worker thread, not on the event loop.
         def build_digests() -> list:
@@ -376,7 +375,7 @@ class Scheduler:
         results = []
         for day in sorted({day for day, _ in jobs}):
             matches = await self._superseded_matches(day, directory.subscriptions)
-            orders = await self.relevance_orders([d for job_day, d in jobs if job_day == day], matches)
+            orders = await relevance_orders(self.ranker, [d for job_day, d in jobs if job_day == day], matches)
             day_jobs = []
             for job_day, destination in jobs:
                 if job_day == day:
@@ -388,41 +387,12 @@ class Scheduler:
             results += await deliver_all(self.runner, day_jobs)
         return tuple(results), _retry_wakes(results, now)
 
-    async def relevance_orders(self, destinations: Sequence[Destination],
-                               matches: DayMatches) -> dict[str, dict[str, float]]:
-        """The learned relevance of each destination's papers, for those that rank by relevance
-        and have enough votes (the others keep the match order). A ranking failure costs the
-        order, never the day's delivery."""
-        ranked = [d for d in destinations if d.paper_order == RELEVANCE]
-        if not ranked or not matches.papers:
-            return {}
-        try:
-            requests = await asyncio.to_thread(_papers_by_destination, ranked, matches)
-            scores = await self.ranker.scores_for(requests)
-        except Exception:  # noqa: BLE001 - see the docstring
-            log.exception("ranking %d destination(s) failed; their papers keep the match order", len(ranked))
-            return {}
-        return {key: order for key, order in scores.items() if order}
-
     async def _superseded_matches(self, day: date, subscriptions: Sequence[Subscription]) -> DayMatches:
         cached = self._late_matches
         if cached is None or cached.matches.day != day:
             matches = await match_day(self.store, day, subscriptions, arxiv=self.arxiv)
             cached = self._late_matches = _CachedDay((), matches)
         return cached.matches
-
-
-def _papers_by_destination(destinations: Sequence[Destination],
-                           matches: DayMatches) -> dict[str, list[Paper]]:
-    """Each destination's matched papers (its subscriptions', each once), as its digest shows them."""
-    requests = {}
-    for destination in destinations:
-        papers: dict[str, Paper] = {}
-        for sid in destination.subscription_ids:
-            for match in matches.get(sid):
-                papers.setdefault(match.paper.id, matches.papers.get(match.paper.id, match.paper))
-        requests[destination.key] = list(papers.values())
-    return requests
 
 
 def _retry_wakes(results: Sequence[DeliveryResult], now: datetime) -> list[datetime]:

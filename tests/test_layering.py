@@ -45,7 +45,7 @@ MAY_IMPORT: dict[str, set[str]] = {
                      "bot.store"},
     # One announcement day: one matcher pass, enrichment, the digests.
     "bot.daily": {"bot.arxiv", "bot.collector", "bot.destinations", "bot.digest", "bot.ingest", "bot.matching",
-                  "bot.metrics", "bot.models", "bot.store"},
+                  "bot.metrics", "bot.models", "bot.ranking", "bot.store"},
     "bot.commands": {"bot.config", "bot.delivery", "bot.destinations", "bot.digest", "bot.matching", "bot.models",
                      "bot.store"},
     "bot.platforms.markdown": {"bot.delivery", "bot.destinations", "bot.digest", "bot.models"},
@@ -58,7 +58,7 @@ MAY_IMPORT: dict[str, set[str]] = {
                           "bot.scheduler", "bot.store"},
     "bot.ops": {"bot.metrics", "bot.store"},
     "bot.oneshot": {"bot.daily", "bot.destinations", "bot.arxiv", "bot.config", "bot.delivery", "bot.ingest", "bot.matching",
-                        "bot.platforms.markdown", "bot.store"},
+                        "bot.platforms.markdown", "bot.ranking", "bot.store"},
     # The composition root: opens the store, builds the command layer, starts the platforms
     # (Slack and Discord by module name, only when their token is set).
     "bot.service": {"bot.early_edition", "bot.daily", "bot.destinations", "bot.arxiv", "bot.clock", "bot.commands", "bot.config", "bot.delivery", "bot.ops",
