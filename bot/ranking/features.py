@@ -111,6 +111,11 @@ def term_counts(papers: Iterable[Paper]) -> sparse.csr_matrix:
     return _HASHER.transform([paper_terms(paper) for paper in papers]).tocsr()
 
 
+# Papers hashed per call: the hashing loop holds the GIL throughout, and a day's 1,500 papers at
+# once would stall the event loop for a few hundred milliseconds.
+HASH_BATCH = 32
+
+
 class PaperFeatures:
     """Hashed term counts per paper, computed once and kept for the most recent `capacity`
     papers: on a day every destination that ranks a paper reuses its row. Thread-safe (models
@@ -138,11 +143,14 @@ class PaperFeatures:
                     self._rows.move_to_end(key)
                     found[key] = row
         missing = {key: paper for key, paper in zip(keys, papers) if key not in found}
-        if missing:
-            computed = term_counts(missing.values())
-            for row, key in enumerate(missing):
+        pending = list(missing.items())
+        for first in range(0, len(pending), HASH_BATCH):
+            batch = pending[first:first + HASH_BATCH]
+            computed = term_counts(paper for _, paper in batch)
+            for row, (key, _) in enumerate(batch):
                 start, end = computed.indptr[row], computed.indptr[row + 1]
                 found[key] = (computed.indices[start:end].copy(), computed.data[start:end].copy())
+        if missing:
             with self._lock:
                 for key in missing:
                     self._rows[key] = found[key]
