@@ -31,6 +31,7 @@ import argparse
 import asyncio
 import dataclasses
 import json
+import os
 import random
 import statistics
 import sys
@@ -58,7 +59,7 @@ from bot.store import AsyncStore  # noqa: E402
 from bot.store.personal import PersonRef  # noqa: E402
 from bot.store.votes import DOWN, UP  # noqa: E402
 
-CORPUS = PROJECT.parent / "shared" / "fixtures" / "corpus"
+CORPUS = Path(os.environ.get("PAPERBOT_SHARED", PROJECT.parent / "shared")) / "fixtures" / "corpus"
 SEED = 17
 VOTES = 20
 NOISE = 0.1
@@ -71,6 +72,9 @@ BROAD_QUERIES = [
     "cat:cond-mat", "cat:math", "cat:astro-ph", "cat:hep-th OR cat:hep-ph OR cat:gr-qc OR cat:hep-ex",
     "quantum", "field OR fields", "model", "energy", "theory", "cat:physics OR cat:nlin OR cat:q-bio",
 ]
+# The synthetic corpus's invented text: its own broad words and categories.
+SYNTHETIC_QUERIES = ["cat:cs.LG OR cat:stat.ML", "cat:cs.CV OR cat:cs.RO OR cat:cs.AI", "model", "network OR graph",
+                     "learning", "data OR dataset", "cat:math OR cat:quant-ph OR cat:physics"]
 FIRST_DAY = date(2007, 4, 2)
 ALL_TYPES = frozenset({"new", "cross", "replace", "replace-cross"})
 
@@ -104,7 +108,7 @@ class Channel:
     share: float
 
 
-def hidden_interests(broad: dict[str, list[Paper]], rng: random.Random) -> list[Channel]:
+def hidden_interests(broad: dict[str, list[Paper]], queries: list[str]) -> list[Channel]:
     """One channel per cluster of a broad query's papers whose share is in INTEREST_SHARE."""
     channels = []
     for sid, papers in broad.items():
@@ -119,7 +123,7 @@ def hidden_interests(broad: dict[str, list[Paper]], rng: random.Random) -> list[
             share = len(interest) / len(papers)
             if INTEREST_SHARE[0] <= share <= INTEREST_SHARE[1]:
                 n = len(channels)
-                channels.append(Channel(f"bench:W1:C{n:03d}", BROAD_QUERIES[int(sid)], sid, interest, share))
+                channels.append(Channel(f"bench:W1:C{n:03d}", queries[int(sid)], sid, interest, share))
     return channels
 
 
@@ -148,9 +152,10 @@ def precision(ids: tuple[str, ...], interest: set[str]) -> float:
 async def quality(days: int, vote_days: int) -> dict:
     rng = random.Random(SEED)
     papers, source = corpus_papers()
+    queries = BROAD_QUERIES if CORPUS.is_dir() else SYNTHETIC_QUERIES
     by_day = split_days(papers, days)
     subscriptions = [Subscription(id=str(i), query=parse_query(q), types=ALL_TYPES)
-                     for i, q in enumerate(BROAD_QUERIES)]
+                     for i, q in enumerate(queries)]
     matcher = compile_subscriptions(subscriptions)
     matches: dict[date, dict[str, list[Match]]] = {}
     broad: dict[str, list[Paper]] = defaultdict(list)
@@ -159,7 +164,7 @@ async def quality(days: int, vote_days: int) -> dict:
         for match in matcher.match(listing):
             matches[day][match.subscription_id].append(match)
             broad[match.subscription_id].append(match.paper)
-    channels = hidden_interests(broad, rng)
+    channels = hidden_interests(broad, queries)
 
     with tempfile.TemporaryDirectory() as tmp:
         store = await AsyncStore.open(Path(tmp) / "ranking.db")
