@@ -117,6 +117,9 @@ class TopicSettings(_Section):
     markdown: str | None = None
     open_abstracts: bool = False
     max_papers: int | None = Field(None, ge=1)
+    # `relevance`: rank by the topic's learned model (votes under `markdown:<topic>`) once it has
+    # enough votes; `listing` (the default) keeps the match order, so digests stay as they were.
+    order: Literal["relevance", "listing"] = "listing"
 
     @model_validator(mode="after")
     def _has_terms(self) -> "TopicSettings":

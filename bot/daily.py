@@ -20,11 +20,12 @@ from datetime import date
 from bot import metrics
 from bot.arxiv.client import ArxivClient
 from bot.collector import collector_paused
-from bot.destinations import Destination
+from bot.destinations import RELEVANCE, Destination
 from bot.digest.model import Digest, build_digest
 from bot.ingest import enrich_and_store
 from bot.matching import CompiledMatcher as Matcher, Subscription, compile_subscriptions
 from bot.models import Match, Paper
+from bot.ranking import Ranker
 from bot.store import AsyncStore
 
 log = logging.getLogger(__name__)
@@ -72,15 +73,19 @@ async def match_day(store: AsyncStore, day: date, subscriptions: Sequence[Subscr
     return DayMatches(day, by_subscription, matched)
 
 
-def digest_for(destination: Destination, day: date, day_matches: DayMatches | None) -> Digest:
+def digest_for(destination: Destination, day: date, day_matches: DayMatches | None,
+               order: Mapping[str, float] | None = None) -> Digest:
     """The destination's digest: the matches of its subscriptions, merged and ordered, plus the
-    personal matches of the people who asked to be mentioned there (from the same pass)."""
+    personal matches of the people who asked to be mentioned there (from the same pass).
+
+    `order`: the destination's learned relevance per paper id (`bot.ranking`), applied before
+    `max_papers` cuts the list; None keeps the match order."""
     day_matches = day_matches or DayMatches(day)
     papers = day_matches.papers
     matches = [m for sid in destination.subscription_ids for m in day_matches.get(sid)]
     digest = build_digest(destination.key, destination.title, day, matches,
                           subscriptions_text=destination.subscriptions_text,
-                          max_items=destination.max_papers, papers=papers)
+                          max_items=destination.max_papers, papers=papers, order=order)
     if not destination.mention_subscriptions:
         return digest
     mentions: dict[str, tuple[str, ...]] = {}
@@ -98,3 +103,33 @@ def digest_for(destination: Destination, day: date, day_matches: DayMatches | No
     mention_items = build_digest(destination.key, destination.title, day, personal_matches,
                                  papers=papers).items
     return dataclasses.replace(digest, mentions=mentions, mention_items=mention_items)
+
+
+# -- the learned order (bot.ranking): one step before the digests are built --------------------
+
+
+def destination_papers(destination: Destination, day_matches: DayMatches) -> list[Paper]:
+    """The destination's matched papers (its subscriptions', each once), as its digest shows them."""
+    papers: dict[str, Paper] = {}
+    for sid in destination.subscription_ids:
+        for match in day_matches.get(sid):
+            papers.setdefault(match.paper.id, day_matches.papers.get(match.paper.id, match.paper))
+    return list(papers.values())
+
+
+async def relevance_orders(ranker: Ranker, destinations: Sequence[Destination],
+                           day_matches: DayMatches) -> dict[str, dict[str, float]]:
+    """The learned relevance of each destination's papers (`digest_for`'s `order`), for the
+    destinations that rank by relevance and have enough votes; the others keep the match order.
+    Runs off the event loop (see `Ranker`). A ranking failure costs the order, never the day."""
+    ranked = [d for d in destinations if d.paper_order == RELEVANCE]
+    if not ranked or not day_matches.papers:
+        return {}
+    try:
+        requests = await asyncio.to_thread(
+            lambda: {d.key: destination_papers(d, day_matches) for d in ranked})
+        scores = await ranker.scores_for(requests)
+    except Exception:  # noqa: BLE001 - see the docstring
+        log.exception("ranking %d destination(s) failed; their papers keep the match order", len(ranked))
+        return {}
+    return {key: order for key, order in scores.items() if order}

@@ -14,11 +14,12 @@ from pathlib import Path
 from bot.arxiv.client import ArxivClient
 from bot.arxiv.errors import ArxivError
 from bot.config import Settings
-from bot.daily import digest_for, match_day
+from bot.daily import digest_for, match_day, relevance_orders
 from bot.destinations.topics import topic_destination, topic_subscription
 from bot.ingest import ANNOUNCED, fetch_and_store, ingest_file
 from bot.matching import QueryLimits
 from bot.platforms.markdown import MarkdownSink
+from bot.ranking import Ranker
 from bot.store import AsyncStore
 
 log = logging.getLogger(__name__)
@@ -55,11 +56,14 @@ async def make_digests(settings: Settings, request: DigestRequest) -> int:
             # A saved feed means "no network": no enrichment either.
             day_matches = await match_day(store, day, subscriptions,
                                               arxiv=None if request.feed_file else arxiv)
+        destinations = {name: topic_destination(name, topic, settings,
+                                                out_dir=request.out_dir or topic.markdown or DEFAULT_OUT_DIR)
+                        for name, topic in topics.items()}
+        # Topics that asked for `order: relevance` (and have votes to learn from).
+        orders = await relevance_orders(Ranker(store), list(destinations.values()), day_matches)
     sink = MarkdownSink()
-    for name, topic in topics.items():
-        out = request.out_dir or topic.markdown or DEFAULT_OUT_DIR
-        destination = topic_destination(name, topic, settings, out_dir=out)
-        digest = digest_for(destination, day, day_matches)
+    for name, destination in destinations.items():
+        digest = digest_for(destination, day, day_matches, orders.get(destination.key))
         path = await sink.publish(destination, digest)
         print(f"{name}: {digest.total} papers for {day} -> {path}")
     return 0

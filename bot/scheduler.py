@@ -28,9 +28,10 @@ from bot.config import ArxivSettings
 from bot.delivery.runner import DONE, FAILED, INTERRUPTED, DeliveryResult, DeliveryRunner, deliver_all
 from bot.delivery.sink import DocumentSink, ThreadSink
 from bot.destinations import Destination, DestinationDirectory, Directory
-from bot.daily import DayMatches, digest_for, match_day
+from bot.daily import DayMatches, digest_for, match_day, relevance_orders
 from bot.ingest import ANNOUNCED, EMPTY, NOT_MODIFIED, fetch_and_store
 from bot.matching import CompiledMatcher as Matcher, Subscription, compile_subscriptions
+from bot.ranking import Ranker
 from bot.store import AsyncStore, StoreError
 from bot.store.errors import store_error_from
 from bot.weekly import WeeklyBestOfPoster
@@ -135,6 +136,7 @@ class Scheduler:
         clock: Clock,
         stop: asyncio.Event | None = None,
         weekly: WeeklyBestOfPoster | None = None,
+        ranker: Ranker | None = None,
     ) -> None:
         self.settings = arxiv_settings
         self.weekly = weekly
@@ -146,6 +148,8 @@ class Scheduler:
         self.stop = stop or asyncio.Event()
         self.calendar = AnnouncementCalendar(arxiv_settings.holidays)
         self.runner = DeliveryRunner(store, clock, stop=self.stop)
+        # Learned order of each destination's papers (retrained from votes when stale).
+        self.ranker = ranker if ranker is not None else Ranker(store, now=clock.now)
         self._matches: _CachedDay | None = None
         self._late_matches: _CachedDay | None = None
         self._compiled: _CompiledSubscriptions | None = None
@@ -353,10 +357,12 @@ class Scheduler:
         if not due:
             return tuple(already), later
         matches = await self.day_matches(day, directory.subscriptions) if status == ANNOUNCED else DayMatches(day)
+        orders = await relevance_orders(self.ranker, due, matches)
+
         # Building a thousand digests takes seconds: in a worker thread, not on the event loop.
         def build_digests() -> list:
             with collector_paused():
-                return [digest_for(d, day, matches) for d in due]
+                return [digest_for(d, day, matches, orders.get(d.key)) for d in due]
 
         digests = await asyncio.to_thread(build_digests)
         jobs = [(self.sinks[d.platform], d, digest) for d, digest in zip(due, digests)]
@@ -395,10 +401,11 @@ class Scheduler:
         results = []
         for day in sorted({day for day, _ in jobs}):
             matches = await self._superseded_matches(day, directory.subscriptions)
+            orders = await relevance_orders(self.ranker, [d for job_day, d in jobs if job_day == day], matches)
             day_jobs = []
             for job_day, destination in jobs:
                 if job_day == day:
-                    digest = digest_for(destination, day, matches)
+                    digest = digest_for(destination, day, matches, orders.get(destination.key))
                     digest = replace(digest, title=f"{digest.title} · {LATE_NOTE}")
                     day_jobs.append((self.sinks[destination.platform], destination, digest))
             log.warning("posting %s late to %d destination(s): its delivery was unfinished when %s arrived",

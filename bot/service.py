@@ -23,6 +23,7 @@ from bot.platforms.markdown import MarkdownSink
 from bot.scheduler import Scheduler
 from bot.store import AsyncStore
 from bot.weekly import WeeklyBestOfPoster
+from bot.ranking import Ranker
 
 log = logging.getLogger("paperbot")
 
@@ -117,6 +118,7 @@ async def run_bot(settings: Settings, *, clock: Clock | None = None, stop: async
                 sinks.update({runtime.sink.platform: runtime.sink for runtime in runtimes})
                 # Early edition (issue 16): the listing pages at 20:00 ET, the feed at midnight.
                 scheduler_class = EarlyEditionScheduler if settings.arxiv.early_edition else Scheduler
+                ranker = Ranker(store, now=clock.now)
                 scheduler = scheduler_class(
                     arxiv_settings=settings.arxiv,
                     store=store,
@@ -125,9 +127,10 @@ async def run_bot(settings: Settings, *, clock: Clock | None = None, stop: async
                     sinks=sinks,
                     clock=clock,
                     stop=stop,
-                    # The learned ranking (bot.ranking) plugs in as `ranker`; without it the
-                    # unvoted papers come in the order they matched.
-                    weekly=WeeklyBestOfPoster(store),
+                    # One learned ranking (bot.ranking) orders the daily threads and picks the
+                    # weekly best-of's unvoted papers, so each model is trained once.
+                    ranker=ranker,
+                    weekly=WeeklyBestOfPoster(store, ranker=ranker),
                 )
                 await _run_with_ops(settings, store, scheduler, clock, runtimes)
         finally:

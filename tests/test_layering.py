@@ -38,19 +38,22 @@ MAY_IMPORT: dict[str, set[str]] = {
     "bot.ingest": {"bot.arxiv", "bot.models", "bot.store"},
     # Who receives what: configured topics, chat channels, people.
     "bot.destinations": {"bot.collector", "bot.config", "bot.matching", "bot.models", "bot.store"},
+    # Learned ranking: relevance models from votes (people: a direct message's person).
+    "bot.ranking": {"bot.destinations", "bot.matching", "bot.models", "bot.store"},
     # Posting only: the sink seam and the runner (pacing, retries, the ledger).
     "bot.delivery": {"bot.clock", "bot.destinations", "bot.digest", "bot.metrics", "bot.models",
                      "bot.store"},
     # One announcement day: one matcher pass, enrichment, the digests.
     "bot.daily": {"bot.arxiv", "bot.collector", "bot.destinations", "bot.digest", "bot.ingest", "bot.matching",
-                  "bot.metrics", "bot.models", "bot.store"},
+                  "bot.metrics", "bot.models", "bot.ranking", "bot.store"},
     "bot.commands": {"bot.config", "bot.delivery", "bot.destinations", "bot.digest", "bot.matching", "bot.models",
                      "bot.store"},
     "bot.platforms.markdown": {"bot.delivery", "bot.destinations", "bot.digest", "bot.models"},
     "bot.platforms.slack": ADAPTER,
     "bot.platforms.discord": ADAPTER,
     "bot.scheduler": {"bot.collector", "bot.daily", "bot.destinations", "bot.arxiv", "bot.clock", "bot.config", "bot.delivery", "bot.ingest",
-                      "bot.matching", "bot.metrics", "bot.models", "bot.store", "bot.weekly"},
+                      "bot.matching", "bot.metrics", "bot.models", "bot.ranking", "bot.store",
+                      "bot.weekly"},
     # The weekly best-of: votes and delivered papers read from the store, posted by the runner.
     "bot.weekly": {"bot.delivery", "bot.destinations", "bot.digest", "bot.models", "bot.store"},
     # The early edition: the scheduler reading arXiv's listing pages from 20:00 ET.
@@ -58,10 +61,10 @@ MAY_IMPORT: dict[str, set[str]] = {
                           "bot.scheduler", "bot.store"},
     "bot.ops": {"bot.metrics", "bot.store"},
     "bot.oneshot": {"bot.daily", "bot.destinations", "bot.arxiv", "bot.config", "bot.delivery", "bot.ingest", "bot.matching",
-                        "bot.platforms.markdown", "bot.store"},
+                        "bot.platforms.markdown", "bot.ranking", "bot.store"},
     # The composition root: opens the store, builds the command layer, starts the platforms
     # (Slack and Discord by module name, only when their token is set).
-    "bot.service": {"bot.weekly", "bot.early_edition", "bot.daily", "bot.destinations", "bot.arxiv", "bot.clock", "bot.commands", "bot.config", "bot.delivery", "bot.ops",
+    "bot.service": {"bot.weekly", "bot.ranking", "bot.early_edition", "bot.daily", "bot.destinations", "bot.arxiv", "bot.clock", "bot.commands", "bot.config", "bot.delivery", "bot.ops",
                 "bot.platforms.markdown", "bot.scheduler", "bot.store"},
     "bot.cli": {"bot", "bot.service", "bot.arxiv", "bot.config", "bot.oneshot", "bot.ingest",
                 "bot.logs", "bot.matching", "bot.models", "bot.platforms.discord", "bot.preflight", "bot.store",

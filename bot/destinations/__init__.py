@@ -6,6 +6,7 @@
 - `people`: personal keywords (`/papers me ...`), delivered by DM or as mentions in a channel.
 """
 
-from bot.destinations.destination import Destination, DestinationDirectory, Directory
+from bot.destinations.destination import (
+    LISTING, PAPER_ORDERS, RELEVANCE, Destination, DestinationDirectory, Directory)
 
-__all__ = ["Destination", "DestinationDirectory", "Directory"]
+__all__ = ["LISTING", "PAPER_ORDERS", "RELEVANCE", "Destination", "DestinationDirectory", "Directory"]

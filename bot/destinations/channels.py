@@ -4,7 +4,7 @@ read back through the `DestinationDirectory` seam the scheduler consumes.
 One Destination per channel that has subscriptions (`slack:<workspace>:<channel>`), fed by one
 matcher Subscription per stored row (`chan:<row id>`). A channel's unset settings fall back to the
 deployment's `schedule` configuration and the documented defaults (new and cross-listed papers,
-no cap, silent on days without matches).
+no cap, silent on days without matches, papers in the learned order once votes allow).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from time import monotonic
 from bot.collector import collector_paused
 from bot.config import ScheduleSettings, parse_hh_mm
 from bot.destinations.people import load_personal_routes
-from bot.destinations.destination import Destination, Directory
+from bot.destinations.destination import RELEVANCE, Destination, Directory
 from bot.matching import Query, QueryLimits, QuerySyntaxError, Subscription, parse_query
 from bot.store import AsyncStore, ReadStore, Store
 from bot.store.subscriptions import ChannelRef, ChannelSettingsRecord, ChannelSubscriptionRecord
@@ -63,7 +63,7 @@ class ChannelSchedule:
     max_papers: int | None        # None: every matched paper
     empty_note: bool              # post a short note on days without matches
     types_are_default: bool = True
-    paper_order: str = "relevance"  # relevance (by the channel's votes, once it has enough) | listing
+    paper_order: str = RELEVANCE  # relevance (by the channel's votes, once it has enough) | listing
     paper_order_is_default: bool = True
     weekly_day: int | None = None   # the weekly best-of: 0..6 = Monday..Sunday; None = off
     weekly_time: time | None = None  # its local time (with weekly_day)
@@ -167,6 +167,7 @@ def _load(store: Store | ReadStore, platform: str, schedule: ScheduleSettings | 
             options={"workspace": channel.workspace, "channel": channel.channel,
                      "channel_name": name},
             mention_subscriptions=mentions,
+            paper_order=effective.paper_order,
         ))
     return Directory(tuple(destinations), tuple(subscriptions))
 

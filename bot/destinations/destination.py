@@ -14,6 +14,11 @@ if TYPE_CHECKING:  # the record needs no matcher at run time
     from bot.matching import Subscription
 
 
+RELEVANCE = "relevance"
+LISTING = "listing"
+PAPER_ORDERS = (RELEVANCE, LISTING)
+
+
 @dataclass(frozen=True)
 class Destination:
     """Where one digest goes each announcement day, and how.
@@ -22,6 +27,8 @@ class Destination:
     it. `subscription_ids` name the matcher subscriptions whose matches this destination receives.
     `mention_subscriptions` (user id -> subscription ids) are people who asked to be mentioned in
     this destination's daily thread with their personal matches (`/papers me deliver here`).
+    `paper_order`: RELEVANCE ranks the papers by the destination's learned model once it has
+    enough votes (`bot.ranking`); LISTING keeps the match order.
     """
 
     key: str
@@ -40,6 +47,7 @@ class Destination:
     weekly_day: int | None = None
     weekly_time: time | None = None
     mention_subscriptions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    paper_order: str = LISTING
 
 
 @dataclass(frozen=True)

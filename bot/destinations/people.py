@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.config import ScheduleSettings, parse_hh_mm
-from bot.destinations.destination import Destination
+from bot.destinations.destination import RELEVANCE, Destination
 from bot.matching import Query, QueryLimits, QuerySyntaxError, Subscription, parse_query
 from bot.store import ReadStore, Store
 from bot.store.personal import PersonalSubscriptionRecord, PersonRef
@@ -34,6 +34,16 @@ DM_TITLE = "your personal keywords"
 def personal_destination_key(person: PersonRef) -> str:
     """The ledger key of a person's daily direct message: `slack-dm:T123:U456`."""
     return f"{person.platform}-dm:{person.workspace}:{person.user}"
+
+
+def person_of_destination_key(key: str) -> PersonRef | None:
+    """The person whose daily direct message `key` is (`personal_destination_key` read back);
+    None for any other destination."""
+    platform, _, rest = key.partition(":")
+    workspace, _, user = rest.partition(":")
+    if not platform.endswith("-dm") or not workspace or not user:
+        return None
+    return PersonRef(platform[:-len("-dm")], workspace, user)
 
 
 def personal_subscription_id(row_id: int) -> str:
@@ -92,5 +102,7 @@ def load_personal_routes(store: Store | ReadStore, platform: str, schedule: Sche
             post_time=parse_hh_mm(schedule.post_time),
             timezone=schedule.timezone,
             options={"workspace": person.workspace, "user": person.user, "direct": True},
+            # The person's own votes rank their direct message (bot.ranking).
+            paper_order=RELEVANCE,
         ))
     return routes

@@ -47,6 +47,7 @@ def topic_destination(name: str, topic: TopicSettings, settings: Settings,
         post_time=parse_hh_mm(settings.schedule.post_time),
         timezone=settings.schedule.timezone,
         max_papers=topic.max_papers,
+        paper_order=topic.order,
         options={
             "topic": name,
             "keywords": keywords if topic.keywords else [topic.query or ""],

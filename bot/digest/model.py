@@ -100,7 +100,8 @@ class DigestItem:
 class Digest:
     """One destination's papers for one announcement day.
 
-    `items` are ordered by (-score, paper id) and may be cut by `max_items`; `truncated` says how
+    `items` are ordered by (-score, paper id), or by learned relevance first (`build_digest`'s
+    `order`), and may be cut by `max_items`; `truncated` says how
     many matched papers were left out, and `counts` always describes *all* matched papers, so
     `counts.total == len(items) + truncated`. `folded` holds the papers cut (in the same order;
     `len(folded) == truncated`), which a chat thread lists as links in one final "N more papers"
@@ -218,14 +219,17 @@ def build_digest(
     max_items: int | None = None,
     mentions: Mapping[str, Sequence[str]] | None = None,
     papers: Mapping[str, Paper] | None = None,
+    order: Mapping[str, float] | None = None,
 ) -> Digest:
     """Merge one destination's matches for `day` into a `Digest` (see the module doc for merging).
 
     `papers` (id -> Paper) is the record to show for a matched paper when it is newer than the
     match's own (enriched after matching); a paper missing from it is shown as matched.
 
-    Items are ordered by (-score, paper id). `max_items` keeps the first N of that order and
-    records how many were cut in `Digest.truncated` and which in `Digest.folded`; None keeps all. No matches is a valid,
+    Items are ordered by (-score, paper id), or, given `order` (paper id -> relevance, from the
+    destination's learned model), by descending relevance first (papers it does not rank last),
+    then as before. `max_items` keeps the first N of that order and records how many were cut in
+    `Digest.truncated` and which in `Digest.folded`; None keeps all. No matches is a valid,
     empty digest ("no matching papers today").
     """
     if not isinstance(destination, str) or not destination.strip():
@@ -252,6 +256,9 @@ def build_digest(
         acc.add(match)
 
     kept = sorted(by_id.values(), key=lambda acc: (-acc.score, acc.paper.id))
+    if order:
+        unranked = float("-inf")
+        kept.sort(key=lambda acc: -order.get(acc.paper.id, unranked))  # stable: ties keep the match order
     counts = AnnounceCounts.of(acc.paper for acc in kept)
     truncated = 0
     folded: tuple[Paper, ...] = ()
