@@ -7,9 +7,10 @@ per paper: a term becomes more automaton keys, the papers' text is scanned once 
 Sources:
 - British/American pairs: the word list shipped by the `eng` package (MIT), plus the productive
   -isation/-ization (and, where the dictionary knows the -ize verb, -ise/-ize) endings it lacks.
-- Common modern English words (the parts a closed compound splits into, and words a prefix
-  covers): the words `wordfreq` (Apache-2.0 code, CC BY-SA 4.0 data, used as installed) finds at
-  least once per million words of today's English (dataset, benchmark, robotic, tuning).
+- Common modern English words (known words beside the dictionary's: dataset, benchmark,
+  robotic; a short part of a closed compound must be in both lists): the words `wordfreq`
+  (Apache-2.0 code, CC BY-SA 4.0 data, used as installed) finds at least once per million words
+  of today's English.
 - Established words: Webster's Second International (1934) as shipped by `english-words` (MIT;
   the list itself is public domain). A closed word it lists (network, framework, greenhouse) is a
   word of its own, whose parts written apart are two other words ("the net work done"); the
@@ -19,9 +20,10 @@ Sources:
 Compounds (DESIGN.md §4): a closed query word also matches its two parts hyphenated or spaced
 when the split is evidently a compound: the head is a productive prefix (pre-training,
 multi-modal, over-fitting) or a common word, the tail a common word (or its plural) that is not
-just a suffix ("pretrain" + "ing" is not a compound), neither a function word. For an
-established word the text must hyphenate the parts (`light-weight` is lightweight, "net work"
-is not network); a modern compound also matches them spaced (`data set` is dataset).
+just a suffix ("pretrain" + "ing" is not a compound). For an established word, or where a part
+is a function word, the text must hyphenate the parts (`light-weight` is lightweight,
+`trade-off` tradeoff; "net work" is not network, "not able" not notable); a modern compound
+also matches them spaced (`data set` is dataset).
 """
 
 from __future__ import annotations
@@ -48,14 +50,15 @@ micro macro mini bi tri uni auto pseudo quasi over under""".split())
 # word, however common the ending is as a token of its own ("ing" is in wordfreq's list).
 _SUFFIXES = frozenset("""ing ings ting ning ming ping ding ed er ers est ness less ment ments able
 ible ity ism ist ists ful ship ships ion ions ive ous ize ise ized ised ical ally""".split())
-# A closed word is not split where one part is a function word: "notable" is not "not able",
-# "online" not "on line", "cannot" not "can not".
+# A closed word split where one part is a function word counts only hyphenated: "trade-off" is
+# tradeoff, but "notable" is not "not able", "cannot" not "can not".
 _FUNCTION_WORDS = frozenset("""a an and any are as at be but by can did do does for from get had
 has have he her here him his how if in into is it its may me more most my no nor not of off on
 one only or other our out over own per same she so some such than that the their them then there
 these they this those through to too under up upon us was we well were what when where which
 while who why will with within without would yet you your ever every all also""".split())
 MIN_SPLIT_PART = 3
+MAX_SHORT_PART = 4
 # wordfreq's frequency lists are buckets of one centibel: bucket i holds the words whose
 # frequency is 10**(-i/100). Zipf 3 (once per million words) is bucket 600.
 COMMON_WORD_BUCKETS = 601
@@ -198,6 +201,17 @@ def common_words() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
+def split_parts() -> frozenset[str]:
+    """Words a closed compound may split into: common today, and a short one (four letters or
+    fewer) also in the dictionary, so neither a dictionary fragment ("kend", "otic") nor a
+    token of today's chat ("robo") is a part; the dictionary lacks most inflected forms, so a
+    longer one needs only to be common ("supervised", "explored")."""
+    established = established_words()
+    return frozenset(word for word in common_words()
+                     if len(word) > MAX_SHORT_PART or word in established)
+
+
+@lru_cache(maxsize=1)
 def english_words() -> frozenset[str]:
     """Lower-case English words: the established ones and the common modern ones."""
     return established_words() | common_words()
@@ -210,23 +224,27 @@ def compound_splits(word: str) -> tuple[tuple[str, str], ...]:
     docstring for the evidence asked; `needs_hyphen` says which splits only count hyphenated)."""
     if len(word) < 2 * MIN_SPLIT_PART or not word.isalpha():
         return ()
-    words = common_words()
+    words = split_parts()
     splits = []
     for cut in range(2, len(word) - MIN_SPLIT_PART + 1):
         head, tail = word[:cut], word[cut:]
-        if tail in _FUNCTION_WORDS or tail in _SUFFIXES:
+        if tail in _SUFFIXES:
             continue
-        if head in _PREFIXES or (len(head) >= MIN_SPLIT_PART and head in words
-                                 and head not in _FUNCTION_WORDS):
-            if tail in words or any(s in words for s in singulars(tail)):
+        if head in _PREFIXES or (len(head) >= MIN_SPLIT_PART and
+                                 (head in words or head in _FUNCTION_WORDS)):
+            if tail in words or tail in _FUNCTION_WORDS or any(s in words for s in singulars(tail)):
                 splits.append((head, tail))
     return tuple(splits)
 
 
 def needs_hyphen(word: str, head: str) -> bool:
     """Whether the split of `word` after `head` counts only when the text hyphenates it: `word`
-    is an established word of its own (network: "net-work" is network, "net work" is not), and
-    `head` is not a productive prefix (pre training is pretraining however it is written)."""
+    is an established word of its own (network: "net-work" is network, "net work" is not) and
+    `head` not a productive prefix (pre training is pretraining however it is written), or a
+    part is a function word ("trade-off" is tradeoff, "trade off" a verb and its particle)."""
+    tail = word[len(head):]
+    if head in _FUNCTION_WORDS or tail in _FUNCTION_WORDS:
+        return True
     return head not in _PREFIXES and word in established_words()
 
 

@@ -306,6 +306,18 @@ def check_failure(region, first: int, check: tuple) -> str | None:
     return None
 
 
+def describe_check_failure(field_name: str, seen: str, term_text: str, failure: str) -> str:
+    """A near miss a check turned down, for explanations."""
+    if failure == "capitals":
+        return (f'{field_name} has "{seen}", but {term_text} is written in capitals and matches '
+                "only capitals")
+    if failure == "spaced":
+        return (f'{field_name} has "{seen}", two words, not the word {term_text} (its parts '
+                "count only hyphenated)")
+    return (f'{field_name} has "{seen}", two words glued in camel case, not the compound of '
+            f"{term_text}")
+
+
 def check_holds(region, first: int, check: tuple) -> bool:
     """The key's checks hold for its hit starting at token `first`."""
     return check_failure(region, first, check) is None

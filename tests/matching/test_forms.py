@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from bot.matching import QuerySyntaxError, Subscription, compile_subscriptions, field_text, parse_query
-from bot.matching.forms import compound_splits, plural_forms, spellings
+from bot.matching.forms import compound_splits, english_words, needs_hyphen, plural_forms, spellings
 from bot.matching.help import QUERY_EXAMPLES, QUERY_SYNTAX_HELP
 from tests.matching.test_semantics import matches, paper
 from bot.matching.near_misses import find_near_misses
@@ -37,6 +37,13 @@ CASES = [
     ("radius", "the radii of neutron stars", True),
     ("axis", "along both axes", True),
     ("model", "modeling choices", False),           # not a plural: a different word
+    # every word of a phrase, not only the last (function words stay as written)
+    ('"models of diffusion"', "We revisit the model of diffusion in porous media.", True),
+    ('"mixtures of experts"', "a sparse mixture of experts layer", True),
+    ('"mixture of expert"', "sparse mixtures of experts", True),
+    ('"graphs neural network"', "message passing in graph neural networks", True),
+    ('"large language models agents"', "LLM-based agents built on a large language model agent", True),
+    ('"model of diffusion"', "a model for diffusion", False),    # "of" is not "for"
     # compounds, whichever way written
     ("finetuning", "We propose parameter-efficient fine-tuning of LLMs.", True),
     ("finetuning", "supervised fine tuning on curated data", True),
@@ -51,9 +58,28 @@ CASES = [
     ("GPT4", "outperforms GPT-4o on the benchmark", False),  # a different model, a different token
     ("COVID19", "the COVID-19 pandemic", True),
     ("dataset", "a new data set of 10k images", True),
+    ("dataset", "a curated data-set of scans", True),
+    ("database", "stored in a relational data base", True),
+    ('"data set"', "we release the dataset", True),
+    ('"parameter efficient finetuning"', "parameter-efficient fine-tuning of LLMs", True),
+    ('"realtime rendering"', "a real-time rendering engine", True),
+    ("overfitting", "regularisation against over-fitting", True),
+    ("multimodal", "multi modal inputs", True),
+    # an established word is a word of its own: its parts apart are two other words
+    ("network", "the net work extracted from a quantum heat engine", False),
+    ("network", "a neural net-work", True),       # hyphenated: the writer says one word
+    ('"net work"', "a graph neural network", False),
+    ("greenhouse", "a green house on the roof", False),
+    ("greenhouse", "green-house gas emissions", True),
+    ("lightweight", "a light-weight backbone", True),
+    ("robotic", "a rob otic", False),             # no split into a word and a fragment
+    ("pretraining", "we pretrain ing", False),
     ('"vision language model"', "Vision LanguageModel", False),  # glued in camel case: two words
     ("online", "on line search", False),          # a split at a function word is not a compound
     ("notable", "is not able to", False),
+    ("tradeoff", "the accuracy-latency trade-off", True),
+    ("tradeoff", "we trade off accuracy for speed", False),
+    ("cutoff", "a cut-off frequency", True),
     # British and American spellings
     ("behavior", "the emergent behaviour of agents", True),
     ("behaviour", "collective behaviors in swarms", True),
@@ -74,6 +100,14 @@ CASES = [
     ("CO2", r"CO$_2$ reduction on copper", True),
     ("H2O", r"H$_2$O ice in protoplanetary disks", True),
     ("mathcal", r"$\mathcal{O}(n \log n)$ time", False),
+    # a superscript after a word is a footnote mark, not part of the word
+    ("model", r"our model$^1$ outperforms", True),
+    ("transformer", r"the Transformer$^{1,2}$ baseline", True),
+    ("Doe", r"Jane Doe$^{*}$ and John Roe", True),
+    ("model1", r"our model$^1$ outperforms", False),
+    ("Ca2", r"Ca$^{2+}$ signalling", True),             # an ion's charge joins
+    ("cm2", r"a flux of 3 cm$^2$ per second", True),     # a unit's power joins
+    ('"GPT 4"', r"GPT$-4$ as a judge", True),
     ("complexity", r"$\mathcal{O}(n)$ complexity", True),
     ("alpha", r"$\alpha$-synuclein aggregation", True),
     ('"beta VAE"', "a β-VAE with a learned prior", True),
@@ -213,7 +247,19 @@ def test_word_forms():
     assert spellings("precise") == {"precise"}
     assert ("fine", "tuning") in compound_splits("finetuning")
     assert ("pre", "training") in compound_splits("pretraining")
-    assert compound_splits("notable") == ()
+    assert all(needs_hyphen("notable", head) for head, _ in compound_splits("notable"))
+    # parts are common words, not dictionary fragments or suffixes
+    assert compound_splits("robotic") == ()
+    assert ("wee", "kend") not in compound_splits("weekend")
+    assert compound_splits("pretraining") == (("pre", "training"),)
+    assert ("data", "set") in compound_splits("dataset")
+    assert ("net", "work") in compound_splits("network")    # only hyphenated, see needs_hyphen
+    assert needs_hyphen("network", "net") and needs_hyphen("framework", "frame")
+    assert not needs_hyphen("dataset", "data") and not needs_hyphen("finetuning", "fine")
+    assert not needs_hyphen("pretraining", "pre") and not needs_hyphen("multimodal", "multi")
+    # modern research words are known words
+    assert {"dataset", "benchmark", "robotic", "finetuning"} <= english_words() or {
+        "dataset", "benchmark", "robotic"} <= english_words()
 
 
 def test_near_misses_are_grouped_by_reason_and_taken_in_turn():
