@@ -43,6 +43,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "delivery ledger and announcement days", ledger.create_delivery_ledger),
     Migration(3, "channel subscriptions and settings", subscriptions.create_channel_tables),
     Migration(4, "personal subscriptions and delivery", personal.create_personal_tables),
+    Migration(5, "authors' affiliations beside their names", papers.add_paper_affiliations),
 )
 
 LATEST_VERSION = len(MIGRATIONS)
