@@ -243,9 +243,11 @@ def needs_hyphen(word: str, head: str) -> bool:
     `head` not a productive prefix (pre training is pretraining however it is written), or a
     part is a function word ("trade-off" is tradeoff, "trade off" a verb and its particle)."""
     tail = word[len(head):]
-    if head in _FUNCTION_WORDS or tail in _FUNCTION_WORDS:
+    if tail in _FUNCTION_WORDS:
         return True
-    return head not in _PREFIXES and word in established_words()
+    if head in _PREFIXES:
+        return False
+    return head in _FUNCTION_WORDS or word in established_words()
 
 
 def closes_into_word(head: str, word: str) -> bool:

@@ -305,10 +305,13 @@ OTHER_SPELLING = {"behaviour": "behavior", "optimisation": "optimization", "cent
 _WORDS = st.sampled_from(sorted(PLURAL))
 
 
-def _render(words: list[str], joins: list[str], plural: bool, spelling: bool) -> str:
+def _render(words: list[str], joins: list[str], plural, spelling: bool) -> str:
+    """The words joined as asked; `plural` is one flag per word (or one for the last word)."""
+    if isinstance(plural, bool):
+        plural = [False] * (len(words) - 1) + [plural]
     rendered = []
     for index, word in enumerate(words):
-        if plural and index == len(words) - 1:
+        if plural[index]:
             word = PLURAL[word]
         if spelling:
             for british, american in OTHER_SPELLING.items():
@@ -324,17 +327,61 @@ def _render(words: list[str], joins: list[str], plural: bool, spelling: bool) ->
 @given(words=st.lists(_WORDS, min_size=1, max_size=3),
        joins=st.lists(st.sampled_from(["space", "hyphen", "closed"]), min_size=2, max_size=2),
        term_joins=st.lists(st.sampled_from(["space", "hyphen"]), min_size=2, max_size=2),
-       plural=st.booleans(), spelling=st.booleans(), capitalise=st.booleans())
+       plural=st.lists(st.booleans(), min_size=3, max_size=3), spelling=st.booleans(),
+       capitalise=st.booleans())
 def test_a_term_matches_its_rendered_variants(words, joins, term_joins, plural, spelling, capitalise):
+    # any word of the phrase singular or plural, the other spelling, joins open or closed
     term = _render(words, term_joins, plural=False, spelling=False)
+    # inside a closed compound only the last part inflects ("graphneural networks", never
+    # "graphsneural")
+    plural = [flag and (index >= len(joins) or joins[index] != "closed")
+              for index, flag in enumerate(plural[:len(words)])]
     text = _render(words, joins, plural=plural, spelling=spelling)
     if capitalise:
         text = text.title() if "closed" not in joins[:len(words) - 1] else text.capitalize()
     assert matches(f'"{term}"', abstract=f"In this paper, {text} is studied.")
+    # and the other way round: the rendered form as the term finds the plain text (a term
+    # compiles to at most MAX_KEYS_PER_TERM forms, nearest first: here one word changed)
+    if "closed" not in joins[:len(words) - 1] and sum(plural) <= 1:
+        assert matches(f'"{text}"', abstract=f"In this paper, {term} is studied.")
+
+
+# Closed compounds as researchers write them, and their parts (modern compounds, prefixes)
+COMPOUNDS = {"finetuning": ("fine", "tuning"), "pretraining": ("pre", "training"),
+             "dataset": ("data", "set"), "realtime": ("real", "time"),
+             "multimodal": ("multi", "modal"), "hyperparameter": ("hyper", "parameter"),
+             "spacetime": ("space", "time"), "overfitting": ("over", "fitting"),
+             "checkpoint": ("check", "point"), "groundtruth": ("ground", "truth")}
+# Words of their own: their parts count only hyphenated
+WORDS_OF_THEIR_OWN = {"network": ("net", "work"), "framework": ("frame", "work"),
+                      "greenhouse": ("green", "house"), "lightweight": ("light", "weight")}
 
 
 @settings(max_examples=100, deadline=None)
-@given(word=_WORDS, plural=st.booleans(), markup=st.sampled_from(["", r"\textit{%s}", r"\emph{%s}", "{%s}"]))
+@given(word=st.sampled_from(sorted(COMPOUNDS)), join=st.sampled_from(["", "-", " "]),
+       query_join=st.sampled_from(["", "-", " "]), plural=st.booleans(),
+       neighbour=st.sampled_from(["", "efficient ", "robust "]))
+def test_a_compound_matches_however_either_side_writes_it(word, join, query_join, plural, neighbour):
+    head, tail = COMPOUNDS[word]
+    text = head + join + tail + ("s" if plural else "")
+    query = neighbour + head + query_join + tail
+    assert matches(f'"{query}"', abstract=f"We study {neighbour}{text} at scale.")
+
+
+@settings(max_examples=40, deadline=None)
+@given(word=st.sampled_from(sorted(WORDS_OF_THEIR_OWN)), plural=st.booleans())
+def test_a_word_of_its_own_matches_its_parts_only_hyphenated(word, plural):
+    head, tail = WORDS_OF_THEIR_OWN[word]
+    ending = "s" if plural else ""
+    assert matches(word, abstract=f"a {head}-{tail}{ending} of sensors")
+    assert matches(f"{head}-{tail}", abstract=f"a {word}{ending} of sensors")
+    assert not matches(word, abstract=f"the {head} {tail}{ending} of sensors")
+    assert not matches(f'"{head} {tail}"', abstract=f"a {word}{ending} of sensors")
+
+
+@settings(max_examples=100, deadline=None)
+@given(word=_WORDS, plural=st.booleans(), markup=st.sampled_from(
+    ["", r"\textit{%s}", r"\emph{%s}", "{%s}", r"\textbf{%s}", "%s$^1$", "%s$^{1,2}$", "%s$^{*}$"]))
 def test_a_term_matches_through_markup_and_plurals(word, plural, markup):
     shown = PLURAL[word] if plural else word
     text = (markup % shown) if markup else shown
@@ -342,9 +389,25 @@ def test_a_term_matches_through_markup_and_plurals(word, plural, markup):
     assert matches(shown, abstract=f"We revisit the {word} here.")
 
 
+LATEX_FORMS = [  # (as people type it, as a LaTeX abstract writes it)
+    ("gamma-ray", r"$\gamma$-ray"), ("Lambda CDM", r"$\Lambda$CDM"), ("ΛCDM", r"$\Lambda$CDM"),
+    ("MoS2", r"MoS$_2$"), ("CO2", r"CO$_2$"), ("H2O", r"H$_2$O"), ("alpha helix", r"$\alpha$-helix"),
+    ("Schrödinger", r"Schr\"odinger"), ("Schrodinger", r"Schr\"{o}dinger"), ("Ångström", r"{\AA}ngstr{\"o}m"),
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(form=st.sampled_from(LATEX_FORMS), plural=st.booleans(), before=st.sampled_from(["", "(", "the "]))
+def test_a_term_matches_its_latex_forms(form, plural, before):
+    typed, latex = form
+    ending = "s" if plural and typed[-1].isalpha() else ""
+    assert matches(f'"{typed}"', abstract=f"We observe {before}{latex}{ending} in the data.")
+
+
 @settings(max_examples=300, deadline=None)
 @given(text=st.lists(st.sampled_from(list("ab Z2-_^{}$\\'\"%~αΛłø") + [
-    "\\gamma", "\\textit{", "\\\"o", "$_2$", "{\\aa}", "\\frac{", "\\mathcal{O}"]), max_size=30).map("".join))
+    "\\gamma", "\\textit{", "\\\"o", "$_2$", "{\\aa}", "\\frac{", "\\mathcal{O}", "x$^1$", "$^{1,2}$"]),
+    max_size=30).map("".join))
 def test_any_text_tokenises_and_its_spans_stay_inside_it(text):
     from bot.matching.papers import Region
 
