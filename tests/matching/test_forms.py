@@ -425,3 +425,18 @@ def test_the_readme_shows_the_same_query_help():
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     assert QUERY_SYNTAX_HELP.split("\n", 2)[2] in readme
+
+
+def test_an_established_word_written_apart_is_explained_as_a_near_miss():
+    subject = paper(title="Thermodynamics of small engines",
+                    abstract="We bound the net work extracted per cycle.")
+    matcher = compile_subscriptions([Subscription("s", parse_query("network"))])
+    assert matcher.match([subject]) == []
+    explanation = matcher.explain("s", subject)
+    [report] = explanation.terms
+    assert report.near_misses == (
+        'abstract has "net work", two words, not the word network (its parts count only '
+        "hyphenated)",)
+    hyphenated = paper(abstract="A light-weight net-work for phones.")
+    [match] = matcher.match([hyphenated])
+    assert [hyphenated.abstract[h.start:h.end] for h in match.hits] == ["net-work"]
