@@ -15,7 +15,8 @@ from functools import lru_cache
 from itertools import chain, islice, product, zip_longest
 from typing import Sequence
 
-from .forms import closes_into_word, compound_splits, is_function_word, needs_hyphen, plural_forms, spellings
+from .forms import (closes_into_word, compound_splits, is_function_word, needs_hyphen, plural_forms,
+                    spellings)
 from .query import Term
 from .tokens import is_capitalised, term_tokens
 
@@ -231,10 +232,7 @@ def _nearest_first(choices: list[list[str]]) -> list[tuple[str, ...]]:
         total *= len(options)
     if total > 64 * MAX_KEYS_PER_TERM:
         return list(islice(product(*choices), MAX_KEYS_PER_TERM))
-    # per option: (differs in number, differs in spelling) from the form as written
-    kinds = [[(option not in spellings(options[0]) if options[0].isalpha() else option != options[0],
-               options[0].isalpha() and option not in _inflections(options[0]))
-              for option in options] for options in choices]
+    kinds = [[_difference(options[0], option) for option in options] for options in choices]
     spellable = sum(any(spelled for _, spelled in token) for token in kinds)
 
     def rank(indices: tuple[int, ...]) -> tuple[int, int, int]:
@@ -247,6 +245,13 @@ def _nearest_first(choices: list[list[str]]) -> list[tuple[str, ...]]:
     ranked = sorted(product(*(range(len(options)) for options in choices)), key=rank)
     return [tuple(options[i] for options, i in zip(choices, indices))
             for indices in ranked[:MAX_KEYS_PER_TERM]]
+
+
+def _difference(written: str, option: str) -> tuple[bool, bool]:
+    """(differs in number, differs in spelling): how a form differs from the one written."""
+    if not written.isalpha():
+        return option != written, False
+    return option not in spellings(written), option not in _inflections(written)
 
 
 @lru_cache(maxsize=131072)
