@@ -67,7 +67,7 @@ MAX_PREFIX_EXPANSIONS = 400
 
 
 def is_function_word(word: str) -> bool:
-    """A word that has no plural and joins no compound ("of", "the", "not")."""
+    """A word that has no plural and joins a compound only hyphenated ("of", "the", "off")."""
     return word in _FUNCTION_WORDS
 
 

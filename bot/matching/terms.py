@@ -18,7 +18,7 @@ from typing import Sequence
 from .forms import (closes_into_word, compound_splits, is_function_word, needs_hyphen, plural_forms,
                     spellings)
 from .query import Term
-from .tokens import is_capitalised, term_tokens
+from .tokens import HYPHENS, is_capitalised, term_tokens
 
 AUTHOR_START = "\x04"
 AUTHOR_END = "\x05"
@@ -32,7 +32,6 @@ MAX_KEYS_PER_TERM = 128
 MAX_SPLIT_VARIANTS = 8
 _LETTERS_OR_DIGITS = re.compile(r"[A-Za-z]+|[0-9]+")
 _CAMEL_JOIN = re.compile(r"[a-z][A-Z]")
-_HYPHENS = ("-", "\u2010", "\u2011")
 
 # Regions of a paper a term can search (see papers.PaperState.regions).
 TITLE, ABSTRACT, AUTHORS = 0, 1, 2
@@ -296,7 +295,7 @@ def check_failure(region, first: int, check: tuple) -> str | None:
     capitals, camel, prefix_length, hyphens = check
     last = len(capitals) - 1
     for offset, capital in enumerate(capitals):
-        if hyphens[offset] and region.pieces[2 * (first + offset) + 2] not in _HYPHENS:
+        if hyphens[offset] and region.pieces[2 * (first + offset) + 2] not in HYPHENS:
             return "spaced"
         if not capital and not camel[offset]:
             continue

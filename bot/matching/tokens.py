@@ -366,7 +366,7 @@ def is_capitalised(token: str) -> bool:
     return len(letters) >= 2 and all(c.isupper() for c in letters)
 
 
-_HYPHENS = ("-", "\u2010", "\u2011")
+HYPHENS = ("-", "\u2010", "\u2011")  # a hyphen between two tokens: one compound
 
 
 def term_tokens(text: str) -> list[tuple[str, str, bool]]:
@@ -380,7 +380,7 @@ def term_tokens(text: str) -> list[tuple[str, str, bool]]:
     for index, match in enumerate(matches):
         written = match.group(0)
         hyphenated = (index + 1 < len(matches)
-                      and plain[match.end():matches[index + 1].start()] in _HYPHENS)
+                      and plain[match.end():matches[index + 1].start()] in HYPHENS)
         result.append((fold(written), written, hyphenated))
     return result
 
