@@ -28,6 +28,8 @@ MAX_CLOSABLE_JOINS = 3
 # Keys one term may compile to (compounds x spellings x plural forms); the first ones are the
 # forms as written.
 MAX_KEYS_PER_TERM = 128
+# Forms of one way of writing a term few enough to keep in any order (the as-written first).
+FEW_FORMS = 8
 # Ways of splitting the closed words of a term (each whole or split at each place it splits).
 MAX_SPLIT_VARIANTS = 8
 _LETTERS_OR_DIGITS = re.compile(r"[A-Za-z]+|[0-9]+")
@@ -229,6 +231,8 @@ def _nearest_first(choices: list[list[str]]) -> list[tuple[str, ...]]:
     total = 1
     for options in choices:
         total *= len(options)
+    if total <= FEW_FORMS:
+        return list(product(*choices))  # the as-written form first; ranking so few buys nothing
     if total > 64 * MAX_KEYS_PER_TERM:
         return list(islice(product(*choices), MAX_KEYS_PER_TERM))
     kinds = [[_difference(options[0], option) for option in options] for options in choices]
