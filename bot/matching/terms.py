@@ -225,9 +225,9 @@ def spelled_forms(tokens: list[tuple[str, str, tuple[str, ...]]], capitals: tupl
 
 def _nearest_first(choices: list[list[str]]) -> list[tuple[str, ...]]:
     """The combinations of one option per token (each option list starts with the form as
-    written), nearest to the term as written first: the fewest words changed in number, then
-    spellings one way throughout (a British text writes "centre" and "modelling" alike), so the
-    cap on keys drops the least likely forms, never one word's variants whole."""
+    written), likeliest first: spellings one way throughout (a British text writes "centre" and
+    "modelling" alike), then the fewest words changed in number, so the cap on keys drops the
+    least likely forms, never one word's variants whole."""
     total = 1
     for options in choices:
         total *= len(options)
@@ -243,7 +243,7 @@ def _nearest_first(choices: list[list[str]]) -> list[tuple[str, ...]]:
         for token, index in zip(kinds, indices):
             number += token[index][0]
             spelled += token[index][1]
-        return number, min(spelled, spellable - spelled), sum(indices)
+        return min(spelled, spellable - spelled), number, sum(indices)
 
     ranked = sorted(product(*(range(len(options)) for options in choices)), key=rank)
     return [tuple(options[i] for options, i in zip(choices, indices))

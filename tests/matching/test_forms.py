@@ -323,7 +323,7 @@ def _render(words: list[str], joins: list[str], plural, spelling: bool) -> str:
     return text
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(words=st.lists(_WORDS, min_size=1, max_size=3),
        joins=st.lists(st.sampled_from(["space", "hyphen", "closed"]), min_size=2, max_size=2),
        term_joins=st.lists(st.sampled_from(["space", "hyphen"]), min_size=2, max_size=2),
