@@ -30,17 +30,20 @@ MATCH_RULES: tuple[str, ...] = (
     "Whole words only: VLM matches VLM, VLMs and VLM-based, never LVLMs.",
     "Case is ignored, except for terms in capitals: MLLM matches MLLM(s), not mLLMs.",
     "Singular and plural are one term, either way: model = models, study = studies, "
-    "analysis = analyses, matrix = matrices, vertex = vertices; in a phrase, its last word.",
-    "Compounds are one term however written: finetuning = fine-tuning = fine tuning, GPT4 = GPT-4.",
+    "analysis = analyses, matrix = matrices, vertex = vertices; in a phrase, each word "
+    '("models of diffusion" = "model of diffusion").',
+    "Compounds are one term however written: finetuning = fine-tuning = fine tuning, "
+    "dataset = data set, GPT4 = GPT-4. A word of its own splits only where hyphenated: network "
+    'matches net-work, never "the net work done".',
     "British and American spellings are one term: behaviour = behavior, modelling = modeling.",
     "Accents and special letters are folded: Kästner = Kastner, ł = l, ø = o, æ = ae, ß = ss.",
     "LaTeX reads as text: $\\gamma$-ray = gamma-ray, $\\Lambda$CDM = Lambda CDM = ΛCDM, "
-    "MoS$_2$ = MoS2.",
+    "MoS$_2$ = MoS2; a footnote mark is not part of a word: model$^1$ = model.",
     f"A prefix needs at least {MIN_PREFIX_LETTERS} letters before the * and may cover at most "
     f"{MAX_PREFIX_EXPANSIONS} dictionary words.",
     "Fields: ti: title, abs: abstract, au: author (family name, optionally with a given name or "
-    "initial), cat: any category or archive, primary: the primary category. Plain terms search "
-    "titles and abstracts.",
+    "initial; names only, never affiliations), cat: any category or archive, primary: the primary "
+    "category. Plain terms search titles and abstracts.",
 )
 
 
@@ -54,8 +57,9 @@ QUERY_SYNTAX_HELP = "\n".join([
     "",
     *("  " + line for line in examples_table().splitlines()),
     "",
-    *(textwrap.fill(rule, 94) for rule in OPERATOR_RULES),
+    *(textwrap.fill(rule, 94, break_on_hyphens=False) for rule in OPERATOR_RULES),
     "",
     "How terms match:",
-    *(textwrap.fill(rule, 94, initial_indent="- ", subsequent_indent="  ") for rule in MATCH_RULES),
+    *(textwrap.fill(rule, 94, initial_indent="- ", subsequent_indent="  ", break_on_hyphens=False)
+      for rule in MATCH_RULES),
 ])

@@ -62,7 +62,8 @@ from .query import Term
 from .routes import (CONJUNCTION, GENERAL, ROUTE_ANY_OF, ROUTE_GENERIC, AnyOfEntry,
                      CompiledSubscription)
 from .subscriptions import DEFAULT_TYPES, Subscription
-from .terms import AUTHORS, CompiledTerm, author_name_matches, check_failure, check_holds
+from .terms import (AUTHORS, CompiledTerm, author_name_matches, check_failure, check_holds,
+                    describe_check_failure)
 
 __all__ = ["FIELD_WEIGHTS", "CompiledMatcher", "DEFAULT_TYPES", "Explanation", "Subscription",
            "TermReport", "compile_subscriptions", "field_text"]
@@ -601,12 +602,8 @@ class CompiledMatcher:
         for term in query.terms:
             term_id = id_of(term)
             hits = tuple(self._term_hits(state, term_id)[0]) if term_id in hit else ()
-            near = tuple(
-                f'{field_name} has "{seen}", but {term.text} is written in capitals and matches '
-                "only capitals" if failure == "capitals" else
-                f'{field_name} has "{seen}", two words glued in camel case, not the compound of '
-                f"{term.text}"
-                for field_name, seen, failure in dict.fromkeys(near_misses.get(term_id, ())))
+            near = tuple(describe_check_failure(field_name, seen, term.text, failure)
+                         for field_name, seen, failure in dict.fromkeys(near_misses.get(term_id, ())))
             reports.append(TermReport(term.describe(), term not in positive, hits, near))
         score = self._scored_hits(state, compiled.positives_in(hit))[1] if matched else 0.0
         return Explanation(subscription_id, paper.id, query.describe(), matched, score,

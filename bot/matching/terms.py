@@ -3,7 +3,7 @@
 A key is a term in the papers' normalised form (folded tokens, single spaces) with a space on both
 sides, so only whole tokens and whole phrases can hit (a prefix term `robot*` has no space after
 it, so it hits any token that starts with it). One term compiles to several keys: its compounds
-open and closed, British and American spellings, singular and plural forms of its last word
+open and closed, British and American spellings, singular and plural forms of each word
 (see `forms`). A key may carry a check the automaton cannot do (capitals, camel-case glue, a given
 name), run on the hits only.
 """
@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from itertools import chain, product, zip_longest
+from itertools import chain, islice, product, zip_longest
 from typing import Sequence
 
-from .forms import compound_splits, plural_forms, spellings
+from .forms import (closes_into_word, compound_splits, is_function_word, needs_hyphen, plural_forms,
+                    spellings)
 from .query import Term
-from .tokens import is_capitalised, term_tokens
+from .tokens import HYPHENS, is_capitalised, term_tokens
 
 AUTHOR_START = "\x04"
 AUTHOR_END = "\x05"
@@ -27,6 +28,10 @@ MAX_CLOSABLE_JOINS = 3
 # Keys one term may compile to (compounds x spellings x plural forms); the first ones are the
 # forms as written.
 MAX_KEYS_PER_TERM = 128
+# Forms of one way of writing a term few enough to keep in any order (the as-written first).
+FEW_FORMS = 8
+# Ways of splitting the closed words of a term (each whole or split at each place it splits).
+MAX_SPLIT_VARIANTS = 8
 _LETTERS_OR_DIGITS = re.compile(r"[A-Za-z]+|[0-9]+")
 _CAMEL_JOIN = re.compile(r"[a-z][A-Z]")
 
@@ -70,11 +75,12 @@ class CompiledTerm:
         self.regions = {None: (TITLE, ABSTRACT), "ti": (TITLE,), "abs": (ABSTRACT,)}[term.field]
         prefix = term.text.endswith("*")
         per_variant = []
-        for tokens, closed in structural_variants(parts, prefix):
+        for tokens, closed, hyphens in structural_variants(parts, prefix):
             capitals = tuple(is_capitalised(written) for _, written, _ in tokens)
             check = None
-            if any(capitals) or any(closed):
-                check = (capitals, tuple(closed), len(tokens[-1][0]) if prefix else 0)
+            if any(capitals) or any(closed) or any(hyphens):
+                check = (capitals, tuple(closed), len(tokens[-1][0]) if prefix else 0,
+                         tuple(hyphens))
             per_variant.append([(f" {' '.join(folded)}" + ("" if prefix else " "), check)
                                 for folded in spelled_forms(tokens, capitals, prefix)])
         # in turn from each way of writing the compound, so the cap never drops one way whole
@@ -109,15 +115,19 @@ def _atoms(parts: list[tuple[str, str, bool]]) -> tuple[list[tuple[str, str]], l
 
 
 def structural_variants(parts: list[tuple[str, str, bool]], prefix: bool = False
-                        ) -> list[tuple[list[tuple[str, str, tuple[str, ...]]], list[bool]]]:
+                        ) -> list[tuple[list[tuple[str, str, tuple[str, ...]]], list[bool],
+                                        list[bool]]]:
     """Token sequences a term matches, whichever way its compounds are written: pieces joined by
     spaces, hyphens or a letter-digit change may be open or closed (fine-tuning, fine tuning,
-    finetuning; GPT-4, GPT4), and a closed word splits where it is two words (finetuning).
+    finetuning; GPT-4, GPT4), and a closed word splits where it is two words (finetuning), in
+    any word of a phrase. Words written apart close up only into a compound, never into an
+    established word of its own ("data set" = dataset; "net work" is not network).
 
     Each variant is (tokens as (folded, written, the folded pieces it closes up), per token
-    whether it closes a join of words,
-    which the text must not write in camel case: "LanguageModel" is two words glued together, not
-    the compound of "language model").
+    whether it closes a join of words, which the text must not write in camel case
+    ("LanguageModel" is two words glued together, not the compound of "language model"), per
+    token whether the text must join it to the next one with a hyphen (network matches
+    "net-work" but not "the net work done")).
     """
     atoms, joins = _atoms(parts)
     if not atoms:
@@ -134,43 +144,71 @@ def structural_variants(parts: list[tuple[str, str, bool]], prefix: bool = False
         tokens: list[tuple[str, str, tuple[str, ...]]] = []
         closes: list[bool] = []
         pieces: list[str] = []
-        written, joined_words = "", False
+        written, joined_words, spaced = "", False, False
         for index, (atom_folded, atom_written) in enumerate(atoms):
             pieces.append(atom_folded)
             written += atom_written
             if index in closed:
                 joined_words = joined_words or joins[index] != "digit"
+                spaced = spaced or joins[index] == "space"
                 continue
+            if spaced and not closes_into_word(pieces[0], "".join(pieces)):
+                break  # "net work" never closes into network
             tokens.append(("".join(pieces), written, tuple(pieces)))
             closes.append(joined_words)
-            pieces, written, joined_words = [], "", False
-        variants.append((tokens, closes))
-    if len(atoms) == 1 and not prefix and not is_capitalised(atoms[0][1]):
-        # a closed word that is two words: finetuning = fine-tuning = fine tuning
-        word, written = atoms[0]
-        for head, tail in compound_splits(word):
-            variants.append(([(head, written[:len(head)], (head,)),
-                              (tail, written[len(head):], (tail,))], [False, False]))
+            pieces, written, joined_words, spaced = [], "", False, False
+        else:
+            variants.append((tokens, closes, [False] * len(tokens)))
+    return variants + _split_variants(variants[0] if variants else None, prefix)
+
+
+def _split_variants(variant, prefix: bool) -> list:
+    """The term as written with its closed words split where they are two words (finetuning =
+    fine-tuning = fine tuning; "efficient finetuning" = "efficient fine-tuning"): every
+    combination of each word whole or split, but for the all-whole one (already listed)."""
+    if variant is None:
+        return []
+    tokens, closes, _ = variant
+    options = []
+    for index, (folded, written, pieces) in enumerate(tokens):
+        whole = [((folded, written, pieces),), (closes[index],), (False,)]
+        choices = [whole]
+        if (len(pieces) == 1 and written.isalpha() and not is_capitalised(written)
+                and not (prefix and index == len(tokens) - 1)):
+            for head, tail in compound_splits(folded):
+                choices.append([((head, written[:len(head)], (head,)),
+                                 (tail, written[len(head):], (tail,))),
+                                (False, False), (needs_hyphen(folded, head), False)])
+        options.append(choices)
+    if all(len(choices) == 1 for choices in options):
+        return []
+    variants = []
+    for combination in islice(product(*options), 1, MAX_SPLIT_VARIANTS + 1):
+        variants.append((list(chain.from_iterable(c[0] for c in combination)),
+                         list(chain.from_iterable(c[1] for c in combination)),
+                         list(chain.from_iterable(c[2] for c in combination))))
     return variants
 
 
 def spelled_forms(tokens: list[tuple[str, str, tuple[str, ...]]], capitals: tuple[bool, ...],
                   prefix: bool) -> list[tuple[str, ...]]:
     """Every folded token sequence for one structural variant: British and American spellings
-    of each word (also inside a closed compound), singular and plural forms of the last one
-    (none for a prefix)."""
+    of each word (also inside a closed compound), singular and plural forms of each word but
+    function words (`"graph neural networks"` = "graph neural network", `"models of diffusion"`
+    = "model of diffusion"; none for a prefix)."""
     choices: list[list[str]] = []
     last = len(tokens) - 1
     for index, (folded, written, pieces) in enumerate(tokens):
+        inflects = not (prefix and index == last)
         if len(pieces) > 1 and not capitals[index]:
             # a closed compound: spell each piece, the last one singular or plural
             options = {"".join(combination) for combination in product(*(
-                _word_options(piece, index == last and position == len(pieces) - 1 and not prefix)
+                _word_options(piece, inflects and position == len(pieces) - 1)
                 for position, piece in enumerate(pieces)))}
             choices.append(sorted(options, key=lambda option: (option != folded, option)))
             continue
         if capitals[index]:
-            if index == last and not prefix:
+            if inflects:
                 # an acronym's plural is its s: LLMs = LLM
                 singular = folded[:-1] if written.endswith("s") and len(folded) > 2 else folded
                 options = {singular, singular + "s", singular + "es"}
@@ -179,18 +217,58 @@ def spelled_forms(tokens: list[tuple[str, str, tuple[str, ...]]], capitals: tupl
         elif not folded.isalpha():
             options = {folded}
         else:
-            options = _word_options(folded, index == last and not prefix)
+            options = _word_options(folded, inflects)
         # the form as written first, so the keys that matter most survive the cap
         choices.append(sorted(options, key=lambda option: (option != folded, option)))
-    return list(product(*choices))[:MAX_KEYS_PER_TERM]
+    return _nearest_first(choices)
+
+
+def _nearest_first(choices: list[list[str]]) -> list[tuple[str, ...]]:
+    """The combinations of one option per token (each option list starts with the form as
+    written), likeliest first: spellings one way throughout (a British text writes "centre" and
+    "modelling" alike), then the fewest words changed in number, so the cap on keys drops the
+    least likely forms, never one word's variants whole."""
+    total = 1
+    for options in choices:
+        total *= len(options)
+    if total <= FEW_FORMS:
+        return list(product(*choices))  # the as-written form first; ranking so few buys nothing
+    if total > 64 * MAX_KEYS_PER_TERM:
+        return list(islice(product(*choices), MAX_KEYS_PER_TERM))
+    kinds = [[_difference(options[0], option) for option in options] for options in choices]
+    spellable = sum(any(spelled for _, spelled in token) for token in kinds)
+
+    def rank(indices: tuple[int, ...]) -> tuple[int, int, int]:
+        number = spelled = 0
+        for token, index in zip(kinds, indices):
+            number += token[index][0]
+            spelled += token[index][1]
+        return min(spelled, spellable - spelled), number, sum(indices)
+
+    ranked = sorted(product(*(range(len(options)) for options in choices)), key=rank)
+    return [tuple(options[i] for options, i in zip(choices, indices))
+            for indices in ranked[:MAX_KEYS_PER_TERM]]
+
+
+def _difference(written: str, option: str) -> tuple[bool, bool]:
+    """(differs in number, differs in spelling): how a form differs from the one written."""
+    if not written.isalpha():
+        return option != written, False
+    return option not in spellings(written), option not in _inflections(written)
 
 
 @lru_cache(maxsize=131072)
-def _word_options(word: str, last: bool) -> frozenset[str]:
-    """A word's spellings; for the last word of a term also its singular and plural forms."""
-    if not word.isalpha():
+def _inflections(word: str) -> frozenset[str]:
+    return plural_forms(word) if not is_function_word(word) else frozenset({word})
+
+
+@lru_cache(maxsize=131072)
+def _word_options(word: str, inflects: bool) -> frozenset[str]:
+    """A word's spellings and, where it inflects (not a prefix term's stem), its singular and
+    plural forms; a function word ("of", "the") only as written."""
+    if not word.isalpha() or is_function_word(word):
         return frozenset({word})
-    if not last:
+    if not inflects:
         return spellings(word)
     options: set[str] = set()
     for spelled in spellings(word):
@@ -215,22 +293,37 @@ def author_name_matches(query: Sequence[str], author: Sequence[str]) -> bool:
 
 def check_failure(region, first: int, check: tuple) -> str | None:
     """Why a key's hit starting at token `first` does not count, or None when it does: a token
-    the term writes in capitals is not in capitals in the text ("capitals"), or what closes a
-    compound is two words glued in camel case ("camel case")."""
-    capitals, camel, prefix_length = check
+    the term writes in capitals is not in capitals in the text ("capitals"), what closes a
+    compound is two words glued in camel case ("camel case"), or the parts of an established
+    word are written apart, not hyphenated ("spaced": "net work" is not network)."""
+    capitals, camel, prefix_length, hyphens = check
     last = len(capitals) - 1
     for offset, capital in enumerate(capitals):
+        if hyphens[offset] and region.pieces[2 * (first + offset) + 2] not in HYPHENS:
+            return "spaced"
         if not capital and not camel[offset]:
             continue
         written = region.written(first + offset)
         if capital:
             shown = written[:prefix_length] if offset == last and prefix_length else written
             if not is_capitalised(shown) and not (
-                    offset == last and written.endswith("es") and is_capitalised(written[:-2])):
+                    written.endswith("es") and is_capitalised(written[:-2])):
                 return "capitals"
         if camel[offset] and _CAMEL_JOIN.search(written):
             return "camel case"
     return None
+
+
+def describe_check_failure(field_name: str, seen: str, term_text: str, failure: str) -> str:
+    """A near miss a check turned down, for explanations."""
+    if failure == "capitals":
+        return (f'{field_name} has "{seen}", but {term_text} is written in capitals and matches '
+                "only capitals")
+    if failure == "spaced":
+        return (f'{field_name} has "{seen}", two words, not the word {term_text} (its parts '
+                "count only hyphenated)")
+    return (f'{field_name} has "{seen}", two words glued in camel case, not the compound of '
+            f"{term_text}")
 
 
 def check_holds(region, first: int, check: tuple) -> bool:

@@ -5,10 +5,11 @@ anyascii's table, lower-cased). Hyphens, spaces and punctuation separate tokens.
 
 Before tokenising, LaTeX becomes text (`plain_text`): pylatexenc parses each piece of markup, so
 `$\\gamma$-ray` reads "gamma-ray", `$\\Lambda$CDM` "Lambda CDM", `MoS$_2$` "MoS2" (sub- and
-superscripts join the word they follow), `{\\AA}ngstr{\\"o}m` "Ångström" (TeX accents resolved
-before folding), and formatting (`\\textit{x}`, `\\mathcal{O}`) keeps only its text. Greek letters,
-written as TeX or as Unicode, read as their names ("ΛCDM" = "Lambda CDM"), because that is how
-people type them in a query. The conversion keeps a map back to the original text, so a hit's
+superscripts join the word they follow, but a footnote mark does not: `model$^1$` reads
+"model"), `{\\AA}ngstr{\\"o}m` "Ångström" (TeX accents resolved before folding), and
+formatting (`\\textit{x}`, `\\mathcal{O}`) keeps only its text. Greek letters, written as TeX
+or as Unicode, read as their names ("ΛCDM" = "Lambda CDM"), because that is how people type them
+in a query. The conversion keeps a map back to the original text, so a hit's
 span still points into the paper's own title or abstract (the Markdown digest shows it with its
 `$...$`).
 
@@ -94,6 +95,11 @@ _ISLAND_RE = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 _MARKUP_CHARS = re.compile(r"[\\${}]")
+# A superscript of digits, letters or marks alone (no sign), right after a word of three or more
+# letters, is a footnote mark (`model$^1$`, `Doe$^{1,2}$`, `method$^{*}$`): it separates. Unlike
+# a subscript (`MoS$_2$`, `CO$_2$`), an ion's charge (`Ca$^{2+}$`) or a power after a unit or a
+# symbol (`cm$^2$`, `R$^2$`), which join what they follow.
+_FOOTNOTE_RE = re.compile(r"\$\^(?:\{[0-9a-z*,\s]+\}|[0-9a-z*])\$\Z")
 _BRACE_RE = re.compile(r"[{}]")
 # Macros whose arguments are the text (the macro itself is only formatting).
 _FORMATTING = frozenset("""text textrm textit textbf textsf texttt textsc textup textsl textnormal
@@ -163,6 +169,10 @@ def plain_text(text: str) -> PlainText | None:
             base = island.start()
             island_starts.append(base)
             island_ends.append(island.end())
+            if _FOOTNOTE_RE.match(island.group()) and text[max(base - 3, 0):base].isalpha() \
+                    and base >= 3:
+                pieces.append((base, island.end(), " "))  # model$^1$: a footnote mark
+                continue
             for start, end, replacement in _island_pieces(island.group()):
                 pieces.append((base + start, base + end, replacement))
         # a stray brace outside the markup is markup too ("{M}ulti" reads "Multi")
@@ -356,7 +366,7 @@ def is_capitalised(token: str) -> bool:
     return len(letters) >= 2 and all(c.isupper() for c in letters)
 
 
-_HYPHENS = ("-", "\u2010", "\u2011")
+HYPHENS = ("-", "\u2010", "\u2011")  # a hyphen between two tokens: one compound
 
 
 def term_tokens(text: str) -> list[tuple[str, str, bool]]:
@@ -370,7 +380,7 @@ def term_tokens(text: str) -> list[tuple[str, str, bool]]:
     for index, match in enumerate(matches):
         written = match.group(0)
         hyphenated = (index + 1 < len(matches)
-                      and plain[match.end():matches[index + 1].start()] in _HYPHENS)
+                      and plain[match.end():matches[index + 1].start()] in HYPHENS)
         result.append((fold(written), written, hyphenated))
     return result
 

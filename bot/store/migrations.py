@@ -44,6 +44,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "channel subscriptions and settings", subscriptions.create_channel_tables),
     Migration(4, "personal subscriptions and delivery", personal.create_personal_tables),
     Migration(5, "votes, relevance models, order and weekly settings", votes.create_vote_tables),
+    Migration(6, "authors' affiliations beside their names", papers.add_paper_affiliations),
 )
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -1,5 +1,6 @@
-"""Papers, daily listings, full-text search and fetch state: the schema (migration 1) and the
-`Papers` repository (`store.papers`)."""
+"""Papers, daily listings, full-text search and fetch state: the schema (migration 1, and the
+authors' affiliations added by `add_paper_affiliations`) and the `Papers` repository
+(`store.papers`)."""
 
 from __future__ import annotations
 
@@ -69,6 +70,14 @@ def create_paper_tables(db: sqlite_utils.Database) -> None:
     db["papers"].enable_fts(SEARCH_COLUMNS, create_triggers=True, tokenize=SEARCH_TOKENIZER)
 
 
+def add_paper_affiliations(db: sqlite_utils.Database) -> None:
+    """Keep each author's affiliation beside the names (issue 15): the feeds write "Jane Doe
+    (University of X)", the name alone is the author (matched by `au:`), the affiliation is kept
+    for later use. A JSON list parallel to `authors` ("" for an author without one), NULL when
+    the source gave none. Not in the full-text index: searching names must not find countries."""
+    db.execute("ALTER TABLE papers ADD COLUMN affiliations TEXT")
+
+
 @dataclass(frozen=True, slots=True)
 class SaveSummary:
     """What `save_listing` changed: all zero when the day was already saved."""
@@ -120,16 +129,17 @@ class Papers(Repository):
                     updates.append(merged)
             if inserts:
                 db.conn.executemany(
-                    "INSERT INTO papers (id, version, title, abstract, authors, categories, comment,"
-                    " journal_ref, doi, first_seen, updated_at) VALUES (:id, :version, :title,"
-                    " :abstract, :authors, :categories, :comment, :journal_ref, :doi, :first_seen,"
-                    " :updated_at)",
+                    "INSERT INTO papers (id, version, title, abstract, authors, affiliations,"
+                    " categories, comment, journal_ref, doi, first_seen, updated_at) VALUES (:id,"
+                    " :version, :title, :abstract, :authors, :affiliations, :categories, :comment,"
+                    " :journal_ref, :doi, :first_seen, :updated_at)",
                     inserts,
                 )
             if updates:
                 db.conn.executemany(
                     "UPDATE papers SET version = :version, title = :title, abstract = :abstract,"
-                    " authors = :authors, categories = :categories, comment = :comment,"
+                    " authors = :authors, affiliations = :affiliations, categories = :categories,"
+                    " comment = :comment,"
                     " journal_ref = :journal_ref, doi = :doi, updated_at = :updated_at"
                     " WHERE id = :id",
                     updates,
@@ -296,7 +306,8 @@ class Papers(Repository):
 
 
 _PAPER_COLUMNS = (
-    "p.id, p.title, p.abstract, p.authors, p.categories, p.comment, p.journal_ref, p.doi,"
+    "p.id, p.title, p.abstract, p.authors, p.affiliations, p.categories, p.comment,"
+    " p.journal_ref, p.doi,"
     " coalesce(l.version, p.version) AS version, l.day, l.announce_type"
 )
 # The paper's most recent listing, when the caller has no particular day in mind.
@@ -329,6 +340,14 @@ def _json(values: Iterable[str]) -> str:
     return json.dumps(list(values), ensure_ascii=False)
 
 
+def _affiliations_json(paper: Paper) -> str | None:
+    """The affiliations as stored: one per author, or NULL when the source gave none (or they
+    do not line up with the authors, which a well-formed Paper never has)."""
+    if not any(paper.affiliations) or len(paper.affiliations) != len(paper.authors):
+        return None
+    return _json(paper.affiliations)
+
+
 def _new_row(paper: Paper, now: str) -> dict[str, Any]:
     return {
         "id": paper.id,
@@ -336,6 +355,7 @@ def _new_row(paper: Paper, now: str) -> dict[str, Any]:
         "title": paper.title,
         "abstract": paper.abstract,
         "authors": _json(paper.authors),
+        "affiliations": _affiliations_json(paper),
         "categories": _json(paper.categories),
         "comment": paper.comment,
         "journal_ref": paper.journal_ref,
@@ -356,8 +376,12 @@ def _merge(row: dict[str, Any], paper: Paper) -> dict[str, Any]:
             title=paper.title,
             abstract=paper.abstract,
             authors=_json(paper.authors),
+            affiliations=_affiliations_json(paper),
             categories=_json(paper.categories),
         )
+    elif merged["affiliations"] is None and paper.affiliations:
+        # the same version again, from a source that gives affiliations
+        merged["affiliations"] = _affiliations_json(paper)
     for name in ("comment", "journal_ref", "doi"):
         value = getattr(paper, name)
         if value is not None:
@@ -372,6 +396,7 @@ def _paper(row: dict[str, Any]) -> Paper:
         title=row["title"],
         abstract=row["abstract"],
         authors=tuple(json.loads(row["authors"])),
+        affiliations=tuple(json.loads(row["affiliations"])) if row["affiliations"] else (),
         categories=tuple(json.loads(row["categories"])),
         announce_type=row["announce_type"] or "new",
         version=row["version"],
@@ -386,8 +411,8 @@ def _select_paper_rows(db: sqlite_utils.Database, ids: Sequence[str]) -> Iterato
     for chunk in _chunks(ids):
         placeholders = ", ".join("?" for _ in chunk)
         yield from db.query(
-            "SELECT id, version, title, abstract, authors, categories, comment, journal_ref,"
-            f" doi, first_seen, updated_at FROM papers WHERE id IN ({placeholders})",
+            "SELECT id, version, title, abstract, authors, affiliations, categories, comment,"
+            f" journal_ref, doi, first_seen, updated_at FROM papers WHERE id IN ({placeholders})",
             chunk,
         )
 

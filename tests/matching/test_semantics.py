@@ -41,7 +41,9 @@ TEXT_CASES = [
     ("vision language model", "a vision-language model", True),
     ("Vision Language Model", "vision-language models", True),
     ("Vision Language Model", "Vision LanguageModel", False),
-    ("vision language model", "visions language model", False),
+    # every word of a phrase is singular or plural, not only the last (issue 15)
+    ("vision language model", "visions language model", True),
+    ('"models of diffusion"', "a model of diffusion", True),
     ("language model", "language, model", True),
     ("3D", "3D scenes", True),
     ("3D", "3d scenes", True),

@@ -324,3 +324,74 @@ def _capture(errors: list[BaseException], fn) -> None:
         fn()
     except BaseException as exc:  # handed to the test thread
         errors.append(exc)
+
+
+def test_affiliations_are_kept_beside_the_names_and_not_searched(store: Store):
+    # as the feeds give them (bot.arxiv.feeds.split_affiliation): names alone, affiliations apart
+    with_affiliations = make_paper(
+        "2504.00101",
+        authors=("Jane Doe", "Wei Zhang", "Ada Lovelace"),
+        affiliations=("University of Somewhere, United Kingdom", "Tsinghua University, China", ""),
+    )
+    without = make_paper("2504.00102")
+    store.papers.save_listing(MONDAY, [with_affiliations, without])
+    by_id = {p.id: p for p in store.papers.for_day(MONDAY)}
+    assert by_id["2504.00101"].affiliations == with_affiliations.affiliations
+    assert by_id["2504.00101"].authors == ("Jane Doe", "Wei Zhang", "Ada Lovelace")
+    assert by_id["2504.00102"].affiliations == ()
+    assert store.papers.get_many(["2504.00101"])["2504.00101"].affiliations[1] == (
+        "Tsinghua University, China")
+    assert store.db.execute("SELECT affiliations FROM papers WHERE id = '2504.00102'").fetchone() == (None,)
+    # the full-text search looks at names, never at affiliations
+    assert [p.id for p in store.papers.search("Doe")] == ["2504.00101"]
+    assert store.papers.search("China") == []
+
+
+def test_a_newer_version_replaces_the_affiliations_and_a_repeat_fills_them_in(store: Store):
+    store.papers.save_listing(MONDAY, [make_paper("2504.00103", version=1)])
+    # the same version again, now from a feed that names affiliations
+    store.papers.save_listing(TUESDAY, [make_paper(
+        "2504.00103", version=1, affiliations=("Inria, France", ""))])
+    assert store.papers.for_day(TUESDAY)[0].affiliations == ("Inria, France", "")
+    store.papers.save_listing(date(2025, 4, 23), [make_paper(
+        "2504.00103", version=2, affiliations=("ETH Zurich", "ETH Zurich"))])
+    assert store.papers.get_many(["2504.00103"])["2504.00103"].affiliations == ("ETH Zurich", "ETH Zurich")
+
+
+def test_papers_saved_before_affiliations_were_kept_read_back_without_them(tmp_path: Path):
+    from bot.store import MIGRATIONS
+
+    path = tmp_path / "old.db"
+    clock = SteppingClock()
+    before = [m for m in MIGRATIONS if m.apply.__name__ != "add_paper_affiliations"]
+    with Store(path, clock=clock, migrations=before) as old:
+        old.db.execute(
+            "INSERT INTO papers (id, version, title, abstract, authors, categories, first_seen,"
+            " updated_at) VALUES ('2504.00104', 1, 'T', 'A', '[\"Jane Doe\"]', '[\"cs.CV\"]', 'x', 'x')")
+        old.db.execute("INSERT INTO listings (day, paper_id, announce_type, version, position)"
+                       " VALUES ('2025-04-21', '2504.00104', 'new', 1, 0)")
+    with Store(path, clock=clock) as store:
+        [paper] = store.papers.for_day(MONDAY)
+        assert (paper.authors, paper.affiliations) == (("Jane Doe",), ())
+
+
+def test_au_matches_names_from_a_feed_never_their_affiliations(store: Store):
+    # the whole way: an arXiv feed with affiliations, the store, the matcher
+    from bot.arxiv.feeds import parse_listing
+    from bot.matching import Subscription, compile_subscriptions, parse_query
+    from tests.fakes.arxiv_server import atom_listing
+
+    feed = atom_listing([{
+        "id": "2504.00105v1", "title": "Sparse attention", "abstract": "We study attention.",
+        "authors": ["Jane Doe (University of Somewhere, United Kingdom)", "Wei Zhang (Tsinghua, China)"],
+        "categories": ["cs.LG"], "announce_type": "new",
+    }])
+    store.papers.save_listing(MONDAY, parse_listing(feed).papers)
+    [paper] = store.papers.for_day(MONDAY)
+    assert paper.affiliations == ("University of Somewhere, United Kingdom", "Tsinghua, China")
+
+    def found(query: str) -> bool:
+        return bool(compile_subscriptions([Subscription("s", parse_query(query))]).match([paper]))
+
+    assert found("au:Doe") and found('au:"Jane Doe"') and found("au:Zhang")
+    assert not found("au:China") and not found("au:Kingdom") and not found("au:Tsinghua")
