@@ -26,7 +26,10 @@ with M messages in a channel's thread-day and R REST requests in all, `rate` bei
 pace (discord.max_messages_per_second, --rate, 40 by default; Discord's own limit, 50/s, is
 reported beside it).
 
-Prints a table, then a last line of JSON (with `platform`).
+Runs quiet, then (`--burners`, 2 by default) beside CPU burners (`python -c 'while True: pass'`),
+as a busy machine: pacing must hold its 0 x 429 there too. `--runs N` repeats each condition and
+reports medians. Prints a table per run, then a last line of JSON (with `platform`, and per
+condition the medians and every run's ratio and 429 count).
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ import argparse
 import asyncio
 import json
 import math
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -90,6 +95,7 @@ class RateLimitedSlack(FakeSlack):
         self.global_bucket = Bucket(global_rate, global_rate)
         self.channel_buckets: dict[str, Bucket] = {}
         self.refused = 0
+        self.refused_by_channel = 0   # of those, by the per-channel limit (the rest: workspace-wide)
         self.accepted = 0
 
     def _chat_postMessage(self, params):
@@ -102,6 +108,8 @@ class RateLimitedSlack(FakeSlack):
             wait = self.global_bucket.take()
             if wait:
                 bucket.tokens += 1  # refused: the channel's token is given back
+        else:
+            self.refused_by_channel += 1
         if wait:
             self.refused += 1
             return _error("ratelimited", status=429, headers={"Retry-After": str(max(1, math.ceil(wait)))})
@@ -129,8 +137,8 @@ async def run(args: argparse.Namespace) -> dict:
             client = AsyncWebClient(token=slack.bot_token, base_url=slack.api_url, session=session,
                                     retry_handlers=[])
             # The workspace's rate, as a deployment configures it (slack.max_messages_per_second): the
-            # core paces every channel's messages to it (slightly under, so jitter does not tip a call over).
-            sink = SlackSink(client, slack.team_id, max_messages_per_second=args.global_rate * 0.95)
+            # core paces every channel's messages to it (--pace-fraction of the platform's limit).
+            sink = SlackSink(client, slack.team_id, max_messages_per_second=args.global_rate * args.pace_fraction)
             jobs = []
             for channel in channels:
                 destination = Destination(key=f"slack:{slack.team_id}:{channel}", platform="slack",
@@ -164,6 +172,7 @@ async def run(args: argparse.Namespace) -> dict:
         "accepted_per_channel": round(accepted / args.channels, 2),
         "calls_bound_per_channel": messages_per_channel,
         "refused_429": refused,
+        "channel_429": slack.refused_by_channel,
         "unhandled_429": sum(1 for r in failed if "rate limited" in r.detail),
         "failed": len(failed),
         "seconds": round(seconds, 2),
@@ -176,7 +185,9 @@ async def run(args: argparse.Namespace) -> dict:
     print(f"{'messages stored':>26}: {stored} (bound {summary['messages_bound']})")
     print(f"{'API calls':>26}: {calls} = {summary['calls_per_channel']} per channel-day "
           f"({summary['accepted_per_channel']} accepted, bound {messages_per_channel}); {posts} chat.postMessage")
-    print(f"{'429 answers':>26}: {refused} (unhandled: {summary['unhandled_429']}; failed deliveries: {len(failed)})")
+    print(f"{'429 answers':>26}: {refused} ({slack.refused_by_channel} per channel, "
+          f"{refused - slack.refused_by_channel} workspace-wide; unhandled: {summary['unhandled_429']}; "
+          f"failed deliveries: {len(failed)})")
     print(f"{'time':>26}: {seconds:.2f} s against the limits' bound {bound:.2f} s = {summary['ratio']}x "
           f"(target <= {TARGET_RATIO}x)")
     for result in failed[:5]:
@@ -263,6 +274,22 @@ async def run_discord(args: argparse.Namespace) -> dict:
     return summary
 
 
+def start_burners(count: int) -> list[subprocess.Popen]:
+    """CPU burners beside the benchmark (`python -c 'while True: pass'`), as a busy machine."""
+    return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
+
+
+def stop_burners(burners: list[subprocess.Popen]) -> None:
+    for burner in burners:
+        burner.kill()
+    for burner in burners:
+        burner.wait()
+
+
+def median_of(runs: list[dict], field: str):
+    return statistics.median(run[field] for run in runs)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--platform", choices=("slack", "discord"), default="slack")
@@ -271,12 +298,43 @@ def main() -> int:
     parser.add_argument("--channels", type=int, default=1000)
     parser.add_argument("--papers", type=int, default=20)
     parser.add_argument("--global-rate", type=float, default=200.0, help="workspace-wide posts per second")
+    parser.add_argument("--pace-fraction", type=float, default=0.95,
+                        help="slack: the configured workspace pace as a fraction of --global-rate")
     parser.add_argument("--connections", type=int, default=100, help="aiohttp connection pool size")
     parser.add_argument("--max-waits", type=int, default=5, help="DeliveryRunner.max_rate_limit_waits")
+    parser.add_argument("--runs", type=int, default=1, help="runs per condition (medians are reported)")
+    parser.add_argument("--burners", type=int, default=2,
+                        help="CPU burners started beside the loaded run (0: quiet run only)")
+    parser.add_argument("--only", choices=("quiet", "loaded"), help="run one condition only")
     args = parser.parse_args()
-    summary = asyncio.run(run_discord(args) if args.platform == "discord" else run(args))
+    conditions = [c for c in ("quiet", "loaded") if (args.only or c) == c and (c == "quiet" or args.burners > 0)]
+    results: dict[str, list[dict]] = {}
+    for condition in conditions:
+        burners = start_burners(args.burners) if condition == "loaded" else []
+        try:
+            for n in range(args.runs):
+                print(f"--- {args.platform}, {condition}"
+                      f"{f' ({args.burners} CPU burners beside it)' if burners else ''}, run {n + 1}/{args.runs}")
+                results.setdefault(condition, []).append(
+                    asyncio.run(run_discord(args) if args.platform == "discord" else run(args)))
+        finally:
+            stop_burners(burners)
+    summary: dict = {"bench": "fanout", "platform": args.platform, "channels": args.channels,
+                     "papers": args.papers, "runs": args.runs, "burners": args.burners,
+                     "target_ratio": TARGET_RATIO}
+    print()
+    for condition, runs in results.items():
+        fields = {field: median_of(runs, field) for field in
+                  ("seconds", "ratio", "refused_429", "unhandled_429", "calls_per_channel", "failed")}
+        fields["ratios"] = [run["ratio"] for run in runs]
+        fields["refused_429_runs"] = [run["refused_429"] for run in runs]
+        fields["bound_seconds"] = runs[0]["bound_seconds"]
+        summary[condition] = fields
+        print(f"{condition:>8}: median {fields['seconds']:.2f} s = {fields['ratio']}x the bound "
+              f"{fields['bound_seconds']} s (runs: {fields['ratios']}); 429s {fields['refused_429_runs']}; "
+              f"unhandled {fields['unhandled_429']}; failed {fields['failed']}")
     print(json.dumps(summary))
-    return 0 if summary["failed"] == 0 else 1
+    return 0 if all(run["failed"] == 0 for runs in results.values() for run in runs) else 1
 
 
 if __name__ == "__main__":

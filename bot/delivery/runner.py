@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 
 from bot import metrics
 from bot.clock import Clock, sleep_unless_stopped
+from bot.delivery.budget import RequestBudget
 from bot.delivery.sink import (
     MENTION_PREFIX,
     DestinationUnavailable,
@@ -84,7 +85,8 @@ class DeliveryRunner:
         # memory: a restarted bot tries once at once, then backs off again.
         self._retry_not_before: dict[tuple[str, date], float] = {}
         self._last_message_at: dict[str, float] = {}
-        self._next_platform_slot: dict[str, float] = {}
+        # One budget per sink (a sink is one workspace / one bot) for its platform-wide rate.
+        self._platform_budgets: dict[int, RequestBudget] = {}
 
     async def deliver(self, sink: DocumentSink | ThreadSink, destination: Destination,
                       digest: Digest) -> DeliveryResult:
@@ -231,7 +233,8 @@ class DeliveryRunner:
             # what did, so the next run resumes here.
             raise _Stopped
         try:
-            return await self._call(sink, destination.key, lambda: sink.send(destination, message, parent_ref))
+            return await self._call(sink, destination.key, lambda: sink.send(destination, message, parent_ref),
+                                    budget=self._platform_budget(sink))
         finally:
             # Stamped when the call has completed, not when it started: the platform measures
             # arrivals, and a request that started on time may arrive late (a busy event loop,
@@ -241,7 +244,7 @@ class DeliveryRunner:
 
     async def _pace(self, sink: ThreadSink, key: str) -> None:
         """Keep at least the sink's per-destination interval between the completion of the last
-        message and the next one, then take a slot of the platform-wide pace.
+        message and the next one.
 
         Pacing reads the clock's monotonic time: a wall clock stepped backwards (NTP, a VM
         resumed) must not hold posting back by the size of the step. Every wait ends early when
@@ -252,36 +255,42 @@ class DeliveryRunner:
             wait = last + interval - self.clock.monotonic()
             if wait > 0:
                 await sleep_unless_stopped(self.clock, wait, self.stop)
-        await self._platform_slot(sink)
 
-    async def _platform_slot(self, sink: ThreadSink) -> None:
-        """Space messages across ALL destinations of a platform to its workspace-wide rate
-        (`sink.pace.platform_messages_per_second`). Without this, a thousand channels post at
-        once, all get 429, and all retry together."""
+    def _platform_budget(self, sink: ThreadSink) -> RequestBudget | None:
+        """The budget that keeps the sink's platform-wide message rate
+        (`sink.pace.platform_messages_per_second`) across ALL its destinations, on the runner's
+        clock. Without it, a thousand channels post at once, all get 429, and all retry
+        together; with a mere spacing of the starts, messages held up by a busy loop arrive
+        together and draw 429s all the same (see `bot.delivery.budget`)."""
         rate = sink.pace.platform_messages_per_second
         if not rate:
-            return
-        now = self.clock.monotonic()
-        # Reserve the next free slot; no await between reading and writing it, so concurrent
-        # deliveries on the loop each get their own slot.
-        slot = max(now, self._next_platform_slot.get(sink.platform, 0.0))
-        self._next_platform_slot[sink.platform] = slot + 1.0 / rate
-        if slot > now:
-            await sleep_unless_stopped(self.clock, slot - now, self.stop)
+            return None
+        budget = self._platform_budgets.get(id(sink))
+        if budget is None or budget.per_second != rate:
+            budget = self._platform_budgets[id(sink)] = RequestBudget(
+                rate, monotonic=self.clock.monotonic, sleep=self._sleep_or_stop)
+        return budget
 
-    async def _call(self, sink, key: str, call):
-        """One platform call, waiting out rate limits (bounded) as the platform asks. A retry
-        takes a new platform slot, so retries after a 429 do not arrive as one herd."""
+    async def _sleep_or_stop(self, seconds: float) -> None:
+        if await sleep_unless_stopped(self.clock, seconds, self.stop):
+            raise _Stopped
+
+    async def _call(self, sink, key: str, call, *, budget: RequestBudget | None = None):
+        """One platform call, waiting out rate limits (bounded) as the platform asks. Every
+        attempt (the retries too) is counted by the platform-wide `budget`, if any, so retries
+        after a 429 do not arrive as one herd."""
         for attempt in range(self.max_rate_limit_waits + 1):
             try:
-                return await call()
+                if budget is None:
+                    return await call()
+                async with budget.slot():
+                    return await call()
             except RateLimited as exc:
                 if attempt == self.max_rate_limit_waits:
                     raise
                 log.info("%s: rate limited, waiting %.1f s", key, exc.retry_after)
                 if await sleep_unless_stopped(self.clock, exc.retry_after, self.stop):
                     raise
-                await self._platform_slot(sink)
         raise AssertionError("unreachable")
 
 
