@@ -123,6 +123,18 @@ def papers(n: int) -> list[Paper]:
                   version=1, announced=DAY) for i in range(n)]
 
 
+async def count_commits(store: AsyncStore) -> list[int]:
+    """A counter of the store's COMMITs (SQLite's trace callback: any version of the code)."""
+    commits = [0]
+
+    def trace(statement: str) -> None:
+        if statement.lstrip().upper().startswith("COMMIT"):
+            commits[0] += 1
+
+    await store.run(lambda s: s.db.conn.set_trace_callback(trace))
+    return commits
+
+
 async def run(args: argparse.Namespace) -> dict:
     epoch = datetime(2026, 11, 23, 6, tzinfo=timezone.utc).timestamp()
     matcher = compile_subscriptions([Subscription("s", parse_query("VLM"), types=frozenset(ANNOUNCE_TYPES))])
@@ -146,6 +158,7 @@ async def run(args: argparse.Namespace) -> dict:
                                           options={"workspace": slack.team_id, "channel": channel})
                 jobs.append((sink, destination, build_digest(destination.key, channel, DAY, matches)))
             runner = DeliveryRunner(store, SystemClock(), max_rate_limit_waits=args.max_waits)
+            commits = await count_commits(store)
             started = time.monotonic()
             results = await deliver_all(runner, jobs)
             seconds = time.monotonic() - started
@@ -175,6 +188,7 @@ async def run(args: argparse.Namespace) -> dict:
         "channel_429": slack.refused_by_channel,
         "unhandled_429": sum(1 for r in failed if "rate limited" in r.detail),
         "failed": len(failed),
+        "commits_per_channel": round(commits[0] / args.channels, 2),
         "seconds": round(seconds, 2),
         "bound_seconds": round(bound, 2),
         "ratio": round(seconds / bound, 2),
@@ -190,6 +204,7 @@ async def run(args: argparse.Namespace) -> dict:
           f"failed deliveries: {len(failed)})")
     print(f"{'time':>26}: {seconds:.2f} s against the limits' bound {bound:.2f} s = {summary['ratio']}x "
           f"(target <= {TARGET_RATIO}x)")
+    print(f"{'ledger commits':>26}: {summary['commits_per_channel']} per channel-day")
     for result in failed[:5]:
         print(f"  failed: {result.destination}: {result.outcome} {result.detail}")
     return summary
@@ -227,6 +242,7 @@ async def run_discord(args: argparse.Namespace) -> dict:
             first_call = len(fake.calls)
             refused_before = len(fake.rate_limits.refused)
             runner = DeliveryRunner(store, SystemClock(), max_rate_limit_waits=args.max_waits)
+            commits = await count_commits(store)
             started = time.monotonic()
             results = await deliver_all(runner, jobs)
             seconds = time.monotonic() - started
@@ -254,6 +270,7 @@ async def run_discord(args: argparse.Namespace) -> dict:
         "global_429": sum(1 for scope, _, _ in refused if scope == "global"),
         "unhandled_429": sum(1 for r in failed if "rate limited" in r.detail),
         "failed": len(failed),
+        "commits_per_channel": round(commits[0] / args.channels, 2),
         "seconds": round(seconds, 2),
         "bound_seconds": round(bound, 2),
         "ratio": round(seconds / bound, 2),
@@ -269,6 +286,7 @@ async def run_discord(args: argparse.Namespace) -> dict:
           f"{summary['unhandled_429']}; failed deliveries: {len(failed)})")
     print(f"{'time':>26}: {seconds:.2f} s against the pace's bound {bound:.2f} s = {summary['ratio']}x "
           f"(target <= {TARGET_RATIO}x); against Discord's 50/s: {summary['ratio_to_discords_limit']}x")
+    print(f"{'ledger commits':>26}: {summary['commits_per_channel']} per channel-day")
     for result in failed[:5]:
         print(f"  failed: {result.destination}: {result.outcome} {result.detail}")
     return summary
@@ -325,14 +343,16 @@ def main() -> int:
     print()
     for condition, runs in results.items():
         fields = {field: median_of(runs, field) for field in
-                  ("seconds", "ratio", "refused_429", "unhandled_429", "calls_per_channel", "failed")}
+                  ("seconds", "ratio", "refused_429", "unhandled_429", "calls_per_channel",
+                   "commits_per_channel", "failed")}
         fields["ratios"] = [run["ratio"] for run in runs]
         fields["refused_429_runs"] = [run["refused_429"] for run in runs]
         fields["bound_seconds"] = runs[0]["bound_seconds"]
         summary[condition] = fields
         print(f"{condition:>8}: median {fields['seconds']:.2f} s = {fields['ratio']}x the bound "
               f"{fields['bound_seconds']} s (runs: {fields['ratios']}); 429s {fields['refused_429_runs']}; "
-              f"unhandled {fields['unhandled_429']}; failed {fields['failed']}")
+              f"unhandled {fields['unhandled_429']}; failed {fields['failed']}; "
+              f"{fields['commits_per_channel']} commits per channel")
     print(json.dumps(summary))
     return 0 if all(run["failed"] == 0 for runs in results.values() for run in runs) else 1
 
