@@ -25,6 +25,7 @@ from bot.delivery.sink import (
     DestinationUnavailable,
     DocumentSink,
     OutgoingMessage,
+    PlatformUnavailable,
     RateLimited,
     ThreadSink,
     TransientDeliveryError,
@@ -164,8 +165,8 @@ class DeliveryRunner:
                 result, finished = await self._deliver_document(sink, destination, digest), False
         except DestinationUnavailable as exc:
             reason = exc.reason
-            # A platform-wide problem (a revoked token) is logged once by its sink, not per channel.
-            log.log(logging.DEBUG if getattr(exc, "already_reported", False) else logging.WARNING,
+            # A platform-wide problem (a revoked token) is logged once by its health, not per channel.
+            log.log(logging.DEBUG if isinstance(exc, PlatformUnavailable) else logging.WARNING,
                     "pausing %s: %s", key, reason)
             now = self.clock.now()
             await self.ledger_writes.run(lambda s: (s.ledger.pause_destination(key, reason, now),
