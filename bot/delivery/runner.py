@@ -1,9 +1,12 @@
 """Deliver one digest to one destination, restart-safe, through any sink.
 
-The ledger is written after every message, so a crash costs at most the message in flight; on the
-next run the parent is found again (ledger, or the platform itself via `find_parent`) and only the
-papers the thread does not hold yet are posted. Pacing, rate-limit waits and pausing of lost
-destinations happen here, once for every platform.
+The ledger records every message before the next one goes (the parent together with the first
+reply, the last reply together with the day's end; the writes of concurrent deliveries share
+transactions, `group_commit.py`), so a crash costs at most the message in flight; on the next run
+the parent is found again (ledger, or the platform itself via `find_parent`) and only the papers
+the thread does not hold yet are posted. Per-destination pacing, the platform-wide message budget
+(`budget.py`), rate-limit waits and pausing of lost destinations happen here, once for every
+platform; the platform-wide health and request budget of a sink's calls are `health.py`'s.
 """
 
 from __future__ import annotations

@@ -11,7 +11,9 @@ One shape for chat threads, "compose the destination's day into messages, then s
 - `find_parent` / `posted_markers` let the core reconcile with what the platform already holds
   after a crash (between posting and recording).
 - Each sink declares its `pace` as data; the runner (`bot.delivery.runner`) keeps it, retries,
-  and writes the ledger after every message, the same way for every platform.
+  and records every message in the ledger, the same way for every platform. Every request a
+  chat sink makes goes through the core's `PlatformCalls` (`bot.delivery.health`): the
+  workspace-wide problem state and the platform-wide request budget.
 
 `DocumentSink` (Markdown) is the documented variant for a whole-day document: `compose` gives
 ONE message (the document, with every paper id as its markers) and `send` writes it atomically;
