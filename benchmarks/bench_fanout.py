@@ -13,6 +13,10 @@ The bound those limits set for C channels of M messages each:
 second). Reported: API calls per channel-day (accepted and refused) against 1 + ceil(papers/10),
 total time against the bound (target <= 1.2x), and any 429 that the core did not wait out.
 
+The fake Slack runs in a process of its own (`--no-fake-process` puts it in the benchmark's event
+loop): the real Slack does not share our CPU, and a fake in our loop would stamp arrivals only
+when our busy loop gets round to its handlers, and add its own work to our latency.
+
     .venv/bin/python benchmarks/bench_fanout.py [--channels 1000] [--papers 20] [--global-rate 200]
 
 `--platform discord`: the real Discord runtime (discord.py, logged in over the fake gateway) and
@@ -38,6 +42,7 @@ import argparse
 import asyncio
 import json
 import math
+import multiprocessing
 import statistics
 import subprocess
 import sys
@@ -135,15 +140,80 @@ async def count_commits(store: AsyncStore) -> list[int]:
     return commits
 
 
+class FakeSlackProcess:
+    """The rate-limited fake Slack in a process of its own (`--fake-process`, the default): the
+    platform's CPU is not ours, as with the real Slack, so the bot's event loop is measured
+    alone and arrivals are stamped by a loop the bot cannot hold up."""
+
+    def __init__(self, global_rate: float, channels: list[str], epoch: float) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_serve_fake_slack, args=(child, global_rate, channels, epoch),
+                                       daemon=True)
+
+    async def __aenter__(self) -> "FakeSlackProcess":
+        self.process.start()
+        self.api_url, self.bot_token, self.team_id = await asyncio.to_thread(self.conn.recv)
+        return self
+
+    async def stats(self) -> dict:
+        self.conn.send("stats")
+        return await asyncio.to_thread(self.conn.recv)
+
+    async def __aexit__(self, *exc) -> None:
+        self.process.kill()
+        self.process.join()
+
+
+def _serve_fake_slack(conn, global_rate: float, channels: list[str], epoch: float) -> None:
+    async def serve() -> None:
+        async with RateLimitedSlack(global_rate, epoch=epoch) as slack:
+            for channel in channels:
+                slack.add_channel(channel)
+            conn.send((slack.api_url, slack.bot_token, slack.team_id))
+            await asyncio.to_thread(conn.recv)
+            conn.send(fake_stats(slack, channels))
+            await asyncio.to_thread(conn.recv)   # until killed
+
+    asyncio.run(serve())
+
+
+def fake_stats(slack: RateLimitedSlack, channels: list[str]) -> dict:
+    return {"calls": len(slack.calls), "posts": len(slack.calls_to("chat.postMessage")),
+            "stored": sum(len(slack.messages[c]) for c in channels), "refused": slack.refused,
+            "refused_by_channel": slack.refused_by_channel, "accepted": slack.accepted}
+
+
+class FakeSlackHere:
+    """The fake in the benchmark's own event loop (`--no-fake-process`): its handlers then share
+    the bot's CPU and loop, as in the tests."""
+
+    def __init__(self, global_rate: float, channels: list[str], epoch: float) -> None:
+        self.slack = RateLimitedSlack(global_rate, epoch=epoch)
+        self.channels = channels
+
+    async def __aenter__(self) -> "FakeSlackHere":
+        await self.slack.__aenter__()
+        for channel in self.channels:
+            self.slack.add_channel(channel)
+        self.api_url, self.bot_token, self.team_id = self.slack.api_url, self.slack.bot_token, self.slack.team_id
+        return self
+
+    async def stats(self) -> dict:
+        return fake_stats(self.slack, self.channels)
+
+    async def __aexit__(self, *exc) -> None:
+        await self.slack.__aexit__(*exc)
+
+
 async def run(args: argparse.Namespace) -> dict:
     epoch = datetime(2026, 11, 23, 6, tzinfo=timezone.utc).timestamp()
     matcher = compile_subscriptions([Subscription("s", parse_query("VLM"), types=frozenset(ANNOUNCE_TYPES))])
     matches = matcher.match(papers(args.papers))
+    channels = [f"C{i:05d}" for i in range(args.channels)]
+    fake = (FakeSlackProcess if args.fake_process else FakeSlackHere)(args.global_rate, channels, epoch)
     with tempfile.TemporaryDirectory(prefix="paperbot-fanout-") as tmp:
-        async with RateLimitedSlack(args.global_rate, epoch=epoch) as slack:
-            channels = [f"C{i:05d}" for i in range(args.channels)]
-            for channel in channels:
-                slack.add_channel(channel)
+        async with fake as slack:
             store = await AsyncStore.open(Path(tmp) / "fanout.db")
             session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=args.connections))
             client = AsyncWebClient(token=slack.bot_token, base_url=slack.api_url, session=session,
@@ -164,10 +234,9 @@ async def run(args: argparse.Namespace) -> dict:
             seconds = time.monotonic() - started
             await session.close()
             await store.close()
-            calls = len(slack.calls)
-            posts = len(slack.calls_to("chat.postMessage"))
-            stored = sum(len(slack.messages[c]) for c in channels)
-            refused, accepted = slack.refused, slack.accepted
+            stats = await slack.stats()
+            calls, posts, stored = stats["calls"], stats["posts"], stats["stored"]
+            refused, accepted = stats["refused"], stats["accepted"]
     messages_per_channel = 1 + math.ceil(args.papers / PAPERS_PER_MESSAGE)
     bound = max((messages_per_channel - 1) * PER_CHANNEL_INTERVAL,
                 args.channels * messages_per_channel / args.global_rate)
@@ -185,7 +254,8 @@ async def run(args: argparse.Namespace) -> dict:
         "accepted_per_channel": round(accepted / args.channels, 2),
         "calls_bound_per_channel": messages_per_channel,
         "refused_429": refused,
-        "channel_429": slack.refused_by_channel,
+        "channel_429": stats["refused_by_channel"],
+        "fake_process": args.fake_process,
         "unhandled_429": sum(1 for r in failed if "rate limited" in r.detail),
         "failed": len(failed),
         "commits_per_channel": round(commits[0] / args.channels, 2),
@@ -199,8 +269,8 @@ async def run(args: argparse.Namespace) -> dict:
     print(f"{'messages stored':>26}: {stored} (bound {summary['messages_bound']})")
     print(f"{'API calls':>26}: {calls} = {summary['calls_per_channel']} per channel-day "
           f"({summary['accepted_per_channel']} accepted, bound {messages_per_channel}); {posts} chat.postMessage")
-    print(f"{'429 answers':>26}: {refused} ({slack.refused_by_channel} per channel, "
-          f"{refused - slack.refused_by_channel} workspace-wide; unhandled: {summary['unhandled_429']}; "
+    print(f"{'429 answers':>26}: {refused} ({stats['refused_by_channel']} per channel, "
+          f"{refused - stats['refused_by_channel']} workspace-wide; unhandled: {summary['unhandled_429']}; "
           f"failed deliveries: {len(failed)})")
     print(f"{'time':>26}: {seconds:.2f} s against the limits' bound {bound:.2f} s = {summary['ratio']}x "
           f"(target <= {TARGET_RATIO}x)")
@@ -320,6 +390,8 @@ def main() -> int:
                         help="slack: the configured workspace pace as a fraction of --global-rate")
     parser.add_argument("--connections", type=int, default=100, help="aiohttp connection pool size")
     parser.add_argument("--max-waits", type=int, default=5, help="DeliveryRunner.max_rate_limit_waits")
+    parser.add_argument("--fake-process", action=argparse.BooleanOptionalAction, default=True,
+                        help="slack: run the fake Slack in a process of its own (as the real one is)")
     parser.add_argument("--runs", type=int, default=1, help="runs per condition (medians are reported)")
     parser.add_argument("--burners", type=int, default=2,
                         help="CPU burners started beside the loaded run (0: quiet run only)")
