@@ -14,8 +14,10 @@ t, or are in flight), so no window of the platform's can see more than the limit
 price is the latency of each request (a request holds its unit for latency + 1 s): a few percent
 when the platform answers in tens of milliseconds.
 
-Starts are also spaced by at least 1/rate, so a quiet spell does not release a whole second's
-worth at once. Callers are served in order (one lock).
+Starts are also spaced by at least half the average interval (0.5/rate), so a quiet spell does
+not release a whole second's worth at once; not by the whole interval, because a busy loop
+overshoots every such sleep and the budget would then fall short of the rate it may use. Callers
+are served in order.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ _EPSILON = 1e-6   # a wake-up "exactly" at the window's end may read a hair befo
 
 class RequestBudget:
     """At most `per_second` requests counted per window of one second, a request being counted
-    from its start until one window after its completion; starts at least 1/`per_second` apart.
+    from its start until one window after its completion; starts at least 0.5/`per_second` apart.
 
     `monotonic` and `sleep` default to the event loop's own time; the delivery runner passes
     its Clock's, so tests that skip time skip the waits too."""
@@ -42,7 +44,7 @@ class RequestBudget:
             raise ValueError("per_second must be positive")
         self.per_second = per_second
         self.limit = max(1, int(per_second * WINDOW_SECONDS + _EPSILON))
-        self.min_gap = 1.0 / per_second
+        self.min_gap = 0.5 / per_second
         self._monotonic = monotonic
         self._sleep = sleep or asyncio.sleep
         self._in_flight = 0

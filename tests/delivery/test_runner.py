@@ -394,8 +394,9 @@ async def test_messages_of_all_channels_share_the_platforms_rate(store):
     results = await asyncio.gather(*(deliver(d) for d in channels))
     assert all(r.outcome == DONE for r in results)
     assert len(stamps) == 12  # a parent and one batch for each channel
-    gaps = [b - a for a, b in zip(sorted(stamps), sorted(stamps)[1:])]
-    assert min(gaps) >= 0.25 - 1e-9  # never faster than 4 a second across channels
+    stamps.sort()
+    busiest = max(sum(1 for s in stamps if t <= s < t + 1.0 - 1e-9) for t in stamps)
+    assert busiest <= 4  # never more than 4 in a second across channels
     assert max(stamps) - min(stamps) < 12 / 4.0 + 1.0  # and not much slower than that either
 
 
