@@ -11,7 +11,9 @@ One shape for chat threads, "compose the destination's day into messages, then s
 - `find_parent` / `posted_markers` let the core reconcile with what the platform already holds
   after a crash (between posting and recording).
 - Each sink declares its `pace` as data; the runner (`bot.delivery.runner`) keeps it, retries,
-  and writes the ledger after every message, the same way for every platform.
+  and records every message in the ledger, the same way for every platform. Every request a
+  chat sink makes goes through the core's `PlatformCalls` (`bot.delivery.health`): the
+  workspace-wide problem state and the platform-wide request budget.
 
 `DocumentSink` (Markdown) is the documented variant for a whole-day document: `compose` gives
 ONE message (the document, with every paper id as its markers) and `send` writes it atomically;
@@ -46,6 +48,19 @@ class DestinationUnavailable(DeliveryProblem):
         self.reason = reason
 
 
+class PlatformUnavailable(DestinationUnavailable):
+    """Not one destination's problem but the whole workspace's or bot's (a revoked token, a
+    missing scope, a workspace preference): every destination of the platform is held until it is
+    over (`bot.delivery.health.PlatformHealth`). `code` names the problem (the platform's error
+    code); `probe_separately`: a dedicated probe (e.g. Slack's auth.test) can tell when it is over,
+    otherwise the next real call is the probe. Reported once by the health, not per destination."""
+
+    def __init__(self, reason: str, code: str, probe_separately: bool = False) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.probe_separately = probe_separately
+
+
 class RateLimited(DeliveryProblem):
     """The platform asked us to wait `retry_after` seconds before the next call."""
 
@@ -64,14 +79,19 @@ FOLDED = "folded"   # the final "N more papers" message: links to the papers ove
 
 @dataclass(frozen=True, slots=True)
 class Pace:
-    """How fast a platform takes messages, declared by its sink and kept by the runner.
+    """How fast a platform takes messages, declared by its sink and kept by the core.
 
-    `per_destination_interval`: minimum seconds between two messages to one destination (the
-    platform's per-channel pace). `platform_messages_per_second`: the workspace-wide rate across
-    ALL destinations of the platform (None: no platform-wide limit to keep)."""
+    `per_destination_interval`: minimum seconds between the completion of one message to a
+    destination and the start of the next (the platform's per-channel pace; the runner keeps it).
+    `platform_messages_per_second`: the workspace-wide rate of MESSAGES across all destinations
+    (the runner keeps it with a `RequestBudget` around every send). `platform_requests_per_second`:
+    the rate of every REQUEST the sink makes (Discord counts each one, messages, threads and
+    reads alike), kept by the `PlatformCalls` the sink sends each request through. None: no such
+    limit to keep."""
 
     per_destination_interval: float = 0.0
     platform_messages_per_second: float | None = None
+    platform_requests_per_second: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

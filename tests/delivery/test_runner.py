@@ -341,6 +341,10 @@ class LockstepClock(FakeClock):
         super().__init__(start)
         self.awake = tasks
         self._sleepers: list[tuple[datetime, int, asyncio.Future]] = []
+        # Tasks parked behind another one (waiting their turn in the platform's request budget,
+        # whose head sleeps on this clock): they move when it does, so time may move without them.
+        self.parked = lambda: 0
+        self._checking = False
 
     async def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
@@ -356,11 +360,19 @@ class LockstepClock(FakeClock):
         self._advance_when_all_asleep()
 
     def _advance_when_all_asleep(self) -> None:
-        if self._sleepers and self.awake == 0:
+        if self._sleepers and self.awake <= self.parked():
             when, _, wake = heapq.heappop(self._sleepers)
             self.advance(max(0.0, (when - self.now()).total_seconds()))  # wall and monotonic
             self.awake += 1
             wake.set_result(None)
+        elif self._sleepers and not self._checking:
+            # A task may park without calling the clock: look again shortly.
+            self._checking = True
+            asyncio.get_running_loop().call_later(0.001, self._check_again)
+
+    def _check_again(self) -> None:
+        self._checking = False
+        self._advance_when_all_asleep()
 
 
 async def test_messages_of_all_channels_share_the_platforms_rate(store):
@@ -371,6 +383,7 @@ async def test_messages_of_all_channels_share_the_platforms_rate(store):
     stamps = []
     sink.before_post = lambda kind, ids: stamps.append(clock.now().timestamp())
     runner = DeliveryRunner(store, clock)
+    clock.parked = lambda: sum(budget.parked for budget in runner._platform_budgets.values())
 
     async def deliver(channel: Destination):
         try:
@@ -381,8 +394,9 @@ async def test_messages_of_all_channels_share_the_platforms_rate(store):
     results = await asyncio.gather(*(deliver(d) for d in channels))
     assert all(r.outcome == DONE for r in results)
     assert len(stamps) == 12  # a parent and one batch for each channel
-    gaps = [b - a for a, b in zip(sorted(stamps), sorted(stamps)[1:])]
-    assert min(gaps) >= 0.25 - 1e-9  # never faster than 4 a second across channels
+    stamps.sort()
+    busiest = max(sum(1 for s in stamps if t <= s < t + 1.0 - 1e-9) for t in stamps)
+    assert busiest <= 4  # never more than 4 in a second across channels
     assert max(stamps) - min(stamps) < 12 / 4.0 + 1.0  # and not much slower than that either
 
 

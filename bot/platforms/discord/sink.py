@@ -29,6 +29,7 @@ from typing import TypeVar
 import aiohttp
 import discord
 
+from bot.delivery.health import PlatformCalls
 from bot.delivery.sink import (
     FOLDED,
     MENTIONS,
@@ -48,7 +49,6 @@ from bot.digest.card import day_headline, paper_cards
 from bot.digest.model import Digest, DigestItem
 from bot.digest.weekly import WeeklyBestOf
 from bot.platforms.discord.components import NO_MENTIONS, paper_view
-from bot.platforms.discord.pacing import RequestPace
 from bot.platforms.discord.render import (
     ABSTRACT_PREVIEW_CHARS,
     MENTION_HEADING,
@@ -134,13 +134,14 @@ class DiscordSink:
         self.client = client
         self.abstract_chars = abstract_chars
         self.history_limit = history_limit
-        # Discord allows 5 messages per 5 s in a channel, and 50 requests a second bot-wide: the
-        # core keeps the per-channel pace and spreads messages over the bot-wide one...
-        self.pace = Pace(per_destination_interval=1.0, platform_messages_per_second=max_messages_per_second)
-        # ...and every request this sink makes (a parent is two; recovery reads) counts against
-        # the same bot-wide limit from its start to a second after its answer (pacing.py), so
-        # the global limit holds whatever the mix of requests and however busy the loop is.
-        self.requests = RequestPace(max_messages_per_second)
+        # Discord allows 5 messages per 5 s in a channel, and 50 requests a second bot-wide,
+        # counted per REQUEST as it arrives (a parent in a text channel is two: the message and
+        # its thread; recovery reads). The core keeps both: the per-channel pace in the runner,
+        # and the bot-wide one over every request this sink sends through `self.calls`, each
+        # counted from its start to a second after its answer (bot/delivery/budget.py), so the
+        # limit holds whatever the mix of requests and however busy the loop is.
+        self.pace = Pace(per_destination_interval=1.0, platform_requests_per_second=max_messages_per_second)
+        self.calls = PlatformCalls(self.pace)
 
     # -- ThreadSink -----------------------------------------------------------------------------
 
@@ -381,18 +382,21 @@ class DiscordSink:
 
     async def _call(self, destination: Destination, action: str, call: Callable[[], Awaitable[T]], *,
                     in_thread: bool = False) -> T:
-        """One Discord call (paced bot-wide), its failure said in the core's terms."""
-        try:
-            async with self.requests.slot():
+        """One Discord call through the core's door (the bot-wide request budget), its failure
+        said in the core's terms."""
+        async def request() -> T:
+            try:
                 return await call()
-        except discord.RateLimited as exc:
-            # discord.py waits out short limits itself; a long one comes back to the core's clock.
-            raise RateLimited(exc.retry_after, f"while trying to {action}") from exc
-        except discord.HTTPException as exc:
-            raise _translate(exc, destination, action, in_thread) from exc
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-            raise TransientDeliveryError(f"could not {action} in {_where(destination)}: "
-                                         f"{type(exc).__name__}: {exc}") from exc
+            except discord.RateLimited as exc:
+                # discord.py waits out short limits itself; a long one comes back to the core's clock.
+                raise RateLimited(exc.retry_after, f"while trying to {action}") from exc
+            except discord.HTTPException as exc:
+                raise _translate(exc, destination, action, in_thread) from exc
+            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+                raise TransientDeliveryError(f"could not {action} in {_where(destination)}: "
+                                             f"{type(exc).__name__}: {exc}") from exc
+
+        return await self.calls.call(request)
 
 
 def _direct(destination: Destination) -> bool:

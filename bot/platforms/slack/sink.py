@@ -30,6 +30,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.delivery.health import PlatformCalls, PlatformHealth
 from bot.delivery.sink import (
     FOLDED,
     MENTIONS,
@@ -40,6 +41,7 @@ from bot.delivery.sink import (
     DestinationUnavailable,
     OutgoingMessage,
     Pace,
+    PlatformUnavailable,
     RateLimited,
     TransientDeliveryError,
     Undelivered,
@@ -75,15 +77,14 @@ UNAVAILABLE_REASONS = {
                        "workspace {team}.",
 }
 # Problems of the whole workspace (the token, the app's scopes, a workspace preference), not of
-# one channel: detected once, reported by `SlackSink.problem` (shown on /healthz), and while one is
-# active no channel calls Slack; after a back-off one probe asks again, and the first call that
-# succeeds lifts every pause they caused (`SlackSink.pause_lifted`).
+# one channel: raised as the core's `PlatformUnavailable`, whose `PlatformHealth` holds every
+# channel's calls, probes after a back-off and lifts the pauses once Slack accepts calls again
+# (`SlackSink.pause_lifted`); `SlackSink.problem` shows it (/healthz).
 WORKSPACE_CODES = frozenset({"account_inactive", "missing_scope", "restricted_action",
                              "team_access_not_granted", "invalid_auth", "token_revoked"})
 # Of those, the ones auth.test can tell are gone (the token itself); for the others the next real
 # call is the probe.
 TOKEN_CODES = frozenset({"account_inactive", "team_access_not_granted", "invalid_auth", "token_revoked"})
-PROBE_BACKOFF = (30.0, 60.0, 120.0, 300.0, 600.0, 900.0)  # seconds before the 1st, 2nd, ... probe
 # Opening or posting in a person's direct messages failed for a reason only they or an admin can fix.
 DM_UNAVAILABLE_REASONS = {
     "user_not_found": "Slack cannot find this person in the workspace, so paperbot cannot send them "
@@ -144,6 +145,9 @@ def translate_error(exc: Exception, destination: Destination, method: str) -> De
             return RateLimited(_retry_after(exc), f"by Slack {method} in {destination.address}")
         if destination.options.get("direct") and code in DM_UNAVAILABLE_REASONS:
             return DestinationUnavailable(f"{DM_UNAVAILABLE_REASONS[code]} (Slack: {code})")
+        if code in WORKSPACE_CODES and not _personal_refusal(destination, code):
+            return PlatformUnavailable(f"{_workspace_reason(exc, code)} (Slack: {code})", code,
+                                       probe_separately=code in TOKEN_CODES)
         if code in UNAVAILABLE_REASONS:
             return DestinationUnavailable(f"{_workspace_reason(exc, code)} (Slack: {code})")
         if (status is not None and status >= 500) or code in ("internal_error", "fatal_error",
@@ -181,108 +185,10 @@ PER_CHANNEL_INTERVAL = 1.0  # Slack: about one message a second per channel
 RECENT_PAPERS = 20_000      # a few days of every paper posted anywhere (a paper is ~2 KB)
 
 
-@dataclass(slots=True)
-class WorkspaceProblem:
-    code: str
-    reason: str
-    since: float          # monotonic seconds
-    probes: int = 0       # failed probes since it began (picks the next back-off)
-    next_probe_at: float = 0.0
-    method: str = ""      # the call Slack refused: for a scope or a preference, only that call proves it fixed
-
-
-class WorkspaceHealth:
-    """Whether Slack accepts this workspace's calls at all (see WORKSPACE_CODES).
-
-    `failed()` records a workspace-wide refusal (logged once, in one line); `gate()` runs before
-    every call: while a problem is active it refuses at once, without calling Slack, until the
-    back-off is over; then exactly one caller probes (auth.test for token problems, otherwise the
-    caller's own call) and the rest keep waiting. `succeeded()` ends the problem."""
-
-    def __init__(self, client: AsyncWebClient, team_id: str, monotonic: Callable[[], float]) -> None:
-        self.client = client
-        self.team_id = team_id
-        self.monotonic = monotonic
-        self.problem: WorkspaceProblem | None = None
-        self.last_success: float | None = None
-        self._probe_lock = asyncio.Lock()
-
-    def describe(self) -> str | None:
-        problem = self.problem
-        return None if problem is None else f"{problem.reason} (Slack: {problem.code})"
-
-    def probe_due(self) -> bool:
-        return self.problem is None or self.monotonic() >= self.problem.next_probe_at
-
-    def failed(self, code: str, reason: str, method: str = "") -> None:
-        now = self.monotonic()
-        problem = self.problem
-        if problem is None or problem.code != code:
-            self.problem = WorkspaceProblem(code, reason, now, 0, now + PROBE_BACKOFF[0], method)
-            log.error("Slack workspace %s: %s (Slack: %s). Posting to every Slack channel is held; "
-                      "paperbot asks Slack again in %.0f s and resumes the paused channels by itself "
-                      "once Slack accepts calls (or on /papers resume).",
-                      self.team_id or "?", reason, code, PROBE_BACKOFF[0])
-            return
-        problem.probes += 1
-        wait = PROBE_BACKOFF[min(problem.probes, len(PROBE_BACKOFF) - 1)]
-        problem.next_probe_at = now + wait
-        log.info("Slack workspace %s still refuses calls (%s); next try in %.0f s",
-                 self.team_id or "?", code, wait)
-
-    def succeeded(self, method: str = "") -> None:
-        self.last_success = self.monotonic()
-        problem = self.problem
-        # Any accepted call ends it: for a scope or a preference the probe's calls may succeed
-        # and the refused one fail again, which only starts the problem over (one more log line).
-        if problem is not None:
-            log.warning("Slack workspace %s accepts calls again (the %s problem is over); paused "
-                        "channels resume", self.team_id or "?", self.problem.code)
-            self.problem = None
-
-    def reset(self) -> None:
-        """Someone says it is fixed (/papers resume): the next call is a probe, right away."""
-        if self.problem is not None:
-            self.problem.next_probe_at = self.monotonic()
-
-    async def gate(self) -> None:
-        """Raise DestinationUnavailable while a workspace problem holds and no probe is due."""
-        if self.problem is None:
-            return
-        async with self._probe_lock:
-            problem = self.problem
-            if problem is None:
-                return
-            if self.monotonic() < problem.next_probe_at:
-                raise _reported(DestinationUnavailable(self.describe() or problem.reason))
-            # This caller probes; everyone arriving meanwhile waits for the next back-off.
-            problem.next_probe_at = self.monotonic() + PROBE_BACKOFF[min(problem.probes + 1, len(PROBE_BACKOFF) - 1)]
-            if problem.code not in TOKEN_CODES:
-                return  # the caller's own call is the probe
-            try:
-                await self.client.auth_test()
-            except SlackApiError as exc:
-                code = slack_error_code(exc)
-                if code in WORKSPACE_CODES:
-                    self.failed(code, _workspace_reason(exc, code))
-                    raise _reported(DestinationUnavailable(self.describe() or problem.reason)) from None
-                raise translate_error(exc, _NO_DESTINATION, "auth.test") from exc
-            except (SlackClientError, asyncio.TimeoutError, aiohttp.ClientError, OSError) as exc:
-                raise translate_error(exc, _NO_DESTINATION, "auth.test") from exc
-            self.succeeded()
-
-
 def _personal_refusal(destination: Destination, code: str) -> bool:
     """A refusal about one person's direct messages (restricted_action there is a workspace rule
     about that person), not about the whole workspace."""
     return bool(destination.options.get("direct")) and code in DM_UNAVAILABLE_REASONS
-
-
-def _reported(problem: DestinationUnavailable) -> DestinationUnavailable:
-    """Mark a workspace problem as logged already (WorkspaceHealth.failed said it once), so the
-    runner does not repeat it for every channel it pauses."""
-    problem.already_reported = True  # type: ignore[attr-defined]
-    return problem
 
 
 def _workspace_reason(exc: SlackApiError, code: str) -> str:
@@ -310,7 +216,10 @@ class SlackSink:
         # channels (slack.max_messages_per_second).
         self.pace = Pace(PER_CHANNEL_INTERVAL, max_messages_per_second)
         self._direct_channels: dict[str, str] = {}  # user id -> their IM channel with paperbot
-        self.health = WorkspaceHealth(client, team_id, monotonic)
+        # The core holds every channel's calls while the workspace as a whole is refused.
+        self.health = PlatformHealth(f"Slack workspace {team_id or '?'}", "Slack", monotonic=monotonic,
+                                     probe=self._probe_token)
+        self.calls = PlatformCalls(self.pace, self.health)
         # The papers of the threads composed lately, so a Show abstract click on them is answered
         # from memory: during a fan-out the database thread is busy with ledger writes, and the
         # click is the moment people wait. compose() may run in worker threads, hence the lock.
@@ -367,19 +276,21 @@ class SlackSink:
                 needed="", workspace=workspace, team=self.team_id))
 
     async def _call(self, destination: Destination, method: str, call):
-        await self.health.gate()
+        """One Slack call through the core's door (workspace health), its failure translated."""
+        async def request():
+            try:
+                return await call()
+            except (SlackApiError, SlackClientError, asyncio.TimeoutError, aiohttp.ClientError, OSError) as exc:
+                raise translate_error(exc, destination, method) from exc
+
+        return await self.calls.call(request)
+
+    async def _probe_token(self) -> None:
+        """Whether Slack takes the token again (auth.test), for a token problem's probe."""
         try:
-            result = await call()
+            await self.client.auth_test()
         except (SlackApiError, SlackClientError, asyncio.TimeoutError, aiohttp.ClientError, OSError) as exc:
-            problem = translate_error(exc, destination, method)
-            code = slack_error_code(exc) if isinstance(exc, SlackApiError) else ""
-            if (code in WORKSPACE_CODES and isinstance(problem, DestinationUnavailable)
-                    and not _personal_refusal(destination, code)):
-                self.health.failed(code, _workspace_reason(exc, code), method)
-                _reported(problem)
-            raise problem from exc
-        self.health.succeeded(method)
-        return result
+            raise translate_error(exc, _NO_DESTINATION, "auth.test") from exc
 
     async def _post(self, destination: Destination, message: render.Message, metadata: dict[str, Any],
                     thread_ts: str | None, plain_text: str | Callable[[], str] | None) -> str:

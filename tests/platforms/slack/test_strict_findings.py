@@ -10,7 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery.runner import DONE, PAUSED, DeliveryRunner
 from bot.platforms.slack import SlackSink
-from bot.platforms.slack.sink import PROBE_BACKOFF
+from bot.delivery.health import PROBE_BACKOFF
 from tests.fakes.clock import FakeClock
 from tests.platforms.slack.conftest import CHANNEL
 from tests.platforms.slack.test_sink import destination, digest_for_papers, synthetic
