@@ -107,8 +107,8 @@ def singulars(word: str) -> set[str]:
 def plurals(word: str) -> set[str]:
     """`word` and its plural forms (model -> models, study -> studies, matrix -> matrices)."""
     found = {word}
-    if not word.endswith("s"):
-        found.add(word + "s")
+    if not word.endswith("s") and not (len(word) > 2 and word.endswith("y") and word[-2] not in _VOWELS):
+        found.add(word + "s")  # not "policys": a consonant's y takes -ies (below)
     if (word.endswith(_SIBILANT) or word.endswith("o")) and not word.endswith("is"):
         found.add(word + "es")  # boxes, heroes, buses (analysis -> analyses below)
     if len(word) > 2 and word.endswith("y") and word[-2] not in _VOWELS:

@@ -83,9 +83,14 @@ class CompiledTerm:
                          tuple(hyphens))
             per_variant.append([(f" {' '.join(folded)}" + ("" if prefix else " "), check)
                                 for folded in spelled_forms(tokens, capitals, prefix)])
-        # in turn from each way of writing the compound, so the cap never drops one way whole
+        # The words as written (all their spellings and numbers) first, up to half the cap:
+        # hyphenated-only splits of an established word ("pol-icy") must never crowd out
+        # "behaviours policies" for "behaviour policy". Then in turn from each way of writing the
+        # compound, so the cap never drops one way whole.
+        as_written = per_variant[0][:MAX_KEYS_PER_TERM // 2]
         keys: dict[str, tuple | None] = {}
-        for key, check in filter(None, chain.from_iterable(zip_longest(*per_variant))):
+        for key, check in chain(as_written,
+                                filter(None, chain.from_iterable(zip_longest(*per_variant)))):
             if key not in keys:
                 if len(keys) >= MAX_KEYS_PER_TERM:
                     break

@@ -440,3 +440,15 @@ def test_an_established_word_written_apart_is_explained_as_a_near_miss():
     hyphenated = paper(abstract="A light-weight net-work for phones.")
     [match] = matcher.match([hyphenated])
     assert [hyphenated.abstract[h.start:h.end] for h in match.hits] == ["net-work"]
+
+
+def test_a_repeated_word_keeps_every_number_under_the_key_cap():
+    # Found by the property test above: hyphenated-only splits of "policy" ("pol-icy") crowded
+    # the plural forms of the words as written out of the term's keys.
+    assert matches('"behaviour policy policy"', abstract="In this paper, behaviours policies policy is studied.")
+    assert matches('"behaviour policy"', abstract="Behaviors policies are studied.")
+
+
+def test_a_consonant_y_takes_ies_only():
+    assert plural_forms("policy") == {"policy", "policies"}
+    assert plural_forms("day") == {"day", "days"}
