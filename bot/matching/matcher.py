@@ -45,8 +45,8 @@ evaluated on hit sets), `explain` (explanations); this module ties them together
 from __future__ import annotations
 
 import gc
-from collections import Counter
-from itertools import chain, filterfalse, repeat
+from collections import Counter, deque
+from itertools import chain, repeat
 from operator import itemgetter
 from typing import Iterable, Sequence
 
@@ -62,7 +62,11 @@ from .query import Term
 from .routes import (CONJUNCTION, GENERAL, ROUTE_ANY_OF, ROUTE_GENERIC, AnyOfEntry,
                      CompiledSubscription)
 from .subscriptions import DEFAULT_TYPES, Subscription
-from .terms import AUTHORS, CompiledTerm, author_name_matches, check_failure, check_holds
+from .table import MatchTable, Postings, resolve_all
+from .terms import (ABSTRACT, AUTHORS, TITLE, CompiledTerm, author_name_matches, check_failure,
+                    check_holds, written_failure)
+
+exhaust = deque(maxlen=0).extend  # runs an iterator to its end, in C
 
 __all__ = ["FIELD_WEIGHTS", "CompiledMatcher", "DEFAULT_TYPES", "Explanation", "Subscription",
            "TermReport", "compile_subscriptions", "field_text"]
@@ -73,14 +77,38 @@ FIELD_WEIGHTS = {"title": 3.0, "abstract": 1.0, "authors": 2.0, "categories": 0.
 _OCCURRENCE_BONUS = 0.1
 _MAX_BONUS_OCCURRENCES = 5
 
+
+
+class _ScoreTable(dict):
+    """Score of a title/abstract term by how many times it occurred, for one set of fields
+    (the formula of `_term_hits`, looked up in C; filled on first use of each count)."""
+
+    def __init__(self, fields: tuple[str, ...]):
+        super().__init__()
+        self.fields = fields
+
+    def __missing__(self, occurrences: int) -> float:
+        if occurrences == 1:
+            score = FIELD_WEIGHTS[self.fields[0]]
+        else:
+            score = round(sum(FIELD_WEIGHTS[f] for f in self.fields) + _OCCURRENCE_BONUS
+                          * min(occurrences - 1, _MAX_BONUS_OCCURRENCES), 3)
+        self[occurrences] = score
+        return score
+
+
+BOTH = 2  # a term found in the title and in the abstract
+_SCORES = (_ScoreTable(("title",)), _ScoreTable(("abstract",)), _ScoreTable(("title", "abstract")))
+
 _EMPTY_SET: frozenset = frozenset()
+_append = list.append
 # Most keys an automaton built after compile time takes before a new one is started: bounds the
 # GIL hold of rebuilding it on a subscribe (~30 ms) against one more scan per paper field.
 GENERATION_KEYS = 20_000
 _REGION_FIELDS = ("title", "abstract", "authors")
 
-# Match and Hit are tuple-backed records: `_new_record(Match, fields)` builds one in C, without
-# the Python-level __new__ (a day makes a million matches).
+# Hit is a tuple-backed record: `_new_record(Hit, fields)` builds one in C, without
+# the Python-level __new__ (spans of the hits a digest shows).
 _new_record = tuple.__new__
 _hit_start = itemgetter(2)  # Hit.start, read from the tuple directly
 
@@ -313,111 +341,146 @@ class CompiledMatcher:
     # -- matching --
 
     def match(self, papers: Iterable[Paper]) -> list[Match]:
-        """Every (subscription, paper) pair that matches, grouped by paper in input order;
-        callers sort a digest by (-score, paper id)."""
+        """Every (subscription, paper) pair that matches, as Match records grouped by paper in
+        input order; callers sort a digest by (-score, paper id). For a few subscriptions; a
+        day's digests use `match_day`, which makes no record per match."""
+        return self.match_day(papers).all_matches()
+
+    def match_day(self, papers: Iterable[Paper]) -> MatchTable:
+        """One pass over a day's papers: per subscription the papers it matched and their
+        scores, in a compact table (see `table`); hits and Match records on request."""
         self._finalise()
-        # A day allocates millions of small acyclic objects; with the compiled tables in memory,
-        # the cyclic collector's passes over them would cost more than the matching itself.
+        # A day allocates many small acyclic objects; with the compiled tables in memory, the
+        # cyclic collector's passes over them would cost more than the matching itself.
         collecting = gc.isenabled()
         gc.disable()
         try:
-            return self._match(papers)
+            return self._match_day(tuple(papers))
         finally:
             if collecting:
                 gc.enable()
 
-    def _match(self, papers: Iterable[Paper]) -> list[Match]:
-        subscriptions = self._subscriptions
-        term_hits = self._term_hits
-        scored_hits = self._scored_hits
+    def _match_day(self, papers: tuple[Paper, ...]) -> MatchTable:
+        count = len(papers)
+        postings = Postings(count)
+        by_kind = postings.by_kind
+        hit_sets: list = [_EMPTY_SET] * count
+        category_sets: list = [_EMPTY_SET] * count
+        states: list = [None] * count
+        # a paper of an announce type no subscription takes is not even normalised
+        wanted = {kind for kind in ANNOUNCE_TYPES if self._any_of_index[kind]
+                  or self._pair_index[kind] or self._index[kind]}
         with_authors = self._author_keys > 0
-        matches: list[Match] = []
-        extend = matches.extend
-        append = matches.append
-        for paper in papers:
+        scans = [automaton.iter for automaton in self._automata if len(automaton)]
+        term_hits = self._term_hits
+        scan = self._scan
+        for index, paper in enumerate(papers):
+            kind = paper.announce_type
+            if kind not in wanted:
+                continue
             state = PaperState(paper, with_authors)
-            hit = self._find_hits(state)
+            scores = scan(state, scans)
+            hit = state.hit
             if not hit:
                 continue
-            announce_type = paper.announce_type
-            if announce_type not in self._index:
-                continue  # no subscription takes it
-            cache = state.term_hits
-            any_of = self._any_of_index[announce_type]
-            any_of_hit = any_of.keys() & hit
-            if any_of_hit:
-                self._match_any_of(state, any_of, any_of_hit, matches)
-            pairs = self._pair_index[announce_type]
-            for term_id in pairs.keys() & hit:
-                others = pairs[term_id]
-                for other in others.keys() & hit:
-                    in_order, reversed_order = others[other]
-                    for ids, terms in ((in_order, (term_id, other)), (reversed_order, (other, term_id))):
-                        if ids:
-                            hits, score = scored_hits(state, terms)
-                            extend(map(_new_record, repeat(Match), zip(
-                                ids, repeat(paper), repeat(hits), repeat(score))))
-            index = self._index[announce_type]
-            candidates = set().union(*map(index.get, index.keys() & hit))
-            if not candidates:
-                continue
-            category_set = state.category_set
-            for slot in candidates:
-                compiled = subscriptions[slot]
-                if compiled.categories is not None and compiled.categories.isdisjoint(category_set):
-                    continue
-                mode = compiled.mode
-                if mode == CONJUNCTION:
-                    if not (compiled.required <= hit and compiled.excluded.isdisjoint(hit)):
-                        continue
-                elif mode == GENERAL and not compiled.evaluate(hit):
-                    continue
-                single = compiled.single
-                if single is not None:
-                    hits, score = cache.get(single) or term_hits(state, single)
-                else:
-                    hits, score = scored_hits(state, compiled.positives_in(hit))
-                append(_new_record(Match, (compiled.id, paper, hits, score)))
-        return matches
+            states[index] = state
+            hit_sets[index] = hit
+            category_sets[index] = state.category_set
+            postings.kind_of[index] = kind
+            if len(scores) < len(hit):  # authors, categories: scored from their hits
+                scores.update((term_id, term_hits(state, term_id)[1])
+                              for term_id in hit.difference(scores))
+            # (index, score) onto each term's posting, all in C: a day has ~300k of them
+            exhaust(map(_append, map(by_kind[kind].__getitem__, scores),
+                        zip(repeat(index), scores.values())))
+        rows = resolve_all(self._subscriptions, postings, hit_sets, category_sets)
+        # what hits() needs, as of now: a later add()/remove() must not change this day's table
+        terms = list(self._terms)
+        slot_of = dict(self._slot_of)
+        subscriptions = list(self._subscriptions)
+        scored_hits = self._scored_hits
 
-    def _match_any_of(self, state: PaperState, any_of: dict[int, AnyOfEntry],
-                      any_of_hit: set[int], matches: list[Match]) -> None:
-        """Matches of the subscriptions that want any of some terms and none of others."""
-        paper = state.paper
+        def hits_of(subscription_id: str, index: int):
+            compiled = subscriptions[slot_of[subscription_id]]
+            return scored_hits(states[index], compiled.positives_in(hit_sets[index]), terms)[0]
+
+        return MatchTable(papers, rows, hit_sets, hits_of)
+
+    def _scan(self, state: PaperState, scans: list) -> dict[int, float]:
+        """The terms that hit this paper (into `state.hit`) and, in the same pass, the score of
+        each title/abstract term: per region the keys found are counted in C (Counter), keys
+        map to terms, and only keys with a check (capitals, camel case) look at the tokens."""
         hit = state.hit
-        cache = state.term_hits
-        term_hits = self._term_hits
-        extend = matches.extend
-        several_hit = []
-        for term_id in any_of_hit:
-            entry = any_of[term_id]
-            hits, score = cache.get(term_id) or term_hits(state, term_id)
-            single, several, excluded_by = entry.single, entry.several, entry.excluded_by
-            if excluded_by and not excluded_by.keys().isdisjoint(hit):
-                dropped = set(chain.from_iterable(map(excluded_by.__getitem__, excluded_by.keys() & hit)))
-                single = list(filterfalse(dropped.__contains__, single))
-                several = list(filterfalse(dropped.__contains__, several))
-            if single:
-                extend(map(_new_record, repeat(Match), zip(
-                    single, repeat(paper), repeat(hits), repeat(score))))
-            if several:
-                several_hit.append((several, hits, score))
-        if not several_hit:
-            return
-        twice = _EMPTY_SET
-        if len(several_hit) > 1:
-            listed = list(chain.from_iterable(map(itemgetter(0), several_hit)))
-            if len(set(listed)) < len(listed):  # a subscription two of whose terms hit
-                twice = {sid for sid, times in Counter(listed).items() if times > 1}
-        for ids, hits, score in several_hit:
-            if twice:
-                ids = list(filterfalse(twice.__contains__, ids))
-            extend(map(_new_record, repeat(Match), zip(
-                ids, repeat(paper), repeat(hits), repeat(score))))
-        for subscription_id in twice:
-            compiled = self._subscriptions[self._slot_of[subscription_id]]
-            hits, score = self._scored_hits(state, compiled.positives_in(hit))
-            matches.append(_new_record(Match, (subscription_id, paper, hits, score)))
+        key_tokens = self._key_tokens
+        occurrences = []
+        for region_index, region in enumerate(state.regions):
+            stream = region.stream
+            if not stream:
+                continue
+            if len(scans) == 1:
+                found = list(scans[0](stream))
+            else:
+                found = list(chain.from_iterable(scan(stream) for scan in scans))
+            region.hits = found
+            if not found:
+                continue
+            if region_index == AUTHORS:
+                region.pids = pids = set(map(itemgetter(1), found))
+                hit.update(chain.from_iterable(map(self._plain[AUTHORS].__getitem__, pids)))
+                checked = self._checked[AUTHORS]
+                for pid in pids & self._checked_pids[AUTHORS]:
+                    for term_id, check in checked[pid]:
+                        if term_id not in hit and self._occurrences(
+                                state, AUTHORS, pid, term_id, check, first_only=True):
+                            hit.add(term_id)
+                continue
+            region.pids = pids = set(map(itemgetter(1), found))
+            found_terms = Counter(chain.from_iterable(map(
+                self._plain[region_index].__getitem__, map(itemgetter(1), found))))
+            to_check = self._checked_pids[region_index].intersection(pids)
+            raw = region.raw_stream() if to_check else None
+            if raw is not None:
+                # the tokens as written are a slice of the raw stream: no token tables
+                checked = self._checked[region_index]
+                key_length = self._key_length
+                written_at = region.written_at
+                for end, pid in found:
+                    if pid in to_check:
+                        tokens = written_at(raw, end, key_length[pid])
+                        for term_id, check in checked[pid]:
+                            if written_failure(tokens, check) is None:
+                                found_terms[term_id] += 1
+            elif to_check:
+                checked = self._checked[region_index]
+                for pid in to_check:
+                    extra = key_tokens[pid] - 1
+                    lasts = region.lasts(pid)
+                    for term_id, check in checked[pid]:
+                        holding = sum(check_holds(region, last - extra, check) for last in lasts)
+                        if holding:
+                            found_terms[term_id] += holding
+            if found_terms:
+                occurrences.append((region_index, found_terms))
+        if not occurrences:
+            scores = {}
+        elif len(occurrences) == 1:
+            region_index, found_terms = occurrences[0]
+            scores = dict(zip(found_terms, map(_SCORES[region_index].__getitem__, found_terms.values())))
+        else:
+            (_, in_title), (_, in_abstract) = occurrences
+            scores = dict(zip(in_abstract, map(_SCORES[ABSTRACT].__getitem__, in_abstract.values())))
+            title_score = _SCORES[TITLE].__getitem__
+            both_score = _SCORES[BOTH].__getitem__
+            for term_id, times in in_title.items():
+                more = in_abstract.get(term_id)
+                scores[term_id] = title_score(times) if more is None else both_score(times + more)
+        hit.update(scores)
+        category_terms = self._category_terms
+        for key in state.category_keys:
+            term_ids = category_terms.get(key)
+            if term_ids:
+                hit.update(term_ids)
+        return scores
 
     def _find_hits(self, state: PaperState, near_misses: dict | None = None) -> set[int]:
         """Ids of the terms that hit this paper (in a field the term searches)."""
@@ -456,7 +519,7 @@ class CompiledMatcher:
 
     def _occurrences(self, state: PaperState, region_index: int, pid: int, term_id: int,
                      check: tuple | None, near_misses: dict | None = None,
-                     first_only: bool = False) -> list[tuple[int, int]]:
+                     first_only: bool = False, terms: list | None = None) -> list[tuple[int, int]]:
         """Spans (into the field's text) where key `pid` hit for this term, checks applied."""
         region = state.regions[region_index]
         spans = []
@@ -464,7 +527,7 @@ class CompiledMatcher:
             if region_index == AUTHORS:
                 author = region.author_at(position)
                 if check is not None and not author_name_matches(
-                        self._terms[term_id].tokens, region.author_tokens[author]):
+                        (terms or self._terms)[term_id].tokens, region.author_tokens[author]):
                     continue
                 spans.append(region.author_span(author))
             else:
@@ -482,12 +545,14 @@ class CompiledMatcher:
                 break
         return spans
 
-    def _term_hits(self, state: PaperState, term_id: int) -> tuple[tuple[Hit, ...], float]:
-        """All hits of one term in one paper, with the term's share of the score (cached)."""
+    def _term_hits(self, state: PaperState, term_id: int, terms: list | None = None
+                   ) -> tuple[tuple[Hit, ...], float]:
+        """All hits of one term in one paper, with the term's share of the score (cached).
+        `terms`: the term table to read (a MatchTable's snapshot; default the current one)."""
         cached = state.term_hits.get(term_id)
         if cached is not None:
             return cached
-        term = self._terms[term_id]
+        term = (terms or self._terms)[term_id]
         hits: list[Hit] = []
         if term.category is not None:
             offset = 0
@@ -500,7 +565,8 @@ class CompiledMatcher:
         elif term.kind == "author":
             for pid, check in term.pid_checks:
                 if pid in state.regions[AUTHORS].pids:
-                    for start, end in self._occurrences(state, AUTHORS, pid, term_id, check):
+                    for start, end in self._occurrences(state, AUTHORS, pid, term_id, check,
+                                                        terms=terms):
                         hits.append(Hit(term.display, "authors", start, end))
         else:
             # title/abstract terms: count hits per field for the score now, spans on first look
@@ -544,16 +610,16 @@ class CompiledMatcher:
         state.term_hits[term_id] = result
         return result
 
-    def _scored_hits(self, state: PaperState, term_ids: Sequence[int]
+    def _scored_hits(self, state: PaperState, term_ids: Sequence[int], terms: list | None = None
                      ) -> tuple[tuple[Hit, ...], float]:
         """Hits and score of several terms of one query, in the query's order."""
         if len(term_ids) == 1:
             (term_id,) = term_ids
-            return state.term_hits.get(term_id) or self._term_hits(state, term_id)
+            return state.term_hits.get(term_id) or self._term_hits(state, term_id, terms)
         all_hits = []
         total = 0.0
         for term_id in term_ids:
-            hits, score = state.term_hits.get(term_id) or self._term_hits(state, term_id)
+            hits, score = state.term_hits.get(term_id) or self._term_hits(state, term_id, terms)
             all_hits.append(hits)
             total += score
         return concatenated(all_hits), round(total, 3)

@@ -38,7 +38,7 @@ class Region:
     """One field's token stream plus token tables built on first use (only needed for hits)."""
 
     __slots__ = ("text", "plain_text", "stream", "plain", "hits", "pids", "_pieces", "_tables",
-                 "_lasts", "_counts")
+                 "_lasts", "_counts", "_raw")
 
     def __init__(self, text: str):
         self.text = text
@@ -49,6 +49,24 @@ class Region:
         self.pids: set[int] = _EMPTY_SET
         self._tables = None
         self._lasts = None
+        self._raw = None
+
+    def raw_stream(self) -> str | None:
+        """The token stream as written (not folded) at the same offsets as `stream`, so a key
+        hit's tokens as written are a slice of it (cheaper than the token tables); None when
+        folding changed lengths (non-ASCII tokens)."""
+        raw = self._raw
+        if raw is None:
+            joined = " ".join(self.pieces[1::2])
+            raw = self._raw = (f" {joined} " if joined.isascii()
+                               and len(joined) + 2 == len(self.stream) else "")
+        return raw or None
+
+    def written_at(self, raw: str, end: int, key_length: int) -> list[str]:
+        """The tokens, as written, of a key hit that ended at stream offset `end` (a key ending
+        inside a token, `robot*`, takes the whole token)."""
+        stop = end if raw[end] == " " else raw.find(" ", end)
+        return raw[end - key_length + 2:stop].split(" ")
 
     @property
     def pieces(self) -> list[str]:

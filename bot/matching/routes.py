@@ -5,6 +5,8 @@ from __future__ import annotations
 from operator import itemgetter
 from typing import Callable
 
+from bot.models import ANNOUNCE_TYPES
+
 from .query import And, Node, Not, Or, Term
 from .subscriptions import Subscription
 from .terms import CompiledTerm
@@ -104,9 +106,9 @@ def _evaluator(node: Node, id_of: Callable[[Term], int]) -> Callable[[set[int]],
 
 
 class CompiledSubscription:
-    __slots__ = ("subscription", "id", "slot", "types", "categories", "mode", "required",
+    __slots__ = ("subscription", "id", "slot", "types", "kinds", "categories", "mode", "required",
                  "excluded", "evaluate", "positive", "single", "necessary", "term_ids",
-                 "route", "route_terms", "route_key", "positive_order")
+                 "route", "route_terms", "route_key", "positive_order", "shared_rows")
 
     def __init__(self, subscription: Subscription, slot: int, term_ids: dict[tuple, int],
                  terms: list[CompiledTerm]):
@@ -115,6 +117,7 @@ class CompiledSubscription:
         self.slot = slot
         self.term_ids = term_ids
         self.types = subscription.admitted_types
+        self.kinds = tuple(kind for kind in ANNOUNCE_TYPES if kind in self.types)
         self.categories = subscription.categories or None
         query = subscription.query
         id_of = lambda term: term_ids[(term.field, term.text)]  # noqa: E731
@@ -141,6 +144,10 @@ class CompiledSubscription:
         assert necessary is not None, query.describe()
         self.necessary = necessary[1]
         self.route, self.route_terms, self.route_key = self._route(root, id_of)
+        # One term and nothing else: its matches are the term's postings for these announce
+        # types, the same for every such subscription (see table.resolve).
+        self.shared_rows = ((self.single, self.kinds) if self.route == ROUTE_ANY_OF
+                            and self.single is not None and not self.route_key else None)
 
     def _route(self, root: Node, id_of: Callable[[Term], int]) -> tuple[int, frozenset, object]:
         """How match() finds this subscription (see ROUTE_*): (route, index terms, key)."""

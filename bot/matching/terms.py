@@ -217,12 +217,18 @@ def check_failure(region, first: int, check: tuple) -> str | None:
     """Why a key's hit starting at token `first` does not count, or None when it does: a token
     the term writes in capitals is not in capitals in the text ("capitals"), or what closes a
     compound is two words glued in camel case ("camel case")."""
+    return written_failure([region.written(first + offset) for offset in range(len(check[0]))],
+                           check)
+
+
+def written_failure(tokens: Sequence[str], check: tuple) -> str | None:
+    """`check_failure` given the hit's tokens as the text writes them."""
     capitals, camel, prefix_length = check
     last = len(capitals) - 1
     for offset, capital in enumerate(capitals):
         if not capital and not camel[offset]:
             continue
-        written = region.written(first + offset)
+        written = tokens[offset]
         if capital:
             shown = written[:prefix_length] if offset == last and prefix_length else written
             if not is_capitalised(shown) and not (
