@@ -14,21 +14,21 @@ How a day is matched:
 3. The few checks the automaton cannot do run on the hits only: terms written in capitals must hit
    capital tokens (`MLLM` is not "mLLMs"), a closed compound must not be camel-case glue
    ("LanguageModel"), multi-word author names check the given name.
-4. Indexes from terms to subscriptions, one set per announce type, find the matches. The common
-   shapes need no evaluation per subscription: "any of these terms, none of those" (`VLM`,
-   `VLM, MLLM`, `"world model" -robot`) lists the subscriptions under each term, and `a AND b`
-   under the rarer-looking term keyed by the other, so a set intersection finds them. Any other
-   query is indexed under one set of terms at least one of which must hit for it to be true, and
-   evaluated only when one does.
-5. Hits (terms with character spans) depend on the paper and the term, never on who subscribed:
-   they are computed once per (paper, term) and the same tuple is shared by every Match that
-   needs it; a match of several terms concatenates them in the query's order.
+4. Per paper, each term that hit gets its score there (hits counted per field, in C) onto its
+   posting: per announce type, the (paper index, score) pairs of the papers it hit.
+5. Each subscription's matches come from the postings (`table.resolve_all`): a one-term
+   subscription's are its term's postings themselves, shared by every subscription of that
+   term; "any of these terms, none of those" (`VLM, MLLM`, `"world model" -robot`) and `a AND b`
+   merge or intersect them; any other query is evaluated on the hit sets of the papers one of
+   its necessary terms hit. The result, a `MatchTable`, holds no record per match: hits with
+   spans (computed once per (paper, term), shared) and Match records are made on request, for
+   what a digest shows.
 
 So the cost of a day grows with the papers' text and the matches found, not with the number of
 subscriptions.
 
-Updates: `add()` and `remove()` are incremental for terms, keys and the index (shared terms are
-reference-counted). pyahocorasick needs `make_automaton()` after keys are added, a C pass over all
+Updates: `add()` and `remove()` are incremental for terms, keys and the indexes (shared terms
+are reference-counted); a MatchTable already made keeps what it needs and is not changed. pyahocorasick needs `make_automaton()` after keys are added, a C pass over all
 of an automaton's keys that holds the GIL: the compile builds its automaton at once (in the
 thread that compiles), keys added later go to smaller automata (at most GENERATION_KEYS keys
 each, built on the next `match()` or `explain()`), and removed keys stay behind, inert, so a
@@ -59,8 +59,7 @@ from .lazy_hits import LazyHits, concatenated
 from .explain import Explanation, TermReport, describe_hits, why_false
 from .papers import PaperState, field_text
 from .query import Term
-from .routes import (CONJUNCTION, GENERAL, ROUTE_ANY_OF, ROUTE_GENERIC, AnyOfEntry,
-                     CompiledSubscription)
+from .routes import CompiledSubscription
 from .subscriptions import DEFAULT_TYPES, Subscription
 from .table import MatchTable, Postings, resolve_all
 from .terms import (ABSTRACT, AUTHORS, TITLE, CompiledTerm, author_name_matches, check_failure,
@@ -133,15 +132,9 @@ class CompiledMatcher:
         self._terms: list[CompiledTerm | None] = []
         self._term_id: dict[tuple, int] = {}
         self._category_terms: dict[str, list[int]] = {}
-        # One index per route (see ROUTE_*) and per announce type a subscription admits, so
-        # a paper only ever looks up subscriptions that take its type. Keyed by term id:
-        #   any-of:  term -> AnyOfEntry (one-term subscriptions, those with more terms, and
-        #            which of them an excluded term drops)
-        #   pair:    rarer term -> {other term: [subscription id]}
-        #   generic: necessary term -> {slot}
-        self._any_of_index: dict[str, dict[int, AnyOfEntry]] = {kind: {} for kind in ANNOUNCE_TYPES}
-        self._pair_index = {kind: {} for kind in ANNOUNCE_TYPES}
-        self._index = {kind: {} for kind in ANNOUNCE_TYPES}
+        # how many subscriptions take each announce type: papers of a type none takes are
+        # not even normalised
+        self._kind_users: Counter[str] = Counter()
         self._subscriptions: list[CompiledSubscription | None] = []
         self._slot_of: dict[str, int] = {}
         self._free_slots: list[int] = []
@@ -189,57 +182,17 @@ class CompiledMatcher:
         else:
             self._subscriptions[slot] = compiled
         self._slot_of[subscription.id] = slot
-        for kind in compiled.types:
-            self._route_entries(compiled, kind, adding=True)
+        self._kind_users.update(compiled.types)
 
     def remove(self, subscription_id: str) -> None:
         """Remove one subscription; terms no other subscription uses are dropped."""
         compiled = self._compiled(subscription_id)
-        for kind in compiled.types:
-            self._route_entries(compiled, kind, adding=False)
+        self._kind_users.subtract(compiled.types)
         for term_id in compiled.term_ids.values():
             self._release_term(term_id)
         self._subscriptions[compiled.slot] = None
         self._free_slots.append(compiled.slot)
         del self._slot_of[subscription_id]
-
-    def _route_entries(self, compiled: CompiledSubscription, kind: str, adding: bool) -> None:
-        """Enter (or withdraw) a subscription in its route's index for one announce type."""
-        route = compiled.route
-        if route == ROUTE_GENERIC:
-            index = self._index[kind]
-            for term_id in compiled.route_terms:
-                if adding:
-                    index.setdefault(term_id, set()).add(compiled.slot)
-                else:
-                    index[term_id].discard(compiled.slot)
-                    if not index[term_id]:
-                        del index[term_id]
-            return
-        if route == ROUTE_ANY_OF:
-            index = self._any_of_index[kind]
-            for term_id in compiled.route_terms:
-                entry = index.get(term_id)
-                if entry is None:
-                    entry = index[term_id] = AnyOfEntry()
-                entry.change(compiled.id, len(compiled.positive) > 1, compiled.route_key, adding)
-                if entry.empty:
-                    del index[term_id]
-            return
-        (term_id,) = compiled.route_terms
-        other, written_first = compiled.route_key
-        index = self._pair_index[kind]
-        # [subscriptions writing `term AND other`, those writing `other AND term`]
-        by_order = index.setdefault(term_id, {}).setdefault(other, ([], []))
-        ids = by_order[0 if written_first else 1]
-        if adding:
-            ids.append(compiled.id)
-            return
-        ids.remove(compiled.id)
-        if not by_order[0] and not by_order[1]:
-            del index[term_id][other]
-            if not index[term_id]:
-                del index[term_id]
 
     def _compiled(self, subscription_id: str) -> CompiledSubscription:
         slot = self._slot_of.get(subscription_id)
@@ -368,8 +321,7 @@ class CompiledMatcher:
         category_sets: list = [_EMPTY_SET] * count
         states: list = [None] * count
         # a paper of an announce type no subscription takes is not even normalised
-        wanted = {kind for kind in ANNOUNCE_TYPES if self._any_of_index[kind]
-                  or self._pair_index[kind] or self._index[kind]}
+        wanted = {kind for kind, users in self._kind_users.items() if users > 0}
         with_authors = self._author_keys > 0
         scans = [automaton.iter for automaton in self._automata if len(automaton)]
         term_hits = self._term_hits
