@@ -110,8 +110,8 @@ class MatchTable:
             by_paper = [[] for _ in self.papers]
             for sid, rows in self._rows.items():
                 for chunk in rows:
-                    for index, _ in chunk:
-                        by_paper[index].append(sid)
+                    for matched, _ in chunk:
+                        by_paper[matched].append(sid)
             self._by_paper = by_paper
         return by_paper[index]
 
