@@ -2,10 +2,10 @@
 
 How a day is matched:
 
-1. Each paper is normalised once per `match()` call: title, abstract and authors become token
-   streams (`" tok tok tok "`, LaTeX converted to text, tokens folded, separated by single
-   spaces; each author wrapped in `\\x04 ... \\x05` markers so family names can be anchored to the
-   end of a name).
+1. Each paper is normalised once per `match_day()` call (unless no subscription takes its
+   announce type): title, abstract and authors become token streams (`" tok tok tok "`, LaTeX
+   converted to text, tokens folded, separated by single spaces; each author wrapped in
+   `\\x04 ... \\x05` markers so family names can be anchored to the end of a name).
 2. One Aho-Corasick automaton (pyahocorasick) holds every term of every subscription as keys in
    the same normalised form with a space on both sides, so only whole tokens and whole phrases can
    hit. A term's word forms are more keys (see `terms` and `forms`): singular and plural of its
@@ -28,11 +28,13 @@ So the cost of a day grows with the papers' text and the matches found, not with
 subscriptions.
 
 Updates: `add()` and `remove()` are incremental for terms, keys and the indexes (shared terms
-are reference-counted); a MatchTable already made keeps what it needs and is not changed. pyahocorasick needs `make_automaton()` after keys are added, a C pass over all
-of an automaton's keys that holds the GIL: the compile builds its automaton at once (in the
-thread that compiles), keys added later go to smaller automata (at most GENERATION_KEYS keys
-each, built on the next `match()` or `explain()`), and removed keys stay behind, inert, so a
-subscribe or unsubscribe never rebuilds the whole key set.
+are reference-counted); a MatchTable already made keeps what it needs and is not changed.
+pyahocorasick needs `make_automaton()` after keys are added, a C pass over all of an automaton's
+keys that holds the GIL: the compile builds its automaton at once (in the thread that
+compiles), keys added later go to smaller automata (at most GENERATION_KEYS keys each, built on
+the next `match_day()` or `explain()`), and removed keys stay behind, inert, so a subscribe or
+unsubscribe never rebuilds the whole key set. (The compile-time build stays one call: each
+automaton more costs a scan of every paper, about as much as the build it would split.)
 
 Hits carry their spans lazily (`lazy_hits`): the score counts hits per field, the spans are
 computed when a match's hits are first looked at, which few of a day's million matches are.
@@ -417,10 +419,12 @@ class CompiledMatcher:
             scores = {}
         elif len(occurrences) == 1:
             region_index, found_terms = occurrences[0]
-            scores = dict(zip(found_terms, map(_SCORES[region_index].__getitem__, found_terms.values())))
+            score_of = _SCORES[region_index].__getitem__
+            scores = dict(zip(found_terms, map(score_of, found_terms.values())))
         else:
             (_, in_title), (_, in_abstract) = occurrences
-            scores = dict(zip(in_abstract, map(_SCORES[ABSTRACT].__getitem__, in_abstract.values())))
+            abstract_score = _SCORES[ABSTRACT].__getitem__
+            scores = dict(zip(in_abstract, map(abstract_score, in_abstract.values())))
             title_score = _SCORES[TITLE].__getitem__
             both_score = _SCORES[BOTH].__getitem__
             for term_id, times in in_title.items():

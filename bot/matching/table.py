@@ -13,8 +13,8 @@ hit and its score in each (two parallel lists). A subscription's matches are the
 - anything else: evaluated on the hit sets of the papers one of its necessary terms hit.
 
 Each subscription's rows are a tuple of chunks, lists of (paper index, score); chunks may be
-shared with other subscriptions and must not be changed. Hits (with their spans) and Match records are made
-by `hits()` / `match()` for the pairs someone looks at.
+shared with other subscriptions and must not be changed. Hits (with their spans) and Match
+records are made by `hits()` / `match()` for the pairs someone looks at.
 """
 
 from __future__ import annotations
