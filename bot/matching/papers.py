@@ -17,6 +17,7 @@ from .terms import AUTHOR_END, AUTHOR_START
 from .tokens import math_spans, plain_pieces, token_stream, tokenize
 
 _EMPTY_SET: frozenset = frozenset()
+_ASCII_TOKENS = re.compile(r"[A-Za-z0-9]+")
 
 
 def field_text(paper: Paper, field_name: str) -> str:
@@ -57,9 +58,13 @@ class Region:
         folding changed lengths (non-ASCII tokens)."""
         raw = self._raw
         if raw is None:
-            joined = " ".join(self.pieces[1::2])
-            raw = self._raw = (f" {joined} " if joined.isascii()
-                               and len(joined) + 2 == len(self.stream) else "")
+            raw = ""
+            if self.plain_text.isascii():
+                # the tokens as written; checked against the stream, so it is the same tokens
+                candidate = f" {' '.join(_ASCII_TOKENS.findall(self.plain_text))} "
+                if len(candidate) == len(self.stream) and candidate.lower() == self.stream:
+                    raw = candidate
+            self._raw = raw
         return raw or None
 
     def written_at(self, raw: str, end: int, key_length: int) -> list[str]:

@@ -128,7 +128,7 @@ class MatchTable:
 
     def all_matches(self) -> list[Match]:
         """Every match as a Match record, grouped by paper in input order (subscriptions in the
-        order they were compiled): for small matchers; a day's digests use `rows`."""
+        matcher's order): for small matchers; a day's digests use `rows`."""
         found: list[list[tuple[str, float]]] = [[] for _ in self.papers]
         for sid, rows in self._rows.items():
             for chunk in rows:
