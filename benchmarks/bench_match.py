@@ -19,13 +19,15 @@ The naive baseline compiles one regex per subscription (an alternation of its te
 each paper's normalised title and abstract) and evaluates the boolean query on what it found;
 papers are normalised by its own simple normaliser (ASCII letters and digits, lower-cased), not
 the matcher's. It runs at 1k and 10k on the uniform workload (timed, in the same process, for the
-ratio), and at 10k on the other workloads over the first AGREEMENT_PAPERS papers. Each time the
+ratio), and at 10k on the other workloads over the first AGREEMENT_PAPERS papers (the
+baseline's scan at 10k takes minutes per thousand papers on a busy machine). Each time the
 two match sets are compared on the subscriptions the baseline can express (no capitals-only
 terms, no given-name author terms; it does not check camel-case glue on closed compounds
 either) and on the papers its normaliser can read (no LaTeX, no non-ASCII text).
 
     .venv/bin/python benchmarks/bench_match.py [--quick] [--only N] [--skip-naive]
                                                [--workload uniform|popular|long]
+                                               [--agreement-papers N]
 
 The default run (no options) is the one whose figures count: every workload and size, the
 baseline in the same process. `--only`, `--workload` and `--skip-naive` are for iterating.
