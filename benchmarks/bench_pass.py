@@ -8,6 +8,11 @@ so the figures are the core's own work: loading the directory, matching, buildin
 ledger. A 10 ms ticker on the event loop measures the longest stall while the pass runs.
 
     .venv/bin/python benchmarks/bench_pass.py [--subscriptions 100000] [--channels 1000] [--papers 1500]
+                                              [--trace-stalls]
+
+`--trace-stalls` names the culprit of each stall: a watcher thread that wakes every 5 ms prints,
+when it overslept by 80 ms or more, where every other thread was (a single C call holding the
+GIL, e.g. pyahocorasick's make_automaton, shows as the line that made it).
 
 Last line: JSON {"bench":"pass","subscriptions":...,"channels":...,"pass_seconds":...,
 "second_pass_seconds":...,"max_loop_stall_ms":...}. Targets: max_loop_stall_ms <= 100,
@@ -22,7 +27,9 @@ import json
 import random
 import sys
 import tempfile
+import threading
 import time
+import traceback
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -176,12 +183,39 @@ async def run(subscriptions: int, channels: int, papers: int) -> dict:
     }
 
 
+def trace_stalls(threshold: float = 0.080) -> None:
+    """Start a daemon thread that prints where the other threads were after each stall."""
+
+    def watch() -> None:
+        last = time.perf_counter()
+        while True:
+            time.sleep(0.005)
+            now = time.perf_counter()
+            if now - last >= threshold:
+                lines = [f"stall {1000 * (now - last):.0f} ms; threads:"]
+                for ident, frame in sys._current_frames().items():
+                    if ident == threading.get_ident():
+                        continue
+                    stack = traceback.extract_stack(frame)[-3:]
+                    where = " <- ".join(f"{f.name}:{f.lineno} {f.line}" for f in reversed(stack))
+                    if "work_queue.get" not in where and "select" not in where:  # idle ones
+                        lines.append(f"  {where}")
+                print("\n".join(lines), flush=True)
+            last = time.perf_counter()
+
+    threading.Thread(target=watch, name="stall-watcher", daemon=True).start()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--subscriptions", type=int, default=100_000)
     parser.add_argument("--channels", type=int, default=1_000)
     parser.add_argument("--papers", type=int, default=1_500)
+    parser.add_argument("--trace-stalls", action="store_true",
+                        help="print where the threads were after each stall of 80 ms or more")
     args = parser.parse_args()
+    if args.trace_stalls:
+        trace_stalls()
     result = asyncio.run(run(args.subscriptions, args.channels, args.papers))
     print(f"scheduler pass: {args.subscriptions} subscriptions over {args.channels} channels, "
           f"{args.papers}-paper day (seeded in {result['seed_seconds']} s)")

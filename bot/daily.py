@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -21,9 +20,10 @@ from bot import metrics
 from bot.arxiv.client import ArxivClient
 from bot.collector import collector_paused
 from bot.destinations import RELEVANCE, Destination
-from bot.digest.model import Digest, build_digest
+from bot.digest.model import Digest, digest_from_table
 from bot.ingest import enrich_and_store
 from bot.matching import CompiledMatcher as Matcher, Subscription, compile_subscriptions
+from bot.matching.table import MatchTable
 from bot.models import Match, Paper
 from bot.ranking import Ranker
 from bot.store import AsyncStore
@@ -33,15 +33,17 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class DayMatches:
-    """One matcher pass over a day: the matches per subscription id, and the matched papers by
-    id as digests should show them (enriched when the API answered)."""
+    """One matcher pass over a day: the matches as a compact table (per subscription the papers
+    and scores; hits and Match records only on request), and the matched papers by id as digests
+    should show them (enriched when the API answered)."""
 
     day: date
-    by_subscription: Mapping[str, Sequence[Match]] = field(default_factory=dict)
+    table: MatchTable = field(default_factory=MatchTable.empty)
     papers: Mapping[str, Paper] = field(default_factory=dict)
 
     def get(self, subscription_id: str, default: Sequence[Match] = ()) -> Sequence[Match]:
-        return self.by_subscription.get(subscription_id, default)
+        """One subscription's matches as Match records (made now; a digest does not need them)."""
+        return self.table.matches(subscription_id) or default
 
 
 async def match_day(store: AsyncStore, day: date, subscriptions: Sequence[Subscription], *,
@@ -50,58 +52,56 @@ async def match_day(store: AsyncStore, day: date, subscriptions: Sequence[Subscr
     enriched (one API request per 100 of them) and stored, when an arXiv client is given.
 
     `matcher`: `subscriptions` already compiled (the scheduler keeps it across passes and days
-    while the subscriptions stay the same). Compiling, matching and grouping the matches run in a
-    worker thread: at 100k subscriptions they take seconds the event loop must not lose."""
+    while the subscriptions stay the same). Compiling and matching run in a worker thread: at
+    100k subscriptions they take seconds the event loop must not lose."""
     papers = await store.read(lambda s: s.papers.for_day(day), operation="reading a listing")
 
-    def match_and_group() -> tuple[dict[str, Paper], dict[str, list[Match]]]:
+    def match_all() -> tuple[MatchTable, dict[str, Paper]]:
         with collector_paused():  # see bot.collector: no multi-100 ms collection in here
             compiled = matcher if matcher is not None else compile_subscriptions(subscriptions)
-            matched: dict[str, Paper] = {}
-            by_subscription: dict[str, list[Match]] = defaultdict(list)
-            for m in compiled.match(papers):
-                matched.setdefault(m.paper.id, m.paper)
-                by_subscription[m.subscription_id].append(m)
-            return matched, dict(by_subscription)
+            table = compiled.match_day(papers)
+            listed = table.papers
+            return table, {listed[index].id: listed[index] for index in table.matched_indices()}
 
-    matched, by_subscription = await asyncio.to_thread(match_and_group)
+    table, matched = await asyncio.to_thread(match_all)
     if arxiv is not None and matched:
         matched.update((p.id, p) for p in await enrich_and_store(arxiv, store, list(matched.values())))
     metrics.PAPERS_MATCHED.inc(len(matched))
     log.info("matched %s: %d of %d papers for %d subscriptions", day, len(matched), len(papers),
              len(subscriptions))
-    return DayMatches(day, by_subscription, matched)
+    return DayMatches(day, table, matched)
 
 
 def digest_for(destination: Destination, day: date, day_matches: DayMatches | None,
                order: Mapping[str, float] | None = None) -> Digest:
     """The destination's digest: the matches of its subscriptions, merged and ordered, plus the
-    personal matches of the people who asked to be mentioned there (from the same pass).
+    personal matches of the people who asked to be mentioned there (from the same pass). Built
+    from the day's table: no Match record per match, hits only for the items shown.
 
     `order`: the destination's learned relevance per paper id (`bot.ranking`), applied before
     `max_papers` cuts the list; None keeps the match order."""
     day_matches = day_matches or DayMatches(day)
     papers = day_matches.papers
-    matches = [m for sid in destination.subscription_ids for m in day_matches.get(sid)]
-    digest = build_digest(destination.key, destination.title, day, matches,
-                          subscriptions_text=destination.subscriptions_text,
-                          max_items=destination.max_papers, papers=papers, order=order)
+    table = day_matches.table
+    digest = digest_from_table(destination.key, destination.title, day, table,
+                               destination.subscription_ids,
+                               subscriptions_text=destination.subscriptions_text,
+                               max_items=destination.max_papers, papers=papers, order=order)
     if not destination.mention_subscriptions:
         return digest
     mentions: dict[str, tuple[str, ...]] = {}
-    personal_matches: list[Match] = []
+    personal: list[str] = []
     for user, subscription_ids in sorted(destination.mention_subscriptions.items()):
-        own = [m for sid in subscription_ids for m in day_matches.get(sid)]
-        if not own:
+        if not any(table.rows(sid) for sid in subscription_ids):
             continue
         # The person's papers in their own order (score, then id), each once.
-        ordered = build_digest(destination.key, user, day, own, papers=papers).paper_ids
-        mentions[user] = ordered
-        personal_matches += own
+        mentions[user] = digest_from_table(destination.key, user, day, table, subscription_ids,
+                                           papers=papers).paper_ids
+        personal += subscription_ids
     if not mentions:
         return digest
-    mention_items = build_digest(destination.key, destination.title, day, personal_matches,
-                                 papers=papers).items
+    mention_items = digest_from_table(destination.key, destination.title, day, table, personal,
+                                      papers=papers).items
     return dataclasses.replace(digest, mentions=mentions, mention_items=mention_items)
 
 
@@ -111,9 +111,12 @@ def digest_for(destination: Destination, day: date, day_matches: DayMatches | No
 def destination_papers(destination: Destination, day_matches: DayMatches) -> list[Paper]:
     """The destination's matched papers (its subscriptions', each once), as its digest shows them."""
     papers: dict[str, Paper] = {}
+    listed = day_matches.table.papers
     for sid in destination.subscription_ids:
-        for match in day_matches.get(sid):
-            papers.setdefault(match.paper.id, day_matches.papers.get(match.paper.id, match.paper))
+        for chunk in day_matches.table.rows(sid):   # the table's rows: no Match records
+            for index, _ in chunk:
+                paper = listed[index]
+                papers.setdefault(paper.id, day_matches.papers.get(paper.id, paper))
     return list(papers.values())
 
 

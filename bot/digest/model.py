@@ -20,6 +20,7 @@ from datetime import date, datetime
 from itertools import chain
 from types import MappingProxyType
 
+from bot.matching.table import MatchTable
 from bot.models import Hit, Match, Paper
 
 log = logging.getLogger(__name__)
@@ -193,6 +194,11 @@ class _Accumulator:
         self.subscription_ids.setdefault(match.subscription_id, None)
         self.score = max(self.score, match.score)
 
+    def add_hits(self, subscription_id: str, hits: Iterable[Hit]) -> None:
+        """One more match's hits (its score is already merged)."""
+        self.hit_groups.setdefault(id(hits), hits)
+        self.subscription_ids.setdefault(subscription_id, None)
+
     def item(self) -> DigestItem:
         paper = self.paper
         hits = tuple(dict.fromkeys(chain.from_iterable(self.hit_groups.values())))
@@ -232,17 +238,7 @@ def build_digest(
     `Digest.truncated` and which in `Digest.folded`; None keeps all. No matches is a valid,
     empty digest ("no matching papers today").
     """
-    if not isinstance(destination, str) or not destination.strip():
-        raise DigestError("a digest needs a destination key (got an empty one)")
-    if isinstance(day, datetime) or not isinstance(day, date):
-        raise DigestError(f"a digest's day must be a date like 2025-04-20, got {day!r}")
-    if max_items is not None and (isinstance(max_items, bool) or not isinstance(max_items, int)
-                                  or max_items < 0):
-        raise DigestError(f"max_items must be a whole number of papers >= 0 or None, got {max_items!r}")
-    if isinstance(subscriptions_text, str):
-        # A bare string would be split into characters; it is one subscription's text.
-        subscriptions_text = (subscriptions_text,)
-
+    subscriptions_text = _checked_arguments(destination, day, max_items, subscriptions_text)
     by_id: dict[str, _Accumulator] = {}
     for match in matches:
         if not isinstance(match, Match):
@@ -290,3 +286,83 @@ def fold_digest(digest: Digest, max_items: int | None) -> Digest:
     cut = digest.items[max_items:]
     return replace(digest, items=digest.items[:max_items], truncated=digest.truncated + len(cut),
                    folded=tuple(item.paper for item in cut) + digest.folded)
+
+
+def _checked_arguments(destination: str, day: date, max_items: int | None,
+                       subscriptions_text: Sequence[str]) -> Sequence[str]:
+    if not isinstance(destination, str) or not destination.strip():
+        raise DigestError("a digest needs a destination key (got an empty one)")
+    if isinstance(day, datetime) or not isinstance(day, date):
+        raise DigestError(f"a digest's day must be a date like 2025-04-20, got {day!r}")
+    if max_items is not None and (isinstance(max_items, bool) or not isinstance(max_items, int)
+                                  or max_items < 0):
+        raise DigestError(f"max_items must be a whole number of papers >= 0 or None, got {max_items!r}")
+    if isinstance(subscriptions_text, str):
+        # A bare string would be split into characters; it is one subscription's text.
+        subscriptions_text = (subscriptions_text,)
+    return subscriptions_text
+
+
+def digest_from_table(
+    destination: str,
+    title: str,
+    day: date,
+    table: MatchTable,
+    subscription_ids: Iterable[str],
+    *,
+    subscriptions_text: Sequence[str] = (),
+    max_items: int | None = None,
+    papers: Mapping[str, Paper] | None = None,
+    order: Mapping[str, float] | None = None,
+) -> Digest:
+    """`build_digest` for the matches of `subscription_ids` in a day's MatchTable, without a
+    Match record per match: scores are merged from the table's rows (the same rule: a paper
+    once, its best score), and hits are looked up only for the items kept (after `max_items`).
+    Hits and subscription ids of an item are in the order of `subscription_ids`; `order` as in
+    build_digest."""
+    subscriptions_text = _checked_arguments(destination, day, max_items, subscriptions_text)
+    score_of: dict[int, float] = {}
+    matched_by: dict[int, list[str]] = {}
+    for subscription_id in dict.fromkeys(subscription_ids):
+        for chunk in table.rows(subscription_id):
+            for index, score in chunk:
+                best = score_of.get(index)
+                if best is None:
+                    score_of[index] = score
+                    matched_by[index] = [subscription_id]
+                else:
+                    if score > best:
+                        score_of[index] = score
+                    matched_by[index].append(subscription_id)
+    listed = table.papers
+    shown = ({index: papers.get(listed[index].id, listed[index]) for index in score_of}
+             if papers else {index: listed[index] for index in score_of})
+    # (-score, paper id), as build_digest: by id, then (stable) by score, highest first
+    kept = sorted(score_of, key=lambda index: shown[index].id)
+    kept.sort(key=score_of.__getitem__, reverse=True)
+    if order:
+        unranked = float("-inf")
+        kept.sort(key=lambda index: -order.get(shown[index].id, unranked))  # stable, as build_digest
+    counts = AnnounceCounts.of(shown.values())
+    truncated = 0
+    folded: tuple[Paper, ...] = ()
+    if max_items is not None and len(kept) > max_items:
+        truncated = len(kept) - max_items
+        folded = tuple(shown[index] for index in kept[max_items:])
+        kept = kept[:max_items]
+    items = []
+    for index in kept:
+        accumulator = _Accumulator(shown[index], score_of[index])
+        for subscription_id in matched_by[index]:
+            accumulator.add_hits(subscription_id, table.hits(subscription_id, index))
+        items.append(accumulator.item())
+    return Digest(
+        destination=destination,
+        title=title,
+        day=day,
+        items=tuple(items),
+        counts=counts,
+        subscriptions=tuple(str(text) for text in subscriptions_text),
+        truncated=truncated,
+        folded=folded,
+    )

@@ -2,10 +2,10 @@
 
 How a day is matched:
 
-1. Each paper is normalised once per `match()` call: title, abstract and authors become token
-   streams (`" tok tok tok "`, LaTeX converted to text, tokens folded, separated by single
-   spaces; each author wrapped in `\\x04 ... \\x05` markers so family names can be anchored to the
-   end of a name).
+1. Each paper is normalised once per `match_day()` call (unless no subscription takes its
+   announce type): title, abstract and authors become token streams (`" tok tok tok "`, LaTeX
+   converted to text, tokens folded, separated by single spaces; each author wrapped in
+   `\\x04 ... \\x05` markers so family names can be anchored to the end of a name).
 2. One Aho-Corasick automaton (pyahocorasick) holds every term of every subscription as keys in
    the same normalised form with a space on both sides, so only whole tokens and whole phrases can
    hit. A term's word forms are more keys (see `terms` and `forms`): singular and plural of its
@@ -14,25 +14,27 @@ How a day is matched:
 3. The few checks the automaton cannot do run on the hits only: terms written in capitals must hit
    capital tokens (`MLLM` is not "mLLMs"), a closed compound must not be camel-case glue
    ("LanguageModel"), multi-word author names check the given name.
-4. Indexes from terms to subscriptions, one set per announce type, find the matches. The common
-   shapes need no evaluation per subscription: "any of these terms, none of those" (`VLM`,
-   `VLM, MLLM`, `"world model" -robot`) lists the subscriptions under each term, and `a AND b`
-   under the rarer-looking term keyed by the other, so a set intersection finds them. Any other
-   query is indexed under one set of terms at least one of which must hit for it to be true, and
-   evaluated only when one does.
-5. Hits (terms with character spans) depend on the paper and the term, never on who subscribed:
-   they are computed once per (paper, term) and the same tuple is shared by every Match that
-   needs it; a match of several terms concatenates them in the query's order.
+4. Per paper, each term that hit gets its score there (hits counted per field, in C) onto its
+   posting: per announce type, the (paper index, score) pairs of the papers it hit.
+5. Each subscription's matches come from the postings (`table.resolve_all`): a one-term
+   subscription's are its term's postings themselves, shared by every subscription of that
+   term; "any of these terms, none of those" (`VLM, MLLM`, `"world model" -robot`) and `a AND b`
+   merge or intersect them; any other query is evaluated on the hit sets of the papers one of
+   its necessary terms hit. The result, a `MatchTable`, holds no record per match: hits with
+   spans (computed once per (paper, term), shared) and Match records are made on request, for
+   what a digest shows.
 
 So the cost of a day grows with the papers' text and the matches found, not with the number of
 subscriptions.
 
-Updates: `add()` and `remove()` are incremental for terms, keys and the index (shared terms are
-reference-counted). pyahocorasick needs `make_automaton()` after keys are added, a C pass over all
-of an automaton's keys that holds the GIL: the compile builds its automaton at once (in the
-thread that compiles), keys added later go to smaller automata (at most GENERATION_KEYS keys
-each, built on the next `match()` or `explain()`), and removed keys stay behind, inert, so a
-subscribe or unsubscribe never rebuilds the whole key set.
+Updates: `add()` and `remove()` are incremental for terms, keys and the indexes (shared terms
+are reference-counted); a MatchTable already made keeps what it needs and is not changed.
+pyahocorasick needs `make_automaton()` after keys are added, a C pass over all of an automaton's
+keys that holds the GIL: the compile builds its automaton at once (in the thread that
+compiles), keys added later go to smaller automata (at most GENERATION_KEYS keys each, built on
+the next `match_day()` or `explain()`), and removed keys stay behind, inert, so a subscribe or
+unsubscribe never rebuilds the whole key set. (The compile-time build stays one call: each
+automaton more costs a scan of every paper, about as much as the build it would split.)
 
 Hits carry their spans lazily (`lazy_hits`): the score counts hits per field, the spans are
 computed when a match's hits are first looked at, which few of a day's million matches are.
@@ -45,25 +47,27 @@ evaluated on hit sets), `explain` (explanations); this module ties them together
 from __future__ import annotations
 
 import gc
-from collections import Counter
-from itertools import chain, filterfalse, repeat
+from collections import Counter, deque
+from itertools import chain, repeat
 from operator import itemgetter
 from typing import Iterable, Sequence
 
 import ahocorasick
 
-from bot.models import ANNOUNCE_TYPES, Hit, Match, Paper
+from bot.models import Hit, Match, Paper
 from bot.taxonomy import archive_of
 
 from .lazy_hits import LazyHits, concatenated
 from .explain import Explanation, TermReport, describe_hits, why_false
 from .papers import PaperState, field_text
 from .query import Term
-from .routes import (CONJUNCTION, GENERAL, ROUTE_ANY_OF, ROUTE_GENERIC, AnyOfEntry,
-                     CompiledSubscription)
+from .routes import CompiledSubscription
 from .subscriptions import DEFAULT_TYPES, Subscription
-from .terms import (AUTHORS, CompiledTerm, author_name_matches, check_failure, check_holds,
-                    describe_check_failure)
+from .table import MatchTable, Postings, resolve_all
+from .terms import (ABSTRACT, AUTHORS, TITLE, CompiledTerm, author_name_matches, check_failure,
+                    check_holds, describe_check_failure, needs_separators, written_failure)
+
+exhaust = deque(maxlen=0).extend  # runs an iterator to its end, in C
 
 __all__ = ["FIELD_WEIGHTS", "CompiledMatcher", "DEFAULT_TYPES", "Explanation", "Subscription",
            "TermReport", "compile_subscriptions", "field_text"]
@@ -74,14 +78,38 @@ FIELD_WEIGHTS = {"title": 3.0, "abstract": 1.0, "authors": 2.0, "categories": 0.
 _OCCURRENCE_BONUS = 0.1
 _MAX_BONUS_OCCURRENCES = 5
 
+
+
+class _ScoreTable(dict):
+    """Score of a title/abstract term by how many times it occurred, for one set of fields
+    (the formula of `_term_hits`, looked up in C; filled on first use of each count)."""
+
+    def __init__(self, fields: tuple[str, ...]):
+        super().__init__()
+        self.fields = fields
+
+    def __missing__(self, occurrences: int) -> float:
+        if occurrences == 1:
+            score = FIELD_WEIGHTS[self.fields[0]]
+        else:
+            score = round(sum(FIELD_WEIGHTS[f] for f in self.fields) + _OCCURRENCE_BONUS
+                          * min(occurrences - 1, _MAX_BONUS_OCCURRENCES), 3)
+        self[occurrences] = score
+        return score
+
+
+BOTH = 2  # a term found in the title and in the abstract
+_SCORES = (_ScoreTable(("title",)), _ScoreTable(("abstract",)), _ScoreTable(("title", "abstract")))
+
 _EMPTY_SET: frozenset = frozenset()
+_append = list.append
 # Most keys an automaton built after compile time takes before a new one is started: bounds the
 # GIL hold of rebuilding it on a subscribe (~30 ms) against one more scan per paper field.
 GENERATION_KEYS = 20_000
 _REGION_FIELDS = ("title", "abstract", "authors")
 
-# Match and Hit are tuple-backed records: `_new_record(Match, fields)` builds one in C, without
-# the Python-level __new__ (a day makes a million matches).
+# Hit is a tuple-backed record: `_new_record(Hit, fields)` builds one in C, without
+# the Python-level __new__ (spans of the hits a digest shows).
 _new_record = tuple.__new__
 _hit_start = itemgetter(2)  # Hit.start, read from the tuple directly
 
@@ -106,15 +134,9 @@ class CompiledMatcher:
         self._terms: list[CompiledTerm | None] = []
         self._term_id: dict[tuple, int] = {}
         self._category_terms: dict[str, list[int]] = {}
-        # One index per route (see ROUTE_*) and per announce type a subscription admits, so
-        # a paper only ever looks up subscriptions that take its type. Keyed by term id:
-        #   any-of:  term -> AnyOfEntry (one-term subscriptions, those with more terms, and
-        #            which of them an excluded term drops)
-        #   pair:    rarer term -> {other term: [subscription id]}
-        #   generic: necessary term -> {slot}
-        self._any_of_index: dict[str, dict[int, AnyOfEntry]] = {kind: {} for kind in ANNOUNCE_TYPES}
-        self._pair_index = {kind: {} for kind in ANNOUNCE_TYPES}
-        self._index = {kind: {} for kind in ANNOUNCE_TYPES}
+        # how many subscriptions take each announce type: papers of a type none takes are
+        # not even normalised
+        self._kind_users: Counter[str] = Counter()
         self._subscriptions: list[CompiledSubscription | None] = []
         self._slot_of: dict[str, int] = {}
         self._free_slots: list[int] = []
@@ -162,57 +184,17 @@ class CompiledMatcher:
         else:
             self._subscriptions[slot] = compiled
         self._slot_of[subscription.id] = slot
-        for kind in compiled.types:
-            self._route_entries(compiled, kind, adding=True)
+        self._kind_users.update(compiled.types)
 
     def remove(self, subscription_id: str) -> None:
         """Remove one subscription; terms no other subscription uses are dropped."""
         compiled = self._compiled(subscription_id)
-        for kind in compiled.types:
-            self._route_entries(compiled, kind, adding=False)
+        self._kind_users.subtract(compiled.types)
         for term_id in compiled.term_ids.values():
             self._release_term(term_id)
         self._subscriptions[compiled.slot] = None
         self._free_slots.append(compiled.slot)
         del self._slot_of[subscription_id]
-
-    def _route_entries(self, compiled: CompiledSubscription, kind: str, adding: bool) -> None:
-        """Enter (or withdraw) a subscription in its route's index for one announce type."""
-        route = compiled.route
-        if route == ROUTE_GENERIC:
-            index = self._index[kind]
-            for term_id in compiled.route_terms:
-                if adding:
-                    index.setdefault(term_id, set()).add(compiled.slot)
-                else:
-                    index[term_id].discard(compiled.slot)
-                    if not index[term_id]:
-                        del index[term_id]
-            return
-        if route == ROUTE_ANY_OF:
-            index = self._any_of_index[kind]
-            for term_id in compiled.route_terms:
-                entry = index.get(term_id)
-                if entry is None:
-                    entry = index[term_id] = AnyOfEntry()
-                entry.change(compiled.id, len(compiled.positive) > 1, compiled.route_key, adding)
-                if entry.empty:
-                    del index[term_id]
-            return
-        (term_id,) = compiled.route_terms
-        other, written_first = compiled.route_key
-        index = self._pair_index[kind]
-        # [subscriptions writing `term AND other`, those writing `other AND term`]
-        by_order = index.setdefault(term_id, {}).setdefault(other, ([], []))
-        ids = by_order[0 if written_first else 1]
-        if adding:
-            ids.append(compiled.id)
-            return
-        ids.remove(compiled.id)
-        if not by_order[0] and not by_order[1]:
-            del index[term_id][other]
-            if not index[term_id]:
-                del index[term_id]
 
     def _compiled(self, subscription_id: str) -> CompiledSubscription:
         slot = self._slot_of.get(subscription_id)
@@ -314,111 +296,154 @@ class CompiledMatcher:
     # -- matching --
 
     def match(self, papers: Iterable[Paper]) -> list[Match]:
-        """Every (subscription, paper) pair that matches, grouped by paper in input order;
-        callers sort a digest by (-score, paper id)."""
+        """Every (subscription, paper) pair that matches, as Match records grouped by paper in
+        input order; callers sort a digest by (-score, paper id). For a few subscriptions; a
+        day's digests use `match_day`, which makes no record per match."""
+        return self.match_day(papers).all_matches()
+
+    def match_day(self, papers: Iterable[Paper]) -> MatchTable:
+        """One pass over a day's papers: per subscription the papers it matched and their
+        scores, in a compact table (see `table`); hits and Match records on request."""
         self._finalise()
-        # A day allocates millions of small acyclic objects; with the compiled tables in memory,
-        # the cyclic collector's passes over them would cost more than the matching itself.
+        # A day allocates many small acyclic objects; with the compiled tables in memory, the
+        # cyclic collector's passes over them would cost more than the matching itself.
         collecting = gc.isenabled()
         gc.disable()
         try:
-            return self._match(papers)
+            return self._match_day(tuple(papers))
         finally:
             if collecting:
                 gc.enable()
 
-    def _match(self, papers: Iterable[Paper]) -> list[Match]:
-        subscriptions = self._subscriptions
-        term_hits = self._term_hits
-        scored_hits = self._scored_hits
+    def _match_day(self, papers: tuple[Paper, ...]) -> MatchTable:
+        count = len(papers)
+        postings = Postings(count)
+        by_kind = postings.by_kind
+        hit_sets: list = [_EMPTY_SET] * count
+        category_sets: list = [_EMPTY_SET] * count
+        states: list = [None] * count
+        # a paper of an announce type no subscription takes is not even normalised
+        wanted = {kind for kind, users in self._kind_users.items() if users > 0}
         with_authors = self._author_keys > 0
-        matches: list[Match] = []
-        extend = matches.extend
-        append = matches.append
-        for paper in papers:
+        scans = [automaton.iter for automaton in self._automata if len(automaton)]
+        term_hits = self._term_hits
+        scan = self._scan
+        for index, paper in enumerate(papers):
+            kind = paper.announce_type
+            if kind not in wanted:
+                continue
             state = PaperState(paper, with_authors)
-            hit = self._find_hits(state)
+            scores = scan(state, scans)
+            hit = state.hit
             if not hit:
                 continue
-            announce_type = paper.announce_type
-            if announce_type not in self._index:
-                continue  # no subscription takes it
-            cache = state.term_hits
-            any_of = self._any_of_index[announce_type]
-            any_of_hit = any_of.keys() & hit
-            if any_of_hit:
-                self._match_any_of(state, any_of, any_of_hit, matches)
-            pairs = self._pair_index[announce_type]
-            for term_id in pairs.keys() & hit:
-                others = pairs[term_id]
-                for other in others.keys() & hit:
-                    in_order, reversed_order = others[other]
-                    for ids, terms in ((in_order, (term_id, other)), (reversed_order, (other, term_id))):
-                        if ids:
-                            hits, score = scored_hits(state, terms)
-                            extend(map(_new_record, repeat(Match), zip(
-                                ids, repeat(paper), repeat(hits), repeat(score))))
-            index = self._index[announce_type]
-            candidates = set().union(*map(index.get, index.keys() & hit))
-            if not candidates:
-                continue
-            category_set = state.category_set
-            for slot in candidates:
-                compiled = subscriptions[slot]
-                if compiled.categories is not None and compiled.categories.isdisjoint(category_set):
-                    continue
-                mode = compiled.mode
-                if mode == CONJUNCTION:
-                    if not (compiled.required <= hit and compiled.excluded.isdisjoint(hit)):
-                        continue
-                elif mode == GENERAL and not compiled.evaluate(hit):
-                    continue
-                single = compiled.single
-                if single is not None:
-                    hits, score = cache.get(single) or term_hits(state, single)
-                else:
-                    hits, score = scored_hits(state, compiled.positives_in(hit))
-                append(_new_record(Match, (compiled.id, paper, hits, score)))
-        return matches
+            states[index] = state
+            hit_sets[index] = hit
+            category_sets[index] = state.category_set
+            postings.kind_of[index] = kind
+            if len(scores) < len(hit):  # authors, categories: scored from their hits
+                scores.update((term_id, term_hits(state, term_id)[1])
+                              for term_id in hit.difference(scores))
+            # (index, score) onto each term's posting, all in C: a day has ~300k of them
+            exhaust(map(_append, map(by_kind[kind].__getitem__, scores),
+                        zip(repeat(index), scores.values())))
+        rows = resolve_all(self._subscriptions, postings, hit_sets, category_sets)
+        # what hits() needs, as of now: a later add()/remove() must not change this day's table
+        terms = list(self._terms)
+        slot_of = dict(self._slot_of)
+        subscriptions = list(self._subscriptions)
+        scored_hits = self._scored_hits
 
-    def _match_any_of(self, state: PaperState, any_of: dict[int, AnyOfEntry],
-                      any_of_hit: set[int], matches: list[Match]) -> None:
-        """Matches of the subscriptions that want any of some terms and none of others."""
-        paper = state.paper
+        def hits_of(subscription_id: str, index: int):
+            compiled = subscriptions[slot_of[subscription_id]]
+            return scored_hits(states[index], compiled.positives_in(hit_sets[index]), terms)[0]
+
+        return MatchTable(papers, rows, hit_sets, hits_of)
+
+    def _scan(self, state: PaperState, scans: list) -> dict[int, float]:
+        """The terms that hit this paper (into `state.hit`) and, in the same pass, the score of
+        each title/abstract term: per region the keys found are counted in C (Counter), keys
+        map to terms, and only keys with a check (capitals, camel case) look at the tokens."""
         hit = state.hit
-        cache = state.term_hits
-        term_hits = self._term_hits
-        extend = matches.extend
-        several_hit = []
-        for term_id in any_of_hit:
-            entry = any_of[term_id]
-            hits, score = cache.get(term_id) or term_hits(state, term_id)
-            single, several, excluded_by = entry.single, entry.several, entry.excluded_by
-            if excluded_by and not excluded_by.keys().isdisjoint(hit):
-                dropped = set(chain.from_iterable(map(excluded_by.__getitem__, excluded_by.keys() & hit)))
-                single = list(filterfalse(dropped.__contains__, single))
-                several = list(filterfalse(dropped.__contains__, several))
-            if single:
-                extend(map(_new_record, repeat(Match), zip(
-                    single, repeat(paper), repeat(hits), repeat(score))))
-            if several:
-                several_hit.append((several, hits, score))
-        if not several_hit:
-            return
-        twice = _EMPTY_SET
-        if len(several_hit) > 1:
-            listed = list(chain.from_iterable(map(itemgetter(0), several_hit)))
-            if len(set(listed)) < len(listed):  # a subscription two of whose terms hit
-                twice = {sid for sid, times in Counter(listed).items() if times > 1}
-        for ids, hits, score in several_hit:
-            if twice:
-                ids = list(filterfalse(twice.__contains__, ids))
-            extend(map(_new_record, repeat(Match), zip(
-                ids, repeat(paper), repeat(hits), repeat(score))))
-        for subscription_id in twice:
-            compiled = self._subscriptions[self._slot_of[subscription_id]]
-            hits, score = self._scored_hits(state, compiled.positives_in(hit))
-            matches.append(_new_record(Match, (subscription_id, paper, hits, score)))
+        key_tokens = self._key_tokens
+        occurrences = []
+        for region_index, region in enumerate(state.regions):
+            stream = region.stream
+            if not stream:
+                continue
+            if len(scans) == 1:
+                found = list(scans[0](stream))
+            else:
+                found = list(chain.from_iterable(scan(stream) for scan in scans))
+            region.hits = found
+            if not found:
+                continue
+            if region_index == AUTHORS:
+                region.pids = pids = set(map(itemgetter(1), found))
+                hit.update(chain.from_iterable(map(self._plain[AUTHORS].__getitem__, pids)))
+                checked = self._checked[AUTHORS]
+                for pid in pids & self._checked_pids[AUTHORS]:
+                    for term_id, check in checked[pid]:
+                        if term_id not in hit and self._occurrences(
+                                state, AUTHORS, pid, term_id, check, first_only=True):
+                            hit.add(term_id)
+                continue
+            region.pids = pids = set(map(itemgetter(1), found))
+            found_terms = Counter(chain.from_iterable(map(
+                self._plain[region_index].__getitem__, map(itemgetter(1), found))))
+            to_check = self._checked_pids[region_index].intersection(pids)
+            raw = region.raw_stream() if to_check else None
+            if raw is not None:
+                # the tokens as written are a slice of the raw stream: no token tables
+                checked = self._checked[region_index]
+                key_length = self._key_length
+                written_at = region.written_at
+                for end, pid in found:
+                    if pid in to_check:
+                        tokens = written_at(raw, end, key_length[pid])
+                        for term_id, check in checked[pid]:
+                            if needs_separators(check):
+                                # rare (an established word's parts, "net-work"): read the
+                                # separators; the hit's first token is counted by spaces
+                                first = raw.count(" ", 0, end - key_length[pid] + 2) - 1
+                                failure = check_failure(region, first, check)
+                            else:
+                                failure = written_failure(tokens, check)
+                            if failure is None:
+                                found_terms[term_id] += 1
+            elif to_check:
+                checked = self._checked[region_index]
+                for pid in to_check:
+                    extra = key_tokens[pid] - 1
+                    lasts = region.lasts(pid)
+                    for term_id, check in checked[pid]:
+                        holding = sum(check_holds(region, last - extra, check) for last in lasts)
+                        if holding:
+                            found_terms[term_id] += holding
+            if found_terms:
+                occurrences.append((region_index, found_terms))
+        if not occurrences:
+            scores = {}
+        elif len(occurrences) == 1:
+            region_index, found_terms = occurrences[0]
+            score_of = _SCORES[region_index].__getitem__
+            scores = dict(zip(found_terms, map(score_of, found_terms.values())))
+        else:
+            (_, in_title), (_, in_abstract) = occurrences
+            abstract_score = _SCORES[ABSTRACT].__getitem__
+            scores = dict(zip(in_abstract, map(abstract_score, in_abstract.values())))
+            title_score = _SCORES[TITLE].__getitem__
+            both_score = _SCORES[BOTH].__getitem__
+            for term_id, times in in_title.items():
+                more = in_abstract.get(term_id)
+                scores[term_id] = title_score(times) if more is None else both_score(times + more)
+        hit.update(scores)
+        category_terms = self._category_terms
+        for key in state.category_keys:
+            term_ids = category_terms.get(key)
+            if term_ids:
+                hit.update(term_ids)
+        return scores
 
     def _find_hits(self, state: PaperState, near_misses: dict | None = None) -> set[int]:
         """Ids of the terms that hit this paper (in a field the term searches)."""
@@ -457,7 +482,7 @@ class CompiledMatcher:
 
     def _occurrences(self, state: PaperState, region_index: int, pid: int, term_id: int,
                      check: tuple | None, near_misses: dict | None = None,
-                     first_only: bool = False) -> list[tuple[int, int]]:
+                     first_only: bool = False, terms: list | None = None) -> list[tuple[int, int]]:
         """Spans (into the field's text) where key `pid` hit for this term, checks applied."""
         region = state.regions[region_index]
         spans = []
@@ -465,7 +490,7 @@ class CompiledMatcher:
             if region_index == AUTHORS:
                 author = region.author_at(position)
                 if check is not None and not author_name_matches(
-                        self._terms[term_id].tokens, region.author_tokens[author]):
+                        (terms or self._terms)[term_id].tokens, region.author_tokens[author]):
                     continue
                 spans.append(region.author_span(author))
             else:
@@ -483,12 +508,14 @@ class CompiledMatcher:
                 break
         return spans
 
-    def _term_hits(self, state: PaperState, term_id: int) -> tuple[tuple[Hit, ...], float]:
-        """All hits of one term in one paper, with the term's share of the score (cached)."""
+    def _term_hits(self, state: PaperState, term_id: int, terms: list | None = None
+                   ) -> tuple[tuple[Hit, ...], float]:
+        """All hits of one term in one paper, with the term's share of the score (cached).
+        `terms`: the term table to read (a MatchTable's snapshot; default the current one)."""
         cached = state.term_hits.get(term_id)
         if cached is not None:
             return cached
-        term = self._terms[term_id]
+        term = (terms or self._terms)[term_id]
         hits: list[Hit] = []
         if term.category is not None:
             offset = 0
@@ -501,7 +528,8 @@ class CompiledMatcher:
         elif term.kind == "author":
             for pid, check in term.pid_checks:
                 if pid in state.regions[AUTHORS].pids:
-                    for start, end in self._occurrences(state, AUTHORS, pid, term_id, check):
+                    for start, end in self._occurrences(state, AUTHORS, pid, term_id, check,
+                                                        terms=terms):
                         hits.append(Hit(term.display, "authors", start, end))
         else:
             # title/abstract terms: count hits per field for the score now, spans on first look
@@ -545,16 +573,16 @@ class CompiledMatcher:
         state.term_hits[term_id] = result
         return result
 
-    def _scored_hits(self, state: PaperState, term_ids: Sequence[int]
+    def _scored_hits(self, state: PaperState, term_ids: Sequence[int], terms: list | None = None
                      ) -> tuple[tuple[Hit, ...], float]:
         """Hits and score of several terms of one query, in the query's order."""
         if len(term_ids) == 1:
             (term_id,) = term_ids
-            return state.term_hits.get(term_id) or self._term_hits(state, term_id)
+            return state.term_hits.get(term_id) or self._term_hits(state, term_id, terms)
         all_hits = []
         total = 0.0
         for term_id in term_ids:
-            hits, score = state.term_hits.get(term_id) or self._term_hits(state, term_id)
+            hits, score = state.term_hits.get(term_id) or self._term_hits(state, term_id, terms)
             all_hits.append(hits)
             total += score
         return concatenated(all_hits), round(total, 3)

@@ -18,6 +18,7 @@ from .terms import AUTHOR_END, AUTHOR_START
 from .tokens import math_spans, plain_pieces, token_stream, tokenize
 
 _EMPTY_SET: frozenset = frozenset()
+_ASCII_TOKENS = re.compile(r"[A-Za-z0-9]+")
 
 # Normalising a field depends on its text only, and the same texts come back: commands ask many
 # questions of the latest day's papers (issue 12), a day is matched again once enriched. The
@@ -46,7 +47,7 @@ class Region:
     """One field's token stream plus token tables built on first use (only needed for hits)."""
 
     __slots__ = ("text", "plain_text", "stream", "plain", "hits", "pids", "_pieces", "_tables",
-                 "_lasts", "_counts")
+                 "_lasts", "_counts", "_raw")
 
     def __init__(self, text: str):
         self.text = text
@@ -57,6 +58,28 @@ class Region:
         self.pids: set[int] = _EMPTY_SET
         self._tables = None
         self._lasts = None
+        self._raw = None
+
+    def raw_stream(self) -> str | None:
+        """The token stream as written (not folded) at the same offsets as `stream`, so a key
+        hit's tokens as written are a slice of it (cheaper than the token tables); None when
+        folding changed lengths (non-ASCII tokens)."""
+        raw = self._raw
+        if raw is None:
+            raw = ""
+            if self.plain_text.isascii():
+                # the tokens as written; checked against the stream, so it is the same tokens
+                candidate = f" {' '.join(_ASCII_TOKENS.findall(self.plain_text))} "
+                if len(candidate) == len(self.stream) and candidate.lower() == self.stream:
+                    raw = candidate
+            self._raw = raw
+        return raw or None
+
+    def written_at(self, raw: str, end: int, key_length: int) -> list[str]:
+        """The tokens, as written, of a key hit that ended at stream offset `end` (a key ending
+        inside a token, `robot*`, takes the whole token)."""
+        stop = end if raw[end] == " " else raw.find(" ", end)
+        return raw[end - key_length + 2:stop].split(" ")
 
     @property
     def pieces(self) -> list[str]:

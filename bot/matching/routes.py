@@ -1,48 +1,25 @@
-"""Routes: how match() reaches each compiled subscription, and its boolean form on hit sets."""
+"""Routes: how a day's matches of each compiled subscription are found from the term postings
+(`table.resolve`), and its boolean form on hit sets."""
 
 from __future__ import annotations
 
 from operator import itemgetter
 from typing import Callable
 
+from bot.models import ANNOUNCE_TYPES
+
 from .query import And, Node, Not, Or, Term
 from .subscriptions import Subscription
 from .terms import CompiledTerm
 
 ANY, CONJUNCTION, GENERAL = 0, 1, 2
-# How match() reaches a subscription without a category restriction, fastest first: any of some
-# terms and none of others (`VLM`, `VLM, MLLM`, `"world model" -robot`: a term hitting is the
-# match unless an excluded one hits too), two terms that must both hit; anything else is a
-# candidate of one of its necessary terms and is evaluated.
+# How a subscription without a category restriction is resolved (table.resolve), fastest
+# first: any of some terms and none of others (`VLM`, `VLM, MLLM`, `"world model" -robot`: a
+# term hitting is the match unless an excluded one hits too), two terms that must both hit;
+# anything else is a candidate of one of its necessary terms and is evaluated.
 ROUTE_ANY_OF, ROUTE_PAIR, ROUTE_GENERIC = 1, 2, 3
 
 
-class AnyOfEntry:
-    """The any-of subscriptions listed under one term (for one announce type)."""
-
-    __slots__ = ("single", "several", "excluded_by")
-
-    def __init__(self):
-        self.single: list[str] = []    # the term is their only positive term
-        self.several: list[str] = []   # they have more: two may hit one paper, merge their hits
-        self.excluded_by: dict[int, list[str]] = {}  # excluded term -> subscriptions it drops
-
-    @property
-    def empty(self) -> bool:
-        return not self.single and not self.several
-
-    def change(self, subscription_id: str, several: bool, excluded: frozenset[int],
-               adding: bool) -> None:
-        lists = [self.several if several else self.single]
-        lists += [self.excluded_by.setdefault(term_id, []) for term_id in excluded]
-        for ids in lists:
-            if adding:
-                ids.append(subscription_id)
-            else:
-                ids.remove(subscription_id)
-        for term_id in excluded:
-            if not self.excluded_by[term_id]:
-                del self.excluded_by[term_id]
 _EMPTY: frozenset[int] = frozenset()
 
 
@@ -104,9 +81,9 @@ def _evaluator(node: Node, id_of: Callable[[Term], int]) -> Callable[[set[int]],
 
 
 class CompiledSubscription:
-    __slots__ = ("subscription", "id", "slot", "types", "categories", "mode", "required",
+    __slots__ = ("subscription", "id", "slot", "types", "kinds", "categories", "mode", "required",
                  "excluded", "evaluate", "positive", "single", "necessary", "term_ids",
-                 "route", "route_terms", "route_key", "positive_order")
+                 "route", "route_terms", "route_key", "positive_order", "shared_rows")
 
     def __init__(self, subscription: Subscription, slot: int, term_ids: dict[tuple, int],
                  terms: list[CompiledTerm]):
@@ -115,6 +92,7 @@ class CompiledSubscription:
         self.slot = slot
         self.term_ids = term_ids
         self.types = subscription.admitted_types
+        self.kinds = tuple(kind for kind in ANNOUNCE_TYPES if kind in self.types)
         self.categories = subscription.categories or None
         query = subscription.query
         id_of = lambda term: term_ids[(term.field, term.text)]  # noqa: E731
@@ -141,9 +119,14 @@ class CompiledSubscription:
         assert necessary is not None, query.describe()
         self.necessary = necessary[1]
         self.route, self.route_terms, self.route_key = self._route(root, id_of)
+        # One term and nothing else: its matches are the term's postings for these announce
+        # types, the same for every such subscription (see table.resolve).
+        self.shared_rows = ((self.single, self.kinds) if self.route == ROUTE_ANY_OF
+                            and self.single is not None and not self.route_key else None)
 
     def _route(self, root: Node, id_of: Callable[[Term], int]) -> tuple[int, frozenset, object]:
-        """How match() finds this subscription (see ROUTE_*): (route, index terms, key)."""
+        """How table.resolve finds this subscription's matches (see ROUTE_*):
+        (route, terms, key)."""
         if self.categories is not None:
             return ROUTE_GENERIC, self.necessary, None
         children = root.children if isinstance(root, And) else (root,)

@@ -301,14 +301,30 @@ def check_failure(region, first: int, check: tuple) -> str | None:
     the term writes in capitals is not in capitals in the text ("capitals"), what closes a
     compound is two words glued in camel case ("camel case"), or the parts of an established
     word are written apart, not hyphenated ("spaced": "net work" is not network)."""
-    capitals, camel, prefix_length, hyphens = check
+    hyphens = check[3]
+    if any(hyphens):
+        for offset, hyphenated in enumerate(hyphens):
+            if hyphenated and region.pieces[2 * (first + offset) + 2] not in HYPHENS:
+                return "spaced"
+    return written_failure([region.written(first + offset) for offset in range(len(check[0]))],
+                           check)
+
+
+def needs_separators(check: tuple) -> bool:
+    """Whether `check` looks at what separates the hit's tokens (a hyphen), which the tokens as
+    written do not show: `written_failure` alone cannot decide it."""
+    return any(check[3])
+
+
+def written_failure(tokens: Sequence[str], check: tuple) -> str | None:
+    """`check_failure`'s capitals and camel-case checks, given the hit's tokens as the text
+    writes them (the hyphen check needs the separators: see `needs_separators`)."""
+    capitals, camel, prefix_length, _ = check
     last = len(capitals) - 1
     for offset, capital in enumerate(capitals):
-        if hyphens[offset] and region.pieces[2 * (first + offset) + 2] not in HYPHENS:
-            return "spaced"
         if not capital and not camel[offset]:
             continue
-        written = region.written(first + offset)
+        written = tokens[offset]
         if capital:
             shown = written[:prefix_length] if offset == last and prefix_length else written
             if not is_capitalised(shown) and not (

@@ -1,0 +1,264 @@
+"""One matcher pass over a day as a compact table (issue 12): per subscription the indices of the
+papers it matched and their scores, with Match records and hits made only on request.
+
+A day at 100k subscriptions has over a million (subscription, paper) matches; a digest shows a
+few dozen papers per destination. So the pass (`CompiledMatcher.match_day`) keeps, per paper, the
+set of terms that hit it and, per term and announce type, a posting: the indices of the papers it
+hit and its score in each (two parallel lists). A subscription's matches are then:
+
+- one term and nothing else (most subscriptions): that term's postings for the announce types it
+  takes, the very lists, shared with every other subscription of the term: no work per match;
+- any of several terms, none of some others, or `a AND b`: the postings merged, intersected or
+  filtered with C-level dict and set operations;
+- anything else: evaluated on the hit sets of the papers one of its necessary terms hit.
+
+Each subscription's rows are a tuple of chunks, lists of (paper index, score); chunks may be
+shared with other subscriptions and must not be changed. Hits (with their spans) and Match
+records are made by `hits()` / `match()` for the pairs someone looks at.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from itertools import chain
+from operator import itemgetter
+from typing import Callable, Iterator, Sequence
+
+from bot.models import ANNOUNCE_TYPES, Match, Paper
+
+from .routes import ROUTE_ANY_OF, ROUTE_PAIR, CompiledSubscription
+
+Rows = tuple[Sequence[tuple[int, float]], ...]
+_NO_ROWS: Rows = ()
+
+
+class MatchTable:
+    """The result of `CompiledMatcher.match_day(papers)`; see the module docstring."""
+
+    __slots__ = ("papers", "_rows", "_hit_sets", "_hits_of", "_by_paper", "_ids")
+
+    def __init__(self, papers: tuple[Paper, ...], rows: dict[str, Rows],
+                 hit_sets: list, hits_of: Callable):
+        self.papers = papers
+        self._rows = rows
+        self._hit_sets = hit_sets
+        self._hits_of = hits_of   # (subscription id, paper index) -> hits (lazy spans)
+        self._by_paper: list[list[str]] | None = None
+        self._ids: tuple[str, ...] | None = None
+
+    @classmethod
+    def empty(cls) -> "MatchTable":
+        """No papers, no matches (a day with no announcement)."""
+        return cls((), {}, [], _no_hits)
+
+    # -- per subscription --
+
+    @property
+    def subscription_ids(self) -> list[str]:
+        """The subscriptions with at least one match."""
+        return [sid for sid, rows in self._rows.items() if rows]
+
+    def rows(self, subscription_id: str) -> Rows:
+        """The subscription's matches as chunks, lists of (paper index, score); shared lists:
+        read only. A paper is in one chunk at most; no order is promised."""
+        return self._rows.get(subscription_id, _NO_ROWS)
+
+    def count(self, subscription_id: str) -> int:
+        return sum(map(len, self.rows(subscription_id)))
+
+    def scored(self, subscription_id: str) -> list[tuple[int, float]]:
+        """(paper index, score) of every match of one subscription, in paper order."""
+        return sorted(chain.from_iterable(self.rows(subscription_id)))
+
+    def hits(self, subscription_id: str, index: int):
+        """The hits (terms with spans) of one match; spans are computed when first looked at."""
+        return self._hits_of(subscription_id, index)
+
+    def match(self, subscription_id: str, index: int, score: float) -> Match:
+        return Match(subscription_id, self.papers[index], self.hits(subscription_id, index), score)
+
+    def matches(self, subscription_id: str) -> list[Match]:
+        """Match records of one subscription, in paper order (made on request)."""
+        return [self.match(subscription_id, index, score)
+                for index, score in self.scored(subscription_id)]
+
+    # -- per paper --
+
+    @property
+    def paper_ids(self) -> tuple[str, ...]:
+        ids = self._ids
+        if ids is None:
+            ids = self._ids = tuple(paper.id for paper in self.papers)
+        return ids
+
+    def matched_indices(self) -> list[int]:
+        """Indices of the papers at least one subscription matched, ascending."""
+        matched: set[int] = set()
+        seen: set[int] = set()
+        for rows in self._rows.values():
+            for chunk in rows:
+                if id(chunk) not in seen:  # shared postings: once each
+                    seen.add(id(chunk))
+                    matched.update(map(itemgetter(0), chunk))
+        return sorted(matched)
+
+    def subscriptions_of(self, index: int) -> list[str]:
+        """The subscriptions that matched paper `index` (the inversion is built on first use:
+        one pass over every match)."""
+        by_paper = self._by_paper
+        if by_paper is None:
+            by_paper = [[] for _ in self.papers]
+            for sid, rows in self._rows.items():
+                for chunk in rows:
+                    for matched, _ in chunk:
+                        by_paper[matched].append(sid)
+            self._by_paper = by_paper
+        return by_paper[index]
+
+    def pairs(self) -> Iterator[tuple[str, int, float]]:
+        """Every (subscription id, paper index, score)."""
+        for sid, rows in self._rows.items():
+            for chunk in rows:
+                for index, score in chunk:
+                    yield sid, index, score
+
+    def __len__(self) -> int:
+        """How many (subscription, paper) matches."""
+        return sum(len(chunk) for rows in self._rows.values() for chunk in rows)
+
+    def all_matches(self) -> list[Match]:
+        """Every match as a Match record, grouped by paper in input order (subscriptions in the
+        matcher's order): for small matchers; a day's digests use `rows`."""
+        found: list[list[tuple[str, float]]] = [[] for _ in self.papers]
+        for sid, rows in self._rows.items():
+            for chunk in rows:
+                for index, score in chunk:
+                    found[index].append((sid, score))
+        return [self.match(sid, index, score)
+                for index, pairs in enumerate(found) for sid, score in pairs]
+
+
+def _no_hits(subscription_id: str, index: int):
+    raise KeyError(f"no paper {index} in an empty table")
+
+
+class Postings:
+    """What one pass over a day found: per announce type, term id -> [(paper index, score)]."""
+
+    __slots__ = ("by_kind", "kind_of", "_score_maps")
+
+    def __init__(self, count: int):
+        self.by_kind: dict[str, defaultdict[int, list[tuple[int, float]]]] = {
+            kind: defaultdict(list) for kind in ANNOUNCE_TYPES}
+        self.kind_of: list[str | None] = [None] * count  # announce type of each paper matched
+        self._score_maps: dict[int, dict[int, float]] = {}
+
+    @property
+    def kinds_present(self) -> frozenset[str]:
+        return frozenset(kind for kind, postings in self.by_kind.items() if postings)
+
+    def score_map(self, term_id: int) -> dict[int, float]:
+        """paper index -> the term's score there (every announce type); shared: read only."""
+        found = self._score_maps.get(term_id)
+        if found is None:
+            found = {}
+            for postings in self.by_kind.values():
+                posting = postings.get(term_id)
+                if posting is not None:
+                    found.update(posting)
+            self._score_maps[term_id] = found
+        return found
+
+    def shared_rows(self, term_id: int, kinds: tuple[str, ...]) -> Rows:
+        """The postings of one term for these announce types, as rows (the lists themselves)."""
+        by_kind = self.by_kind
+        return tuple(posting for posting in (by_kind[kind].get(term_id) for kind in kinds)
+                     if posting is not None)
+
+
+def resolve_all(subscriptions: Sequence[CompiledSubscription | None], postings: Postings,
+                hit_sets: list, category_sets: list) -> dict[str, Rows]:
+    """Every subscription's rows; one-term subscriptions share their term's postings."""
+    rows: dict[str, Rows] = {}
+    shared: dict[tuple, Rows] = {}
+    every_kind = postings.kinds_present
+    for compiled in subscriptions:
+        if compiled is None:
+            continue
+        key = compiled.shared_rows
+        if key is not None:
+            found = shared.get(key)
+            if found is None:
+                found = shared[key] = postings.shared_rows(*key)
+            rows[compiled.id] = found
+        else:
+            rows[compiled.id] = resolve(compiled, postings, hit_sets, category_sets, every_kind)
+    return rows
+
+
+def resolve(compiled: CompiledSubscription, postings: Postings, hit_sets: list,
+            category_sets: list, every_kind: frozenset[str] | None = None) -> Rows:
+    """One subscription's rows from the day's postings (see the module docstring)."""
+    if compiled.shared_rows is not None:
+        return postings.shared_rows(*compiled.shared_rows)
+    if every_kind is None:
+        every_kind = postings.kinds_present
+    score_map = postings.score_map
+    positives = compiled.positive_order
+    merged: dict[int, float]
+    if compiled.categories is None and compiled.route == ROUTE_ANY_OF:
+        if len(positives) == 1:
+            merged = dict(score_map(positives[0]))
+        else:
+            merged = {}
+            common: set[int] = set()
+            for term_id in positives:
+                scores = score_map(term_id)
+                if merged:
+                    common.update(merged.keys() & scores.keys())
+                merged.update(scores)
+            # papers two of its terms hit: the score adds up the terms, in the query's order
+            for index in common:
+                merged[index] = _summed(positives, hit_sets[index], score_map, index)
+        excluded = compiled.route_key
+        for term_id in excluded:
+            # (an excluded term is often a whole archive: look up the few matches in it)
+            dropped = score_map(term_id)
+            for index in [index for index in merged if index in dropped]:
+                del merged[index]
+    elif compiled.categories is None and compiled.route == ROUTE_PAIR:
+        first, second = positives
+        first_scores, second_scores = score_map(first), score_map(second)
+        merged = {index: round(first_scores[index] + second_scores[index], 3)
+                  for index in first_scores.keys() & second_scores.keys()}
+    else:
+        # anything else: evaluated on the papers one of its necessary terms hit
+        merged = {}
+        categories = compiled.categories
+        for index in set().union(*(score_map(term_id).keys() for term_id in compiled.necessary)):
+            hit = hit_sets[index]
+            if categories is not None and categories.isdisjoint(category_sets[index]):
+                continue
+            if compiled.is_true(hit):
+                merged[index] = _summed(positives, hit, score_map, index)
+    if not merged:
+        return _NO_ROWS
+    if not every_kind <= compiled.types:
+        kind_of = postings.kind_of
+        types = compiled.types
+        merged = {index: score for index, score in merged.items() if kind_of[index] in types}
+        if not merged:
+            return _NO_ROWS
+    return (list(merged.items()),)
+
+
+def _summed(positives: tuple[int, ...], hit: set[int], score_map: Callable, index: int) -> float:
+    """The score of a match: its positive terms that hit, added in the query's order (one term:
+    its own score)."""
+    present = [term_id for term_id in positives if term_id in hit]
+    if len(present) == 1:
+        return score_map(present[0])[index]
+    total = 0.0
+    for term_id in present:
+        total += score_map(term_id)[index]
+    return round(total, 3)
