@@ -160,12 +160,15 @@ async def test_a_ranking_failure_costs_the_order_not_the_digest(tmp_path: Path, 
     from bot.destinations import Destination
     from bot.ranking import Ranker
 
+    from bot.matching import Subscription, compile_subscriptions, parse_query
+
     store = await AsyncStore.open(tmp_path / "p.db")
     await store.close()  # every read now fails with a StoreError
     papers = _papers(3)
-    matches = DayMatches(DAY, {"s1": _matches(papers, [1, 2, 3])}, {p.id: p for p in papers})
+    table = compile_subscriptions([Subscription("s1", parse_query("cat:cs.CV"))]).match_day(papers)
+    matches = DayMatches(DAY, table, {p.id: p for p in papers})
     destination = Destination("slack:T1:C1", "slack", "C1", "c", ("s1",), paper_order=RELEVANCE)
     orders = await relevance_orders(Ranker(store), [destination], matches)
     assert orders == {} and "keep the match order" in caplog.text
     assert digest_for(destination, DAY, matches, orders.get(destination.key)).paper_ids == (
-        "2504.00002", "2504.00001", "2504.00000")
+        digest_for(destination, DAY, matches).paper_ids) == ("2504.00000", "2504.00001", "2504.00002")
