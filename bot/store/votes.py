@@ -156,6 +156,42 @@ class Votes(Repository):
             [voter.platform, voter.workspace, voter.user])
         return [_vote(row) for row in rows]
 
+    @operation("reading papers shown but not voted on")
+    def unvoted_shown(self, destination: str, limit: int) -> list[str]:
+        """Papers delivered to `destination` (the ledger's `delivered_papers`) on the feed days
+        on which it voted on at least one delivered paper, that nobody voted on there: what its
+        people saw and passed over (a ranker's weak negatives). Newest days first, at most
+        `limit`."""
+        rows = self._db.execute(
+            "SELECT shown.paper_id FROM delivered_papers shown"
+            " WHERE shown.destination = ? AND shown.paper_id NOT LIKE 'mention:%'"
+            " AND shown.day IN (SELECT DISTINCT d.day FROM delivered_papers d JOIN votes v"
+            "   ON v.destination = d.destination AND v.paper_id = d.paper_id WHERE d.destination = ?)"
+            " AND NOT EXISTS (SELECT 1 FROM votes v WHERE v.destination = shown.destination"
+            "   AND v.paper_id = shown.paper_id)"
+            " ORDER BY shown.day DESC, shown.rowid LIMIT ?",
+            [destination, destination, limit]).fetchall()
+        return list(dict.fromkeys(row[0] for row in rows))
+
+    @operation("reading papers shown to a person but not voted on")
+    def unvoted_shown_to(self, voter: PersonRef, limit: int) -> list[str]:
+        """`unvoted_shown` for one person across destinations: papers delivered to a destination
+        on a feed day on which `voter` voted on a paper delivered there, that `voter` did not
+        vote on anywhere. Newest days first, at most `limit`."""
+        who = [voter.platform, voter.workspace, voter.user]
+        rows = self._db.execute(
+            "SELECT shown.paper_id FROM delivered_papers shown"
+            " WHERE shown.paper_id NOT LIKE 'mention:%'"
+            " AND (shown.destination, shown.day) IN (SELECT DISTINCT d.destination, d.day"
+            "   FROM delivered_papers d JOIN votes v"
+            "   ON v.destination = d.destination AND v.paper_id = d.paper_id"
+            "   WHERE v.platform = ? AND v.workspace = ? AND v.user = ?)"
+            " AND NOT EXISTS (SELECT 1 FROM votes v WHERE v.paper_id = shown.paper_id"
+            "   AND v.platform = ? AND v.workspace = ? AND v.user = ?)"
+            " ORDER BY shown.day DESC, shown.rowid LIMIT ?",
+            [*who, *who, limit]).fetchall()
+        return list(dict.fromkeys(row[0] for row in rows))
+
     @operation("forgetting a person's votes")
     def forget_person(self, voter: PersonRef) -> int:
         """Delete every vote `voter` cast in their workspace; returns how many there were."""
