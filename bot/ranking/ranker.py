@@ -166,6 +166,26 @@ class Ranker:
         answers.update(scored)
         return answers
 
+    # -- the stored model only (commands) -----------------------------------------------------
+
+    async def stored_model(self, destination_key: str) -> RelevanceModel | None:
+        """The destination's model as last trained and stored, without training: the one that
+        ordered its latest daily thread (a command showing that day must show the same order,
+        and must not pay for training). None when it has none (too few votes, or not trained
+        yet: the thread then kept the match order too). One small read on a reader connection;
+        decoded once per trained model."""
+        stored = await self.store.read(lambda s: s.votes.load_model(destination_key),
+                                       operation="reading a relevance model")
+        if stored is None or not RelevanceModel.readable(stored.model):
+            return None
+        return self._decoded(stored)
+
+    def score(self, model: RelevanceModel, papers: Sequence[Paper]) -> Scores:
+        """paper id -> `model`'s score of each of `papers`. CPU work: call it on a worker
+        thread (the day's paper features are computed once and shared with the daily pass)."""
+        values = model.scores(self.features.matrix(papers))
+        return {paper.id: float(value) for paper, value in zip(papers, values)}
+
     # -- planning (reader thread) -------------------------------------------------------------
 
     def _plan_all(self, store: ReadStore, keys: Sequence[str], now: datetime) -> list[_Plan]:
@@ -267,7 +287,5 @@ class Ranker:
                    models: Mapping[str, RelevanceModel]) -> dict[str, Scores]:
         scored: dict[str, Scores] = {}
         for key, model in models.items():
-            papers = requests[key]
-            values = model.scores(self.features.matrix(papers))
-            scored[key] = {paper.id: float(value) for paper, value in zip(papers, values)}
+            scored[key] = self.score(model, requests[key])
         return scored
