@@ -159,3 +159,10 @@ async def test_the_home_overview_shows_the_persons_day_in_their_own_learned_orde
     ranked = (await executor.personal.home_overview(anna)).digest.paper_ids
     assert ranked != match_order and set(ranked) <= {p.id for p, liked in LATER if not liked}
     assert ranked == tuple(sorted(scores, key=lambda pid: -scores[pid]))[:10]
+
+
+async def test_settings_show_the_votes_key_a_topic_names_in_votes_from(executor):
+    reply = await executor.execute(VISITOR, "settings")
+    assert (f"Votes key: {VISITOR.destination_key} (a Markdown topic with votes_from: "
+            f"{VISITOR.destination_key} in the configuration is ordered by this channel's votes)") in notes(reply)
+    assert VISITOR.destination_key == "slack:T0001:C0001"
