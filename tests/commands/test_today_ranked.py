@@ -166,3 +166,27 @@ async def test_settings_show_the_votes_key_a_topic_names_in_votes_from(executor)
     assert (f"Votes key: {VISITOR.destination_key} (a Markdown topic with votes_from: "
             f"{VISITOR.destination_key} in the configuration is ordered by this channel's votes)") in notes(reply)
     assert VISITOR.destination_key == "slack:T0001:C0001"
+
+
+async def test_today_scores_on_the_command_worker_not_the_event_loop(store, ranker):
+    import threading
+
+    from bot.commands.context import COMMAND_WORKER_THREAD
+    from bot.ranking.features import PaperFeatures
+
+    class RecordingFeatures(PaperFeatures):
+        def __init__(self) -> None:
+            super().__init__()
+            self.threads: set[str] = set()
+
+        def matrix(self, papers):
+            self.threads.add(threading.current_thread().name)
+            return super().matrix(papers)
+
+    features = RecordingFeatures()
+    executor = CommandExecutor(store, Settings(), ranker=Ranker(store, now=now, features=features))
+    assert (await executor.execute(LEAD, f"subscribe {QUERY}")).outcome == OK
+    await vote(store, LEAD.destination_key, VOTED)
+    _, thread = await thread_digest(store, ranker)          # the daily pass stores the model
+    assert shown(await executor.execute(VISITOR, "today")) == thread.paper_ids[:10]
+    assert features.threads and all(name.startswith(COMMAND_WORKER_THREAD) for name in features.threads)
