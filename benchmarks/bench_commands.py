@@ -21,6 +21,12 @@ time the process was not scheduled. `burst_cpu_seconds` is the CPU time the proc
 the burst (all threads: the bot, the fake Slack and the client), the work done whatever the
 machine's load.
 
+`--subscribed`: each of the 20 channels subscribes to a broad query first, so `today` shows a
+channel's day; `--ranked` also gives each channel 20 votes and the stored relevance model the
+daily pass would have trained, so `today` shows the day in the learned order (the command reads
+the stored model and scores the channel's papers; it never trains). `today_answer_p50` is the
+median answer time of the plain `today` commands of the burst: compare the two modes.
+
 Targets (DESIGN.md §9): every acknowledgement < 3 s and answers p99 <= 2 s, in both modes.
 
 Last line: JSON, e.g. {"bench":"commands","commands":200,"ack_p50":...,"ack_p99":...,"all_within_3s":true}
@@ -51,7 +57,10 @@ from bot.arxiv.feeds import parse_listing  # noqa: E402
 from bot.commands import CommandExecutor  # noqa: E402
 from bot.config import Settings, SlackSettings  # noqa: E402
 from bot.platforms.slack import start_slack  # noqa: E402
+from bot.ranking import Ranker  # noqa: E402
 from bot.store import AsyncStore  # noqa: E402
+from bot.store.personal import PersonRef  # noqa: E402
+from bot.store.subscriptions import ChannelRef  # noqa: E402
 from tests.fakes.slack_server import FakeSlack  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "fixtures"
@@ -83,7 +92,30 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-async def run(n: int, day_size: int, distinct: bool = False) -> dict:
+SUBSCRIBED_QUERY = "VLM OR MLLM OR quantum OR vision"
+
+
+async def prepare_channels(store: AsyncStore, team: str, channels: list[str], papers: list,
+                           ranked: bool) -> None:
+    """Every channel subscribed to SUBSCRIBED_QUERY; with `ranked`, 20 votes each (10 👍, 10 👎
+    on the day's first papers) and the model the daily pass would train from them."""
+    refs = [ChannelRef("slack", team, channel) for channel in channels]
+
+    def seed(s) -> None:
+        for n, ref in enumerate(refs):
+            s.channels.add_subscription(ref, SUBSCRIBED_QUERY)
+            if ranked:
+                voter = PersonRef("slack", team, "U_VOTER")
+                for i, paper in enumerate(papers[n * 20:(n + 1) * 20]):
+                    s.votes.cast(f"slack:{team}:{ref.channel}", paper.id, voter, 1 if i % 2 else -1)
+    await store.run(seed)
+    if ranked:
+        scores = await Ranker(store).scores_for({f"slack:{team}:{c}": papers[:50] for c in channels})
+        assert all(scores.values())
+
+
+async def run(n: int, day_size: int, distinct: bool = False, subscribed: bool = False,
+              ranked: bool = False) -> dict:
     recorded = (SHARED / "slack" / "payload_slash_command.urlencoded").read_text().strip()
     papers = real_size_day(day_size)
     with tempfile.TemporaryDirectory() as tmp:
@@ -96,6 +128,8 @@ async def run(n: int, day_size: int, distinct: bool = False) -> dict:
             users = [f"U{i:07d}" for i in range(50)]
             for user in users:
                 fake.add_user(user, user.lower())
+            if subscribed or ranked:
+                await prepare_channels(store, fake.team_id, channels, papers, ranked)
             settings = Settings(slack=SlackSettings(api_url=fake.api_url, mode="http"))
             runtime = await start_slack(settings, CommandExecutor(store, settings),
                                         http_host="127.0.0.1", http_port=0, environ={"SLACK_BOT_TOKEN": fake.bot_token, "SLACK_SIGNING_SECRET": SECRET})
@@ -123,9 +157,16 @@ async def run(n: int, day_size: int, distinct: bool = False) -> dict:
                             assert response.status == 200, response.status
                         acked = time.perf_counter() - started
                         await fake.wait_for(lambda: any(r["name"] == name for r in fake.responses), timeout=300)
-                        return acked, time.perf_counter() - started
+                        answered = time.perf_counter() - started
+                        if text == "today":
+                            today_answers.append(answered)
+                        return acked, answered
+
+                    today_answers: list[float] = []
 
                     sequential = [await one(i, "seq") for i in range(min(n, 50))]
+                    sequential_today = list(today_answers)
+                    today_answers.clear()
                     lag = 0.0
                     bursting = True
 
@@ -153,7 +194,10 @@ async def run(n: int, day_size: int, distinct: bool = False) -> dict:
     answers = [b for _, b in concurrent]
     seq_acks = [a for a, _ in sequential]
     return {
-        "bench": "commands", "commands": n, "papers": day_size, "distinct_queries": distinct, "wall_seconds": round(wall, 3),
+        "bench": "commands", "commands": n, "papers": day_size, "distinct_queries": distinct,
+        "subscribed": subscribed or ranked, "ranked": ranked, "wall_seconds": round(wall, 3),
+        "today_answer_p50": round(statistics.median(today_answers), 4) if today_answers else None,
+        "sequential_today_answer_p50": round(statistics.median(sequential_today), 4) if sequential_today else None,
         "ack_p50": round(percentile(acks, 0.5), 4), "ack_p99": round(percentile(acks, 0.99), 4),
         "ack_max": round(max(acks), 4),
         "answer_p50": round(percentile(answers, 0.5), 4), "answer_p99": round(percentile(answers, 0.99), 4),
@@ -169,11 +213,15 @@ def main() -> int:
     parser.add_argument("--papers", type=int, default=1504, help="papers in the stored day (default 1504)")
     parser.add_argument("--distinct-queries", action="store_true",
                         help="make every test/today/subscribe query unique (no repeated question)")
+    parser.add_argument("--subscribed", action="store_true",
+                        help="each channel subscribes to a broad query first (today shows its day)")
+    parser.add_argument("--ranked", action="store_true",
+                        help="--subscribed, and each channel has votes and a stored relevance model")
     args = parser.parse_args()
     if not SHARED.exists():
         print(f"skipped: recorded fixtures not found at {SHARED}", file=sys.stderr)
         return 0
-    result = asyncio.run(run(args.commands, args.papers, args.distinct_queries))
+    result = asyncio.run(run(args.commands, args.papers, args.distinct_queries, args.subscribed, args.ranked))
     print(f"{args.commands} concurrent signed /papers commands, HTTP mode on loopback, "
           f"{args.papers}-paper day stored")
     print(f"  acknowledged: p50 {result['ack_p50'] * 1000:.0f} ms, p99 {result['ack_p99'] * 1000:.0f} ms, "
@@ -181,6 +229,10 @@ def main() -> int:
     print(f"  answered on response_url: p50 {result['answer_p50'] * 1000:.0f} ms, "
           f"p99 {result['answer_p99'] * 1000:.0f} ms; all done in {result['wall_seconds']:.2f} s")
     print(f"  baseline, one at a time: ack p50 {result['sequential_ack_p50'] * 1000:.1f} ms")
+    if result["today_answer_p50"] is not None:
+        mode = "learned order" if args.ranked else "match order"
+        print(f"  plain `today` ({mode}): answered p50 {result['today_answer_p50'] * 1000:.0f} ms in the burst, "
+              f"{(result['sequential_today_answer_p50'] or 0) * 1000:.0f} ms one at a time")
     print(f"  event loop: longest lag {result['max_loop_lag_ms']:.0f} ms during the burst; the "
           f"process used {result['burst_cpu_seconds']:.2f} s of CPU for it (bot, fake Slack and "
           "client together: less noisy than latencies on a shared machine)")

@@ -19,7 +19,11 @@ once with 20 votes per channel on the previous day's papers (so the pass trains 
 1,000 models) and once without; a 10 ms ticker measures the longest event-loop stall of each.
 Then the work of a day on which no vote changed: the stored models read back and applied.
 
-    .venv/bin/python benchmarks/bench_ranking.py [--days 4] [--vote-days 2] [--load-channels 1000]
+`--likes-only`: people only click 👍 (LIKES each, on papers of their interest, 10% on others),
+never 👎; the threads of the vote days are recorded in the ledger as delivered, and the Ranker
+learns from the papers shown and not voted on (weak negatives).
+
+    .venv/bin/python benchmarks/bench_ranking.py [--days 4] [--vote-days 2] [--load-channels 1000] [--likes-only]
 
 Last line: JSON {"bench":"ranking","channels":N,"votes":20,"p_at_10_listing":x,
 "p_at_10_learned":y,...}. Targets: y >= 2x and y >= 0.5; load stall <= 100 ms.
@@ -61,6 +65,7 @@ from bot.store.votes import DOWN, UP  # noqa: E402
 CORPUS = Path(os.environ.get("PAPERBOT_SHARED", PROJECT.parent / "shared")) / "fixtures" / "corpus"
 SEED = 17
 VOTES = 20
+LIKES = 10   # --likes-only: 👍 only, no 👎
 NOISE = 0.1
 TOP = 10
 CLUSTERS_PER_QUERY = 4
@@ -141,6 +146,20 @@ def votes_of_a_person(channel: Channel, seen: list[Paper], rng: random.Random) -
     return votes
 
 
+def likes_of_a_person(channel: Channel, seen: list[Paper], rng: random.Random) -> list[tuple[str, int]]:
+    """Only 👍 (`--likes-only`): on the first LIKES papers of interest they read, each one with
+    probability NOISE a 👍 on a paper outside their interest instead; the rest of what they saw
+    gets no vote (the Ranker then learns from what was shown and passed over)."""
+    liked = [p.id for p in seen if p.id in channel.interest][:LIKES]
+    others = [p.id for p in seen if p.id not in channel.interest]
+    votes = []
+    for paper_id in liked:
+        if others and rng.random() < NOISE:
+            paper_id = rng.choice(others)
+        votes.append((paper_id, UP))
+    return list(dict(votes).items())
+
+
 def precision(ids: tuple[str, ...], interest: set[str]) -> float:
     return sum(paper_id in interest for paper_id in ids[:TOP]) / TOP
 
@@ -148,7 +167,7 @@ def precision(ids: tuple[str, ...], interest: set[str]) -> float:
 # --- quality ------------------------------------------------------------------------------------
 
 
-async def quality(days: int, vote_days: int) -> dict:
+async def quality(days: int, vote_days: int, likes_only: bool = False) -> dict:
     rng = random.Random(SEED)
     papers, source = corpus_papers()
     queries = BROAD_QUERIES if CORPUS.is_dir() else SYNTHETIC_QUERIES
@@ -171,12 +190,20 @@ async def quality(days: int, vote_days: int) -> dict:
             for day, listing in by_day:
                 await store.run(lambda s, day=day, listing=listing: s.papers.save_listing(day, listing))
             for n, channel in enumerate(channels):
-                seen = [item.paper for day, _ in by_day[:vote_days]
-                        for item in build_digest(channel.key, "c", day, matches[day][channel.subscription]).items]
-                votes = votes_of_a_person(channel, seen, rng)
+                threads = {day: build_digest(channel.key, "c", day, matches[day][channel.subscription]).paper_ids
+                           for day, _ in by_day[:vote_days]}
+                papers_by_id = {p.id: p for _, listing in by_day[:vote_days] for p in listing}
+                seen = [papers_by_id[pid] for ids in threads.values() for pid in ids]
+                votes = (likes_of_a_person if likes_only else votes_of_a_person)(channel, seen, rng)
                 person = PersonRef("bench", "W1", f"U{n:03d}")
-                await store.run(lambda s, key=channel.key, votes=votes, person=person: [
-                    s.votes.cast(key, paper_id, person, value) for paper_id, value in votes])
+
+                def record(s, key=channel.key, votes=votes, person=person, threads=threads):
+                    # The threads as delivered (the ledger): what the channel was shown.
+                    for day, ids in threads.items():
+                        s.ledger.record_papers(key, day, ids, f"thread-{day}")
+                    for paper_id, value in votes:
+                        s.votes.cast(key, paper_id, person, value)
+                await store.run(record)
 
             ranker = Ranker(store)
             listing_p, learned_p, best_p = [], [], []
@@ -200,6 +227,7 @@ async def quality(days: int, vote_days: int) -> dict:
     models = [t for t in trained if t.blob is not None]
     return {
         "source": source, "channels": len(channels), "days": days, "vote_days": vote_days,
+        "votes_kind": "likes-only" if likes_only else "likes-and-dislikes",
         "papers": len(papers), "ranked_channels": len(models),
         "p_at_10_listing": round(statistics.mean(listing_p), 3),
         "p_at_10_learned": round(statistics.mean(learned_p), 3),
@@ -276,20 +304,25 @@ def main() -> int:
     parser.add_argument("--load-channels", type=int, default=1000, help="0 skips the load part")
     parser.add_argument("--load-papers", type=int, default=1500)
     parser.add_argument("--load-subscriptions", type=int, default=10_000)
+    parser.add_argument("--likes-only", action="store_true",
+                        help=f"people vote only 👍 ({LIKES} each, no 👎); the papers shown and not voted "
+                             "on are the model's weak negatives")
     args = parser.parse_args()
 
     result = {"bench": "ranking"}
-    q = asyncio.run(quality(args.days, args.vote_days))
+    q = asyncio.run(quality(args.days, args.vote_days, args.likes_only))
+    votes = LIKES if args.likes_only else VOTES
     print(f"quality: {q['source']}, {q['papers']} papers in {q['days']} days; votes on the first "
           f"{q['vote_days']}, measured on the others")
-    print(f"  {q['channels']} channels ({q['ranked_channels']} with a model), {VOTES} votes each "
-          f"({int(NOISE * 100)}% wrong), interests of median share {q['interest_share_median']}")
+    kind = "👍 only" if args.likes_only else "👍 and 👎"
+    print(f"  {q['channels']} channels ({q['ranked_channels']} with a model), {votes} votes each ({kind}, "
+          f"{int(NOISE * 100)}% wrong), interests of median share {q['interest_share_median']}")
     print(f"  precision@{TOP}: listing {q['p_at_10_listing']:.3f}, learned {q['p_at_10_learned']:.3f}, "
           f"best possible {q['p_at_10_best']:.3f}")
     print(f"  training: median {q['train_ms_median']} ms, max {q['train_ms_max']} ms per channel "
           f"({q['train_all_seconds']} s for all, with scoring); model size median {q['model_bytes_median']} "
           f"bytes, max {q['model_bytes_max']} bytes")
-    result.update(channels=q["channels"], votes=VOTES, p_at_10_listing=q["p_at_10_listing"],
+    result.update(channels=q["channels"], votes=votes, p_at_10_listing=q["p_at_10_listing"],
                   p_at_10_learned=q["p_at_10_learned"])
     result.update({k: v for k, v in q.items() if k not in result and k != "source"})
 

@@ -353,8 +353,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run the daily cycle: poll arXiv, match, deliver (until Ctrl-C)",
                        description="Run paperbot: wait for each arXiv announcement, store and match it, "
-                                   "and deliver digests to every configured destination. Stops cleanly "
-                                   "on SIGINT/SIGTERM.")
+                                   "order each destination's papers by its learned ranking (from 👍/👎 "
+                                   "votes, where it asks for it), and deliver digests to every configured "
+                                   "destination and chat channel; answer /papers commands; post weekly "
+                                   "best-ofs. Stops cleanly on SIGINT/SIGTERM.")
     p.add_argument("--ops-port", type=_port, metavar="PORT",
                    help="serve /healthz and /metrics on this port (overrides ops.port)")
     p.add_argument("--ops-host", metavar="HOST",

@@ -7,6 +7,7 @@ check-config` can tell a user what to fix.
 from __future__ import annotations
 
 import os
+import re
 from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -105,6 +106,10 @@ class StorageSettings(_Section):
     path: str = "data/paperbot.db"
 
 
+# The ledger key of a chat channel whose votes rank a topic (`votes_from`).
+VOTES_FROM_PATTERN = re.compile(r"(slack|discord):[A-Za-z0-9_-]+:[A-Za-z0-9_-]+")
+
+
 class TopicSettings(_Section):
     """A configured subscription. `query` uses the /papers language; `keywords`/`filters` are the
     seed's form: each keyword is a phrase (a string) or an AND-list of phrases; filters exclude."""
@@ -117,14 +122,40 @@ class TopicSettings(_Section):
     markdown: str | None = None
     open_abstracts: bool = False
     max_papers: int | None = Field(None, ge=1)
-    # `relevance`: rank by the topic's learned model (votes under `markdown:<topic>`) once it has
-    # enough votes; `listing` (the default) keeps the match order, so digests stay as they were.
+    # `relevance`: rank by a learned model once it has enough votes; `listing` (the default)
+    # keeps the match order, so digests stay as they were. A file has no vote buttons, so the
+    # model is the one learned from the votes of the chat channel named by `votes_from` (its
+    # ledger key, `slack:<team id>:<channel id>` or `discord:<server id>:<channel id>`, shown by
+    # /papers settings in that channel). `votes_from` alone implies `order: relevance`.
     order: Literal["relevance", "listing"] = "listing"
+    votes_from: str | None = None
+
+    @field_validator("votes_from")
+    @classmethod
+    def _channel_key(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        value = value.strip()
+        if not VOTES_FROM_PATTERN.fullmatch(value):
+            raise ValueError(
+                f"votes_from must name a chat channel as slack:<team id>:<channel id> or "
+                f"discord:<server id>:<channel id> (what /papers settings shows in that channel as "
+                f"its votes key), got {value!r}")
+        return value
 
     @model_validator(mode="after")
     def _has_terms(self) -> "TopicSettings":
         if not self.query and not self.keywords:
             raise ValueError("a topic needs `query` or `keywords`")
+        if self.votes_from and "order" not in self.model_fields_set:
+            self.order = "relevance"
+        if self.order == "relevance" and not self.votes_from:
+            # Refused rather than a warning: a file has no 👍/👎 buttons, so the topic could
+            # never learn and its digest would silently stay in the listing order.
+            raise ValueError(
+                "order: relevance needs votes_from: a Markdown file has no vote buttons, so the "
+                "topic learns from the votes of a chat channel; add votes_from: slack:<team id>:"
+                "<channel id> (or discord:<server id>:<channel id>), or remove order: relevance")
         return self
 
     @property

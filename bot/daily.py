@@ -128,11 +128,19 @@ async def relevance_orders(ranker: Ranker, destinations: Sequence[Destination],
     ranked = [d for d in destinations if d.paper_order == RELEVANCE]
     if not ranked or not day_matches.papers:
         return {}
+
+    def requests_by_model() -> dict[str, list[Paper]]:
+        # One request per model: a topic ranked by a channel's votes (`votes_from`) asks the
+        # channel's model, together with the channel's own papers.
+        requests: dict[str, dict[str, Paper]] = {}
+        for d in ranked:
+            wanted = requests.setdefault(d.ranking_key, {})
+            wanted.update((p.id, p) for p in destination_papers(d, day_matches))
+        return {key: list(papers.values()) for key, papers in requests.items()}
+
     try:
-        requests = await asyncio.to_thread(
-            lambda: {d.key: destination_papers(d, day_matches) for d in ranked})
-        scores = await ranker.scores_for(requests)
+        scores = await ranker.scores_for(await asyncio.to_thread(requests_by_model))
     except Exception:  # noqa: BLE001 - see the docstring
         log.exception("ranking %d destination(s) failed; their papers keep the match order", len(ranked))
         return {}
-    return {key: order for key, order in scores.items() if order}
+    return {d.key: scores[d.ranking_key] for d in ranked if scores.get(d.ranking_key)}

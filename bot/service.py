@@ -70,11 +70,13 @@ def install_stop_signals(stop: asyncio.Event) -> None:
 
 
 async def start_platforms(settings: Settings, store: AsyncStore,
-                          environ: Mapping[str, str] | None = None) -> list[PlatformRuntime]:
+                          environ: Mapping[str, str] | None = None, *,
+                          ranker: Ranker | None = None) -> list[PlatformRuntime]:
     """Start every chat platform whose token is set. A platform that fails to start stops the
     whole start (a half-started bot that silently skips Slack is worse than a clear error)."""
     environ = os.environ if environ is None else environ
-    commands = CommandExecutor(store, settings)   # adapters reach the core only through this
+    # adapters reach the core only through this; `ranker`'s stored models order `/papers today`
+    commands = CommandExecutor(store, settings, ranker=ranker)
     runtimes: list[PlatformRuntime] = []
     try:
         for name, token_var, module_name, starter_name, error_names in PLATFORMS:
@@ -111,14 +113,16 @@ async def run_bot(settings: Settings, *, clock: Clock | None = None, stop: async
     # single_instance: a second `paperbot run` on the same database refuses to start.
     store = await AsyncStore.open(settings.storage.path, clock=clock, single_instance=True)
     try:
-        runtimes = await start_platforms(settings, store, environ)
+        # One learned ranking (bot.ranking) orders the daily threads, picks the weekly best-of's
+        # unvoted papers and orders `/papers today` as the thread, so each model is trained once.
+        ranker = Ranker(store, now=clock.now)
+        runtimes = await start_platforms(settings, store, environ, ranker=ranker)
         try:
             async with ArxivClient(settings.arxiv) as arxiv:
                 sinks: dict[str, DocumentSink | ThreadSink] = {"markdown": MarkdownSink()}
                 sinks.update({runtime.sink.platform: runtime.sink for runtime in runtimes})
                 # Early edition (issue 16): the listing pages at 20:00 ET, the feed at midnight.
                 scheduler_class = EarlyEditionScheduler if settings.arxiv.early_edition else Scheduler
-                ranker = Ranker(store, now=clock.now)
                 scheduler = scheduler_class(
                     arxiv_settings=settings.arxiv,
                     store=store,
@@ -127,8 +131,6 @@ async def run_bot(settings: Settings, *, clock: Clock | None = None, stop: async
                     sinks=sinks,
                     clock=clock,
                     stop=stop,
-                    # One learned ranking (bot.ranking) orders the daily threads and picks the
-                    # weekly best-of's unvoted papers, so each model is trained once.
                     ranker=ranker,
                     weekly=WeeklyBestOfPoster(store, ranker=ranker),
                 )

@@ -46,8 +46,9 @@ MAY_IMPORT: dict[str, set[str]] = {
     # One announcement day: one matcher pass, enrichment, the digests.
     "bot.daily": {"bot.arxiv", "bot.collector", "bot.destinations", "bot.digest", "bot.ingest", "bot.matching",
                   "bot.metrics", "bot.models", "bot.ranking", "bot.store"},
+    # (bot.ranking: `today` and `me list` show a day in the learned order its thread has.)
     "bot.commands": {"bot.config", "bot.delivery", "bot.destinations", "bot.digest", "bot.matching", "bot.models",
-                     "bot.store"},
+                     "bot.ranking", "bot.store"},
     "bot.platforms.markdown": {"bot.delivery", "bot.destinations", "bot.digest", "bot.models"},
     "bot.platforms.slack": ADAPTER,
     "bot.platforms.discord": ADAPTER,

@@ -20,6 +20,7 @@ from bot.commands.responses import (
     error_response,
     missing_paper_response,
 )
+from bot.destinations import RELEVANCE
 from bot.destinations.channels import channel_subscription
 from bot.digest.model import Digest, DigestItem, build_digest, paper_labels
 from bot.digest.text import plural
@@ -85,15 +86,38 @@ class BrowseCommands:
                     log.warning("stored subscription %s no longer parses: %r", row.id, row.query)
             what = "match this channel's subscriptions"
         matches = await self.services.match_latest(latest, subscriptions)
+        # The channel's own day is shown as its daily thread shows it: in the learned order of
+        # the channel's votes (the stored model that ordered the thread), at most its `max`.
+        # A private look at a query keeps the match order (the model knows the channel's taste,
+        # not this query's).
+        order, shown, thread_max = None, TODAY_SHOWN, None
+        if query is None:
+            if schedule.paper_order == RELEVANCE:
+                order = await self.services.learned_order(ctx.destination_key, latest, matches)
+            thread_max = schedule.max_papers
+            if thread_max is not None:
+                shown = min(shown, thread_max)
         digest = await self.services.digest(
             ctx.destination_key, ctx.channel_name or ctx.channel, latest.day, matches,
-            subscriptions_text=[s.query.describe() for s in subscriptions], max_items=TODAY_SHOWN)
+            subscriptions_text=[s.query.describe() for s in subscriptions], max_items=shown,
+            order=order)
         day = latest.day.isoformat()
         text = f"{plural(digest.total, 'paper')} of {len(latest.papers)} on {day} {what}"
-        text += f"; showing the first {len(digest.items)}." if digest.truncated else "."
+        first = "top" if order else "first"
+        text += f"; showing the {first} {len(digest.items)}." if digest.truncated else "."
         sections: list[Section] = [Heading(f"Papers for {day}")]
         if query is not None:
             sections += read_as(query)
+        notes = []
+        if order:
+            notes.append("Ordered as the daily thread: by what this channel's 👍/👎 votes taught "
+                         "(/papers settings order listing keeps the match order).")
+        if thread_max is not None and digest.total > thread_max:
+            notes.append(f"The daily thread shows the first {plural(thread_max, 'paper')} (this "
+                         f"channel's max) and folds the other {digest.total - thread_max} into one "
+                         '"more papers" message with links.')
+        if notes:
+            sections.append(Lines(tuple(notes)))
         if digest.items:
             sections.append(DigestSection(digest))
         else:

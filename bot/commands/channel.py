@@ -223,7 +223,10 @@ class ChannelCommands:
             lines = settings_lines(self.services.effective(record))
             return Response(text="This channel's settings: " + "; ".join(lines) + ".",
                             sections=(Heading("Settings"), Lines(lines),
-                                      Lines((f"Change them with {USAGE['settings']}",))),
+                                      Lines((f"Change them with {USAGE['settings']}",
+                                             f"Votes key: {ctx.destination_key} (a Markdown topic "
+                                             f"with votes_from: {ctx.destination_key} in the "
+                                             "configuration is ordered by this channel's votes)")),),
                             ephemeral=True)
         self.services.require_manager(ctx, "change this channel's settings")
         changes = self.stored_changes(command)

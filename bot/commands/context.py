@@ -43,6 +43,7 @@ from bot.matching import (
 )
 from bot.matching.day_index import DayIndex
 from bot.models import Match, Paper
+from bot.ranking import Ranker, Scores
 from bot.store import AsyncStore, ReadStore, Store, StoreError
 from bot.store.personal import PersonRef
 from bot.store.subscriptions import ChannelRef, ChannelSettingsRecord
@@ -294,12 +295,15 @@ class CommandWorker:
 class CommandServices:
     """The store, the configuration and the checks every command handler shares."""
 
-    def __init__(self, store: AsyncStore, settings: Settings) -> None:
+    def __init__(self, store: AsyncStore, settings: Settings, ranker: Ranker | None = None) -> None:
         self.store = store
         self.settings = settings
         self.query_limits = QueryLimits.from_settings(settings.limits)
         self.latest = LatestDayCache(store)
         self.worker = CommandWorker()
+        # The process's Ranker (`paperbot run` shares the scheduler's): commands only read the
+        # models it stored, never train one.
+        self.ranker = ranker if ranker is not None else Ranker(store)
 
     async def run(self, operation: str, fn: Callable[[Store], T]) -> T:
         """`fn(store)` on the database thread, the writer's (raises StoreError when it cannot be
@@ -316,6 +320,31 @@ class CommandServices:
         subscriptions = tuple(subscriptions)
         return await self.worker.compute(("match", latest.version, subscriptions_key(subscriptions)),
                                          lambda: self.worker.match(latest, subscriptions))
+
+    async def learned_order(self, destination_key: str, latest: LatestDay,
+                            matches: Sequence[Match]) -> Scores | None:
+        """The relevance of the matched papers by the destination's stored model (the one that
+        ordered its daily thread: see `Ranker.stored_model`), scored on the command worker and
+        kept for the day; None when it has no model (the thread kept the match order too). A
+        ranking failure costs the order, never the answer."""
+        try:
+            model = await self.ranker.stored_model(destination_key)
+        except StoreError:
+            raise
+        except Exception:  # noqa: BLE001 - see the docstring
+            log.exception("reading the relevance model of %s failed; keeping the match order",
+                          destination_key)
+            return None
+        if model is None:
+            return None
+        papers = list({m.paper.id: m.paper for m in matches}.values())
+        # The model itself in the key (a retrained one is a new object): scores of an old one are not reused.
+        key = ("relevance", latest.version, destination_key, model, tuple(p.id for p in papers))
+        try:
+            return await self.worker.compute(key, lambda: self.worker.run(self.ranker.score, model, papers))
+        except Exception:  # noqa: BLE001 - see the docstring
+            log.exception("scoring %s's papers failed; keeping the match order", destination_key)
+            return None
 
     async def digest(self, destination: str, title: str, day: date, matches: Sequence[Match],
                      **options: object) -> Digest:

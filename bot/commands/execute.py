@@ -48,6 +48,7 @@ from bot.commands.responses import Response, error_response, internal_error_resp
 from bot.config import Settings
 from bot.destinations.channels import ChannelSubscriptions
 from bot.models import Paper
+from bot.ranking import Ranker
 from bot.store import AsyncStore, StoreError
 from bot.store.subscriptions import ChannelRef
 
@@ -80,8 +81,10 @@ async def _help(command: Help) -> Response:
 class CommandExecutor:
     """Runs commands with one store and one configuration (adapters keep one of these)."""
 
-    def __init__(self, store: AsyncStore, settings: Settings) -> None:
-        self.services = CommandServices(store, settings)
+    def __init__(self, store: AsyncStore, settings: Settings, *, ranker: Ranker | None = None) -> None:
+        """`ranker`: the process's (bot.ranking), whose stored models order `today` and `me list`
+        as the daily threads; one of its own when not given."""
+        self.services = CommandServices(store, settings, ranker)
         self.channel = ChannelCommands(self.services)
         self.browse = BrowseCommands(self.services)
         self.personal = PersonalKeywords(self.services)

@@ -24,7 +24,10 @@ COMMAND_SUMMARY = {
 
 COMMAND_HELP: dict[str, tuple[str, ...]] = {
     "today": ("Shows you (only you) the latest day's papers that match this channel's "
-              "subscriptions, or the query you give.",),
+              "subscriptions, or the query you give.",
+              "The channel's papers come in the order of its daily thread: by what the channel's "
+              "👍/👎 votes taught (order relevance, once it has a model), at most its max; a query "
+              "you give is shown best keyword match first."),
     "subscribe": ("Adds a subscription to this channel: every announcement day its matches are "
                   "posted here in one thread.",
                   "The reply shows how the query was read and how many papers it would have "
@@ -43,8 +46,10 @@ COMMAND_HELP: dict[str, tuple[str, ...]] = {
                  "max N (1 to 100): the thread shows the top N papers in the channel's order and "
                  "folds the rest into one final \"N more papers\" message with their titles as links.",
                  "order relevance|listing: relevance ranks papers by this channel's 👍/👎 votes once "
-                 "it has enough of them (until then, and with listing, the best keyword match "
-                 "comes first).",
+                 "it has enough of them: 5 papers voted on, either both ways or only 👍 (then the "
+                 "papers shown on the days people voted and not voted on count as passed over). "
+                 "The model is retrained after votes change, before the next daily thread. "
+                 "Without a model, and with listing, the best keyword match comes first.",
                  "weekly on [DAY HH:MM] posts one message a week with the week's most-voted papers "
                  "and the best-ranked ones nobody voted on, e.g. weekly on fri 16:00 (in the "
                  "channel's time zone); weekly off stops it. Off by default.",),

@@ -137,8 +137,10 @@ class PersonalKeywords:
                 except (QuerySyntaxError, ValueError):
                     continue
             matches = await self.services.match_latest(latest, subscriptions)
-            digest = await self.services.digest(personal_destination_key(person), "your papers", day,
-                                                matches, max_items=TODAY_SHOWN)
+            # In the order of the person's direct message: their own votes' stored model.
+            order = await self.services.learned_order(key, latest, matches) if matches else None
+            digest = await self.services.digest(key, "your papers", day, matches,
+                                                max_items=TODAY_SHOWN, order=order)
         overview = PersonalOverview(person, tuple(rows), delivery, paused, self.limit, day, digest,
                                     len(papers))
         return overview, matches, latest

@@ -28,7 +28,7 @@ class Destination:
     `mention_subscriptions` (user id -> subscription ids) are people who asked to be mentioned in
     this destination's daily thread with their personal matches (`/papers me deliver here`).
     `paper_order`: RELEVANCE ranks the papers by the destination's learned model once it has
-    enough votes (`bot.ranking`); LISTING keeps the match order.
+    enough votes (`bot.ranking`), its own or those of `votes_from`; LISTING keeps the match order.
     """
 
     key: str
@@ -48,6 +48,14 @@ class Destination:
     weekly_time: time | None = None
     mention_subscriptions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     paper_order: str = LISTING
+    # Whose votes rank this destination: the ledger key of another destination (a Markdown topic's
+    # `votes_from` channel, as files have no vote buttons); None: its own.
+    votes_from: str | None = None
+
+    @property
+    def ranking_key(self) -> str:
+        """The key of the relevance model that orders this destination (bot.ranking)."""
+        return self.votes_from or self.key
 
 
 @dataclass(frozen=True)

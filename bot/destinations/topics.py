@@ -48,6 +48,7 @@ def topic_destination(name: str, topic: TopicSettings, settings: Settings,
         timezone=settings.schedule.timezone,
         max_papers=topic.max_papers,
         paper_order=topic.order,
+        votes_from=topic.votes_from,
         options={
             "topic": name,
             "keywords": keywords if topic.keywords else [topic.query or ""],

@@ -156,6 +156,49 @@ class Votes(Repository):
             [voter.platform, voter.workspace, voter.user])
         return [_vote(row) for row in rows]
 
+    @operation("reading papers shown but not voted on")
+    def unvoted_shown(self, destination: str, limit: int) -> list[str]:
+        """Papers delivered to `destination` (the ledger's `delivered_papers`) on the feed days
+        on which it voted on at least one delivered paper, that nobody voted on there: what its
+        people saw and passed over (a ranker's weak negatives). Newest days first, at most
+        `limit`."""
+        rows = self._db.execute(
+            "SELECT shown.paper_id FROM delivered_papers shown"
+            " WHERE shown.destination = ? AND shown.paper_id NOT LIKE 'mention:%'"
+            " AND shown.day IN (SELECT DISTINCT d.day FROM delivered_papers d JOIN votes v"
+            "   ON v.destination = d.destination AND v.paper_id = d.paper_id WHERE d.destination = ?)"
+            " AND NOT EXISTS (SELECT 1 FROM votes v WHERE v.destination = shown.destination"
+            "   AND v.paper_id = shown.paper_id)"
+            " ORDER BY shown.day DESC, shown.rowid LIMIT ?",
+            [destination, destination, limit]).fetchall()
+        return list(dict.fromkeys(row[0] for row in rows))
+
+    @operation("reading papers shown to a person but not voted on")
+    def unvoted_shown_to(self, voter: PersonRef, limit: int) -> list[str]:
+        """`unvoted_shown` for one person across destinations: papers delivered to a destination
+        on a feed day on which `voter` voted on a paper delivered there, that `voter` did not
+        vote on anywhere. Newest days first, at most `limit`.
+
+        One destination at a time, each read by its ledger key (destination, day): the ledger
+        holds every channel's papers of every day, and must not be scanned whole."""
+        who = [voter.platform, voter.workspace, voter.user]
+        person = "v.platform = ? AND v.workspace = ? AND v.user = ?"
+        voted = {row[0] for row in self._db.execute(f"SELECT v.paper_id FROM votes v WHERE {person}", who)}
+        destinations = [row[0] for row in self._db.execute(
+            f"SELECT DISTINCT v.destination FROM votes v WHERE {person}", who)]
+        shown: list[tuple[str, int, str]] = []   # (day, rowid, paper id)
+        for destination in destinations:
+            days = [row[0] for row in self._db.execute(
+                "SELECT DISTINCT d.day FROM delivered_papers d WHERE d.destination = ?"
+                f" AND EXISTS (SELECT 1 FROM votes v WHERE v.destination = d.destination"
+                f"   AND v.paper_id = d.paper_id AND {person})", [destination, *who])]
+            for day in days:
+                shown += [(day, rowid, paper) for rowid, paper in self._db.execute(
+                    "SELECT rowid, paper_id FROM delivered_papers WHERE destination = ? AND day = ?"
+                    " AND paper_id NOT LIKE 'mention:%'", [destination, day]) if paper not in voted]
+        shown.sort(key=lambda row: (row[0], -row[1]), reverse=True)
+        return list(dict.fromkeys(paper for _, _, paper in shown))[:limit]
+
     @operation("forgetting a person's votes")
     def forget_person(self, voter: PersonRef) -> int:
         """Delete every vote `voter` cast in their workspace; returns how many there were."""

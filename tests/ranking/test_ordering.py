@@ -11,12 +11,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.arxiv.client import ArxivClient
-from bot.config import Settings, TopicSettings
+from bot.config import ConfigError, Settings, TopicSettings, load_settings
 from bot.destinations import LISTING, RELEVANCE
 from bot.destinations.channels import ChannelSubscriptions
 from bot.destinations.people import personal_destination_key
 from bot.destinations.topics import ConfiguredTopics
 from bot.digest.model import build_digest
+from bot.matching.table import MatchTable
 from bot.models import Match, Paper
 from bot.platforms.markdown import MarkdownSink
 from bot.scheduler import Scheduler
@@ -80,14 +81,39 @@ async def test_channels_rank_by_relevance_unless_set_to_listing_and_dms_always_d
 
 def test_topics_keep_the_listing_order_unless_they_ask():
     plain = TopicSettings(keywords=["VLM"], markdown="out")
-    assert plain.order == LISTING
-    settings = Settings(topics={"A": plain, "B": TopicSettings(keywords=["VLM"], markdown="out",
-                                                                   order="relevance")})
+    assert plain.order == LISTING and plain.votes_from is None
+    settings = Settings(topics={
+        "A": plain,
+        "B": TopicSettings(keywords=["VLM"], markdown="out", order="relevance", votes_from="slack:T1:C1"),
+        "C": TopicSettings(keywords=["VLM"], markdown="out", votes_from="discord:123:456"),
+        "D": TopicSettings(keywords=["VLM"], markdown="out", order="listing", votes_from="slack:T1:C1")})
     directory = ConfiguredTopics(settings)._directory
-    assert {d.key: d.paper_order for d in directory.destinations} == {
-        "markdown:A": LISTING, "markdown:B": RELEVANCE}
+    assert {d.key: (d.paper_order, d.ranking_key) for d in directory.destinations} == {
+        "markdown:A": (LISTING, "markdown:A"), "markdown:B": (RELEVANCE, "slack:T1:C1"),
+        "markdown:C": (RELEVANCE, "discord:123:456"),         # votes_from alone implies relevance
+        "markdown:D": (LISTING, "slack:T1:C1")}               # kept, but off for now
     with pytest.raises(ValueError, match="relevance"):
         TopicSettings(keywords=["VLM"], order="best")
+
+
+def test_a_topic_ordered_by_relevance_must_say_whose_votes_rank_it():
+    # A Markdown file has no vote buttons: without votes_from the topic could never learn.
+    with pytest.raises(ValueError, match="order: relevance needs votes_from: a Markdown file has no vote buttons"):
+        TopicSettings(keywords=["VLM"], markdown="out", order="relevance")
+    for bad in ("markdown:VLMs", "slack:T1", "C0123", "slack:T1:C1:extra", "telegram:1:2", ""):
+        with pytest.raises(ValueError, match="votes_from must name a chat channel as slack:<team id>:<channel id>"):
+            TopicSettings(keywords=["VLM"], markdown="out", votes_from=bad)
+    assert TopicSettings(keywords=["VLM"], votes_from=" slack:T1:C1 ").votes_from == "slack:T1:C1"
+
+
+def test_check_config_names_the_topic_and_the_fix(tmp_path: Path):
+    config = tmp_path / "paperbot.yaml"
+    config.write_text("topics:\n  VLMs:\n    keywords: [VLM]\n    markdown: out\n    order: relevance\n")
+    with pytest.raises(ConfigError) as raised:
+        load_settings(config)
+    message = str(raised.value)
+    assert "VLMs" in message and "order: relevance needs votes_from" in message
+    assert "Traceback" not in message
 
 
 def _entries(day: str, count: int, seed: int) -> list[dict]:
@@ -116,7 +142,8 @@ async def test_a_days_digest_follows_the_votes_of_the_days_before(fake, tmp_path
     clock = FakeClock(datetime(2026, 11, 23, 0, 5, tzinfo=EASTERN))
     settings = Settings(
         arxiv=fake.settings(categories=["cs.CV"], enrich=False, backoff_base_seconds=0),
-        topics={"VLMs": TopicSettings(keywords=["VLM"], markdown=str(out), max_papers=4, order=order)})
+        topics={"VLMs": TopicSettings(keywords=["VLM"], markdown=str(out), max_papers=4, order=order,
+                                      votes_from="slack:T1:C1")})
     store = await AsyncStore.open(tmp_path / "p.db", clock=clock)
     try:
         scheduler = Scheduler(arxiv_settings=settings.arxiv, store=store,
@@ -126,12 +153,13 @@ async def test_a_days_digest_follows_the_votes_of_the_days_before(fake, tmp_path
         monday = _entries("2026-11-23", 20, seed=1)
         fake.serve_listing("cs.CV", atom_listing(monday, title="cs.CV updates", day="2026-11-23"), etag='"mon"')
         await scheduler.run_once()
-        # Someone voted on Monday's papers under the topic's key: the protein ones up.
+        # Someone voted on Monday's papers in the channel the topic learns from (votes_from):
+        # the protein ones up.
         reader = PersonRef("slack", "T1", "U_ADA")
 
         def vote(s):
             for i, entry in enumerate(monday):
-                s.votes.cast("markdown:VLMs", entry["id"][:-2], reader, UP if i % 2 == 0 else DOWN)
+                s.votes.cast("slack:T1:C1", entry["id"][:-2], reader, UP if i % 2 == 0 else DOWN)
 
         await store.run(vote)
         tuesday = _entries("2026-11-24", 10, seed=2)
@@ -146,11 +174,11 @@ async def test_a_days_digest_follows_the_votes_of_the_days_before(fake, tmp_path
         if order == "relevance":
             # the top 4 of the learned order: four of the five papers of the liked subject
             assert set(shown) <= set(ids[0::2])
-            assert await store.read(lambda s: s.votes.load_model("markdown:VLMs")) is not None
+            assert await store.read(lambda s: s.votes.load_model("slack:T1:C1")) is not None
         else:
             # the listing order (match score, then id), as before; no model is trained
             assert shown == [e["id"][:-2] for e in tuesday[:4]]
-            assert await store.read(lambda s: s.votes.load_model("markdown:VLMs")) is None
+            assert await store.read(lambda s: s.votes.load_model("slack:T1:C1")) is None
     finally:
         await store.close()
 
@@ -172,3 +200,42 @@ async def test_a_ranking_failure_costs_the_order_not_the_digest(tmp_path: Path, 
     assert orders == {} and "keep the match order" in caplog.text
     assert digest_for(destination, DAY, matches, orders.get(destination.key)).paper_ids == (
         digest_for(destination, DAY, matches).paper_ids) == ("2504.00000", "2504.00001", "2504.00002")
+
+
+async def test_a_topic_and_its_votes_from_channel_share_one_model_in_one_pass(tmp_path: Path):
+    from bot.daily import DayMatches, digest_for, relevance_orders
+    from bot.destinations import Destination
+    from bot.ranking import Ranker
+    from tests.ranking.topics import topic_papers
+
+    voted, later = topic_papers("2504", 20), topic_papers("2505", 12, seed=3)
+    store = await AsyncStore.open(tmp_path / "p.db")
+    try:
+        ada = PersonRef("slack", "T1", "U_ADA")
+
+        def setup(s):
+            s.papers.save_listing(DAY, [p for p, _ in voted + later])
+            for paper, liked in voted:
+                s.votes.cast("slack:T1:C1", paper.id, ada, UP if liked else DOWN)
+
+        await store.run(setup)
+        papers = [p for p, _ in later]
+        # The channel matches the first half of the day, the topic the second: one model, both.
+        table = MatchTable(tuple(papers), {"c": ([(i, 1.0) for i in range(6)],),
+                                           "t": ([(i, 1.0) for i in range(6, 12)],)},
+                           [], lambda sid, index: ())
+        matches = DayMatches(DAY, table, {p.id: p for p in papers})
+        channel = Destination("slack:T1:C1", "slack", "C1", "c", ("c",), paper_order=RELEVANCE)
+        topic = Destination("markdown:T", "markdown", "out", "T", ("t",), paper_order=RELEVANCE,
+                            votes_from="slack:T1:C1")
+        ranker = Ranker(store)
+        orders = await relevance_orders(ranker, [channel, topic], matches)
+        assert [t.destination for t in ranker.last_training] == ["slack:T1:C1"]   # trained once
+        assert set(orders) == {"slack:T1:C1", "markdown:T"}
+        liked = {p.id for p, is_liked in later if is_liked}
+        for destination in (channel, topic):
+            ids = digest_for(destination, DAY, matches, orders[destination.key]).paper_ids
+            assert set(ids[:3]) == liked & set(ids)                # the liked half first
+        assert await store.read(lambda s: s.votes.load_model("markdown:T")) is None
+    finally:
+        await store.close()

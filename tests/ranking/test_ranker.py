@@ -190,3 +190,64 @@ async def test_concurrent_requests_train_once(store: AsyncStore, clock: Clock):
     later = [paper for paper, _ in LATER]
     first, second = await asyncio.gather(ranker.scores(CHANNEL, later), ranker.scores(CHANNEL, later))
     assert first == second and ranker.last_training == []  # the second found the first's model
+
+
+# -- only 👍: the papers shown and passed over are weak negatives ------------------------------
+
+VOTE_DAY, QUIET_DAY = date(2025, 4, 14), date(2025, 4, 15)
+
+
+async def _deliver(store: AsyncStore, destination: str, day: date, papers) -> None:
+    ids = [paper.id for paper in papers]
+    await store.run(lambda s: s.ledger.record_papers(destination, day, ids, "ts-1"))
+
+
+async def test_only_likes_learn_from_the_papers_shown_that_day_and_not_voted_on(store: AsyncStore, clock: Clock):
+    await _store_papers(store)
+    liked = [(paper, True) for paper, is_liked in VOTED if is_liked][:5]
+    # The thread of the day they voted on held every VOTED paper; 5 👍 and nothing else.
+    await _deliver(store, CHANNEL, VOTE_DAY, [paper for paper, _ in VOTED])
+    await _vote(store, CHANNEL, ADA, liked)
+    ranker = Ranker(store, now=clock)
+    scores = await ranker.scores(CHANNEL, [paper for paper, _ in LATER])
+    assert scores is not None and _liked_first(scores, LATER)
+    assert ranker.last_training[0].model.trained_on == 20   # 5 liked + 15 shown and passed over
+
+
+async def test_weak_negatives_come_only_from_days_someone_voted_on(store: AsyncStore, clock: Clock):
+    await _store_papers(store)
+    liked = [(paper, True) for paper, is_liked in VOTED if is_liked][:5]
+    await _deliver(store, CHANNEL, VOTE_DAY, [paper for paper, _ in liked])
+    # A day nobody voted on says nothing about what the channel passes over.
+    await _deliver(store, CHANNEL, QUIET_DAY, [paper for paper, is_liked in VOTED if not is_liked])
+    await _vote(store, CHANNEL, ADA, liked)
+    assert await store.read(lambda s: s.votes.unvoted_shown(CHANNEL, 100)) == []
+    assert await Ranker(store, now=clock).scores(CHANNEL, [paper for paper, _ in LATER]) is None
+
+
+async def test_weak_negatives_need_five_likes_and_give_way_to_dislikes(store: AsyncStore, clock: Clock):
+    await _store_papers(store)
+    await _deliver(store, CHANNEL, VOTE_DAY, [paper for paper, _ in VOTED])
+    liked = [(paper, True) for paper, is_liked in VOTED if is_liked]
+    await _vote(store, CHANNEL, ADA, liked[:4])                       # 4 👍: not yet
+    ranker = Ranker(store, now=clock)
+    later = [paper for paper, _ in LATER]
+    assert await ranker.scores(CHANNEL, later) is None
+    # With a 👎 among the votes, the votes alone decide (5 voted papers, both ways).
+    disliked = [(paper, False) for paper, is_liked in VOTED if not is_liked][:1]
+    await _vote(store, CHANNEL, ADA, disliked)
+    assert await ranker.scores(CHANNEL, later) is not None
+    assert ranker.last_training[0].model.trained_on == 5
+
+
+async def test_a_persons_likes_learn_from_what_they_were_shown_where_they_voted(store: AsyncStore, clock: Clock):
+    await _store_papers(store)
+    liked = [(paper, True) for paper, is_liked in VOTED if is_liked][:6]
+    await _deliver(store, CHANNEL, VOTE_DAY, [paper for paper, _ in VOTED])
+    await _vote(store, CHANNEL, ADA, liked)
+    # Passed-over papers are per person: Alan, who voted nowhere, has none.
+    shown_to_ada = await store.read(lambda s: s.votes.unvoted_shown_to(ADA, 100))
+    assert set(shown_to_ada) == {p.id for p, _ in VOTED} - {p.id for p, _ in liked}
+    assert await store.read(lambda s: s.votes.unvoted_shown_to(ALAN, 100)) == []
+    scores = await Ranker(store, now=clock).scores(personal_destination_key(ADA), [p for p, _ in LATER])
+    assert scores is not None and _liked_first(scores, LATER)
