@@ -14,8 +14,9 @@ overlap; a paper is as relevant as its best reason to be there.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 from datetime import date, datetime
 from itertools import chain
 from types import MappingProxyType
@@ -252,30 +253,35 @@ def build_digest(
         acc.add(match)
 
     kept = sorted(by_id.values(), key=lambda acc: (-acc.score, acc.paper.id))
-    if order:
-        unranked = float("-inf")
-        kept.sort(key=lambda acc: -order.get(acc.paper.id, unranked))  # stable: ties keep the match order
-    counts = AnnounceCounts.of(acc.paper for acc in kept)
-    truncated = 0
-    folded: tuple[Paper, ...] = ()
-    if max_items is not None and len(kept) > max_items:
-        truncated = len(kept) - max_items
-        # Only the paper of a cut match is kept (its hits are never computed): the fold lists titles.
-        folded = tuple(acc.paper for acc in kept[max_items:])
-        kept = kept[:max_items]
-    items = [acc.item() for acc in kept]
-
+    kept, folded = _order_and_cut(kept, lambda acc: acc.paper, order, max_items)
     return Digest(
         destination=destination,
         title=title,
         day=day,
-        items=tuple(items),
-        counts=counts,
+        items=tuple(acc.item() for acc in kept),
+        counts=AnnounceCounts.of(acc.paper for acc in by_id.values()),
         subscriptions=tuple(str(text) for text in subscriptions_text),
-        truncated=truncated,
+        truncated=len(folded),
         folded=folded,
         mentions=MappingProxyType({user: tuple(ids) for user, ids in (mentions or {}).items()}),
     )
+
+
+KeptT = TypeVar("KeptT")
+
+
+def _order_and_cut(kept: list[KeptT], paper_of: Callable[[KeptT], Paper],
+                   order: Mapping[str, float] | None,
+                   max_items: int | None) -> tuple[list[KeptT], tuple[Paper, ...]]:
+    """`kept` (already in match order) reordered by the learned `order`, if any, then cut to
+    `max_items`; returns what stays and the papers folded away (only their papers: the hits of
+    a cut match are never computed, the fold lists titles)."""
+    if order:
+        unranked = float("-inf")
+        kept.sort(key=lambda one: -order.get(paper_of(one).id, unranked))  # stable: ties keep the match order
+    if max_items is None or len(kept) <= max_items:
+        return kept, ()
+    return kept[:max_items], tuple(paper_of(one) for one in kept[max_items:])
 
 
 def fold_digest(digest: Digest, max_items: int | None) -> Digest:
@@ -340,16 +346,7 @@ def digest_from_table(
     # (-score, paper id), as build_digest: by id, then (stable) by score, highest first
     kept = sorted(score_of, key=lambda index: shown[index].id)
     kept.sort(key=score_of.__getitem__, reverse=True)
-    if order:
-        unranked = float("-inf")
-        kept.sort(key=lambda index: -order.get(shown[index].id, unranked))  # stable, as build_digest
-    counts = AnnounceCounts.of(shown.values())
-    truncated = 0
-    folded: tuple[Paper, ...] = ()
-    if max_items is not None and len(kept) > max_items:
-        truncated = len(kept) - max_items
-        folded = tuple(shown[index] for index in kept[max_items:])
-        kept = kept[:max_items]
+    kept, folded = _order_and_cut(kept, shown.__getitem__, order, max_items)
     items = []
     for index in kept:
         accumulator = _Accumulator(shown[index], score_of[index])
@@ -361,8 +358,8 @@ def digest_from_table(
         title=title,
         day=day,
         items=tuple(items),
-        counts=counts,
+        counts=AnnounceCounts.of(shown.values()),
         subscriptions=tuple(str(text) for text in subscriptions_text),
-        truncated=truncated,
+        truncated=len(folded),
         folded=folded,
     )
