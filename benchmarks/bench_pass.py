@@ -45,10 +45,10 @@ from bot.scheduler import Scheduler  # noqa: E402
 from bot.store import AsyncStore  # noqa: E402
 from bot.store.subscriptions import ChannelRef  # noqa: E402
 from tests.fakes.thread_sink import MemoryChat, MemoryThreadSink  # noqa: E402
+from loop_lag import LoopLag  # noqa: E402
 
 # 10:00 in New York on a Tuesday: Monday's feed is out and the default post time has passed.
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=timezone.utc)
-TICK = 0.010
 TARGET_STALL_MS = 100
 TARGET_SECOND_PASS = 0.5
 
@@ -123,26 +123,11 @@ def synthetic_queries(n: int, rng: random.Random) -> list[str]:
 
 async def timed_pass(scheduler: Scheduler) -> tuple[float, float, object]:
     """(seconds, longest loop stall in ms, report) of one scheduler pass."""
-    stall = 0.0
-    running = True
-
-    async def ticker() -> None:
-        nonlocal stall
-        last = time.perf_counter()
-        while running:
-            await asyncio.sleep(TICK)
-            now = time.perf_counter()
-            stall = max(stall, now - last - TICK)
-            last = now
-
-    ticking = asyncio.ensure_future(ticker())
-    await asyncio.sleep(0)
-    started = time.perf_counter()
-    report = await scheduler.run_once()
-    seconds = time.perf_counter() - started
-    running = False
-    await ticking
-    return seconds, stall * 1000, report
+    async with LoopLag() as lag:
+        started = time.perf_counter()
+        report = await scheduler.run_once()
+        seconds = time.perf_counter() - started
+    return seconds, lag.max_ms, report
 
 
 async def run(subscriptions: int, channels: int, papers: int) -> dict:
