@@ -41,3 +41,14 @@ def collector_paused() -> Iterator[None]:
                 gc.freeze()
                 if _was_enabled:
                     gc.enable()
+
+
+def release_in_pieces(*collections: list) -> None:
+    """Empty `collections` one element at a time (call it in a worker thread, with the lists'
+    only references handed over). Dropping a thousand digests at once is one reference-count
+    cascade inside a single bytecode: the GIL is not released until every object is freed, which
+    stalls the event loop for 100+ ms; one element at a time lets the interpreter switch threads
+    between elements."""
+    for items in collections:
+        while items:
+            items.pop()

@@ -23,7 +23,7 @@ from bot.arxiv.calendar import EASTERN, AnnouncementCalendar
 from bot.arxiv.client import ArxivClient
 from bot.arxiv.errors import ArxivError, FetchFailed, FutureDatedFeed
 from bot.clock import Clock, sleep_unless_stopped
-from bot.collector import collector_paused
+from bot.collector import collector_paused, release_in_pieces
 from bot.config import ArxivSettings
 from bot.delivery.runner import DONE, FAILED, INTERRUPTED, DeliveryResult, DeliveryRunner, deliver_all
 from bot.delivery.sink import DocumentSink, ThreadSink
@@ -367,6 +367,7 @@ class Scheduler:
         digests = await asyncio.to_thread(build_digests)
         jobs = [(self.sinks[d.platform], d, digest) for d, digest in zip(due, digests)]
         results = already + await deliver_all(self.runner, jobs, slots=self._delivery_slots)
+        await asyncio.to_thread(release_in_pieces, jobs, digests)  # see release_in_pieces
         for result in results:
             if result.outcome != DONE or result.messages:
                 log.info("delivery %s %s: %s %s", result.destination, day, result.outcome, result.detail)
