@@ -7,7 +7,7 @@ import importlib
 import logging
 import os
 import signal
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Protocol
 
 from bot.arxiv.client import ArxivClient
@@ -71,14 +71,19 @@ def install_stop_signals(stop: asyncio.Event) -> None:
 
 async def start_platforms(settings: Settings, store: AsyncStore,
                           environ: Mapping[str, str] | None = None, *,
-                          ranker: Ranker | None = None) -> list[PlatformRuntime]:
-    """Start every chat platform whose token is set. A platform that fails to start stops the
-    whole start (a half-started bot that silently skips Slack is worse than a clear error)."""
+                          ranker: Ranker | None = None,
+                          before_connect: Callable[[list[PlatformRuntime]], Awaitable[None]] | None = None,
+                          ) -> list[PlatformRuntime]:
+    """Start every chat platform whose token is set: build them all, run `before_connect` with
+    them (nothing can reach the bot yet), then connect each. A platform that fails to start
+    stops the whole start (a half-started bot that silently skips Slack is worse than a clear
+    error)."""
     environ = os.environ if environ is None else environ
     # adapters reach the core only through this; `ranker`'s stored models order `/papers today`
     commands = CommandExecutor(store, settings, ranker=ranker)
     runtimes: list[PlatformRuntime] = []
     try:
+        started: list[tuple[str, tuple[type[BaseException], ...], PlatformRuntime]] = []
         for name, token_var, module_name, starter_name, error_names in PLATFORMS:
             if not environ.get(token_var):
                 continue
@@ -86,13 +91,19 @@ async def start_platforms(settings: Settings, store: AsyncStore,
             setup_error = tuple(getattr(module, error) for error in error_names)
             try:
                 runtime = await getattr(module, starter_name)(settings, commands, environ=environ)
-                if runtime is None:
-                    continue
+            except setup_error as exc:  # type: ignore[misc]
+                raise PlatformStartError(f"{name} could not start: {exc}") from None
+            if runtime is not None:
+                runtimes.append(runtime)
+                started.append((name, setup_error, runtime))
+        if before_connect is not None:
+            await before_connect(list(runtimes))
+        for name, setup_error, runtime in started:
+            try:
                 await runtime.start()
             except setup_error as exc:  # type: ignore[misc]
                 raise PlatformStartError(f"{name} could not start: {exc}") from None
             log.info("%s started", name)
-            runtimes.append(runtime)
     except BaseException:
         for runtime in reversed(runtimes):
             await runtime.close()
@@ -116,9 +127,10 @@ async def run_bot(settings: Settings, *, clock: Clock | None = None, stop: async
         # One learned ranking (bot.ranking) orders the daily threads, picks the weekly best-of's
         # unvoted papers and orders `/papers today` as the thread, so each model is trained once.
         ranker = Ranker(store, now=clock.now)
-        runtimes = await start_platforms(settings, store, environ, ranker=ranker)
-        try:
-            async with ArxivClient(settings.arxiv) as arxiv:
+        async with ArxivClient(settings.arxiv) as arxiv:
+            schedulers: list[Scheduler] = []
+
+            async def prepare_scheduler(runtimes: list[PlatformRuntime]) -> None:
                 sinks: dict[str, DocumentSink | ThreadSink] = {"markdown": MarkdownSink()}
                 sinks.update({runtime.sink.platform: runtime.sink for runtime in runtimes})
                 # Early edition (issue 16): the listing pages at 20:00 ET, the feed at midnight.
@@ -134,10 +146,17 @@ async def run_bot(settings: Settings, *, clock: Clock | None = None, stop: async
                     ranker=ranker,
                     weekly=WeeklyBestOfPoster(store, ranker=ranker),
                 )
-                await _run_with_ops(settings, store, scheduler, clock, runtimes)
-        finally:
-            for runtime in reversed(runtimes):
-                await runtime.close()
+                # Before the platforms connect: see Scheduler.prepare.
+                await scheduler.prepare()
+                schedulers.append(scheduler)
+
+            runtimes = await start_platforms(settings, store, environ, ranker=ranker,
+                                             before_connect=prepare_scheduler)
+            try:
+                await _run_with_ops(settings, store, schedulers[0], clock, runtimes)
+            finally:
+                for runtime in reversed(runtimes):
+                    await runtime.close()
     finally:
         await store.close()
         log.info("paperbot stopped")

@@ -440,3 +440,53 @@ def test_the_kept_matcher_updated_by_a_difference_matches_like_a_fresh_one(synth
     fresh = pairs(compile_subscriptions(after).match(papers))
     assert pairs(updated.matcher.match(papers)) == fresh
     assert {sid for sid, _ in fresh} == {"a", "c", "d"}  # every kind of change is exercised
+
+
+async def test_prepare_compiles_before_the_first_pass_which_reuses_it(fake, tmp_path, monkeypatch):
+    """`paperbot run` prepares before the platforms connect, so the first pass (when people can
+    already click) does not build the matcher's automaton on the GIL."""
+    import bot.scheduler as scheduler_module
+
+    h = Harness(fake, tmp_path, eastern(2026, 11, 23, 0, 5))
+    fake.serve_listing(CATEGORY, feed_for("2026-11-23"), etag='"mon"')
+    scheduler, store, arxiv = await h.scheduler()
+    compiles: list[int] = []
+    original = scheduler_module._updated_matcher
+
+    def counted(*args):
+        compiles.append(1)
+        return original(*args)
+
+    monkeypatch.setattr(scheduler_module, "_updated_matcher", counted)
+    try:
+        await scheduler.prepare()
+        assert len(compiles) == 1
+        report = await scheduler.run_once()
+        assert len(compiles) == 1, "the first pass compiled again"
+        assert [r.outcome for r in report.deliveries] == ["done"]
+    finally:
+        await arxiv.close()
+        await store.close()
+    assert h.day_files() == ["2026-11-23"]
+
+
+async def test_prepare_failing_only_logs_and_the_pass_still_runs(fake, tmp_path, caplog):
+    h = Harness(fake, tmp_path, eastern(2026, 11, 23, 0, 5))
+    fake.serve_listing(CATEGORY, feed_for("2026-11-23"), etag='"mon"')
+    scheduler, store, arxiv = await h.scheduler()
+
+    class Unreadable:
+        async def load(self):
+            raise RuntimeError("directory unreadable")
+
+    good = scheduler.directories
+    scheduler.directories = [Unreadable()]
+    try:
+        await scheduler.prepare()
+        assert "the first pass retries" in caplog.text
+        scheduler.directories = good
+        report = await scheduler.run_once()
+        assert [r.outcome for r in report.deliveries] == ["done"]
+    finally:
+        await arxiv.close()
+        await store.close()
