@@ -61,7 +61,6 @@ class PlatformHealth:
         self.monotonic = monotonic
         self.probe = probe
         self.problem: PlatformProblem | None = None
-        self.last_success: float | None = None
         self._probe_lock = asyncio.Lock()
 
     def describe(self) -> str | None:
@@ -87,7 +86,6 @@ class PlatformHealth:
         log.info("%s still refuses calls (%s); next try in %.0f s", self.name, problem.code, wait)
 
     def succeeded(self) -> None:
-        self.last_success = self.monotonic()
         problem = self.problem
         # Any accepted call ends it: for a scope or a preference the probe's calls may succeed
         # and the refused one fail again, which only starts the problem over (one more log line).

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TypeVar
 from datetime import date, datetime
 from itertools import chain
@@ -282,16 +282,6 @@ def _order_and_cut(kept: list[KeptT], paper_of: Callable[[KeptT], Paper],
     if max_items is None or len(kept) <= max_items:
         return kept, ()
     return kept[:max_items], tuple(paper_of(one) for one in kept[max_items:])
-
-
-def fold_digest(digest: Digest, max_items: int | None) -> Digest:
-    """`digest` cut to its first `max_items` items, the rest added in front of its `folded`
-    papers (for a caller that reorders a whole digest first, then applies the daily maximum)."""
-    if max_items is None or len(digest.items) <= max_items:
-        return digest
-    cut = digest.items[max_items:]
-    return replace(digest, items=digest.items[:max_items], truncated=digest.truncated + len(cut),
-                   folded=tuple(item.paper for item in cut) + digest.folded)
 
 
 def _checked_arguments(destination: str, day: date, max_items: int | None,

@@ -358,7 +358,7 @@ class CompiledMatcher:
             compiled = subscriptions[slot_of[subscription_id]]
             return scored_hits(states[index], compiled.positives_in(hit_sets[index]), terms)[0]
 
-        return MatchTable(papers, rows, hit_sets, hits_of)
+        return MatchTable(papers, rows, hits_of)
 
     def _scan(self, state: PaperState, scans: list) -> dict[int, float]:
         """The terms that hit this paper (into `state.hit`) and, in the same pass, the score of

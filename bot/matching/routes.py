@@ -83,7 +83,7 @@ def _evaluator(node: Node, id_of: Callable[[Term], int]) -> Callable[[set[int]],
 class CompiledSubscription:
     __slots__ = ("subscription", "id", "slot", "types", "kinds", "categories", "mode", "required",
                  "excluded", "evaluate", "positive", "single", "necessary", "term_ids",
-                 "route", "route_terms", "route_key", "positive_order", "shared_rows")
+                 "route", "any_of_excluded", "positive_order", "shared_rows")
 
     def __init__(self, subscription: Subscription, slot: int, term_ids: dict[tuple, int],
                  terms: list[CompiledTerm]):
@@ -118,17 +118,17 @@ class CompiledSubscription:
         # parse_query rejects queries that can be true with no term present, so this holds.
         assert necessary is not None, query.describe()
         self.necessary = necessary[1]
-        self.route, self.route_terms, self.route_key = self._route(root, id_of)
+        self.route, self.any_of_excluded = self._route(root, id_of)
         # One term and nothing else: its matches are the term's postings for these announce
         # types, the same for every such subscription (see table.resolve).
         self.shared_rows = ((self.single, self.kinds) if self.route == ROUTE_ANY_OF
-                            and self.single is not None and not self.route_key else None)
+                            and self.single is not None and not self.any_of_excluded else None)
 
-    def _route(self, root: Node, id_of: Callable[[Term], int]) -> tuple[int, frozenset, object]:
-        """How table.resolve finds this subscription's matches (see ROUTE_*):
-        (route, terms, key)."""
+    def _route(self, root: Node, id_of: Callable[[Term], int]) -> tuple[int, object]:
+        """How table.resolve finds this subscription's matches (see ROUTE_*): (route, the
+        excluded terms of ROUTE_ANY_OF, None for the other routes)."""
         if self.categories is not None:
-            return ROUTE_GENERIC, self.necessary, None
+            return ROUTE_GENERIC, None
         children = root.children if isinstance(root, And) else (root,)
         terms = [c for c in children if isinstance(c, Term)]
         unions = [c for c in children if isinstance(c, Or)]
@@ -138,12 +138,10 @@ class CompiledSubscription:
         excluded = frozenset(id_of(c.child) for c in negations)
         if simple and len(terms) + len(unions) == 1:
             # any of some terms, none of others: `VLM, MLLM`, `"world model" -robot`
-            return ROUTE_ANY_OF, self.positive, excluded
+            return ROUTE_ANY_OF, excluded
         if len(children) == 2 and len(terms) == 2 and len(self.positive) == 2:
-            # `a AND b`, under the rarer-looking term, keyed by the other and the query's order
-            first, second = sorted(self.positive, key=lambda term_id: term_id not in self.necessary)
-            return ROUTE_PAIR, frozenset({first}), (second, self.positive_order[0] == first)
-        return ROUTE_GENERIC, self.necessary, None
+            return ROUTE_PAIR, None   # `a AND b`: the two terms' postings intersected
+        return ROUTE_GENERIC, None
 
     def positives_in(self, hit: set[int]) -> tuple[int, ...]:
         """The positive terms that hit, in the query's order."""

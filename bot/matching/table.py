@@ -35,13 +35,11 @@ _NO_ROWS: Rows = ()
 class MatchTable:
     """The result of `CompiledMatcher.match_day(papers)`; see the module docstring."""
 
-    __slots__ = ("papers", "_rows", "_hit_sets", "_hits_of", "_by_paper", "_ids")
+    __slots__ = ("papers", "_rows", "_hits_of", "_by_paper", "_ids")
 
-    def __init__(self, papers: tuple[Paper, ...], rows: dict[str, Rows],
-                 hit_sets: list, hits_of: Callable):
+    def __init__(self, papers: tuple[Paper, ...], rows: dict[str, Rows], hits_of: Callable):
         self.papers = papers
         self._rows = rows
-        self._hit_sets = hit_sets
         self._hits_of = hits_of   # (subscription id, paper index) -> hits (lazy spans)
         self._by_paper: list[list[str]] | None = None
         self._ids: tuple[str, ...] | None = None
@@ -49,7 +47,7 @@ class MatchTable:
     @classmethod
     def empty(cls) -> "MatchTable":
         """No papers, no matches (a day with no announcement)."""
-        return cls((), {}, [], _no_hits)
+        return cls((), {}, _no_hits)
 
     # -- per subscription --
 
@@ -220,7 +218,7 @@ def resolve(compiled: CompiledSubscription, postings: Postings, hit_sets: list,
             # papers two of its terms hit: the score adds up the terms, in the query's order
             for index in common:
                 merged[index] = _summed(positives, hit_sets[index], score_map, index)
-        excluded = compiled.route_key
+        excluded = compiled.any_of_excluded
         for term_id in excluded:
             # (an excluded term is often a whole archive: look up the few matches in it)
             dropped = score_map(term_id)

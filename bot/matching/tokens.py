@@ -343,11 +343,6 @@ def _plain(text: str) -> str:
     return text if converted is None else converted.text
 
 
-def raw_tokens(text: str) -> list[str]:
-    """Token texts as they appear in the text after LaTeX conversion (not folded)."""
-    return _TOKEN_RE.findall(_plain(text))
-
-
 def tokenize(text: str) -> list[str]:
     """Folded tokens of `text` (a paper field or a query term)."""
     raw = _TOKEN_RE.findall(_plain(text))

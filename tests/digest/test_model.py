@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date, datetime
 
 import pytest
 
 from bot.digest.model import (
-    fold_digest,
     AnnounceCounts,
     Digest,
     DigestError,
@@ -129,14 +127,6 @@ def test_the_papers_cut_are_kept_in_order_for_the_fold_message():
     assert [p.id for p in digest.folded] == ["2504.00002", "2504.00001", "2504.00000"]
     assert len(digest.folded) == digest.truncated
     assert build_digest("d", "T", DAY, matches).folded == ()
-    # A caller that reorders the whole digest first applies the maximum afterwards.
-    whole = build_digest("d", "T", DAY, matches)
-    reordered = dataclasses.replace(whole, items=tuple(reversed(whole.items)))
-    folded = fold_digest(reordered, 2)
-    assert folded.paper_ids == ("2504.00000", "2504.00001")
-    assert [p.id for p in folded.folded] == ["2504.00002", "2504.00003", "2504.00004"]
-    assert folded.truncated == 3 and folded.total == 5
-    assert fold_digest(reordered, None) is reordered and fold_digest(reordered, 5) is reordered
 
 
 def test_an_empty_day_is_a_valid_digest():
