@@ -66,6 +66,7 @@ from bot.models import ANNOUNCE_TYPES, Paper  # noqa: E402
 from bot.platforms.slack import SlackSink  # noqa: E402
 from bot.store import AsyncStore  # noqa: E402
 from tests.fakes.slack_server import FakeSlack, _error  # noqa: E402
+from tests.sqlite_commits import count_commits  # noqa: E402
 
 DAY = date(2026, 11, 23)
 PER_CHANNEL_INTERVAL = 1.0
@@ -127,17 +128,6 @@ def papers(n: int) -> list[Paper]:
                   authors=("Ann Author", "Bo Writer"), categories=("cs.CV", "cs.AI"), announce_type="new",
                   version=1, announced=DAY) for i in range(n)]
 
-
-async def count_commits(store: AsyncStore) -> list[int]:
-    """A counter of the store's COMMITs (SQLite's trace callback: any version of the code)."""
-    commits = [0]
-
-    def trace(statement: str) -> None:
-        if statement.lstrip().upper().startswith("COMMIT"):
-            commits[0] += 1
-
-    await store.run(lambda s: s.db.conn.set_trace_callback(trace))
-    return commits
 
 
 class FakeSlackProcess:

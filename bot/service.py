@@ -83,7 +83,7 @@ async def start_platforms(settings: Settings, store: AsyncStore,
     commands = CommandExecutor(store, settings, ranker=ranker)
     runtimes: list[PlatformRuntime] = []
     try:
-        started: list[tuple[str, tuple[type[BaseException], ...], PlatformRuntime]] = []
+        built: list[tuple[str, tuple[type[BaseException], ...], PlatformRuntime]] = []
         for name, token_var, module_name, starter_name, error_names in PLATFORMS:
             if not environ.get(token_var):
                 continue
@@ -95,10 +95,10 @@ async def start_platforms(settings: Settings, store: AsyncStore,
                 raise PlatformStartError(f"{name} could not start: {exc}") from None
             if runtime is not None:
                 runtimes.append(runtime)
-                started.append((name, setup_error, runtime))
+                built.append((name, setup_error, runtime))
         if before_connect is not None:
             await before_connect(list(runtimes))
-        for name, setup_error, runtime in started:
+        for name, setup_error, runtime in built:
             try:
                 await runtime.start()
             except setup_error as exc:  # type: ignore[misc]

@@ -11,6 +11,7 @@ import pytest
 
 from bot.delivery.group_commit import GroupCommit
 from bot.store import AsyncStore, StoreError
+from tests.sqlite_commits import count_commits
 
 DAY = date(2025, 4, 21)
 NOW = datetime(2025, 4, 21, 12, tzinfo=timezone.utc)
@@ -22,16 +23,6 @@ async def store(tmp_path):
     yield db
     await db.close()
 
-
-async def count_commits(store: AsyncStore) -> list[int]:
-    commits = [0]
-
-    def trace(statement: str) -> None:
-        if statement.lstrip().upper().startswith("COMMIT"):
-            commits[0] += 1
-
-    await store.run(lambda s: s.db.conn.set_trace_callback(trace))
-    return commits
 
 
 async def test_writes_queued_together_commit_together_and_each_caller_gets_its_result(store):
