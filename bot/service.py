@@ -81,9 +81,9 @@ async def start_platforms(settings: Settings, store: AsyncStore,
     environ = os.environ if environ is None else environ
     # adapters reach the core only through this; `ranker`'s stored models order `/papers today`
     commands = CommandExecutor(store, settings, ranker=ranker)
-    runtimes: list[PlatformRuntime] = []
+    # (platform name, its setup errors, its runtime): built first, connected after before_connect
+    built: list[tuple[str, tuple[type[BaseException], ...], PlatformRuntime]] = []
     try:
-        built: list[tuple[str, tuple[type[BaseException], ...], PlatformRuntime]] = []
         for name, token_var, module_name, starter_name, error_names in PLATFORMS:
             if not environ.get(token_var):
                 continue
@@ -94,10 +94,9 @@ async def start_platforms(settings: Settings, store: AsyncStore,
             except setup_error as exc:  # type: ignore[misc]
                 raise PlatformStartError(f"{name} could not start: {exc}") from None
             if runtime is not None:
-                runtimes.append(runtime)
                 built.append((name, setup_error, runtime))
         if before_connect is not None:
-            await before_connect(list(runtimes))
+            await before_connect([runtime for _, _, runtime in built])
         for name, setup_error, runtime in built:
             try:
                 await runtime.start()
@@ -105,10 +104,10 @@ async def start_platforms(settings: Settings, store: AsyncStore,
                 raise PlatformStartError(f"{name} could not start: {exc}") from None
             log.info("%s started", name)
     except BaseException:
-        for runtime in reversed(runtimes):
+        for _, _, runtime in reversed(built):
             await runtime.close()
         raise
-    return runtimes
+    return [runtime for _, _, runtime in built]
 
 
 async def run_bot(settings: Settings, *, clock: Clock | None = None, stop: asyncio.Event | None = None,
