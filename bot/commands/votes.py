@@ -26,6 +26,7 @@ from typing import TypeVar
 from bot.commands.context import CommandContext, CommandServices, answer
 from bot.commands.grammar import ForgetVotes
 from bot.commands.responses import INVALID, REFUSED, Response, error_response
+from bot.destinations.destination import destination_parts
 from bot.destinations.people import personal_destination_key
 from bot.digest.text import plural
 from bot.store import ReadStore, Store
@@ -69,18 +70,6 @@ def button_label(direction: int, tally: Tally) -> str:
 
 def _tally(counts: VoteCounts | None) -> Tally:
     return Tally(counts.up, counts.down) if counts is not None else Tally()
-
-
-def destination_parts(key: str) -> tuple[str, bool, str, str] | None:
-    """A thread's ledger key read back: (platform, is a person's direct message, workspace,
-    channel or user), or None when it is not a chat destination's key."""
-    head, _, rest = key.partition(":")
-    workspace, _, address = rest.partition(":")
-    direct = head.endswith("-dm")
-    platform = head[:-3] if direct else head
-    if platform not in ("slack", "discord") or not workspace or not address or ":" in address:
-        return None
-    return platform, direct, workspace, address
 
 
 @dataclass(frozen=True, slots=True)

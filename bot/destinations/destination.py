@@ -17,6 +17,20 @@ if TYPE_CHECKING:  # the record needs no matcher at run time
 RELEVANCE = "relevance"
 LISTING = "listing"
 PAPER_ORDERS = (RELEVANCE, LISTING)
+CHAT_PLATFORMS = ("slack", "discord")
+
+
+def destination_parts(key: str) -> tuple[str, bool, str, str] | None:
+    """A chat destination's ledger key read back (`channel_destination_key`,
+    `personal_destination_key`): (platform, is a person's direct message, workspace, channel or
+    user), or None when it is not a chat destination's key (a Markdown topic, a weekly best-of)."""
+    head, _, rest = key.partition(":")
+    workspace, _, address = rest.partition(":")
+    direct = head.endswith("-dm")
+    platform = head[:-3] if direct else head
+    if platform not in CHAT_PLATFORMS or not workspace or not address or ":" in address:
+        return None
+    return platform, direct, workspace, address
 
 
 @dataclass(frozen=True)

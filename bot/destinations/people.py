@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.config import ScheduleSettings, parse_hh_mm
-from bot.destinations.destination import RELEVANCE, Destination
+from bot.destinations.destination import RELEVANCE, Destination, destination_parts
 from bot.matching import Query, QueryLimits, QuerySyntaxError, Subscription, parse_query
 from bot.store import ReadStore, Store
 from bot.store.personal import PersonalSubscriptionRecord, PersonRef
@@ -39,11 +39,11 @@ def personal_destination_key(person: PersonRef) -> str:
 def person_of_destination_key(key: str) -> PersonRef | None:
     """The person whose daily direct message `key` is (`personal_destination_key` read back);
     None for any other destination."""
-    platform, _, rest = key.partition(":")
-    workspace, _, user = rest.partition(":")
-    if not platform.endswith("-dm") or not workspace or not user:
+    parts = destination_parts(key)
+    if parts is None or not parts[1]:
         return None
-    return PersonRef(platform[:-len("-dm")], workspace, user)
+    platform, _, workspace, user = parts
+    return PersonRef(platform, workspace, user)
 
 
 def personal_subscription_id(row_id: int) -> str:
