@@ -125,7 +125,9 @@ class Vocabulary:
         frequency: Counter[str] = Counter()
         spelling: dict[str, Counter[str]] = {}
         for paper in papers:
-            words = set(re.findall(r"[A-Za-z][A-Za-z0-9]{2,}", f"{paper.title} {paper.abstract}"))
+            # sorted: the spelling counters' ties (IAGRG 1, Iagrg 1) break the same way whatever
+            # the hash seed, so every run draws the same queries
+            words = sorted(set(re.findall(r"[A-Za-z][A-Za-z0-9]{2,}", f"{paper.title} {paper.abstract}")))
             for word in words:
                 spelling.setdefault(word.lower(), Counter())[word] += 1
             frequency.update({w.lower() for w in words})

@@ -114,7 +114,7 @@ def destination_papers(destination: Destination, day_matches: DayMatches) -> lis
     listed = day_matches.table.papers
     for sid in destination.subscription_ids:
         for chunk in day_matches.table.rows(sid):   # the table's rows: no Match records
-            for index, _ in chunk:
+            for index in chunk:
                 paper = listed[index]
                 papers.setdefault(paper.id, day_matches.papers.get(paper.id, paper))
     return list(papers.values())

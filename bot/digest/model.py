@@ -321,7 +321,7 @@ def digest_from_table(
     matched_by: dict[int, list[str]] = {}
     for subscription_id in dict.fromkeys(subscription_ids):
         for chunk in table.rows(subscription_id):
-            for index, score in chunk:
+            for index, score in chunk.items():
                 best = score_of.get(index)
                 if best is None:
                     score_of[index] = score

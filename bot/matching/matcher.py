@@ -15,7 +15,7 @@ How a day is matched:
    capital tokens (`MLLM` is not "mLLMs"), a closed compound must not be camel-case glue
    ("LanguageModel"), multi-word author names check the given name.
 4. Per paper, each term that hit gets its score there (hits counted per field, in C) onto its
-   posting: per announce type, the (paper index, score) pairs of the papers it hit.
+   posting: per announce type, {paper index: score} of the papers it hit.
 5. Each subscription's matches come from the postings (`table.resolve_all`): a one-term
    subscription's are its term's postings themselves, shared by every subscription of that
    term; "any of these terms, none of those" (`VLM, MLLM`, `"world model" -robot`) and `a AND b`
@@ -102,7 +102,7 @@ BOTH = 2  # a term found in the title and in the abstract
 _SCORES = (_ScoreTable(("title",)), _ScoreTable(("abstract",)), _ScoreTable(("title", "abstract")))
 
 _EMPTY_SET: frozenset = frozenset()
-_append = list.append
+_set_item = dict.__setitem__
 # Most keys an automaton built after compile time takes before a new one is started: bounds the
 # GIL hold of rebuilding it on a subscribe (~30 ms) against one more scan per paper field.
 GENERATION_KEYS = 20_000
@@ -344,9 +344,9 @@ class CompiledMatcher:
             if len(scores) < len(hit):  # authors, categories: scored from their hits
                 scores.update((term_id, term_hits(state, term_id)[1])
                               for term_id in hit.difference(scores))
-            # (index, score) onto each term's posting, all in C: a day has ~300k of them
-            exhaust(map(_append, map(by_kind[kind].__getitem__, scores),
-                        zip(repeat(index), scores.values())))
+            # index -> score into each term's posting, all in C: a day has ~300k of them
+            exhaust(map(_set_item, map(by_kind[kind].__getitem__, scores),
+                        repeat(index), scores.values()))
         rows = resolve_all(self._subscriptions, postings, hit_sets, category_sets)
         # what hits() needs, as of now: a later add()/remove() must not change this day's table
         terms = list(self._terms)

@@ -18,7 +18,6 @@ from .terms import AUTHOR_END, AUTHOR_START
 from .tokens import math_spans, plain_pieces, token_stream, tokenize
 
 _EMPTY_SET: frozenset = frozenset()
-_ASCII_TOKENS = re.compile(r"[A-Za-z0-9]+")
 
 # Normalising a field depends on its text only, and the same texts come back: commands ask many
 # questions of the latest day's papers (issue 12), a day is matched again once enriched. The
@@ -46,34 +45,24 @@ def field_text(paper: Paper, field_name: str) -> str:
 class Region:
     """One field's token stream plus token tables built on first use (only needed for hits)."""
 
-    __slots__ = ("text", "plain_text", "stream", "plain", "hits", "pids", "_pieces", "_tables",
-                 "_lasts", "_counts", "_raw")
+    __slots__ = ("text", "plain_text", "stream", "plain", "written_stream", "hits", "pids", "_pieces",
+                 "_tables", "_lasts", "_counts")
 
     def __init__(self, text: str):
         self.text = text
-        self.plain_text, self.stream, self.plain = _normalised(text)
+        self.plain_text, self.stream, self.plain, self.written_stream = _normalised(text)
         self._pieces = None
         self._counts = None
         self.hits: list[tuple[int, int]] = []
         self.pids: set[int] = _EMPTY_SET
         self._tables = None
         self._lasts = None
-        self._raw = None
 
     def raw_stream(self) -> str | None:
         """The token stream as written (not folded) at the same offsets as `stream`, so a key
         hit's tokens as written are a slice of it (cheaper than the token tables); None when
-        folding changed lengths (non-ASCII tokens)."""
-        raw = self._raw
-        if raw is None:
-            raw = ""
-            if self.plain_text.isascii():
-                # the tokens as written; checked against the stream, so it is the same tokens
-                candidate = f" {' '.join(_ASCII_TOKENS.findall(self.plain_text))} "
-                if len(candidate) == len(self.stream) and candidate.lower() == self.stream:
-                    raw = candidate
-            self._raw = raw
-        return raw or None
+        folding changed a token's length."""
+        return self.written_stream or None
 
     def written_at(self, raw: str, end: int, key_length: int) -> list[str]:
         """The tokens, as written, of a key hit that ended at stream offset `end` (a key ending
@@ -148,7 +137,7 @@ FIELD_TABLES_KEPT = 1024
 def _field_tables(text: str) -> tuple[list[str], tuple[dict[int, int], list[int], list[int]]]:
     """(pieces, (last token by stream end, token start, token end)) of a field's text, see
     Region.pieces and Region.tables. Shared by the Regions of equal texts: read only."""
-    plain_text, stream, plain = _normalised(text)
+    plain_text, stream, plain, _ = _normalised(text)
     pieces = plain_pieces(plain_text)
     # The space after token i sits at sum(len(token j) + 1 for j <= i) in " a b c ".
     stream_ends = map(add, accumulate(map(len, stream[1:-1].split(" "))), count(1))

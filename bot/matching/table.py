@@ -3,17 +3,19 @@ papers it matched and their scores, with Match records and hits made only on req
 
 A day at 100k subscriptions has over a million (subscription, paper) matches; a digest shows a
 few dozen papers per destination. So the pass (`CompiledMatcher.match_day`) keeps, per paper, the
-set of terms that hit it and, per term and announce type, a posting: the indices of the papers it
-hit and its score in each (two parallel lists). A subscription's matches are then:
+set of terms that hit it and, per term and announce type, a posting: a dict from the index of each
+paper it hit to its score there. A subscription's matches are then:
 
 - one term and nothing else (most subscriptions): that term's postings for the announce types it
-  takes, the very lists, shared with every other subscription of the term: no work per match;
+  takes, the very dicts, shared with every other subscription of the term: no work per match;
 - any of several terms, none of some others, or `a AND b`: the postings merged, intersected or
   filtered with C-level dict and set operations;
 - anything else: evaluated on the hit sets of the papers one of its necessary terms hit.
 
-Each subscription's rows are a tuple of chunks, lists of (paper index, score); chunks may be
-shared with other subscriptions and must not be changed. Hits (with their spans) and Match
+Each subscription's rows are a tuple of chunks, dicts {paper index: score}; chunks may be shared
+with other subscriptions and must not be changed. (Dicts of ints and floats, not lists of pairs:
+no object per match, and nothing the cyclic garbage collector has to visit; millions of fresh
+pairs cost a collection pass of most of a second once the collector was back on.) Hits (with their spans) and Match
 records are made by `hits()` / `match()` for the pairs someone looks at.
 """
 
@@ -21,14 +23,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from itertools import chain
-from operator import itemgetter
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterator, Mapping, Sequence
 
 from bot.models import ANNOUNCE_TYPES, Match, Paper
 
 from .routes import ROUTE_ANY_OF, ROUTE_PAIR, CompiledSubscription
 
-Rows = tuple[Sequence[tuple[int, float]], ...]
+Rows = tuple[Mapping[int, float], ...]
 _NO_ROWS: Rows = ()
 
 
@@ -57,7 +58,7 @@ class MatchTable:
         return [sid for sid, rows in self._rows.items() if rows]
 
     def rows(self, subscription_id: str) -> Rows:
-        """The subscription's matches as chunks, lists of (paper index, score); shared lists:
+        """The subscription's matches as chunks, dicts {paper index: score}; shared dicts:
         read only. A paper is in one chunk at most; no order is promised."""
         return self._rows.get(subscription_id, _NO_ROWS)
 
@@ -66,7 +67,7 @@ class MatchTable:
 
     def scored(self, subscription_id: str) -> list[tuple[int, float]]:
         """(paper index, score) of every match of one subscription, in paper order."""
-        return sorted(chain.from_iterable(self.rows(subscription_id)))
+        return sorted(chain.from_iterable(chunk.items() for chunk in self.rows(subscription_id)))
 
     def hits(self, subscription_id: str, index: int):
         """The hits (terms with spans) of one match; spans are computed when first looked at."""
@@ -97,7 +98,7 @@ class MatchTable:
             for chunk in rows:
                 if id(chunk) not in seen:  # shared postings: once each
                     seen.add(id(chunk))
-                    matched.update(map(itemgetter(0), chunk))
+                    matched.update(chunk)
         return sorted(matched)
 
     def subscriptions_of(self, index: int) -> list[str]:
@@ -108,7 +109,7 @@ class MatchTable:
             by_paper = [[] for _ in self.papers]
             for sid, rows in self._rows.items():
                 for chunk in rows:
-                    for matched, _ in chunk:
+                    for matched in chunk:
                         by_paper[matched].append(sid)
             self._by_paper = by_paper
         return by_paper[index]
@@ -117,7 +118,7 @@ class MatchTable:
         """Every (subscription id, paper index, score)."""
         for sid, rows in self._rows.items():
             for chunk in rows:
-                for index, score in chunk:
+                for index, score in chunk.items():
                     yield sid, index, score
 
     def __len__(self) -> int:
@@ -130,7 +131,7 @@ class MatchTable:
         found: list[list[tuple[str, float]]] = [[] for _ in self.papers]
         for sid, rows in self._rows.items():
             for chunk in rows:
-                for index, score in chunk:
+                for index, score in chunk.items():
                     found[index].append((sid, score))
         return [self.match(sid, index, score)
                 for index, pairs in enumerate(found) for sid, score in pairs]
@@ -141,13 +142,13 @@ def _no_hits(subscription_id: str, index: int):
 
 
 class Postings:
-    """What one pass over a day found: per announce type, term id -> [(paper index, score)]."""
+    """What one pass over a day found: per announce type, term id -> {paper index: score}."""
 
     __slots__ = ("by_kind", "kind_of", "_score_maps")
 
     def __init__(self, count: int):
-        self.by_kind: dict[str, defaultdict[int, list[tuple[int, float]]]] = {
-            kind: defaultdict(list) for kind in ANNOUNCE_TYPES}
+        self.by_kind: dict[str, defaultdict[int, dict[int, float]]] = {
+            kind: defaultdict(dict) for kind in ANNOUNCE_TYPES}
         self.kind_of: list[str | None] = [None] * count  # announce type of each paper matched
         self._score_maps: dict[int, dict[int, float]] = {}
 
@@ -159,10 +160,13 @@ class Postings:
         """paper index -> the term's score there (every announce type); shared: read only."""
         found = self._score_maps.get(term_id)
         if found is None:
-            found = {}
-            for postings in self.by_kind.values():
-                posting = postings.get(term_id)
-                if posting is not None:
+            postings = [posting for posting in (by_kind.get(term_id) for by_kind
+                                                in self.by_kind.values()) if posting is not None]
+            if len(postings) == 1:
+                found = postings[0]   # one announce type (most terms): the posting itself
+            else:
+                found = {}
+                for posting in postings:
                     found.update(posting)
             self._score_maps[term_id] = found
         return found
@@ -247,7 +251,7 @@ def resolve(compiled: CompiledSubscription, postings: Postings, hit_sets: list,
         merged = {index: score for index, score in merged.items() if kind_of[index] in types}
         if not merged:
             return _NO_ROWS
-    return (list(merged.items()),)
+    return (merged,)
 
 
 def _summed(positives: tuple[int, ...], hit: set[int], score_map: Callable, index: int) -> float:
@@ -260,3 +264,4 @@ def _summed(positives: tuple[int, ...], hit: set[int], score_map: Callable, inde
     for term_id in present:
         total += score_map(term_id)[index]
     return round(total, 3)
+

@@ -380,20 +380,25 @@ def term_tokens(text: str) -> list[tuple[str, str, bool]]:
     return result
 
 
-def token_stream(text: str) -> tuple[str, str, PlainText | None]:
+def token_stream(text: str) -> tuple[str, str, PlainText | None, str]:
     """The cheap part of `token_pieces` for a paper field: its plain text (LaTeX converted), its
-    token stream (`" tok tok tok "`, folded; empty when there is no token) and the map back to
-    the original text (None when the plain text is the original). The pieces, which only spans
+    token stream (`" tok tok tok "`, folded; empty when there is no token), the map back to the
+    original text (None when the plain text is the original) and the tokens as written at the
+    same offsets as the stream (`" Tok TOK tok "`; empty when folding changed a token's length,
+    `ß` -> `ss`), so a hit's tokens as written are a slice of it. The pieces, which only spans
     need, come later from `plain_pieces(plain)`: most fields never have a span asked of them."""
     converted = plain_text(text)
     plain = text if converted is None else converted.text
     raw = (_ASCII_TOKEN_RE if plain.isascii() else _TOKEN_RE).findall(plain)
     if not raw:
-        return plain, "", converted
+        return plain, "", converted, ""
     joined = " ".join(raw)
     if joined.isascii():
-        return plain, f" {joined.lower()} ", converted
-    return plain, f" {' '.join(map(fold, raw))} ", converted
+        return plain, f" {joined.lower()} ", converted, f" {joined} "
+    folded = list(map(fold, raw))
+    # (separators such as "–" or "’" are not tokens: most non-ASCII texts still align)
+    aligned = list(map(len, folded)) == list(map(len, raw))
+    return plain, f" {' '.join(folded)} ", converted, f" {joined} " if aligned else ""
 
 
 def plain_pieces(plain: str) -> list[str]:

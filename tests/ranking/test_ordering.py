@@ -221,8 +221,8 @@ async def test_a_topic_and_its_votes_from_channel_share_one_model_in_one_pass(tm
         await store.run(setup)
         papers = [p for p, _ in later]
         # The channel matches the first half of the day, the topic the second: one model, both.
-        table = MatchTable(tuple(papers), {"c": ([(i, 1.0) for i in range(6)],),
-                                           "t": ([(i, 1.0) for i in range(6, 12)],)},
+        table = MatchTable(tuple(papers), {"c": ({i: 1.0 for i in range(6)},),
+                                           "t": ({i: 1.0 for i in range(6, 12)},)},
                            lambda sid, index: ())
         matches = DayMatches(DAY, table, {p.id: p for p in papers})
         channel = Destination("slack:T1:C1", "slack", "C1", "c", ("c",), paper_order=RELEVANCE)
