@@ -43,6 +43,7 @@ import asyncio
 import json
 import math
 import multiprocessing
+import os
 import statistics
 import subprocess
 import sys
@@ -64,6 +65,7 @@ from bot.digest.model import build_digest  # noqa: E402
 from bot.matching import Subscription, compile_subscriptions, parse_query  # noqa: E402
 from bot.models import ANNOUNCE_TYPES, Paper  # noqa: E402
 from bot.platforms.slack import SlackSink  # noqa: E402
+from bot.platforms.slack.library_logs import WEB_CLIENT_LOGGER, library_logger  # noqa: E402
 from bot.store import AsyncStore  # noqa: E402
 from tests.fakes.slack_server import FakeSlack, _error  # noqa: E402
 from tests.sqlite_commits import count_commits  # noqa: E402
@@ -143,6 +145,14 @@ class FakeSlackProcess:
 
     async def __aenter__(self) -> "FakeSlackProcess":
         self.process.start()
+        # The burners load the bot's machine, not the platform's: the fake is given a higher
+        # priority (where allowed), so that it answers as promptly as a remote Slack would
+        # whatever our load, and the loaded run measures the bot, not a starved fake.
+        try:
+            os.setpriority(os.PRIO_PROCESS, self.process.pid, -10)
+            self.prioritised = True
+        except (OSError, AttributeError):
+            self.prioritised = False
         self.api_url, self.bot_token, self.team_id = await asyncio.to_thread(self.conn.recv)
         return self
 
@@ -206,8 +216,9 @@ async def run(args: argparse.Namespace) -> dict:
         async with fake as slack:
             store = await AsyncStore.open(Path(tmp) / "fanout.db")
             session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=args.connections))
+            # as paperbot builds its client (bot.platforms.slack.app), its logger's level set
             client = AsyncWebClient(token=slack.bot_token, base_url=slack.api_url, session=session,
-                                    retry_handlers=[])
+                                    retry_handlers=[], logger=library_logger(WEB_CLIENT_LOGGER))
             # The workspace's rate, as a deployment configures it (slack.max_messages_per_second): the
             # core paces every channel's messages to it (--pace-fraction of the platform's limit).
             sink = SlackSink(client, slack.team_id, max_messages_per_second=args.global_rate * args.pace_fraction)
@@ -246,6 +257,7 @@ async def run(args: argparse.Namespace) -> dict:
         "refused_429": refused,
         "channel_429": stats["refused_by_channel"],
         "fake_process": args.fake_process,
+        "fake_prioritised": getattr(fake, "prioritised", False),
         "unhandled_429": sum(1 for r in failed if "rate limited" in r.detail),
         "failed": len(failed),
         "commits_per_channel": round(commits[0] / args.channels, 2),

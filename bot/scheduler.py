@@ -64,12 +64,6 @@ def due_time(destination: Destination, day: date, calendar: AnnouncementCalendar
     return candidate
 
 
-# Destinations delivered at once; the rest wait their turn. Each delivery holds its composed
-# messages in memory, and the platform-wide pace spreads them anyway: more in flight only adds
-# memory and event-loop work, not speed.
-MAX_CONCURRENT_DELIVERIES = 32
-
-
 @dataclass
 class _CachedDay:
     """One matcher pass over a day, shared by every destination (cached per day and subscription set)."""
@@ -158,7 +152,6 @@ class Scheduler:
         # subscription set is recognised without looking at 100k subscriptions.
         self._loaded: tuple[Directory, ...] = ()
         self._directory_cache: Directory | None = None
-        self._delivery_slots = asyncio.Semaphore(MAX_CONCURRENT_DELIVERIES)
         self.last_successful_poll: datetime | None = None
         # Not before this time may arXiv be polled again (its Retry-After).
         self.poll_not_before: datetime | None = None
@@ -382,7 +375,7 @@ class Scheduler:
 
         digests = await asyncio.to_thread(build_digests)
         jobs = [(self.sinks[d.platform], d, digest) for d, digest in zip(due, digests)]
-        results = already + await deliver_all(self.runner, jobs, slots=self._delivery_slots)
+        results = already + await deliver_all(self.runner, jobs)
         await asyncio.to_thread(release_in_pieces, jobs, digests)  # see release_in_pieces
         for result in results:
             if result.outcome != DONE or result.messages:

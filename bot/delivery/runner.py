@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from bot.delivery.sink import (
     DestinationUnavailable,
     DocumentSink,
     OutgoingMessage,
+    Pace,
     PlatformUnavailable,
     RateLimited,
     ThreadSink,
@@ -60,9 +62,21 @@ def retry_backoff(failed_attempts: int) -> timedelta:
     return min(RETRY_BACKOFF_MAX, RETRY_BACKOFF_BASE * 2 ** min(failed_attempts - 1, 20))
 
 
-# Up to this many papers a day is composed on the event loop (a few milliseconds; a thread hop
-# would cost more than it saves); a bigger day is composed in a worker thread.
-COMPOSE_ON_LOOP_MAX_PAPERS = 100
+# Deliveries in flight at once, per sink. A delivery of M messages lasts at least (M - 1) times
+# the platform's per-channel interval, so keeping a platform-wide rate R busy takes about
+# R x interval deliveries at once: a fixed 32 held Slack at 200 messages a second to ~48 (32
+# channels x 3 messages per 2 s) and a 1,000-channel day took four times as long as the
+# platform allowed. Bounded all the same, at 1.5 times that, and never below 32: each delivery
+# holds its composed messages in memory, and more would only queue on the budget.
+MIN_CONCURRENT_DELIVERIES = 32
+
+
+def concurrent_deliveries(pace: Pace) -> int:
+    """How many deliveries of one sink may be in flight together (see above)."""
+    rate = pace.platform_messages_per_second
+    if not rate or pace.per_destination_interval <= 0:
+        return MIN_CONCURRENT_DELIVERIES
+    return max(MIN_CONCURRENT_DELIVERIES, math.ceil(1.5 * rate * pace.per_destination_interval))
 
 
 def _record_message(store, *, key: str, day: date, now: datetime, markers: Sequence[str], ref: str,
@@ -122,6 +136,17 @@ class DeliveryRunner:
         self._last_message_at: dict[str, float] = {}
         # One budget per sink (a sink is one workspace / one bot) for its platform-wide rate.
         self._platform_budgets: dict[int, RequestBudget] = {}
+        # One bound per sink on its deliveries in flight (concurrent_deliveries), shared by
+        # every deliver_all of this runner.
+        self._delivery_slots: dict[int, asyncio.Semaphore] = {}
+
+    def delivery_slots(self, sink: DocumentSink | ThreadSink) -> asyncio.Semaphore:
+        """The semaphore that bounds `sink`'s deliveries in flight."""
+        slots = self._delivery_slots.get(id(sink))
+        if slots is None:
+            pace = getattr(sink, "pace", None) or Pace()
+            slots = self._delivery_slots[id(sink)] = asyncio.Semaphore(concurrent_deliveries(pace))
+        return slots
 
     async def deliver(self, sink: DocumentSink | ThreadSink, destination: Destination,
                       digest: Digest) -> DeliveryResult:
@@ -242,12 +267,10 @@ class DeliveryRunner:
         # Composed (and rendered) once: the parent, then the thread's messages, each with the
         # ledger markers it delivers (paper ids; `mention:<user>` for the people it names).
         undelivered = Undelivered.of(digest, delivered)
-        if len(undelivered.items) <= COMPOSE_ON_LOOP_MAX_PAPERS:
-            composed = sink.compose(destination, digest, undelivered)
-        else:
-            # A real-size day takes a while to render (~0.1 ms a paper, 0.2 s for 1,500): off the
-            # event loop, so commands stay answered and other destinations keep posting.
-            composed = await asyncio.to_thread(sink.compose, destination, digest, undelivered)
+        # Rendered off the event loop: a real-size day takes a while (~0.1 ms a paper, 0.2 s for
+        # 1,500), and even small ones add up when hundreds of deliveries start together (a few
+        # ms each: a second of stalled loop for a 1,000-channel fan-out).
+        composed = await asyncio.to_thread(sink.compose, destination, digest, undelivered)
         posted = 0
         # Ledger writes are batched where no crash can make them wrong: the parent's reference is
         # recorded together with the first thread message's papers, and the last message's
@@ -368,13 +391,12 @@ class DeliveryRunner:
 
 async def deliver_all(runner: DeliveryRunner, jobs: Sequence[tuple[DocumentSink | ThreadSink, Destination, Digest]],
                       *, slots: asyncio.Semaphore | None = None) -> list[DeliveryResult]:
-    """Deliver to many destinations concurrently; each one's failure stays its own. With
-    `slots`, at most that semaphore's count deliver at once (the others wait their turn)."""
+    """Deliver to many destinations concurrently; each one's failure stays its own. At most
+    `concurrent_deliveries(sink.pace)` of one sink's deliveries are in flight at once (the
+    runner's bound, shared by all its calls; `slots`: one semaphore for all jobs instead)."""
 
     async def one(sink: DocumentSink | ThreadSink, destination: Destination, digest: Digest) -> DeliveryResult:
-        if slots is None:
-            return await runner.deliver(sink, destination, digest)
-        async with slots:
+        async with (slots or runner.delivery_slots(sink)):
             return await runner.deliver(sink, destination, digest)
 
     return list(await asyncio.gather(*(one(sink, dest, digest) for sink, dest, digest in jobs)))

@@ -10,7 +10,6 @@ import pytest
 
 from bot import metrics
 from bot.delivery.runner import (
-    COMPOSE_ON_LOOP_MAX_PAPERS,
     DONE,
     FAILED,
     INTERRUPTED,
@@ -19,9 +18,12 @@ from bot.delivery.runner import (
     SKIPPED,
     UNDELIVERABLE,
     WAITING,
+    MIN_CONCURRENT_DELIVERIES,
     DeliveryRunner,
+    concurrent_deliveries,
+    deliver_all,
 )
-from bot.delivery.sink import DestinationUnavailable, RateLimited, TransientDeliveryError
+from bot.delivery.sink import DestinationUnavailable, Pace, RateLimited, TransientDeliveryError
 from bot.destinations import Destination
 from bot.digest.model import build_digest
 from bot.models import Match, Paper
@@ -440,8 +442,54 @@ async def test_a_stop_during_a_pace_wait_ends_the_wait_and_posts_nothing_more(st
 async def test_a_big_day_is_composed_off_the_loop_and_delivered_whole(store, clock):
     chat = MemoryChat()
     sink = MemoryThreadSink(chat, per_message=40)
-    n = COMPOSE_ON_LOOP_MAX_PAPERS + 50
+    n = 150
     result = await DeliveryRunner(store, clock).deliver(sink, destination(), digest_of(n))
     assert result.outcome == DONE and result.papers == n and result.messages == 1 + -(-n // 40)
     papers = chat.papers_in("C1")
     assert len(papers) == len(set(papers)) == n
+
+
+def test_deliveries_in_flight_are_enough_to_keep_the_platform_rate_busy():
+    # A 3-message day to one Slack channel lasts 2 s (1 s between messages): 200 messages a
+    # second across the workspace take ~200 channels at once; the bound leaves half again.
+    assert concurrent_deliveries(Pace(1.0, 200.0)) == 300
+    assert concurrent_deliveries(Pace(1.0, 5.0)) == MIN_CONCURRENT_DELIVERIES
+    assert concurrent_deliveries(Pace(0.0, None)) == MIN_CONCURRENT_DELIVERIES
+
+
+class GatedParents(MemoryThreadSink):
+    """Parents wait at a gate, so a test sees how many deliveries are in flight at once."""
+
+    def __init__(self, chat: MemoryChat, **kw) -> None:
+        super().__init__(chat, **kw)
+        self.gate = asyncio.Event()
+        self.waiting = 0
+        self.enough = asyncio.Event()
+        self.wanted = 0
+
+    async def send(self, destination, message, parent_ref):
+        if parent_ref is None:
+            self.waiting += 1
+            if self.waiting >= self.wanted:
+                self.enough.set()
+            await self.gate.wait()
+        return await super().send(destination, message, parent_ref)
+
+
+async def test_deliver_all_posts_to_as_many_channels_at_once_as_the_pace_needs(store, clock):
+    """With a 1 s pace per channel and 100 messages a second for the workspace, 100 channels'
+    parents are on their way at once (the budget's whole second; a fixed 32 deliveries in flight
+    left the rest of it unused), and every channel then gets its whole day."""
+    chat = MemoryChat()
+    sink = GatedParents(chat, per_message=3, min_message_interval=1.0, max_messages_per_second=100)
+    sink.wanted = 100
+    assert concurrent_deliveries(sink.pace) == 150
+    runner = clock.runner = DeliveryRunner(store, clock)
+    channels = [destination(f"C{i}") for i in range(200)]
+    delivering = asyncio.ensure_future(deliver_all(runner, [(sink, d, digest_of(6, d)) for d in channels]))
+    await asyncio.wait_for(sink.enough.wait(), 30)
+    assert sink.waiting == 100   # the budget holds the 101st until one of them is answered
+    sink.gate.set()
+    results = await asyncio.wait_for(delivering, 60)
+    assert all(r.outcome == DONE and r.messages == 3 for r in results)
+    assert all(chat.papers_in(d.address) for d in channels)

@@ -37,6 +37,7 @@ from bot.commands.responses import INVALID, REFUSED, error_response, internal_er
 from bot.commands.votes import DOWN, UP, VoteClick, VoteRecorded
 from bot.config import Settings
 from bot.platforms.slack import home, render, replies
+from bot.platforms.slack.library_logs import WEB_CLIENT_LOGGER, library_logger
 from bot.platforms.slack.sink import SlackSink, slack_error_code
 
 log = logging.getLogger(__name__)
@@ -558,7 +559,8 @@ async def start_slack(settings: Settings, commands: CommandExecutor, *,
                               "App Credentials > Signing Secret).")
     session = aiohttp.ClientSession(trust_env=True)  # HTTP(S)_PROXY / NO_PROXY
     client = AsyncWebClient(token=token, base_url=_api_url(settings.slack.api_url), session=session,
-                            retry_handlers=[])  # see bot.platforms.slack.sink: the core retries
+                            retry_handlers=[],  # see bot.platforms.slack.sink: the core retries
+                            logger=library_logger(WEB_CLIENT_LOGGER))
     try:
         try:
             auth = await client.auth_test()
