@@ -438,11 +438,7 @@ class CompiledMatcher:
                 more = in_abstract.get(term_id)
                 scores[term_id] = title_score(times) if more is None else both_score(times + more)
         hit.update(scores)
-        category_terms = self._category_terms
-        for key in state.category_keys:
-            term_ids = category_terms.get(key)
-            if term_ids:
-                hit.update(term_ids)
+        self._add_category_terms(state)
         return scores
 
     def _find_hits(self, state: PaperState, near_misses: dict | None = None) -> set[int]:
@@ -473,12 +469,16 @@ class CompiledMatcher:
                         if self._occurrences(state, region_index, pid, term_id, check, near_misses,
                                              first_only=near_misses is None):
                             hit.add(term_id)
+        self._add_category_terms(state)
+        return hit
+
+    def _add_category_terms(self, state: PaperState) -> None:
+        """The category terms (`cat:`, `primary:`) this paper's categories satisfy, into its hits."""
         category_terms = self._category_terms
         for key in state.category_keys:
             term_ids = category_terms.get(key)
             if term_ids:
-                hit.update(term_ids)
-        return hit
+                state.hit.update(term_ids)
 
     def _occurrences(self, state: PaperState, region_index: int, pid: int, term_id: int,
                      check: tuple | None, near_misses: dict | None = None,
