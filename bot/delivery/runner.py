@@ -389,14 +389,14 @@ class DeliveryRunner:
         raise AssertionError("unreachable")
 
 
-async def deliver_all(runner: DeliveryRunner, jobs: Sequence[tuple[DocumentSink | ThreadSink, Destination, Digest]],
-                      *, slots: asyncio.Semaphore | None = None) -> list[DeliveryResult]:
+async def deliver_all(runner: DeliveryRunner, jobs: Sequence[tuple[DocumentSink | ThreadSink, Destination, Digest]]
+                      ) -> list[DeliveryResult]:
     """Deliver to many destinations concurrently; each one's failure stays its own. At most
     `concurrent_deliveries(sink.pace)` of one sink's deliveries are in flight at once (the
-    runner's bound, shared by all its calls; `slots`: one semaphore for all jobs instead)."""
+    runner's bound, shared by all its calls)."""
 
     async def one(sink: DocumentSink | ThreadSink, destination: Destination, digest: Digest) -> DeliveryResult:
-        async with (slots or runner.delivery_slots(sink)):
+        async with runner.delivery_slots(sink):
             return await runner.deliver(sink, destination, digest)
 
     return list(await asyncio.gather(*(one(sink, dest, digest) for sink, dest, digest in jobs)))

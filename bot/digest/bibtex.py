@@ -131,37 +131,29 @@ def bibtex(papers: Iterable[Paper]) -> str:
 def split_entries(text: str, limit: int) -> list[str]:
     """BibTeX text in pieces of at most `limit` characters, cut between entries (an entry longer
     than `limit` is cut between its lines, a line longer than that inside it)."""
-    pieces: list[str] = []
-    current = ""
-    for entry in re.split(r"\n(?=@)", text):
-        for part in ([entry] if len(entry) <= limit else _lines_within(entry, limit)):
-            joined = f"{current}\n{part}" if current else part
-            if len(joined) <= limit:
-                current = joined
-            else:
-                pieces.append(current)
-                current = part
-    if current:
-        pieces.append(current)
-    return [piece for piece in pieces if piece]
+    parts = (part for entry in re.split(r"\n(?=@)", text)
+             for part in ([entry] if len(entry) <= limit else _lines_within(entry, limit)))
+    return [piece for piece in _packed(parts, limit) if piece]
 
 
 def _lines_within(entry: str, limit: int) -> list[str]:
-    parts: list[str] = []
+    slices = (line[start:start + limit] for line in entry.split("\n")
+              for start in range(0, max(len(line), 1), limit))
+    return _packed(slices, limit)
+
+
+def _packed(parts: Iterable[str], limit: int) -> list[str]:
+    """Consecutive parts joined by newlines into pieces of at most `limit` characters (a part
+    is never cut: one longer than `limit` is a piece of its own)."""
+    pieces: list[str] = []
     current = ""
-    for line in entry.split("\n"):
-        while len(line) > limit:
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(line[:limit])
-            line = line[limit:]
-        joined = f"{current}\n{line}" if current else line
+    for part in parts:
+        joined = f"{current}\n{part}" if current else part
         if len(joined) <= limit:
             current = joined
         else:
-            parts.append(current)
-            current = line
+            pieces.append(current)
+            current = part
     if current:
-        parts.append(current)
-    return parts
+        pieces.append(current)
+    return pieces

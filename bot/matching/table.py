@@ -15,8 +15,8 @@ paper it hit to its score there. A subscription's matches are then:
 Each subscription's rows are a tuple of chunks, dicts {paper index: score}; chunks may be shared
 with other subscriptions and must not be changed. (Dicts of ints and floats, not lists of pairs:
 no object per match, and nothing the cyclic garbage collector has to visit; millions of fresh
-pairs cost a collection pass of most of a second once the collector was back on.) Hits (with their spans) and Match
-records are made by `hits()` / `match()` for the pairs someone looks at.
+pairs cost a collection pass of most of a second once the collector was back on.) Hits (with
+their spans) and Match records are made by `hits()` / `match()` for the pairs someone looks at.
 """
 
 from __future__ import annotations
@@ -264,4 +264,3 @@ def _summed(positives: tuple[int, ...], hit: set[int], score_map: Callable, inde
     for term_id in present:
         total += score_map(term_id)[index]
     return round(total, 3)
-

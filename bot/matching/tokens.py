@@ -219,10 +219,9 @@ def math_spans(text: str):
     return _MATH_RE.finditer(text)
 
 
-@lru_cache(maxsize=65536)
 # The same small pieces of markup come back day after day (`$\sim$`, `$\alpha$`, `$_2$`: on the
-# recorded corpus 41% of them are repeats) and a parse costs ~0.5 ms: the latest are kept.
-@lru_cache(maxsize=8192)
+# recorded corpus 41% of them are repeats): the latest are kept.
+@lru_cache(maxsize=65536)
 def _island_pieces(island: str) -> tuple[tuple[int, int, str], ...]:
     """Replacements (start, end, text) inside one piece of markup; the rest of it is verbatim."""
     if _NO_MACRO.match(island):
