@@ -329,7 +329,9 @@ def digest_from_table(
                 else:
                     if score > best:
                         score_of[index] = score
-                    matched_by[index].append(subscription_id)
+                    # (a subscription's chunks may share a paper: see MatchTable.rows)
+                    if matched_by[index][-1] != subscription_id:
+                        matched_by[index].append(subscription_id)
     listed = table.papers
     shown = ({index: papers.get(listed[index].id, listed[index]) for index in score_of}
              if papers else {index: listed[index] for index in score_of})

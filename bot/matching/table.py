@@ -8,21 +8,27 @@ paper it hit to its score there. A subscription's matches are then:
 
 - one term and nothing else (most subscriptions): that term's postings for the announce types it
   takes, the very dicts, shared with every other subscription of the term: no work per match;
-- any of several terms, none of some others, or `a AND b`: the postings merged, intersected or
-  filtered with C-level dict and set operations;
+- any of several terms (`VLM, MLLM`): their postings, shared as they are, plus one small chunk
+  with the summed score of the papers two of them hit; with terms excluded (`"world model"
+  -robot`), a posting the excluded ones meet is copied without those papers;
+- `a AND b`: the postings intersected with C-level dict and set operations;
 - anything else: evaluated on the hit sets of the papers one of its necessary terms hit.
 
 Each subscription's rows are a tuple of chunks, dicts {paper index: score}; chunks may be shared
-with other subscriptions and must not be changed. (Dicts of ints and floats, not lists of pairs:
-no object per match, and nothing the cyclic garbage collector has to visit; millions of fresh
-pairs cost a collection pass of most of a second once the collector was back on.) Hits (with
-their spans) and Match records are made by `hits()` / `match()` for the pairs someone looks at.
+with other subscriptions and must not be changed. A paper may be in several chunks of one
+subscription: its score is its highest there (a sum of positive term scores is above each of
+them), the rule a digest merging several subscriptions applies anyway. So "any of" costs no copy
+of its terms' postings: at 100k subscriptions those copies were millions of entries, most of
+the resolving time and memory. (Dicts of ints and floats, not lists of pairs: no object per
+match, and nothing the cyclic garbage collector has to visit; millions of fresh pairs cost a
+collection pass of most of a second once the collector was back on.) Hits (with their spans)
+and Match records are made by `hits()` / `match()` for the pairs someone looks at.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from itertools import chain
+from itertools import combinations
 from typing import Callable, Iterator, Mapping, Sequence
 
 from bot.models import ANNOUNCE_TYPES, Match, Paper
@@ -59,15 +65,19 @@ class MatchTable:
 
     def rows(self, subscription_id: str) -> Rows:
         """The subscription's matches as chunks, dicts {paper index: score}; shared dicts:
-        read only. A paper is in one chunk at most; no order is promised."""
+        read only. A paper in several chunks scores its highest there (`best_scores`); no
+        order is promised."""
         return self._rows.get(subscription_id, _NO_ROWS)
 
     def count(self, subscription_id: str) -> int:
-        return sum(map(len, self.rows(subscription_id)))
+        rows = self.rows(subscription_id)
+        if len(rows) == 1:
+            return len(rows[0])
+        return len(set().union(*rows))
 
     def scored(self, subscription_id: str) -> list[tuple[int, float]]:
         """(paper index, score) of every match of one subscription, in paper order."""
-        return sorted(chain.from_iterable(chunk.items() for chunk in self.rows(subscription_id)))
+        return sorted(best_scores(self.rows(subscription_id)).items())
 
     def hits(self, subscription_id: str, index: int):
         """The hits (terms with spans) of one match; spans are computed when first looked at."""
@@ -108,33 +118,48 @@ class MatchTable:
         if by_paper is None:
             by_paper = [[] for _ in self.papers]
             for sid, rows in self._rows.items():
-                for chunk in rows:
-                    for matched in chunk:
-                        by_paper[matched].append(sid)
+                for matched in (rows[0] if len(rows) == 1 else set().union(*rows)):
+                    by_paper[matched].append(sid)
             self._by_paper = by_paper
         return by_paper[index]
 
     def pairs(self) -> Iterator[tuple[str, int, float]]:
         """Every (subscription id, paper index, score)."""
         for sid, rows in self._rows.items():
-            for chunk in rows:
-                for index, score in chunk.items():
-                    yield sid, index, score
+            for index, score in best_scores(rows).items():
+                yield sid, index, score
 
     def __len__(self) -> int:
         """How many (subscription, paper) matches."""
-        return sum(len(chunk) for rows in self._rows.values() for chunk in rows)
+        return sum(map(self.count, self._rows))
 
     def all_matches(self) -> list[Match]:
         """Every match as a Match record, grouped by paper in input order (subscriptions in the
         matcher's order): for small matchers; a day's digests use `rows`."""
         found: list[list[tuple[str, float]]] = [[] for _ in self.papers]
         for sid, rows in self._rows.items():
-            for chunk in rows:
-                for index, score in chunk.items():
-                    found[index].append((sid, score))
+            for index, score in best_scores(rows).items():
+                found[index].append((sid, score))
         return [self.match(sid, index, score)
                 for index, pairs in enumerate(found) for sid, score in pairs]
+
+
+def best_scores(rows: Rows) -> Mapping[int, float]:
+    """One subscription's chunks as one mapping {paper index: score}, a paper in several chunks
+    at its highest score (one chunk: the chunk itself, read only)."""
+    if len(rows) == 1:
+        return rows[0]
+    best: dict[int, float] = {}
+    for chunk in rows:
+        if not best:
+            best.update(chunk)
+            continue
+        before = {index: best[index] for index in best.keys() & chunk.keys()}
+        best.update(chunk)
+        for index, score in before.items():
+            if score > best[index]:
+                best[index] = score
+    return best
 
 
 def _no_hits(subscription_id: str, index: int):
@@ -144,13 +169,14 @@ def _no_hits(subscription_id: str, index: int):
 class Postings:
     """What one pass over a day found: per announce type, term id -> {paper index: score}."""
 
-    __slots__ = ("by_kind", "kind_of", "_score_maps")
+    __slots__ = ("by_kind", "kind_of", "_score_maps", "_shared")
 
     def __init__(self, count: int):
         self.by_kind: dict[str, defaultdict[int, dict[int, float]]] = {
             kind: defaultdict(dict) for kind in ANNOUNCE_TYPES}
         self.kind_of: list[str | None] = [None] * count  # announce type of each paper matched
         self._score_maps: dict[int, dict[int, float]] = {}
+        self._shared: dict[tuple[int, tuple[str, ...]], Rows] = {}
 
     @property
     def kinds_present(self) -> frozenset[str]:
@@ -172,27 +198,29 @@ class Postings:
         return found
 
     def shared_rows(self, term_id: int, kinds: tuple[str, ...]) -> Rows:
-        """The postings of one term for these announce types, as rows (the lists themselves)."""
-        by_kind = self.by_kind
-        return tuple(posting for posting in (by_kind[kind].get(term_id) for kind in kinds)
-                     if posting is not None)
+        """The postings of one term for these announce types, as rows (the dicts themselves)."""
+        key = (term_id, kinds)
+        rows = self._shared.get(key)
+        if rows is None:
+            by_kind = self.by_kind
+            rows = self._shared[key] = tuple(
+                posting for posting in (by_kind[kind].get(term_id) for kind in kinds)
+                if posting is not None)
+        return rows
 
 
 def resolve_all(subscriptions: Sequence[CompiledSubscription | None], postings: Postings,
                 hit_sets: list, category_sets: list) -> dict[str, Rows]:
     """Every subscription's rows; one-term subscriptions share their term's postings."""
     rows: dict[str, Rows] = {}
-    shared: dict[tuple, Rows] = {}
     every_kind = postings.kinds_present
+    shared_rows = postings.shared_rows
     for compiled in subscriptions:
         if compiled is None:
             continue
         key = compiled.shared_rows
         if key is not None:
-            found = shared.get(key)
-            if found is None:
-                found = shared[key] = postings.shared_rows(*key)
-            rows[compiled.id] = found
+            rows[compiled.id] = shared_rows(*key)
         else:
             rows[compiled.id] = resolve(compiled, postings, hit_sets, category_sets, every_kind)
     return rows
@@ -209,26 +237,8 @@ def resolve(compiled: CompiledSubscription, postings: Postings, hit_sets: list,
     positives = compiled.positive_order
     merged: dict[int, float]
     if compiled.categories is None and compiled.route == ROUTE_ANY_OF:
-        if len(positives) == 1:
-            merged = dict(score_map(positives[0]))
-        else:
-            merged = {}
-            common: set[int] = set()
-            for term_id in positives:
-                scores = score_map(term_id)
-                if merged:
-                    common.update(merged.keys() & scores.keys())
-                merged.update(scores)
-            # papers two of its terms hit: the score adds up the terms, in the query's order
-            for index in common:
-                merged[index] = _summed(positives, hit_sets[index], score_map, index)
-        excluded = compiled.any_of_excluded
-        for term_id in excluded:
-            # (an excluded term is often a whole archive: look up the few matches in it)
-            dropped = score_map(term_id)
-            for index in [index for index in merged if index in dropped]:
-                del merged[index]
-    elif compiled.categories is None and compiled.route == ROUTE_PAIR:
+        return _any_of_rows(compiled, postings, hit_sets, every_kind)
+    if compiled.categories is None and compiled.route == ROUTE_PAIR:
         first, second = positives
         first_scores, second_scores = score_map(first), score_map(second)
         merged = {index: round(first_scores[index] + second_scores[index], 3)
@@ -252,6 +262,61 @@ def resolve(compiled: CompiledSubscription, postings: Postings, hit_sets: list,
         if not merged:
             return _NO_ROWS
     return (merged,)
+
+
+def _any_of_rows(compiled: CompiledSubscription, postings: Postings, hit_sets: list,
+                 every_kind: frozenset[str]) -> Rows:
+    """Any of some terms, none of others: the terms' postings for the subscription's announce
+    types, shared as they are (copied only where an excluded term takes papers out), and the
+    papers two of them hit with their summed score in a chunk of their own."""
+    positives = compiled.positive_order
+    chunks = [posting for term_id in positives
+              for posting in postings.shared_rows(term_id, compiled.kinds)]
+    score_map = postings.score_map
+    dropped = [score_map(term_id) for term_id in compiled.any_of_excluded]
+    if dropped:
+        kept = []
+        for chunk in chunks:
+            # (an excluded term is often a whole archive: the intersection walks the smaller)
+            gone = set().union(*(chunk.keys() & scores.keys() for scores in dropped))
+            if gone:
+                if len(gone) == len(chunk):
+                    continue
+                chunk = dict(chunk)
+                for index in gone:
+                    del chunk[index]
+            kept.append(chunk)
+        chunks = kept
+    if len(positives) > 1 and len(chunks) > 1:
+        sums = _summed_where_several_hit([score_map(term_id) for term_id in positives])
+        for scores in dropped:
+            for index in sums.keys() & scores.keys():
+                del sums[index]
+        if sums and not every_kind <= compiled.types:
+            kind_of, types = postings.kind_of, compiled.types
+            sums = {index: score for index, score in sums.items() if kind_of[index] in types}
+        if sums:
+            chunks.append(sums)
+    return tuple(chunks)
+
+
+def _summed_where_several_hit(maps: list[dict[int, float]]) -> dict[int, float]:
+    """The papers two or more of these terms' score maps have, each with the terms' scores
+    added in the query's order (`_summed`'s sum, without looking at each paper's hit set)."""
+    if len(maps) == 2:
+        first, second = maps
+        return {index: round(first[index] + second[index], 3)
+                for index in first.keys() & second.keys()}
+    common: set[int] = set()
+    for first, second in combinations(maps, 2):
+        common.update(first.keys() & second.keys())
+    if not common:
+        return {}
+    totals = dict.fromkeys(common, 0.0)
+    for scores in maps:
+        for index in scores.keys() & common:
+            totals[index] += scores[index]
+    return {index: round(total, 3) for index, total in totals.items()}
 
 
 def _summed(positives: tuple[int, ...], hit: set[int], score_map: Callable, index: int) -> float:

@@ -86,3 +86,32 @@ def test_a_digest_from_the_table_is_the_digest_from_match_records():
                                 subscriptions_text=("x",))
         assert got == expected
         assert got.items and (max_items is None or got.truncated > 0)
+
+
+def test_any_of_several_terms_shares_their_postings_and_sums_papers_both_hit():
+    """`model, learning` costs no copy of the two terms' postings: they are its chunks as they
+    are, and the papers both hit come once more in a chunk of their own with the summed score,
+    which every reader of the table takes (a paper counts once, at its highest score)."""
+    papers = corpus_papers(60)
+    matcher = compile_subscriptions([Subscription("model", parse_query("model")),
+                                     Subscription("learning", parse_query("learning")),
+                                     Subscription("either", parse_query("model, learning")),
+                                     Subscription("neither-robot", parse_query("(model OR learning) -robot"))])
+    table = matcher.match_day(papers)
+    model, learning = dict(table.scored("model")), dict(table.scored("learning"))
+    both = model.keys() & learning.keys()
+    assert both and model.keys() - both and learning.keys() - both
+    chunks = table.rows("either")
+    assert table.rows("model")[0] in chunks and table.rows("learning")[0] in chunks  # not copies
+    expected = {**model, **learning, **{i: round(model[i] + learning[i], 3) for i in both}}
+    assert dict(table.scored("either")) == expected
+    assert table.count("either") == len(expected) < sum(map(len, chunks))
+    assert {(sid, i) for sid, i, _ in table.pairs() if sid == "either"} == {("either", i) for i in expected}
+    assert all("either" in table.subscriptions_of(i) and table.subscriptions_of(i).count("either") == 1
+               for i in expected)
+    digest = digest_from_table("k", "t", DAY, table, ["either", "model"])
+    assert len(digest.items) == len(expected) == len({item.paper.id for item in digest.items})
+    kept = dict(table.scored("neither-robot"))
+    excluded = {i for i in expected if not matcher.explain("neither-robot", papers[i]).matched}
+    assert excluded and excluded & both  # robot papers: some hit by one term, some by both
+    assert kept == {i: s for i, s in expected.items() if i not in excluded}
