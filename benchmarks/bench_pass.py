@@ -17,7 +17,7 @@ startup step is timed and its stall reported apart (`prepare_seconds`, `prepare_
 
 `--trace-stalls` names the culprit of each stall: a watcher thread that wakes every 5 ms prints,
 when it overslept by 80 ms or more, where every other thread was (a single C call holding the
-GIL, e.g. pyahocorasick's make_automaton, shows as the line that made it).
+GIL, e.g. building the matcher's automaton, shows as the line that made it).
 
 Last line: JSON {"bench":"pass","subscriptions":...,"channels":...,"pass_seconds":...,
 "second_pass_seconds":...,"max_loop_stall_ms":...}. Targets: max_loop_stall_ms <= 100,

@@ -331,7 +331,7 @@ class Scheduler:
     async def prepare(self) -> None:
         """Load the directory and compile its subscriptions now. `paperbot run` calls this
         before the chat platforms connect: at 100k subscriptions, building the matcher's automaton
-        is one C call that holds the GIL for 0.1-0.3 s, harmless while no interaction can be
+        is one native call that holds the GIL for about a second, harmless while no interaction can be
         waiting, a stalled event loop once people click. A failure here is only logged: the
         first pass loads and compiles again (and reports what fails)."""
         try:

@@ -6,7 +6,7 @@ How a day is matched:
    announce type): title, abstract and authors become token streams (`" tok tok tok "`, LaTeX
    converted to text, tokens folded, separated by single spaces; each author wrapped in
    `\\x04 ... \\x05` markers so family names can be anchored to the end of a name).
-2. One Aho-Corasick automaton (pyahocorasick) holds every term of every subscription as keys in
+2. One Aho-Corasick automaton (`automata`) holds every term of every subscription as keys in
    the same normalised form with a space on both sides, so only whole tokens and whole phrases can
    hit. A term's word forms are more keys (see `terms` and `forms`): singular and plural of its
    last word (`" model "`, `" models "`), its compounds open and closed (`" fine tuning "`,
@@ -28,13 +28,9 @@ So the cost of a day grows with the papers' text and the matches found, not with
 subscriptions.
 
 Updates: `add()` and `remove()` are incremental for terms, keys and the indexes (shared terms
-are reference-counted); a MatchTable already made keeps what it needs and is not changed.
-pyahocorasick needs `make_automaton()` after keys are added, a C pass over all of an automaton's
-keys that holds the GIL: the compile builds its automaton at once (in the thread that
-compiles), keys added later go to smaller automata (at most GENERATION_KEYS keys each, built on
-the next `match_day()` or `explain()`), and removed keys stay behind, inert, so a subscribe or
-unsubscribe never rebuilds the whole key set. (The compile-time build stays one call: each
-automaton more costs a scan of every paper, about as much as the build it would split.)
+are reference-counted); a MatchTable already made keeps what it needs and is not changed. Keys
+added after the compile go to small automata of their own and removed keys stay behind, inert,
+so a subscribe or unsubscribe never rebuilds the whole key set (see `automata`).
 
 Hits carry their spans lazily (`lazy_hits`): the score counts hits per field, the spans are
 computed when a match's hits are first looked at, which few of a day's million matches are.
@@ -52,11 +48,10 @@ from itertools import chain, repeat
 from operator import itemgetter
 from typing import Iterable, Sequence
 
-import ahocorasick
-
 from bot.models import Hit, Match, Paper
 from bot.taxonomy import archive_of
 
+from .automata import KeyAutomata
 from .lazy_hits import LazyHits, concatenated
 from .explain import Explanation, TermReport, describe_hits, why_false
 from .papers import PaperState, field_text
@@ -103,15 +98,13 @@ _SCORES = (_ScoreTable(("title",)), _ScoreTable(("abstract",)), _ScoreTable(("ti
 
 _EMPTY_SET: frozenset = frozenset()
 _set_item = dict.__setitem__
-# Most keys an automaton built after compile time takes before a new one is started: bounds the
-# GIL hold of rebuilding it on a subscribe (~30 ms) against one more scan per paper field.
-GENERATION_KEYS = 20_000
 _REGION_FIELDS = ("title", "abstract", "authors")
 
 # Hit is a tuple-backed record: `_new_record(Hit, fields)` builds one in C, without
 # the Python-level __new__ (spans of the hits a digest shows).
 _new_record = tuple.__new__
 _hit_start = itemgetter(2)  # Hit.start, read from the tuple directly
+_hit_key = itemgetter(0)  # the key id of an automaton hit (key id, start, end)
 
 
 class CompiledMatcher:
@@ -119,13 +112,9 @@ class CompiledMatcher:
 
     def __init__(self, subscriptions: Iterable[Subscription] = ()):
         # Keys live in a few automata scanned one after the other: the one built at compile
-        # time, then smaller ones for keys added since (see _finalise). Only the last is ever
-        # rebuilt, so a subscribe never rebuilds the whole key set.
-        self._automata: list[ahocorasick.Automaton] = [ahocorasick.Automaton()]
-        self._last_sealed = False  # True: the last automaton takes no more keys
-        self._dirty = False
+        # time, then smaller ones for keys added since (see `automata`).
+        self._automata = KeyAutomata()
         self._pid_of_key: dict[str, int] = {}
-        self._key_length: list[int] = []
         self._key_tokens: list[int] = []
         self._key_entries: list[list[tuple[int, tuple | None]]] = []
         self._plain: tuple[list, list, list] = ([], [], [])
@@ -151,8 +140,7 @@ class CompiledMatcher:
                 gc.enable()
         # Built here, in the thread that compiles, not on the first match(); and sealed, so later
         # additions go to a small automaton of their own.
-        self._finalise()
-        self._last_sealed = True
+        self._automata.build(seal=True)
 
     # -- building --
 
@@ -250,14 +238,8 @@ class CompiledMatcher:
     def _pid_for(self, key: str) -> int:
         pid = self._pid_of_key.get(key)
         if pid is None:
-            pid = len(self._key_entries)
+            pid = self._automata.add(key)
             self._pid_of_key[key] = pid
-            if self._last_sealed:
-                self._automata.append(ahocorasick.Automaton())
-                self._last_sealed = False
-            self._automata[-1].add_word(key, pid)
-            self._dirty = True
-            self._key_length.append(len(key))
             # tokens a key covers: " a b " has two; a prefix key " a b" (no space after) too
             self._key_tokens.append(key.count(" ") - (1 if key.endswith(" ") else 0))
             self._key_entries.append([])
@@ -281,17 +263,9 @@ class CompiledMatcher:
                 self._checked_pids[region].discard(pid)
 
     def _finalise(self) -> None:
-        """Build the automaton keys were added to since the last build. pyahocorasick's
-        make_automaton() is one C call over all of an automaton's keys that holds the GIL
-        (~0.5 s at 300k keys, a stalled event loop): only the compile-time automaton is that
-        big, and keys added later fill automata of at most GENERATION_KEYS each."""
-        if self._dirty:
-            automaton = self._automata[-1]
-            if len(automaton):
-                automaton.make_automaton()
-                if len(automaton) >= GENERATION_KEYS:
-                    self._last_sealed = True
-            self._dirty = False
+        """Build the automaton of the keys added since the last build (a small one: the
+        compile's keys were built at once)."""
+        self._automata.build()
 
     # -- matching --
 
@@ -325,19 +299,27 @@ class CompiledMatcher:
         # a paper of an announce type no subscription takes is not even normalised
         wanted = {kind for kind, users in self._kind_users.items() if users > 0}
         with_authors = self._author_keys > 0
-        scans = [automaton.iter for automaton in self._automata if len(automaton)]
+        scans = self._automata.scans()
         term_hits = self._term_hits
-        scan = self._scan
+        score = self._score
+        # One step at a time over the whole day: normalise every paper, then scan them all, then
+        # score. Done paper by paper, each step evicted the others' data from the CPU caches
+        # (the automaton of some 400k keys, the key tables): the scans alone took twice as long.
         for index, paper in enumerate(papers):
-            kind = paper.announce_type
-            if kind not in wanted:
+            if paper.announce_type in wanted:
+                states[index] = PaperState(paper, with_authors)
+        for state in states:
+            if state is not None:
+                _scan_regions(state, scans)
+        for index, state in enumerate(states):
+            if state is None:
                 continue
-            state = PaperState(paper, with_authors)
-            scores = scan(state, scans)
+            kind = state.paper.announce_type
+            scores = score(state)
             hit = state.hit
             if not hit:
+                states[index] = None
                 continue
-            states[index] = state
             hit_sets[index] = hit
             category_sets[index] = state.category_set
             postings.kind_of[index] = kind
@@ -360,26 +342,20 @@ class CompiledMatcher:
 
         return MatchTable(papers, rows, hits_of)
 
-    def _scan(self, state: PaperState, scans: list) -> dict[int, float]:
-        """The terms that hit this paper (into `state.hit`) and, in the same pass, the score of
-        each title/abstract term: per region the keys found are counted in C (Counter), keys
-        map to terms, and only keys with a check (capitals, camel case) look at the tokens."""
+    def _score(self, state: PaperState) -> dict[int, float]:
+        """The terms that hit this paper (into `state.hit`, from its regions' key hits) and
+        the score of each title/abstract term: per region the keys found are counted in C
+        (Counter), keys map to terms, and only keys with a check (capitals, camel case) look at
+        the tokens."""
         hit = state.hit
         key_tokens = self._key_tokens
         occurrences = []
         for region_index, region in enumerate(state.regions):
-            stream = region.stream
-            if not stream:
-                continue
-            if len(scans) == 1:
-                found = list(scans[0](stream))
-            else:
-                found = list(chain.from_iterable(scan(stream) for scan in scans))
-            region.hits = found
+            found = region.hits
             if not found:
                 continue
             if region_index == AUTHORS:
-                region.pids = pids = set(map(itemgetter(1), found))
+                region.pids = pids = set(map(_hit_key, found))
                 hit.update(chain.from_iterable(map(self._plain[AUTHORS].__getitem__, pids)))
                 checked = self._checked[AUTHORS]
                 for pid in pids & self._checked_pids[AUTHORS]:
@@ -388,24 +364,23 @@ class CompiledMatcher:
                                 state, AUTHORS, pid, term_id, check, first_only=True):
                             hit.add(term_id)
                 continue
-            region.pids = pids = set(map(itemgetter(1), found))
+            region.pids = pids = set(map(_hit_key, found))
             found_terms = Counter(chain.from_iterable(map(
-                self._plain[region_index].__getitem__, map(itemgetter(1), found))))
+                self._plain[region_index].__getitem__, map(_hit_key, found))))
             to_check = self._checked_pids[region_index].intersection(pids)
             raw = region.raw_stream() if to_check else None
             if raw is not None:
                 # the tokens as written are a slice of the raw stream: no token tables
                 checked = self._checked[region_index]
-                key_length = self._key_length
                 written_at = region.written_at
-                for end, pid in found:
+                for pid, start, end in found:
                     if pid in to_check:
-                        tokens = written_at(raw, end, key_length[pid])
+                        tokens = written_at(raw, start, end)
                         for term_id, check in checked[pid]:
                             if needs_separators(check):
                                 # rare (an established word's parts, "net-work"): read the
                                 # separators; the hit's first token is counted by spaces
-                                first = raw.count(" ", 0, end - key_length[pid] + 2) - 1
+                                first = raw.count(" ", 0, start + 1) - 1
                                 failure = check_failure(region, first, check)
                             else:
                                 failure = written_failure(tokens, check)
@@ -444,19 +419,14 @@ class CompiledMatcher:
     def _find_hits(self, state: PaperState, near_misses: dict | None = None) -> set[int]:
         """Ids of the terms that hit this paper (in a field the term searches)."""
         hit = state.hit
-        scans = [automaton.iter for automaton in self._automata if len(automaton)]
+        scans = self._automata.scans()
         if scans:
+            _scan_regions(state, scans)
             for region_index, region in enumerate(state.regions):
-                if not region.stream:
-                    continue
-                if len(scans) == 1:
-                    found = list(scans[0](region.stream))
-                else:
-                    found = list(chain.from_iterable(scan(region.stream) for scan in scans))
-                region.hits = found
+                found = region.hits
                 if not found:
                     continue
-                region.pids = pids = set(map(itemgetter(1), found))
+                region.pids = pids = set(map(_hit_key, found))
                 hit.update(chain.from_iterable(map(self._plain[region_index].__getitem__, pids)))
                 to_check = pids & self._checked_pids[region_index]
                 if not to_check:
@@ -636,6 +606,18 @@ class CompiledMatcher:
         score = self._scored_hits(state, compiled.positives_in(hit))[1] if matched else 0.0
         return Explanation(subscription_id, paper.id, query.describe(), matched, score,
                            tuple(reports), tuple(reasons), texts)
+
+
+def _scan_regions(state: PaperState, scans: list) -> None:
+    """Every key hit in each region of a paper, as (key id, start, end) in its stream, into
+    `region.hits`."""
+    for region in state.regions:
+        stream = region.stream
+        if stream:
+            if len(scans) == 1:
+                region.hits = scans[0](stream)
+            else:
+                region.hits = list(chain.from_iterable(scan(stream) for scan in scans))
 
 
 def _text_hits(regions: tuple, term: CompiledTerm, key_tokens: list[int]) -> list[Hit]:

@@ -53,7 +53,7 @@ class Region:
         self.plain_text, self.stream, self.plain, self.written_stream = _normalised(text)
         self._pieces = None
         self._counts = None
-        self.hits: list[tuple[int, int]] = []
+        self.hits: list[tuple[int, int, int]] = []   # (key id, start, end) in the stream
         self.pids: set[int] = _EMPTY_SET
         self._tables = None
         self._lasts = None
@@ -64,11 +64,11 @@ class Region:
         folding changed a token's length."""
         return self.written_stream or None
 
-    def written_at(self, raw: str, end: int, key_length: int) -> list[str]:
-        """The tokens, as written, of a key hit that ended at stream offset `end` (a key ending
-        inside a token, `robot*`, takes the whole token)."""
-        stop = end if raw[end] == " " else raw.find(" ", end)
-        return raw[end - key_length + 2:stop].split(" ")
+    def written_at(self, raw: str, start: int, end: int) -> list[str]:
+        """The tokens, as written, of a key hit at `stream[start:end]` (a key ending inside a
+        token, `robot*`, takes the whole token)."""
+        stop = end - 1 if raw[end - 1] == " " else raw.find(" ", end)
+        return raw[start + 1:stop].split(" ")
 
     @property
     def pieces(self) -> list[str]:
@@ -79,8 +79,8 @@ class Region:
         return pieces
 
     def tables(self) -> tuple[dict[int, int], list[int], list[int]]:
-        """(last token by stream end, token start, token end): a key hit reported at stream
-        offset `end` (the space after its last token) covers tokens `last - n + 1 .. last`,
+        """(last token by hit end, token start, token end): a key hit ending at stream offset
+        `end` (just after the space after its last token) covers tokens `last - n + 1 .. last`,
         whose characters in the text run from `starts[first]` to `stops[last]`."""
         tables = self._tables
         if tables is None:
@@ -101,7 +101,7 @@ class Region:
         """How many times each key hit (counted on first use; no token tables needed)."""
         counts = self._counts
         if counts is None:
-            counts = self._counts = Counter(map(itemgetter(1), self.hits))
+            counts = self._counts = Counter(map(itemgetter(0), self.hits))
         return counts
 
     def lasts(self, pid: int) -> list[int]:
@@ -110,13 +110,13 @@ class Region:
         if by_pid is None:
             by_pid = self._lasts = {}
             last_token = self.tables()[0]
-            lasts = list(map(last_token.get, map(itemgetter(0), self.hits)))
+            lasts = list(map(last_token.get, map(itemgetter(2), self.hits)))
             if None in lasts:
                 # a prefix key (`robot*`) ends inside its token: the token ends at the next space
                 stream = self.stream
-                lasts = [last_token[stream.index(" ", end)] if last is None else last
-                         for (end, _), last in zip(self.hits, lasts)]
-            for found, last in zip(map(itemgetter(1), self.hits), lasts):
+                lasts = [last_token[stream.index(" ", end) + 1] if last is None else last
+                         for (_, _, end), last in zip(self.hits, lasts)]
+            for found, last in zip(map(itemgetter(0), self.hits), lasts):
                 if found in by_pid:
                     by_pid[found].append(last)
                 else:
@@ -139,8 +139,9 @@ def _field_tables(text: str) -> tuple[list[str], tuple[dict[int, int], list[int]
     Region.pieces and Region.tables. Shared by the Regions of equal texts: read only."""
     plain_text, stream, plain, _ = _normalised(text)
     pieces = plain_pieces(plain_text)
-    # The space after token i sits at sum(len(token j) + 1 for j <= i) in " a b c ".
-    stream_ends = map(add, accumulate(map(len, stream[1:-1].split(" "))), count(1))
+    # The space after token i sits at sum(len(token j) + 1 for j <= i) in " a b c "; a key hit
+    # whose last token is i ends just after it.
+    stream_ends = map(add, accumulate(map(len, stream[1:-1].split(" "))), count(2))
     last_token = dict(zip(stream_ends, count()))
     offsets = list(accumulate(map(len, pieces), initial=0))
     starts, stops = offsets[1::2], offsets[2::2]
@@ -194,7 +195,7 @@ class AuthorRegion:
                     for tokens in self.author_tokens]
         self.segment_starts = list(accumulate(map(len, segments), initial=0))
         self.stream = "".join(segments) + " " if segments else ""
-        self.hits: list[tuple[int, int]] = []
+        self.hits: list[tuple[int, int, int]] = []   # (key id, start, end) in the stream
         self.pids: set[int] = _EMPTY_SET
         self._author_spans = None
         self._ends = None
@@ -216,15 +217,16 @@ class AuthorRegion:
         return self._author_spans[index]
 
     def ends(self, pid: int) -> list[int]:
-        """Stream offsets where key `pid` ended (hits grouped by key on first use)."""
+        """Stream offsets of the last character of each hit of key `pid` (the family name's
+        end marker; hits grouped by key on first use)."""
         by_pid = self._ends
         if by_pid is None:
             by_pid = self._ends = {}
-            for end, found in self.hits:
+            for found, _, end in self.hits:
                 if found in by_pid:
-                    by_pid[found].append(end)
+                    by_pid[found].append(end - 1)
                 else:
-                    by_pid[found] = [end]
+                    by_pid[found] = [end - 1]
         return by_pid.get(pid, ())
 
 
