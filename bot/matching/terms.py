@@ -240,14 +240,17 @@ def _nearest_first(choices: list[list[str]]) -> list[tuple[str, ...]]:
         return list(product(*choices))  # the as-written form first; ranking so few buys nothing
     if total > 64 * MAX_KEYS_PER_TERM:
         return list(islice(product(*choices), MAX_KEYS_PER_TERM))
-    kinds = [[_difference(options[0], option) for option in options] for options in choices]
-    spellable = sum(any(spelled for _, spelled in token) for token in kinds)
+    kinds = [[_difference(options[0], option) + (_has_spellings(option),) for option in options]
+             for options in choices]
 
     def rank(indices: tuple[int, ...]) -> tuple[int, int, int]:
-        number = spelled = 0
+        # "one way throughout" among the words chosen that have another spelling: a British
+        # "behaviour analysis" for "behavior analyses" is consistent ("analysis" has none)
+        number = spelled = spellable = 0
         for token, index in zip(kinds, indices):
             number += token[index][0]
             spelled += token[index][1]
+            spellable += token[index][2] or token[index][1]
         return min(spelled, spellable - spelled), number, sum(indices)
 
     ranked = sorted(product(*(range(len(options)) for options in choices)), key=rank)
@@ -260,6 +263,10 @@ def _difference(written: str, option: str) -> tuple[bool, bool]:
     if not written.isalpha():
         return option != written, False
     return option not in spellings(written), option not in _inflections(written)
+
+
+def _has_spellings(word: str) -> bool:
+    return word.isalpha() and len(spellings(word)) > 1
 
 
 @lru_cache(maxsize=131072)
