@@ -45,7 +45,16 @@ _TOKEN_RE = re.compile(rf"[^\W_](?:[^\W_]|[{_COMBINING}])*")
 _PIECES_RE = re.compile(f"({_TOKEN_RE.pattern})")
 # The same for ASCII text, which has no combining marks (most of a listing): a simpler pattern.
 _ASCII_PIECES_RE = re.compile(r"([^\W_]+)")
-_ASCII_TOKEN_RE = re.compile(r"[^\W_]+")
+# ASCII tokens joined by single spaces come faster from bytes.translate and split than from a
+# regex (a third of the time on an abstract): every ASCII byte that is no letter or digit is a
+# space.
+_ASCII_SEPARATORS = bytes(ord(" ") if byte < 128 and not chr(byte).isalnum() else byte
+                          for byte in range(256))
+
+
+def _ascii_joined(text: str) -> str:
+    """The tokens of an ASCII text joined by single spaces."""
+    return " ".join(text.encode("ascii").translate(_ASCII_SEPARATORS).decode("ascii").split())
 
 # --- Greek letters: names, whichever way they are written ---------------------------------------
 
@@ -347,7 +356,11 @@ def _plain(text: str) -> str:
 
 def tokenize(text: str) -> list[str]:
     """Folded tokens of `text` (a paper field or a query term)."""
-    raw = _TOKEN_RE.findall(_plain(text))
+    plain = _plain(text)
+    if plain.isascii():
+        joined = _ascii_joined(plain)
+        return joined.lower().split(" ") if joined else []
+    raw = _TOKEN_RE.findall(plain)
     joined = " ".join(raw)
     if joined.isascii():
         return joined.lower().split(" ") if joined else []
@@ -391,7 +404,12 @@ def token_stream(text: str) -> tuple[str, str, PlainText | None, str]:
     need, come later from `plain_pieces(plain)`: most fields never have a span asked of them."""
     converted = plain_text(text)
     plain = text if converted is None else converted.text
-    raw = (_ASCII_TOKEN_RE if plain.isascii() else _TOKEN_RE).findall(plain)
+    if plain.isascii():
+        joined = _ascii_joined(plain)
+        if not joined:
+            return plain, "", converted, ""
+        return plain, f" {joined.lower()} ", converted, f" {joined} "
+    raw = _TOKEN_RE.findall(plain)
     if not raw:
         return plain, "", converted, ""
     joined = " ".join(raw)
