@@ -44,14 +44,17 @@ from __future__ import annotations
 
 import gc
 from collections import Counter, deque
-from itertools import chain, repeat
+from itertools import chain, groupby, repeat
 from operator import itemgetter
 from typing import Iterable, Sequence
+
+import numpy as np
 
 from bot.models import Hit, Match, Paper
 from bot.taxonomy import archive_of
 
 from .automata import KeyAutomata
+from .day_scores import KeyTerms, RegionHits, postings_by_term, scored_pairs
 from .lazy_hits import LazyHits, concatenated
 from .explain import Explanation, TermReport, describe_hits, why_false
 from .papers import PaperState, field_text
@@ -95,6 +98,10 @@ class _ScoreTable(dict):
 
 BOTH = 2  # a term found in the title and in the abstract
 _SCORES = (_ScoreTable(("title",)), _ScoreTable(("abstract",)), _ScoreTable(("title", "abstract")))
+# The same as arrays by occurrence count (title only, abstract only, both), for day_scores: from
+# _MAX_BONUS_OCCURRENCES + 1 occurrences on, the score no longer grows.
+_SCORE_TABLES = tuple(np.array([0.0] + [table[count] for count in range(1, _MAX_BONUS_OCCURRENCES + 2)])
+                      for table in _SCORES)
 
 _EMPTY_SET: frozenset = frozenset()
 _set_item = dict.__setitem__
@@ -114,6 +121,7 @@ class CompiledMatcher:
         # Keys live in a few automata scanned one after the other: the one built at compile
         # time, then smaller ones for keys added since (see `automata`).
         self._automata = KeyAutomata()
+        self._key_terms_cache: tuple[KeyTerms, KeyTerms] | None = None  # see _key_terms
         self._pid_of_key: dict[str, int] = {}
         self._key_tokens: list[int] = []
         self._key_entries: list[list[tuple[int, tuple | None]]] = []
@@ -141,6 +149,7 @@ class CompiledMatcher:
         # Built here, in the thread that compiles, not on the first match(); and sealed, so later
         # additions go to a small automaton of their own.
         self._automata.build(seal=True)
+        self._key_terms()
 
     # -- building --
 
@@ -249,6 +258,7 @@ class CompiledMatcher:
         return pid
 
     def _refresh_key(self, pid: int) -> None:
+        self._key_terms_cache = None
         entries = self._key_entries[pid]
         for region in range(3):
             plain = tuple(term_id for term_id, check in entries
@@ -301,7 +311,6 @@ class CompiledMatcher:
         with_authors = self._author_keys > 0
         scans = self._automata.scans()
         term_hits = self._term_hits
-        score = self._score
         # One step at a time over the whole day: normalise every paper, then scan them all, then
         # score. Done paper by paper, each step evicted the others' data from the CPU caches
         # (the automaton of some 400k keys, the key tables): the scans alone took twice as long.
@@ -311,24 +320,37 @@ class CompiledMatcher:
         for state in states:
             if state is not None:
                 _scan_regions(state, scans)
+        text_papers, text_terms, text_scores = self._text_pairs(states)
+        # per paper: the title/abstract terms that hit it (pairs are sorted by paper)
+        bounds = np.searchsorted(text_papers, np.arange(count + 1)).tolist()
+        text_term_list = text_terms.tolist()
+        kinds = {kind: code for code, kind in enumerate(sorted(wanted))}
+        kind_codes = np.zeros(count, np.int64)
         for index, state in enumerate(states):
             if state is None:
                 continue
-            kind = state.paper.announce_type
-            scores = score(state)
             hit = state.hit
+            hit.update(text_term_list[bounds[index]:bounds[index + 1]])
+            self._author_terms(state)
+            self._add_category_terms(state)
             if not hit:
                 states[index] = None
                 continue
+            kind = state.paper.announce_type
+            kind_codes[index] = kinds[kind]
             hit_sets[index] = hit
             category_sets[index] = state.category_set
             postings.kind_of[index] = kind
-            if len(scores) < len(hit):  # authors, categories: scored from their hits
-                scores.update((term_id, term_hits(state, term_id)[1])
-                              for term_id in hit.difference(scores))
-            # index -> score into each term's posting, all in C: a day has ~300k of them
-            exhaust(map(_set_item, map(by_kind[kind].__getitem__, scores),
-                        repeat(index), scores.values()))
+            if len(hit) > bounds[index + 1] - bounds[index]:
+                # authors, categories: scored from their hits, into their postings here
+                others = {term_id: term_hits(state, term_id)[1]
+                          for term_id in hit.difference(text_term_list[bounds[index]:bounds[index + 1]])}
+                exhaust(map(_set_item, map(by_kind[kind].__getitem__, others),
+                            repeat(index), others.values()))
+        by_code = {code: by_kind[kind] for kind, code in kinds.items()}
+        for kind_code, term_id, posting in postings_by_term(text_papers, text_terms, text_scores,
+                                                             kind_codes, count):
+            by_code[kind_code][term_id] = posting
         rows = resolve_all(self._subscriptions, postings, hit_sets, category_sets)
         # what hits() needs, as of now: a later add()/remove() must not change this day's table
         terms = list(self._terms)
@@ -342,79 +364,82 @@ class CompiledMatcher:
 
         return MatchTable(papers, rows, hits_of)
 
-    def _score(self, state: PaperState) -> dict[int, float]:
-        """The terms that hit this paper (into `state.hit`, from its regions' key hits) and
-        the score of each title/abstract term: per region the keys found are counted in C
-        (Counter), keys map to terms, and only keys with a check (capitals, camel case) look at
-        the tokens."""
-        hit = state.hit
-        key_tokens = self._key_tokens
+    def _text_pairs(self, states: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(papers, terms, scores) of every title/abstract term that hit a paper of the day,
+        sorted by paper (see `day_scores`): keys without a check count in numpy, the hits of
+        keys with one (capitals, camel case) are checked here."""
+        key_terms = self._key_terms()
         occurrences = []
-        for region_index, region in enumerate(state.regions):
-            found = region.hits
-            if not found:
-                continue
-            if region_index == AUTHORS:
-                region.pids = pids = set(map(_hit_key, found))
-                hit.update(chain.from_iterable(map(self._plain[AUTHORS].__getitem__, pids)))
-                checked = self._checked[AUTHORS]
-                for pid in pids & self._checked_pids[AUTHORS]:
-                    for term_id, check in checked[pid]:
-                        if term_id not in hit and self._occurrences(
-                                state, AUTHORS, pid, term_id, check, first_only=True):
-                            hit.add(term_id)
-                continue
-            region.pids = pids = set(map(_hit_key, found))
-            found_terms = Counter(chain.from_iterable(map(
-                self._plain[region_index].__getitem__, map(_hit_key, found))))
-            to_check = self._checked_pids[region_index].intersection(pids)
-            raw = region.raw_stream() if to_check else None
+        for region_index in (TITLE, ABSTRACT):
+            day_hits = RegionHits([(index, state.regions[region_index].hits)
+                                   for index, state in enumerate(states)
+                                   if state is not None and state.regions[region_index].hits])
+            papers, terms = day_hits.occurrences(key_terms[region_index])
+            checked = day_hits.checked(key_terms[region_index])
+            if checked:
+                extra = self._checked_occurrences(states, region_index, checked)
+                papers = np.concatenate([papers, np.array([p for p, _ in extra], np.int64)])
+                terms = np.concatenate([terms, np.array([t for _, t in extra], np.int64)])
+            occurrences.append((papers, terms))
+        return scored_pairs(occurrences[0], occurrences[1], max(len(self._terms), 1),
+                            _SCORE_TABLES)
+
+    def _checked_occurrences(self, states: list, region_index: int,
+                             checked: list[tuple[int, tuple[int, int, int]]]
+                             ) -> list[tuple[int, int]]:
+        """(paper, term) of each hit of a key with a check where the check holds: capitals must
+        be capitals as written, a closed compound no camel-case glue."""
+        found: list[tuple[int, int]] = []
+        checks = self._checked[region_index]
+        key_tokens = self._key_tokens
+        for index, paper_hits in groupby(checked, key=itemgetter(0)):
+            region = states[index].regions[region_index]
+            raw = region.raw_stream()
             if raw is not None:
                 # the tokens as written are a slice of the raw stream: no token tables
-                checked = self._checked[region_index]
-                written_at = region.written_at
-                for pid, start, end in found:
-                    if pid in to_check:
-                        tokens = written_at(raw, start, end)
-                        for term_id, check in checked[pid]:
-                            if needs_separators(check):
-                                # rare (an established word's parts, "net-work"): read the
-                                # separators; the hit's first token is counted by spaces
-                                first = raw.count(" ", 0, start + 1) - 1
-                                failure = check_failure(region, first, check)
-                            else:
-                                failure = written_failure(tokens, check)
-                            if failure is None:
-                                found_terms[term_id] += 1
-            elif to_check:
-                checked = self._checked[region_index]
-                for pid in to_check:
+                for _, (pid, start, end) in paper_hits:
+                    tokens = region.written_at(raw, start, end)
+                    for term_id, check in checks[pid]:
+                        if needs_separators(check):
+                            # rare (an established word's parts, "net-work"): read the
+                            # separators; the hit's first token is counted by spaces
+                            first = raw.count(" ", 0, start + 1) - 1
+                            failure = check_failure(region, first, check)
+                        else:
+                            failure = written_failure(tokens, check)
+                        if failure is None:
+                            found.append((index, term_id))
+            else:
+                for pid in dict.fromkeys(hit[0] for _, hit in paper_hits):
                     extra = key_tokens[pid] - 1
                     lasts = region.lasts(pid)
-                    for term_id, check in checked[pid]:
+                    for term_id, check in checks[pid]:
                         holding = sum(check_holds(region, last - extra, check) for last in lasts)
-                        if holding:
-                            found_terms[term_id] += holding
-            if found_terms:
-                occurrences.append((region_index, found_terms))
-        if not occurrences:
-            scores = {}
-        elif len(occurrences) == 1:
-            region_index, found_terms = occurrences[0]
-            score_of = _SCORES[region_index].__getitem__
-            scores = dict(zip(found_terms, map(score_of, found_terms.values())))
-        else:
-            (_, in_title), (_, in_abstract) = occurrences
-            abstract_score = _SCORES[ABSTRACT].__getitem__
-            scores = dict(zip(in_abstract, map(abstract_score, in_abstract.values())))
-            title_score = _SCORES[TITLE].__getitem__
-            both_score = _SCORES[BOTH].__getitem__
-            for term_id, times in in_title.items():
-                more = in_abstract.get(term_id)
-                scores[term_id] = title_score(times) if more is None else both_score(times + more)
-        hit.update(scores)
-        self._add_category_terms(state)
-        return scores
+                        found.extend(repeat((index, term_id), holding))
+        return found
+
+    def _author_terms(self, state: PaperState) -> None:
+        """The author terms that hit this paper, into `state.hit` (multi-word names check the
+        given name)."""
+        region = state.regions[AUTHORS]
+        if not region.hits:
+            return
+        hit = state.hit
+        pids = region.pids
+        hit.update(chain.from_iterable(map(self._plain[AUTHORS].__getitem__, pids)))
+        checked = self._checked[AUTHORS]
+        for pid in pids & self._checked_pids[AUTHORS]:
+            for term_id, check in checked[pid]:
+                if term_id not in hit and self._occurrences(
+                        state, AUTHORS, pid, term_id, check, first_only=True):
+                    hit.add(term_id)
+
+    def _key_terms(self) -> tuple[KeyTerms, KeyTerms]:
+        """The title and abstract key tables in numpy (rebuilt after keys changed)."""
+        if self._key_terms_cache is None:
+            self._key_terms_cache = tuple(KeyTerms(self._plain[region], self._checked_pids[region])
+                                          for region in (TITLE, ABSTRACT))
+        return self._key_terms_cache
 
     def _find_hits(self, state: PaperState, near_misses: dict | None = None) -> set[int]:
         """Ids of the terms that hit this paper (in a field the term searches)."""
@@ -426,7 +451,7 @@ class CompiledMatcher:
                 found = region.hits
                 if not found:
                     continue
-                region.pids = pids = set(map(_hit_key, found))
+                pids = region.pids
                 hit.update(chain.from_iterable(map(self._plain[region_index].__getitem__, pids)))
                 to_check = pids & self._checked_pids[region_index]
                 if not to_check:

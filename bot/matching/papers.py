@@ -45,7 +45,7 @@ def field_text(paper: Paper, field_name: str) -> str:
 class Region:
     """One field's token stream plus token tables built on first use (only needed for hits)."""
 
-    __slots__ = ("text", "plain_text", "stream", "plain", "written_stream", "hits", "pids", "_pieces",
+    __slots__ = ("text", "plain_text", "stream", "plain", "written_stream", "hits", "_pids", "_pieces",
                  "_tables", "_lasts", "_counts")
 
     def __init__(self, text: str):
@@ -54,9 +54,14 @@ class Region:
         self._pieces = None
         self._counts = None
         self.hits: list[tuple[int, int, int]] = []   # (key id, start, end) in the stream
-        self.pids: set[int] = _EMPTY_SET
+        self._pids: set[int] | None = None
         self._tables = None
         self._lasts = None
+
+    @property
+    def pids(self) -> set[int]:
+        """The keys that hit (from `hits`, on first use)."""
+        return _pids(self)
 
     def raw_stream(self) -> str | None:
         """The token stream as written (not folded) at the same offsets as `stream`, so a key
@@ -124,6 +129,13 @@ class Region:
         return by_pid.get(pid, ())
 
 
+def _pids(region) -> set[int]:
+    pids = region._pids
+    if pids is None:
+        pids = region._pids = set(map(itemgetter(0), region.hits)) if region.hits else _EMPTY_SET
+    return pids
+
+
 _AFFILIATION = re.compile(r"\s*\([^()]*\)\s*$")
 
 
@@ -185,7 +197,7 @@ def _whole_math(text: str, starts: list[int], stops: list[int]) -> tuple[list[in
 class AuthorRegion:
     """Authors as `\\x04 given family \\x05` segments; spans index into ", ".join(authors)."""
 
-    __slots__ = ("names", "author_tokens", "segment_starts", "stream", "hits", "pids",
+    __slots__ = ("names", "author_tokens", "segment_starts", "stream", "hits", "_pids",
                  "_author_spans", "_ends")
 
     def __init__(self, authors: Sequence[str]):
@@ -196,13 +208,18 @@ class AuthorRegion:
         self.segment_starts = list(accumulate(map(len, segments), initial=0))
         self.stream = "".join(segments) + " " if segments else ""
         self.hits: list[tuple[int, int, int]] = []   # (key id, start, end) in the stream
-        self.pids: set[int] = _EMPTY_SET
+        self._pids: set[int] | None = None
         self._author_spans = None
         self._ends = None
 
     @property
     def text(self) -> str:
         return ", ".join(self.names)
+
+    @property
+    def pids(self) -> set[int]:
+        """The keys that hit (from `hits`, on first use)."""
+        return _pids(self)
 
     def author_at(self, stream_offset: int) -> int:
         return bisect_right(self.segment_starts, stream_offset) - 1

@@ -270,9 +270,13 @@ def _any_of_rows(compiled: CompiledSubscription, postings: Postings, hit_sets: l
     types, shared as they are (copied only where an excluded term takes papers out), and the
     papers two of them hit with their summed score in a chunk of their own."""
     positives = compiled.positive_order
-    chunks = [posting for term_id in positives
-              for posting in postings.shared_rows(term_id, compiled.kinds)]
     score_map = postings.score_map
+    if every_kind <= compiled.types:
+        # every announce type of the day: a term's postings are its score map (one dict)
+        chunks = list(map(score_map, positives))
+    else:
+        chunks = [posting for term_id in positives
+                  for posting in postings.shared_rows(term_id, compiled.kinds)]
     dropped = [score_map(term_id) for term_id in compiled.any_of_excluded]
     if dropped:
         kept = []
