@@ -135,6 +135,10 @@ class CompiledMatcher:
         # not even normalised
         self._kind_users: Counter[str] = Counter()
         self._subscriptions: list[CompiledSubscription | None] = []
+        # one-term subscriptions grouped by what they share (term, announce types): a day's
+        # rows are looked up once per group, not once per subscription (see table.resolve_all)
+        self._sharing: dict[tuple, dict[str, None]] = {}
+        self._unshared: dict[str, CompiledSubscription] = {}   # the others, resolved one by one
         self._slot_of: dict[str, int] = {}
         self._free_slots: list[int] = []
         self._author_keys = 0  # no author stream is built while no term searches authors
@@ -182,6 +186,10 @@ class CompiledMatcher:
             self._subscriptions[slot] = compiled
         self._slot_of[subscription.id] = slot
         self._kind_users.update(compiled.types)
+        if compiled.shared_rows is not None:
+            self._sharing.setdefault(compiled.shared_rows, {})[subscription.id] = None
+        else:
+            self._unshared[subscription.id] = compiled
 
     def remove(self, subscription_id: str) -> None:
         """Remove one subscription; terms no other subscription uses are dropped."""
@@ -192,6 +200,13 @@ class CompiledMatcher:
         self._subscriptions[compiled.slot] = None
         self._free_slots.append(compiled.slot)
         del self._slot_of[subscription_id]
+        if compiled.shared_rows is not None:
+            sharing = self._sharing[compiled.shared_rows]
+            del sharing[subscription_id]
+            if not sharing:
+                del self._sharing[compiled.shared_rows]
+        else:
+            del self._unshared[subscription_id]
 
     def _compiled(self, subscription_id: str) -> CompiledSubscription:
         slot = self._slot_of.get(subscription_id)
@@ -351,7 +366,8 @@ class CompiledMatcher:
         for kind_code, term_id, posting in postings_by_term(text_papers, text_terms, text_scores,
                                                              kind_codes, count):
             by_code[kind_code][term_id] = posting
-        rows = resolve_all(self._subscriptions, postings, hit_sets, category_sets)
+        rows = resolve_all(self._unshared.values(), self._sharing, postings, hit_sets,
+                           category_sets)
         # what hits() needs, as of now: a later add()/remove() must not change this day's table
         terms = list(self._terms)
         slot_of = dict(self._slot_of)

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from itertools import combinations
-from typing import Callable, Iterator, Mapping, Sequence
+from typing import Callable, Iterable, Iterator, Mapping
 
 from bot.models import ANNOUNCE_TYPES, Match, Paper
 
@@ -134,8 +134,8 @@ class MatchTable:
         return sum(map(self.count, self._rows))
 
     def all_matches(self) -> list[Match]:
-        """Every match as a Match record, grouped by paper in input order (subscriptions in the
-        matcher's order): for small matchers; a day's digests use `rows`."""
+        """Every match as a Match record, grouped by paper in input order: for small matchers;
+        a day's digests use `rows`."""
         found: list[list[tuple[str, float]]] = [[] for _ in self.papers]
         for sid, rows in self._rows.items():
             for index, score in best_scores(rows).items():
@@ -209,20 +209,19 @@ class Postings:
         return rows
 
 
-def resolve_all(subscriptions: Sequence[CompiledSubscription | None], postings: Postings,
-                hit_sets: list, category_sets: list) -> dict[str, Rows]:
-    """Every subscription's rows; one-term subscriptions share their term's postings."""
+def resolve_all(subscriptions: Iterable[CompiledSubscription],
+                sharing: Mapping[tuple, Iterable[str]], postings: Postings, hit_sets: list,
+                category_sets: list) -> dict[str, Rows]:
+    """Every subscription's rows: `sharing` groups the one-term subscriptions by the (term,
+    announce types) whose postings they share; `subscriptions`, the others, are resolved one by
+    one. (Rows in no particular order of subscriptions.)"""
     rows: dict[str, Rows] = {}
-    every_kind = postings.kinds_present
     shared_rows = postings.shared_rows
+    for key, subscription_ids in sharing.items():
+        rows.update(dict.fromkeys(subscription_ids, shared_rows(*key)))
+    every_kind = postings.kinds_present
     for compiled in subscriptions:
-        if compiled is None:
-            continue
-        key = compiled.shared_rows
-        if key is not None:
-            rows[compiled.id] = shared_rows(*key)
-        else:
-            rows[compiled.id] = resolve(compiled, postings, hit_sets, category_sets, every_kind)
+        rows[compiled.id] = resolve(compiled, postings, hit_sets, category_sets, every_kind)
     return rows
 
 
