@@ -129,6 +129,42 @@ _NO_MACRO = re.compile(r"[^\\]*\Z")
 _LONE_GREEK = re.compile(r"(\$?)\\([A-Za-z]+)\1\Z")
 
 
+class _Walker(LatexWalker):
+    """pylatexenc's walker, leaving no reference cycle behind. It ends every parse by raising
+    LatexWalkerEndOfStream from get_token, and get_latex_nodes keeps the exception in a local:
+    exception -> traceback -> that frame -> exception, a cycle through every frame object up
+    the stack, whose locals then stay alive with it (a day's whole match, in `_match_day`). In
+    a phase with the collector paused, `collector_paused` freezes that cycle for good: each
+    day's matching state would never be freed. So the tracebacks of what get_token raised are
+    dropped once a parse is over (`forget_raised`)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._raised: list[BaseException] = []
+
+    def get_token(self, *args, **kwargs):
+        try:
+            return super().get_token(*args, **kwargs)
+        except Exception as error:
+            self._raised.append(error)
+            raise
+
+    def forget_raised(self) -> None:
+        for error in self._raised:
+            error.__traceback__ = None
+        self._raised.clear()
+
+
+def _latex_nodes(markup: str) -> list:
+    """The parsed nodes of a piece of markup (tolerant: pylatexenc's errors are raised only
+    where it cannot go on)."""
+    walker = _Walker(markup, latex_context=_LATEX_CONTEXT, tolerant_parsing=True)
+    try:
+        return walker.get_latex_nodes()[0]
+    finally:
+        walker.forget_raised()
+
+
 class PlainText:
     """A text with its LaTeX turned into text; maps positions back to the original.
 
@@ -241,8 +277,7 @@ def _island_pieces(island: str) -> tuple[tuple[int, int, str], ...]:
     if greek and greek.group(2) in _GREEK_MACROS:
         return ((0, len(island), f" {_GREEK_MACROS[greek.group(2)]} "),)
     try:
-        nodes, _, _ = LatexWalker(island, latex_context=_LATEX_CONTEXT,
-                                  tolerant_parsing=True).get_latex_nodes()
+        nodes = _latex_nodes(island)
     except Exception:  # pylatexenc raises its own errors on markup it cannot read: keep as is
         return ()
     kept: list[tuple[int, int, str | None]] = []  # text None = verbatim

@@ -477,3 +477,31 @@ def test_a_repeated_word_keeps_every_number_under_the_key_cap():
 def test_a_consonant_y_takes_ies_only():
     assert plural_forms("policy") == {"policy", "policies"}
     assert plural_forms("day") == {"day", "days"}
+
+
+def test_converting_latex_leaves_no_cycle_that_keeps_the_callers_state_alive():
+    """pylatexenc ends each parse with an exception it keeps in a local: exception, traceback
+    and frames formed a cycle through every frame up the stack, so the callers' locals (a day's
+    whole match, in `_match_day`) waited for the cyclic collector, and `collector_paused`
+    freezes such cycles for good. The converter drops those tracebacks: reference counting
+    alone frees the callers' state."""
+    import gc
+    import weakref
+
+    from bot.matching.tokens import _island_pieces
+
+    class DayState:
+        pass
+
+    def convert_beside(state):
+        _island_pieces.__wrapped__(r"$\hbar \propto x_{\rm max}$")  # the parser, not the cache
+        return weakref.ref(state)
+
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        alive = convert_beside(DayState())
+        assert alive() is None
+    finally:
+        if collecting:
+            gc.enable()
