@@ -3,7 +3,9 @@
 How a day is matched:
 
 1. Each paper is normalised once per `match_day()` call (unless no subscription takes its
-   announce type): title, abstract and authors become token streams (`" tok tok tok "`, LaTeX
+   announce type), the whole day before the scan, the whole scan before the scoring (one step
+   at a time keeps each step's tables in the CPU caches): title, abstract and authors become
+   token streams (`" tok tok tok "`, LaTeX
    converted to text, tokens folded, separated by single spaces; each author wrapped in
    `\\x04 ... \\x05` markers so family names can be anchored to the end of a name).
 2. One Aho-Corasick automaton (`automata`) holds every term of every subscription as keys in
@@ -14,12 +16,14 @@ How a day is matched:
 3. The few checks the automaton cannot do run on the hits only: terms written in capitals must hit
    capital tokens (`MLLM` is not "mLLMs"), a closed compound must not be camel-case glue
    ("LanguageModel"), multi-word author names check the given name.
-4. Per paper, each term that hit gets its score there (hits counted per field, in C) onto its
-   posting: per announce type, {paper index: score} of the papers it hit.
+4. The day's title and abstract hits are counted per (paper, term) and field at once, in numpy
+   (`day_scores`), and each term gets its posting: per announce type, {paper index: score} of
+   the papers it hit (author and category terms, few, are scored paper by paper).
 5. Each subscription's matches come from the postings (`table.resolve_all`): a one-term
    subscription's are its term's postings themselves, shared by every subscription of that
-   term; "any of these terms, none of those" (`VLM, MLLM`, `"world model" -robot`) and `a AND b`
-   merge or intersect them; any other query is evaluated on the hit sets of the papers one of
+   term; "any of these terms" (`VLM, MLLM`) shares them too, plus a chunk of summed scores for
+   the papers several of its terms hit; excluded terms (`"world model" -robot`) and `a AND b`
+   filter or intersect them; any other query is evaluated on the hit sets of the papers one of
    its necessary terms hit. The result, a `MatchTable`, holds no record per match: hits with
    spans (computed once per (paper, term), shared) and Match records are made on request, for
    what a digest shows.
@@ -36,8 +40,10 @@ Hits carry their spans lazily (`lazy_hits`): the score counts hits per field, th
 computed when a match's hits are first looked at, which few of a day's million matches are.
 
 Where each job lives: `subscriptions` (a query plus options), `terms` (term tables: automaton keys
-and their checks), `papers` (a paper normalised once), `routes` (how a subscription is reached and
-evaluated on hit sets), `explain` (explanations); this module ties them together.
+and their checks), `automata` (the keys' automata), `papers` (a paper normalised once),
+`day_scores` (a day's hits counted and scored), `routes` (how a subscription is reached and
+evaluated on hit sets), `table` (a day's matches), `explain` (explanations); this module ties
+them together.
 """
 
 from __future__ import annotations

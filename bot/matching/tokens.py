@@ -350,7 +350,7 @@ def readable_text(text: str) -> str:
         if markup.startswith("$") or markup.startswith("\\(") or markup.startswith("\\["):
             markup = _SCRIPT_RE.sub(_unicode_script, markup)
         try:
-            converted = _latex_to_text.latex_to_text(markup)
+            converted = _latex_to_text.nodelist_to_text(_latex_nodes(markup))
         except Exception:  # unreadable markup is shown as written
             return match.group()
         return converted
