@@ -305,15 +305,18 @@ OTHER_SPELLING = {"behaviour": "behavior", "optimisation": "optimization", "cent
 _WORDS = st.sampled_from(sorted(PLURAL))
 
 
-def _render(words: list[str], joins: list[str], plural, spelling: bool) -> str:
-    """The words joined as asked; `plural` is one flag per word (or one for the last word)."""
+def _render(words: list[str], joins: list[str], plural, spelling) -> str:
+    """The words joined as asked; `plural` is one flag per word (or one for the last word),
+    `spelling` one flag per word or one for all."""
     if isinstance(plural, bool):
         plural = [False] * (len(words) - 1) + [plural]
+    if isinstance(spelling, bool):
+        spelling = [spelling] * len(words)
     rendered = []
     for index, word in enumerate(words):
         if plural[index]:
             word = PLURAL[word]
-        if spelling:
+        if spelling[index]:
             for british, american in OTHER_SPELLING.items():
                 word = word.replace(british, american) if british in word else word.replace(american, british)
         rendered.append(word)
@@ -336,7 +339,11 @@ def test_a_term_matches_its_rendered_variants(words, joins, term_joins, plural, 
     # "graphsneural")
     plural = [flag and (index >= len(joins) or joins[index] != "closed")
               for index, flag in enumerate(plural[:len(words)])]
-    text = _render(words, joins, plural=plural, spelling=spelling)
+    # and only its last part takes the other spelling: a closed compound is one token, and a
+    # token's spellings are of its ending ("centercentre", not "centrecentre")
+    spelled = [spelling and (index >= len(joins) or joins[index] != "closed")
+               for index in range(len(words))]
+    text = _render(words, joins, plural=plural, spelling=spelled)
     if capitalise:
         text = text.title() if "closed" not in joins[:len(words) - 1] else text.capitalize()
     assert matches(f'"{term}"', abstract=f"In this paper, {text} is studied.")
