@@ -11,6 +11,7 @@ from bot.matching.forms import compound_splits, english_words, needs_hyphen, plu
 from bot.matching.help import QUERY_EXAMPLES, QUERY_SYNTAX_HELP
 from tests.matching.test_semantics import matches, paper
 from bot.matching.near_misses import find_near_misses
+from bot.matching.terms import MAX_KEYS_PER_TERM
 from bot.matching.tokens import plain_text, readable_text, tokenize
 
 
@@ -346,11 +347,31 @@ def test_a_term_matches_its_rendered_variants(words, joins, term_joins, plural, 
     text = _render(words, joins, plural=plural, spelling=spelled)
     if capitalise:
         text = text.title() if "closed" not in joins[:len(words) - 1] else text.capitalize()
+    # A term compiles to at most MAX_KEYS_PER_TERM forms, the likeliest first: past the cap
+    # (a word repeated, each with spellings and numbers, open and closed) the least likely
+    # ones are dropped by design (test_the_key_cap_drops_the_least_likely_forms_first).
+    assume(len(_keys(term)) < MAX_KEYS_PER_TERM)
     assert matches(f'"{term}"', abstract=f"In this paper, {text} is studied.")
-    # and the other way round: the rendered form as the term finds the plain text (a term
-    # compiles to at most MAX_KEYS_PER_TERM forms, nearest first: here one word changed)
-    if "closed" not in joins[:len(words) - 1] and sum(plural) <= 1:
+    # and the other way round: the rendered form as the term finds the plain text (here one
+    # word changed)
+    if "closed" not in joins[:len(words) - 1] and sum(plural) <= 1 and \
+            len(_keys(text)) < MAX_KEYS_PER_TERM:
         assert matches(f'"{text}"', abstract=f"In this paper, {term} is studied.")
+
+
+def _keys(text: str) -> list:
+    from bot.matching.terms import CompiledTerm
+
+    return CompiledTerm(0, parse_query(f'"{text}"').terms[0]).keys
+
+
+def test_the_key_cap_drops_the_least_likely_forms_first():
+    """Past MAX_KEYS_PER_TERM forms the ones kept are the term as written, its other
+    spelling throughout, and one word changed in number; a repeated word's mixed forms go."""
+    keys = {key.strip() for key, _ in _keys("behaviour behaviour vertex")}
+    assert len(keys) == MAX_KEYS_PER_TERM
+    assert {"behaviour behaviour vertex", "behavior behavior vertex",
+            "behaviour behaviour vertices", "behavior behavior vertices"} <= keys
 
 
 # Closed compounds as researchers write them, and their parts (modern compounds, prefixes)
