@@ -17,11 +17,13 @@ overlapping hit included.
 from __future__ import annotations
 
 from functools import partial
+from operator import itemgetter
 from typing import Callable
 
 from ahocorasick_rs import AhoCorasick, Implementation
 
 Hit = tuple[int, int, int]   # (key id, start, end): text[start:end] is the key
+hit_key = itemgetter(0)      # a hit's key id
 Scan = Callable[[str], list[Hit]]
 
 # Most keys an automaton built after compile time takes before a new one is started: bounds the

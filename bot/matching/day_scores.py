@@ -14,12 +14,11 @@ check on those few hits and adds the occurrences that pass (`extra`).
 from __future__ import annotations
 
 from itertools import chain
-from operator import itemgetter
 from typing import Iterable, Sequence
 
 import numpy as np
 
-_hit_key = itemgetter(0)
+from .automata import hit_key
 _INT = np.int64
 
 
@@ -50,7 +49,7 @@ class RegionHits:
     def __init__(self, per_paper: Sequence[tuple[int, list]]):
         lengths = np.fromiter((len(hits) for _, hits in per_paper), _INT, len(per_paper))
         self.hits = list(chain.from_iterable(hits for _, hits in per_paper))
-        self.keys = np.fromiter(map(_hit_key, self.hits), _INT, len(self.hits))
+        self.keys = np.fromiter(map(hit_key, self.hits), _INT, len(self.hits))
         self.papers = np.repeat(np.fromiter((index for index, _ in per_paper), _INT,
                                             len(per_paper)), lengths)
 

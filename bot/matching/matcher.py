@@ -117,7 +117,6 @@ _REGION_FIELDS = ("title", "abstract", "authors")
 # the Python-level __new__ (spans of the hits a digest shows).
 _new_record = tuple.__new__
 _hit_start = itemgetter(2)  # Hit.start, read from the tuple directly
-_hit_key = itemgetter(0)  # the key id of an automaton hit (key id, start, end)
 
 
 class CompiledMatcher:
@@ -351,7 +350,8 @@ class CompiledMatcher:
             if state is None:
                 continue
             hit = state.hit
-            hit.update(text_term_list[bounds[index]:bounds[index + 1]])
+            text_hit = text_term_list[bounds[index]:bounds[index + 1]]
+            hit.update(text_hit)
             self._author_terms(state)
             self._add_category_terms(state)
             if not hit:
@@ -362,10 +362,10 @@ class CompiledMatcher:
             hit_sets[index] = hit
             category_sets[index] = state.category_set
             postings.kind_of[index] = kind
-            if len(hit) > bounds[index + 1] - bounds[index]:
+            if len(hit) > len(text_hit):
                 # authors, categories: scored from their hits, into their postings here
                 others = {term_id: term_hits(state, term_id)[1]
-                          for term_id in hit.difference(text_term_list[bounds[index]:bounds[index + 1]])}
+                          for term_id in hit.difference(text_hit)}
                 exhaust(map(_set_item, map(by_kind[kind].__getitem__, others),
                             repeat(index), others.values()))
         by_code = {code: by_kind[kind] for kind, code in kinds.items()}
