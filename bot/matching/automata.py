@@ -59,9 +59,6 @@ class KeyAutomata:
         self._dirty = False
         self._count = 0
 
-    def __len__(self) -> int:
-        return self._count
-
     def add(self, key: str) -> int:
         """Add a key (found after the next `build()`); its id."""
         if self._sealed:

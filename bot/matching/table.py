@@ -70,10 +70,7 @@ class MatchTable:
         return self._rows.get(subscription_id, _NO_ROWS)
 
     def count(self, subscription_id: str) -> int:
-        rows = self.rows(subscription_id)
-        if len(rows) == 1:
-            return len(rows[0])
-        return len(set().union(*rows))
+        return len(_papers_of(self.rows(subscription_id)))
 
     def scored(self, subscription_id: str) -> list[tuple[int, float]]:
         """(paper index, score) of every match of one subscription, in paper order."""
@@ -118,7 +115,7 @@ class MatchTable:
         if by_paper is None:
             by_paper = [[] for _ in self.papers]
             for sid, rows in self._rows.items():
-                for matched in (rows[0] if len(rows) == 1 else set().union(*rows)):
+                for matched in _papers_of(rows):
                     by_paper[matched].append(sid)
             self._by_paper = by_paper
         return by_paper[index]
@@ -142,6 +139,11 @@ class MatchTable:
                 found[index].append((sid, score))
         return [self.match(sid, index, score)
                 for index, pairs in enumerate(found) for sid, score in pairs]
+
+
+def _papers_of(rows: Rows):
+    """The papers of one subscription's chunks, each once."""
+    return rows[0] if len(rows) == 1 else set().union(*rows)
 
 
 def best_scores(rows: Rows) -> Mapping[int, float]:
@@ -236,7 +238,7 @@ def resolve(compiled: CompiledSubscription, postings: Postings, hit_sets: list,
     positives = compiled.positive_order
     merged: dict[int, float]
     if compiled.categories is None and compiled.route == ROUTE_ANY_OF:
-        return _any_of_rows(compiled, postings, hit_sets, every_kind)
+        return _any_of_rows(compiled, postings, every_kind)
     if compiled.categories is None and compiled.route == ROUTE_PAIR:
         first, second = positives
         first_scores, second_scores = score_map(first), score_map(second)
@@ -263,7 +265,7 @@ def resolve(compiled: CompiledSubscription, postings: Postings, hit_sets: list,
     return (merged,)
 
 
-def _any_of_rows(compiled: CompiledSubscription, postings: Postings, hit_sets: list,
+def _any_of_rows(compiled: CompiledSubscription, postings: Postings,
                  every_kind: frozenset[str]) -> Rows:
     """Any of some terms, none of others: the terms' postings for the subscription's announce
     types, shared as they are (copied only where an excluded term takes papers out), and the
