@@ -45,7 +45,9 @@ class DatabaseHealth:
         self.writable: bool | None = None
         self.problem: str | None = None
         self.checked_at: float | None = None
-        self._probe_started: float | None = None
+        # When each unanswered probe started: the service's monitor and a caller may probe at once,
+        # and the oldest unanswered one says how long the database has kept us waiting.
+        self._probes_started: list[float] = []
         self._refreshed = asyncio.Condition()
         self._refreshes = 0
 
@@ -69,7 +71,8 @@ class DatabaseHealth:
 
     async def refresh(self) -> None:
         """One write probe; its outcome becomes what /healthz reports."""
-        self._probe_started = self.monotonic()
+        started = self.monotonic()
+        self._probes_started.append(started)
         try:
             await self.store.run(lambda s: s.check_writable())
             writable, problem = True, None
@@ -77,7 +80,7 @@ class DatabaseHealth:
             log.warning("health check: database not writable: %s", exc)
             writable, problem = False, str(exc)
         finally:
-            self._probe_started = None
+            self._probes_started.remove(started)
         self.writable, self.problem, self.checked_at = writable, problem, self.monotonic()
         async with self._refreshed:
             self._refreshes += 1
@@ -93,9 +96,10 @@ class DatabaseHealth:
         """The last known state; never touches the database."""
         now = self.monotonic()
         writable, problem = self.writable, self.problem
-        if self._probe_started is not None and now - self._probe_started > self.stale_after:
+        waited = now - min(self._probes_started, default=now)
+        if waited > self.stale_after:
             writable = False
-            problem = f"the database has not answered for {now - self._probe_started:.0f} s"
+            problem = f"the database has not answered for {waited:.0f} s"
         intact = None if self.integrity_problems is None else not self.integrity_problems
         if intact is False:
             problem = "corrupt: " + "; ".join(self.integrity_problems or ())

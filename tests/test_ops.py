@@ -154,7 +154,9 @@ async def start_ops(store: AsyncStore, health: DatabaseHealth, alive=lambda: Tru
     port = free_port()
     server = OpsServer(store, scheduler_alive=alive, last_poll=lambda: None,
                        now=lambda: datetime.now(timezone.utc), port=port, database=health)
+    first_probe = asyncio.ensure_future(health.next_refresh())
     await server.start()
+    await first_probe  # the server's own monitor probes once at start; a test takes over after it
     return server, port
 
 
@@ -216,6 +218,36 @@ async def test_health_answers_from_what_it_holds_while_the_database_is_locked(tm
         if probe is not None:
             await probe
         await server.close()
+        await store.close()
+
+
+async def test_overlapping_probes_report_how_long_the_oldest_has_waited(tmp_path):
+    """The monitor and a caller can probe at once; the database has kept us waiting since the
+    first of them, not since the last one started."""
+    store = await AsyncStore.open(tmp_path / "p.db", busy_timeout=30)
+    clock = SteppingMonotonic()
+    health = DatabaseHealth(store, interval=3600, stale_after=10, monotonic=clock)
+    await health.check_integrity()
+    holder = sqlite3.connect(tmp_path / "p.db", isolation_level=None)
+    probes = []
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        probes.append(asyncio.ensure_future(health.refresh()))
+        await asyncio.sleep(0)  # the first probe starts its wait at 1000
+        clock.value += 6
+        probes.append(asyncio.ensure_future(health.refresh()))
+        await asyncio.sleep(0)  # the second at 1006
+        clock.value += 5
+        report = health.report()
+        assert report["database_writable"] is False
+        assert report["database_problem"] == "the database has not answered for 11 s"
+        holder.execute("ROLLBACK")
+        await asyncio.gather(*probes)
+        report = health.report()
+        assert report["database_writable"] is True and report["database_problem"] is None
+    finally:
+        holder.close()
+        await asyncio.gather(*probes)
         await store.close()
 
 
