@@ -11,20 +11,28 @@ keys (~30 ms), never the whole set. Keys are never removed (a matcher leaves a k
 inert), so a key's id is its place in the order keys were added.
 
 A scan gives the hits of a text as (key id, start, end) with `text[start:end]` the key, every
-overlapping hit included.
+overlapping hit included. `scan_together` scans many texts in one call: the search releases the
+GIL for its whole length, so a day's scan runs on another core while the matcher normalises the
+next papers (a call per text would wait for the GIL after each of them).
 """
 
 from __future__ import annotations
 
 from functools import partial
+from itertools import accumulate
 from operator import itemgetter
-from typing import Callable
+from typing import Callable, Sequence
 
+import numpy as np
 from ahocorasick_rs import AhoCorasick, Implementation
 
 Hit = tuple[int, int, int]   # (key id, start, end): text[start:end] is the key
 hit_key = itemgetter(0)      # a hit's key id
+hit_end = itemgetter(2)
 Scan = Callable[[str], list[Hit]]
+
+# Between the texts scanned together: no key contains it, so no hit spans two texts.
+TEXT_SEPARATOR = "\n"
 
 # Most keys an automaton built after compile time takes before a new one is started: bounds the
 # GIL hold of rebuilding it on a subscribe against one more scan per paper field.
@@ -85,3 +93,26 @@ class KeyAutomata:
         """One scan per built automaton: a text's hits are the hits of them all."""
         return [generation.scan() for generation in self._generations
                 if generation.automaton is not None]
+
+
+def scan_together(scans: Sequence[Scan], texts: Sequence[str]) -> tuple[list[list[Hit]], list[int]]:
+    """The hits of each text, found by scanning them all joined by TEXT_SEPARATOR: (hits per
+    text, where each text starts in the joined text). A hit's positions are in the joined text:
+    `start - base` is where it starts in its own text."""
+    haystack = TEXT_SEPARATOR.join(texts)
+    bases = list(accumulate((len(text) + 1 for text in texts), initial=0))
+    per_text: list[list[Hit]] = [[] for _ in texts]
+    for scan in scans:
+        hits = scan(haystack)
+        ends = np.fromiter(map(hit_end, hits), np.int64, len(hits))
+        if len(ends) > 1 and (ends[1:] < ends[:-1]).any():
+            # an overlapping search reports hits by where they end; sorted here, in case not
+            order = np.argsort(ends, kind="stable")
+            hits, ends = [hits[at] for at in order.tolist()], ends[order]
+        # a text's hits end after its base and before the next text's
+        cuts = np.searchsorted(ends, bases, side="right").tolist()
+        if len(scans) == 1:
+            return [hits[low:high] for low, high in zip(cuts, cuts[1:])], bases
+        for found, low, high in zip(per_text, cuts, cuts[1:]):
+            found.extend(hits[low:high])
+    return per_text, bases

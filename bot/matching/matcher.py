@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import gc
 from collections import Counter, deque
+from concurrent.futures import ThreadPoolExecutor
 from itertools import chain, groupby, repeat
 from operator import itemgetter
 from typing import Iterable, Sequence
@@ -59,7 +60,7 @@ import numpy as np
 from bot.models import Hit, Match, Paper
 from bot.taxonomy import archive_of
 
-from .automata import KeyAutomata
+from .automata import KeyAutomata, scan_together
 from .day_scores import KeyTerms, RegionHits, postings_by_term, scored_pairs
 from .lazy_hits import LazyHits, concatenated
 from .explain import Explanation, TermReport, describe_hits, why_false
@@ -112,6 +113,9 @@ _SCORE_TABLES = tuple(np.array([0.0] + [table[count] for count in range(1, _MAX_
 _EMPTY_SET: frozenset = frozenset()
 _set_item = dict.__setitem__
 _REGION_FIELDS = ("title", "abstract", "authors")
+# Papers normalised before their scan starts in the other thread: small enough that the last
+# batch, whose scan nothing overlaps, is short; large enough that a batch's one scan call is long.
+SCAN_BATCH_PAPERS = 200
 
 # Hit is a tuple-backed record: `_new_record(Hit, fields)` builds one in C, without
 # the Python-level __new__ (spans of the hits a digest shows).
@@ -329,17 +333,8 @@ class CompiledMatcher:
         # a paper of an announce type no subscription takes is not even normalised
         wanted = {kind for kind, users in self._kind_users.items() if users > 0}
         with_authors = self._author_keys > 0
-        scans = self._automata.scans()
         term_hits = self._term_hits
-        # One step at a time over the whole day: normalise every paper, then scan them all, then
-        # score. Done paper by paper, each step evicted the others' data from the CPU caches
-        # (the automaton of some 400k keys, the key tables): the scans alone took twice as long.
-        for index, paper in enumerate(papers):
-            if paper.announce_type in wanted:
-                states[index] = PaperState(paper, with_authors)
-        for state in states:
-            if state is not None:
-                _scan_regions(state, scans)
+        self._normalise_and_scan(papers, states, wanted, with_authors)
         text_papers, text_terms, text_scores = self._text_pairs(states)
         # per paper: the title/abstract terms that hit it (pairs are sorted by paper)
         bounds = np.searchsorted(text_papers, np.arange(count + 1)).tolist()
@@ -386,6 +381,35 @@ class CompiledMatcher:
 
         return MatchTable(papers, rows, hits_of)
 
+    def _normalise_and_scan(self, papers: tuple[Paper, ...], states: list, wanted: set[str],
+                            with_authors: bool) -> None:
+        """A PaperState for each paper of a wanted announce type, into `states`, with every key
+        hit in its regions. The papers are normalised a batch at a time, and each batch is
+        scanned in another thread while the next is normalised: the automaton's search releases
+        the GIL, so on a second core it costs next to nothing (a day's scans alone take a
+        fifth of the matching). The scans of a batch go in one call, over its texts joined: a
+        call per text would give the GIL back for each of them. (Interleaved on one thread,
+        normalising and scanning also evicted each other's tables from the CPU caches: the
+        scans took twice as long.)"""
+        scans = self._automata.scans()
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="paperbot-scan") as scanner:
+            batches = []
+            for first in range(0, len(papers), SCAN_BATCH_PAPERS):
+                regions = []
+                for index in range(first, min(first + SCAN_BATCH_PAPERS, len(papers))):
+                    paper = papers[index]
+                    if paper.announce_type in wanted:
+                        state = states[index] = PaperState(paper, with_authors)
+                        regions.extend(region for region in state.regions if region.stream)
+                if regions and scans:
+                    texts = [region.stream for region in regions]
+                    batches.append((regions, scanner.submit(scan_together, scans, texts)))
+            for regions, scanned in batches:
+                hits_per_region, bases = scanned.result()
+                for region, hits, base in zip(regions, hits_per_region, bases):
+                    region.hits = hits
+                    region.offset = base
+
     def _text_pairs(self, states: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(papers, terms, scores) of every title/abstract term that hit a paper of the day,
         sorted by paper (see `day_scores`): keys without a check count in numpy, the hits of
@@ -414,23 +438,37 @@ class CompiledMatcher:
         found: list[tuple[int, int]] = []
         checks = self._checked[region_index]
         key_tokens = self._key_tokens
+        # The checks' verdict on the same key written the same way ("LLM", "GPT-4") is the same
+        # every time: decided once a day. (Not for checks that read the separators.)
+        passing_as_written: dict[tuple[int, str], list[int]] = {}
         for index, paper_hits in groupby(checked, key=itemgetter(0)):
             region = states[index].regions[region_index]
             raw = region.raw_stream()
             if raw is not None:
                 # the tokens as written are a slice of the raw stream: no token tables
+                offset = region.offset
                 for _, (pid, start, end) in paper_hits:
-                    tokens = region.written_at(raw, start, end)
-                    for term_id, check in checks[pid]:
-                        if needs_separators(check):
-                            # rare (an established word's parts, "net-work"): read the
-                            # separators; the hit's first token is counted by spaces
-                            first = raw.count(" ", 0, start + 1) - 1
-                            failure = check_failure(region, first, check)
-                        else:
-                            failure = written_failure(tokens, check)
-                        if failure is None:
-                            found.append((index, term_id))
+                    start -= offset
+                    written = region.written_at(raw, start, end - offset)
+                    passing = passing_as_written.get((pid, written))
+                    if passing is None:
+                        passing = []
+                        remembered = True
+                        tokens = written.split(" ")
+                        for term_id, check in checks[pid]:
+                            if needs_separators(check):
+                                # rare (an established word's parts, "net-work"): read the
+                                # separators; the hit's first token is counted by spaces
+                                first = raw.count(" ", 0, start + 1) - 1
+                                failure = check_failure(region, first, check)
+                                remembered = False
+                            else:
+                                failure = written_failure(tokens, check)
+                            if failure is None:
+                                passing.append(term_id)
+                        if remembered:
+                            passing_as_written[pid, written] = passing
+                    found.extend(zip(repeat(index), passing))
             else:
                 for pid in dict.fromkeys(hit[0] for _, hit in paper_hits):
                     extra = key_tokens[pid] - 1

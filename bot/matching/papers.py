@@ -45,8 +45,8 @@ def field_text(paper: Paper, field_name: str) -> str:
 class Region:
     """One field's token stream plus token tables built on first use (only needed for hits)."""
 
-    __slots__ = ("text", "plain_text", "stream", "plain", "written_stream", "hits", "_pids", "_pieces",
-                 "_tables", "_lasts", "_counts")
+    __slots__ = ("text", "plain_text", "stream", "plain", "written_stream", "hits", "offset",
+                 "_pids", "_pieces", "_tables", "_lasts", "_counts")
 
     def __init__(self, text: str):
         self.text = text
@@ -54,6 +54,8 @@ class Region:
         self._pieces = None
         self._counts = None
         self.hits: list[tuple[int, int, int]] = []   # (key id, start, end) in the stream
+        # where the stream starts in the text its hits' positions are in (see scan_together)
+        self.offset = 0
         self._pids: set[int] | None = None
         self._tables = None
         self._lasts = None
@@ -69,18 +71,20 @@ class Region:
         folding changed a token's length."""
         return self.written_stream or None
 
-    def written_at(self, raw: str, start: int, end: int) -> list[str]:
-        """The tokens, as written, of a key hit at `stream[start:end]` (a key ending inside a
-        token, `robot*`, takes the whole token)."""
+    def written_at(self, raw: str, start: int, end: int) -> str:
+        """The tokens, as written and space-separated, of a key hit at `stream[start:end]`
+        (positions in the stream, not offset; a key ending inside a token, `robot*`, takes the
+        whole token)."""
         stop = end - 1 if raw[end - 1] == " " else raw.find(" ", end)
-        return raw[start + 1:stop].split(" ")
+        return raw[start + 1:stop]
 
     @property
     def pieces(self) -> list[str]:
         """Separator/token pieces of the plain text (split on first use: only hits need them)."""
         pieces = self._pieces
         if pieces is None:
-            pieces = self._pieces = _field_tables(self.text)[0]
+            # the split alone: a check reading separators needs no token tables (a tenth of it)
+            pieces = self._pieces = plain_pieces(self.plain_text)
         return pieces
 
     def tables(self) -> tuple[dict[int, int], list[int], list[int]]:
@@ -115,12 +119,15 @@ class Region:
         if by_pid is None:
             by_pid = self._lasts = {}
             last_token = self.tables()[0]
-            lasts = list(map(last_token.get, map(itemgetter(2), self.hits)))
+            ends = map(itemgetter(2), self.hits)
+            if self.offset:
+                ends = [end - self.offset for end in ends]
+            lasts = list(map(last_token.get, ends))
             if None in lasts:
                 # a prefix key (`robot*`) ends inside its token: the token ends at the next space
                 stream = self.stream
-                lasts = [last_token[stream.index(" ", end) + 1] if last is None else last
-                         for (_, _, end), last in zip(self.hits, lasts)]
+                lasts = [last_token[stream.index(" ", end - self.offset) + 1] if last is None
+                         else last for (_, _, end), last in zip(self.hits, lasts)]
             for found, last in zip(map(itemgetter(0), self.hits), lasts):
                 if found in by_pid:
                     by_pid[found].append(last)
@@ -197,7 +204,7 @@ def _whole_math(text: str, starts: list[int], stops: list[int]) -> tuple[list[in
 class AuthorRegion:
     """Authors as `\\x04 given family \\x05` segments; spans index into ", ".join(authors)."""
 
-    __slots__ = ("names", "author_tokens", "segment_starts", "stream", "hits", "_pids",
+    __slots__ = ("names", "author_tokens", "segment_starts", "stream", "hits", "offset", "_pids",
                  "_author_spans", "_ends")
 
     def __init__(self, authors: Sequence[str]):
@@ -208,6 +215,7 @@ class AuthorRegion:
         self.segment_starts = list(accumulate(map(len, segments), initial=0))
         self.stream = "".join(segments) + " " if segments else ""
         self.hits: list[tuple[int, int, int]] = []   # (key id, start, end) in the stream
+        self.offset = 0   # as Region.offset
         self._pids: set[int] | None = None
         self._author_spans = None
         self._ends = None
@@ -239,11 +247,12 @@ class AuthorRegion:
         by_pid = self._ends
         if by_pid is None:
             by_pid = self._ends = {}
+            before = self.offset + 1
             for found, _, end in self.hits:
                 if found in by_pid:
-                    by_pid[found].append(end - 1)
+                    by_pid[found].append(end - before)
                 else:
-                    by_pid[found] = [end - 1]
+                    by_pid[found] = [end - before]
         return by_pid.get(pid, ())
 
 

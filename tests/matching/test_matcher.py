@@ -402,3 +402,43 @@ def test_a_days_rows_hold_nothing_for_the_garbage_collector_to_visit():
         chunks = table.rows(sid)
         assert chunks and sum(map(len, chunks)) == table.count(sid)
         assert not any(gc.is_tracked(chunk) for chunk in chunks)
+
+
+BATCH_QUERIES = ["VLM", "LLM, GPT-4", "CNN embeddings", "robot*", "qubit -Bayesian", "au:Müller",
+                 "au:Nunez, ti:language", "end-to-end", "multimodal", "Kähler OR Angstrom",
+                 "NeRF", "QAOA agents", "fine-grained", "cat:cs.AI language", "lattice*"]
+
+
+def _scored_by_subscription(table, ids) -> dict[str, dict[str, float]]:
+    return {sid: {table.papers[index].id: score for index, score in table.scored(sid)}
+            for sid in ids}
+
+
+def test_a_day_scanned_in_batches_matches_as_each_paper_alone(monkeypatch):
+    """The day's scan goes batch by batch in another thread, each batch's texts joined: what a
+    paper matches, and with what score, is what it matches alone (capitals, camel case, prefix
+    and author keys read their hits' positions back from the joined text)."""
+    from bot.matching import matcher as matcher_module
+    monkeypatch.setattr(matcher_module, "SCAN_BATCH_PAPERS", 7)
+    monkeypatch.setattr(automata_module, "GENERATION_KEYS", 5)
+    papers = corpus_papers(120)
+    matcher = compile_subscriptions([Subscription(f"s{n}", parse_query(text))
+                                     for n, text in enumerate(BATCH_QUERIES[:8])])
+    for n, text in enumerate(BATCH_QUERIES[8:], start=8):
+        matcher.add(Subscription(f"s{n}", parse_query(text)))   # keys in a later generation
+    ids = matcher.subscription_ids
+    day = _scored_by_subscription(matcher.match_day(papers), ids)
+    assert len(matcher._automata.scans()) > 1
+    alone: dict[str, dict[str, float]] = {sid: {} for sid in ids}
+    for paper in papers:
+        for sid, scores in _scored_by_subscription(matcher.match_day([paper]), ids).items():
+            alone[sid].update(scores)
+    assert day == alone
+    assert sum(1 for scores in day.values() if scores) >= 12, "most queries should find papers"
+    shown = matcher.match_day(papers).all_matches()
+    assert shown and all(hit.field in ("title", "abstract", "authors", "categories")
+                         for match in shown for hit in match.hits)
+    for match in shown[:200]:
+        paper = next(p for p in papers if p.id == match.paper.id)
+        alone_hits = [m.hits for m in matcher.match([paper]) if m.subscription_id == match.subscription_id]
+        assert alone_hits == [match.hits]
