@@ -56,6 +56,23 @@ def _ascii_joined(text: str) -> str:
     """The tokens of an ASCII text joined by single spaces."""
     return " ".join(text.encode("ascii").translate(_ASCII_SEPARATORS).decode("ascii").split())
 
+
+# Non-ASCII characters that are in no token (→, ±, ×, ∼, ≤: what LaTeX symbols bring into an
+# abstract) separate tokens as ASCII punctuation does: a text whose only non-ASCII characters are
+# such takes the ASCII path with them made spaces (the token regex takes three times as long).
+_NON_ASCII_RE = re.compile(r"[^\x00-\x7f]+")
+_IN_A_TOKEN_RE = re.compile(rf"[^\W_]|[{_COMBINING}]")
+
+
+def _as_ascii(plain: str) -> str | None:
+    """A text with the same tokens as `plain` that is ASCII: `plain` itself when it is, with its
+    non-ASCII characters made spaces when none of them is in a token; None when one is."""
+    if plain.isascii():
+        return plain
+    if _IN_A_TOKEN_RE.search("".join(_NON_ASCII_RE.findall(plain))):
+        return None
+    return _NON_ASCII_RE.sub(" ", plain)
+
 # --- Greek letters: names, whichever way they are written ---------------------------------------
 
 _GREEK_NAMES = ("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron "
@@ -103,13 +120,19 @@ _ISLAND_RE = re.compile(
     """,
     re.VERBOSE | re.DOTALL,
 )
-_MARKUP_CHARS = re.compile(r"[\\${}]")
+_MARKUP_CHARS = "\\${}"
+
+
+def has_markup(text: str) -> bool:
+    """Whether `text` has a character LaTeX markup starts with (one fast search per character:
+    most fields have none, and a regex reads all of each of them)."""
+    return any(char in text for char in _MARKUP_CHARS)
+
 # A superscript of digits, letters or marks alone (no sign), right after a word of three or more
 # letters, is a footnote mark (`model$^1$`, `Doe$^{1,2}$`, `method$^{*}$`): it separates. Unlike
 # a subscript (`MoS$_2$`, `CO$_2$`), an ion's charge (`Ca$^{2+}$`) or a power after a unit or a
 # symbol (`cm$^2$`, `R$^2$`), which join what they follow.
 _FOOTNOTE_RE = re.compile(r"\$\^(?:\{[0-9a-z*,\s]+\}|[0-9a-z*])\$\Z")
-_BRACE_RE = re.compile(r"[{}]")
 # Macros whose arguments are the text (the macro itself is only formatting).
 _FORMATTING = frozenset("""text textrm textit textbf textsf texttt textsc textup textsl textnormal
 emph mbox hbox fbox underline overline mathrm mathit mathbf mathsf mathtt mathcal mathbb mathfrak
@@ -202,7 +225,7 @@ class PlainText:
 
 def plain_text(text: str) -> PlainText | None:
     """`text` with LaTeX and Greek letters turned into words, or None when nothing changes."""
-    markup = _MARKUP_CHARS.search(text) is not None
+    markup = has_markup(text)
     greek = not text.isascii() and _GREEK_RE.search(text) is not None
     if not markup and not greek:
         return None
@@ -220,12 +243,15 @@ def plain_text(text: str) -> PlainText | None:
                 continue
             for start, end, replacement in _island_pieces(island.group()):
                 pieces.append((base + start, base + end, replacement))
-        # a stray brace outside the markup is markup too ("{M}ulti" reads "Multi")
-        for brace in _BRACE_RE.finditer(text):
-            position = brace.start()
-            index = bisect_right(island_starts, position) - 1
-            if index < 0 or position >= island_ends[index]:
-                pieces.append((position, position + 1, ""))
+        # a stray brace outside the markup is markup too ("{M}ulti" reads "Multi"): looked for
+        # between the islands only
+        if "{" in text or "}" in text:
+            for start, end in zip([0, *island_ends], [*island_starts, len(text)]):
+                for brace in "{}":
+                    position = text.find(brace, start, end)
+                    while position >= 0:
+                        pieces.append((position, position + 1, ""))
+                        position = text.find(brace, position + 1, end)
         pieces.sort()
     if greek:
         converted = []
@@ -342,7 +368,7 @@ def readable_text(text: str) -> str:
     letters (`$\\gamma$-ray` -> "γ-ray"), accents resolved (`Schr\\"odinger` -> "Schrödinger"),
     digits in sub- and superscripts as Unicode (`MoS$_2$` -> "MoS₂", `$n^2$` -> "n²"),
     formatting dropped. Plain text comes back unchanged."""
-    if not _MARKUP_CHARS.search(text):
+    if not has_markup(text):
         return text
 
     def island(match: re.Match[str]) -> str:
@@ -392,8 +418,9 @@ def _plain(text: str) -> str:
 def tokenize(text: str) -> list[str]:
     """Folded tokens of `text` (a paper field or a query term)."""
     plain = _plain(text)
-    if plain.isascii():
-        joined = _ascii_joined(plain)
+    ascii_plain = _as_ascii(plain)
+    if ascii_plain is not None:
+        joined = _ascii_joined(ascii_plain)
         return joined.lower().split(" ") if joined else []
     raw = _TOKEN_RE.findall(plain)
     joined = " ".join(raw)
@@ -439,8 +466,9 @@ def token_stream(text: str) -> tuple[str, str, PlainText | None, str]:
     need, come later from `plain_pieces(plain)`: most fields never have a span asked of them."""
     converted = plain_text(text)
     plain = text if converted is None else converted.text
-    if plain.isascii():
-        joined = _ascii_joined(plain)
+    ascii_plain = _as_ascii(plain)
+    if ascii_plain is not None:
+        joined = _ascii_joined(ascii_plain)
         if not joined:
             return plain, "", converted, ""
         return plain, f" {joined.lower()} ", converted, f" {joined} "

@@ -533,3 +533,20 @@ def test_converting_latex_leaves_no_cycle_that_keeps_the_callers_state_alive():
     finally:
         if collecting:
             gc.enable()
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from(
+    list("abcXYZ019 -_.,$") + ["→", "±", "×", "∼", "≤", "’", "–", "é", "ö", "ß", "ℓ", "α", "\u0301",
+                               "Ø", "\u00a0", "\u2009", "中"]), max_size=40))
+def test_text_with_symbols_only_tokenises_as_the_token_rule_says(text):
+    """Text whose non-ASCII characters are all separators (arrows, ±, dashes) takes the ASCII
+    path with them made spaces; with a letter or a combining mark among them it does not. The
+    tokens are the token rule's either way."""
+    from bot.matching.tokens import _TOKEN_RE, fold, token_stream, tokenize
+
+    plain, stream, _, written = token_stream(text)
+    expected = _TOKEN_RE.findall(plain)
+    assert stream.split() == tokenize(text) == [fold(token) for token in expected]
+    if written:
+        assert written.split() == expected
