@@ -5,7 +5,9 @@ subscription's matched papers with their scores (the table digests are built fro
 spans and Match records are made later, only for what a digest shows), run as the daily pass runs
 it (bot/daily.py): inside `collector_paused()`, which freezes what the match built rather than
 leaving millions of new objects to the first collection afterwards (0.2-0.3 s at 100k, a pause
-the bot never takes there).
+the bot never takes there). match_day scans a batch of papers in a second thread while it
+normalises the next (the automaton's search releases the GIL), so with two cores its wall time
+is below its CPU time: both are printed (`seconds_<workload>`, `cpu_seconds_<workload>`).
 
 Workloads (each at 1k, 10k and 100k subscriptions over 3,000 papers):
 - `uniform`: subscriptions from the corpus vocabulary with a fixed seed -- single words, phrases,
