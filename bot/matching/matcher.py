@@ -341,6 +341,8 @@ class CompiledMatcher:
         text_term_list = text_terms.tolist()
         kinds = {kind: code for code, kind in enumerate(sorted(wanted))}
         kind_codes = np.zeros(count, np.int64)
+        # papers with the same categories satisfy the same category terms, with the same scores
+        by_categories: dict[tuple[str, ...], dict[int, float]] = {}
         for index, state in enumerate(states):
             if state is None:
                 continue
@@ -348,7 +350,11 @@ class CompiledMatcher:
             text_hit = text_term_list[bounds[index]:bounds[index + 1]]
             hit.update(text_hit)
             self._author_terms(state)
-            self._add_category_terms(state)
+            category_scores = by_categories.get(state.paper.categories)
+            if category_scores is None:
+                category_scores = by_categories[state.paper.categories] = \
+                    self._category_term_scores(state)
+            hit.update(category_scores)
             if not hit:
                 states[index] = None
                 continue
@@ -359,7 +365,7 @@ class CompiledMatcher:
             postings.kind_of[index] = kind
             if len(hit) > len(text_hit):
                 # authors, categories: scored from their hits, into their postings here
-                others = {term_id: term_hits(state, term_id)[1]
+                others = {term_id: category_scores.get(term_id) or term_hits(state, term_id)[1]
                           for term_id in hit.difference(text_hit)}
                 exhaust(map(_set_item, map(by_kind[kind].__getitem__, others),
                             repeat(index), others.values()))
@@ -526,6 +532,16 @@ class CompiledMatcher:
                             hit.add(term_id)
         self._add_category_terms(state)
         return hit
+
+    def _category_term_scores(self, state: PaperState) -> dict[int, float]:
+        """The category terms (`cat:`, `primary:`) this paper's categories satisfy, with their
+        scores."""
+        found: dict[int, float] = {}
+        for key in state.category_keys:
+            for term_id in self._category_terms.get(key, ()):
+                if term_id not in found:
+                    found[term_id] = self._term_hits(state, term_id)[1]
+        return found
 
     def _add_category_terms(self, state: PaperState) -> None:
         """The category terms (`cat:`, `primary:`) this paper's categories satisfy, into its hits."""

@@ -406,7 +406,8 @@ def test_a_days_rows_hold_nothing_for_the_garbage_collector_to_visit():
 
 BATCH_QUERIES = ["VLM", "LLM, GPT-4", "CNN embeddings", "robot*", "qubit -Bayesian", "au:Müller",
                  "au:Nunez, ti:language", "end-to-end", "multimodal", "Kähler OR Angstrom",
-                 "NeRF", "QAOA agents", "fine-grained", "cat:cs.AI language", "lattice*"]
+                 "NeRF", "QAOA agents", "fine-grained", "cat:cs.AI language", "lattice*",
+                 "primary:cs, cat:quant-ph"]
 
 
 def _scored_by_subscription(table, ids) -> dict[str, dict[str, float]]:
