@@ -5,9 +5,11 @@ subscription's matched papers with their scores (the table digests are built fro
 spans and Match records are made later, only for what a digest shows), run as the daily pass runs
 it (bot/daily.py): inside `collector_paused()`, which freezes what the match built rather than
 leaving millions of new objects to the first collection afterwards (0.2-0.3 s at 100k, a pause
-the bot never takes there). match_day scans a batch of papers in a second thread while it
-normalises the next (the automaton's search releases the GIL), so with two cores its wall time
-is below its CPU time: both are printed (`seconds_<workload>`, `cpu_seconds_<workload>`).
+the bot never takes there). The target is on one core (DESIGN.md §9), so the process is pinned
+to one CPU unless `--all-cores`: match_day scans a batch of papers in a second thread while it
+normalises the next (the automaton's search releases the GIL), which on two cores puts its wall
+time below its CPU time. Both are printed (`seconds_<workload>`, `cpu_seconds_<workload>`), and
+`cores` says how many the process had.
 
 Workloads (each at 1k, 10k and 100k subscriptions over 3,000 papers):
 - `uniform`: subscriptions from the corpus vocabulary with a fixed seed -- single words, phrases,
@@ -32,7 +34,7 @@ does not check camel-case glue on closed compounds either) and on the papers its
 
     .venv/bin/python benchmarks/bench_match.py [--quick] [--only N] [--skip-naive]
                                                [--workload uniform|popular|long]
-                                               [--agreement-papers N]
+                                               [--agreement-papers N] [--all-cores]
 
 The default run (no options) is the one whose figures count: every workload and size, the
 baseline in the same process. `--only`, `--workload` and `--skip-naive` are for iterating.
@@ -46,6 +48,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import random
 import re
 import resource
@@ -391,6 +394,12 @@ def timed_cpu(function, *args):
     return result, time.perf_counter() - start, time.process_time() - cpu_start
 
 
+def on_one_core() -> int:
+    """Pin this process (and the threads it starts) to one of the CPUs it may use."""
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    return 1
+
+
 WORKLOADS = ("uniform", "popular", "long")
 # papers the baseline compares on at 10k for the popular and long workloads (its full scan at
 # 10k takes minutes per workload; the uniform workload's runs over all papers)
@@ -410,7 +419,12 @@ def main() -> None:
                              f"(default {AGREEMENT_PAPERS}); 0: all of them")
     parser.add_argument("--skip-naive", action="store_true",
                         help="skip the regex baseline (no ratios; for iterating, not the targets)")
+    parser.add_argument("--all-cores", action="store_true",
+                        help="leave the process on every core it may use (default: pinned to one, "
+                             "as the target is on one core)")
     args = parser.parse_args()
+    cores = on_one_core() if not args.all_cores else len(os.sched_getaffinity(0))
+    print(f"running on {cores} core{'s' if cores > 1 else ''}")
     if not CORPUS.exists():
         raise SystemExit(f"corpus not found: {CORPUS} (shared/ must sit beside the project)")
 
@@ -490,7 +504,7 @@ def main() -> None:
     print()
     slowest = max(figures[f"seconds_{w}"] for w in workloads)
     result = {"bench": "match", "subscriptions": max(sizes), "papers": paper_count,
-              "seconds": slowest, "workloads": list(workloads)}
+              "seconds": slowest, "cores": cores, "workloads": list(workloads)}
     result.update({k: v for k, v in figures.items() if k not in result})
     print(json.dumps(result))
 

@@ -302,6 +302,14 @@ def _island_pieces(island: str) -> tuple[tuple[int, int, str], ...]:
     greek = _LONE_GREEK.match(island)
     if greek and greek.group(2) in _GREEK_MACROS:
         return ((0, len(island), f" {_GREEK_MACROS[greek.group(2)]} "),)
+    simple = _simple_math_pieces(island)
+    if simple is not None:
+        return simple
+    return _parsed_pieces(island)
+
+
+def _parsed_pieces(island: str) -> tuple[tuple[int, int, str], ...]:
+    """`_island_pieces` by pylatexenc's parse."""
     try:
         nodes = _latex_nodes(island)
     except Exception:  # pylatexenc raises its own errors on markup it cannot read: keep as is
@@ -321,6 +329,45 @@ def _island_pieces(island: str) -> tuple[tuple[int, int, str], ...]:
     if cursor < len(island):
         pieces.append((cursor, len(island), ""))
     return tuple(pieces)
+
+
+# Math of characters and letter macros that take no argument (`$B\to\pi\pi$`, `$p \geq 5$`,
+# `$\approx 1.5$`: two in five of the pieces the parser would read) is converted here, as the walk
+# below would: the dollars and every `_`/`^` dropped, each macro with the spaces after it replaced
+# by its text (asked of the parser once per macro), the rest verbatim. Not with the characters
+# the parser reads as specials among macros (`~`, `--`, `''`, `&`, `#`, a backquote).
+_SIMPLE_MATH_RE = re.compile(r"\$(?:[^\\{}$%\s~&#`]| |\\[A-Za-z]+)+\$\Z")
+_MACRO_AND_SPACES_RE = re.compile(r"\\([A-Za-z]+) *")
+
+
+def _simple_math_pieces(island: str) -> tuple[tuple[int, int, str], ...] | None:
+    """`_island_pieces` of simple math, or None when the island is not that simple."""
+    if not _SIMPLE_MATH_RE.match(island) or "--" in island or "''" in island:
+        return None
+    pieces = [(0, 1, ""), (len(island) - 1, len(island), "")]
+    for macro in _MACRO_AND_SPACES_RE.finditer(island):
+        text = _argument_free_macro_text(macro.group(1))
+        if text is None:
+            return None
+        pieces.append((macro.start(), macro.end(), text))
+    pieces.extend((position, position + 1, "") for position, char in enumerate(island)
+                  if char in "_^")
+    return tuple(sorted(pieces))
+
+
+@lru_cache(maxsize=4096)
+def _argument_free_macro_text(name: str) -> str | None:
+    """What the parser turns macro `name` into in math, or None when it takes arguments, or
+    formats what follows (then the parser reads the whole piece of markup)."""
+    spec = _LATEX_CONTEXT.get_macro_spec(name)
+    if spec is not None and getattr(spec.args_parser, "argspec", None) != "":
+        return None
+    if name in _FORMATTING:
+        return None
+    pieces = _parsed_pieces(f"${chr(92)}{name}$")
+    if len(pieces) != 3:
+        return None
+    return pieces[1][2]
 
 
 def _walk(nodes, kept: list, math: bool) -> None:
