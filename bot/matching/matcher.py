@@ -49,6 +49,7 @@ them together.
 from __future__ import annotations
 
 import gc
+import os
 from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 from itertools import chain, groupby, repeat
@@ -394,15 +395,16 @@ class CompiledMatcher:
         scanned in another thread while the next is normalised: the automaton's search releases
         the GIL, so on a second core it costs next to nothing (a day's scans alone take a
         fifth of the matching). The scans of a batch go in one call, over its texts joined: a
-        call per text would give the GIL back for each of them. (Interleaved on one thread,
-        normalising and scanning also evicted each other's tables from the CPU caches: the
-        scans took twice as long.)"""
+        call per text would give the GIL back for each of them. With one core the day is one
+        batch: normalising and scanning taking turns on it would evict each other's tables
+        from the CPU caches (interleaved paper by paper, the scans took twice as long)."""
         scans = self._automata.scans()
+        batch = SCAN_BATCH_PAPERS if usable_cores() > 1 else max(len(papers), 1)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="paperbot-scan") as scanner:
             batches = []
-            for first in range(0, len(papers), SCAN_BATCH_PAPERS):
+            for first in range(0, len(papers), batch):
                 regions = []
-                for index in range(first, min(first + SCAN_BATCH_PAPERS, len(papers))):
+                for index in range(first, min(first + batch, len(papers))):
                     paper = papers[index]
                     if paper.announce_type in wanted:
                         state = states[index] = PaperState(paper, with_authors)
@@ -707,6 +709,13 @@ class CompiledMatcher:
         score = self._scored_hits(state, compiled.positives_in(hit))[1] if matched else 0.0
         return Explanation(subscription_id, paper.id, query.describe(), matched, score,
                            tuple(reports), tuple(reasons), texts)
+
+
+def usable_cores() -> int:
+    """The CPUs this process may run on (its affinity, which `taskset` and pinning set)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _scan_regions(state: PaperState, scans: list) -> None:

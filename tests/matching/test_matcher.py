@@ -415,12 +415,15 @@ def _scored_by_subscription(table, ids) -> dict[str, dict[str, float]]:
             for sid in ids}
 
 
-def test_a_day_scanned_in_batches_matches_as_each_paper_alone(monkeypatch):
-    """The day's scan goes batch by batch in another thread, each batch's texts joined: what a
-    paper matches, and with what score, is what it matches alone (capitals, camel case, prefix
-    and author keys read their hits' positions back from the joined text)."""
+@pytest.mark.parametrize("cores", [2, 1])
+def test_a_day_scanned_in_batches_matches_as_each_paper_alone(monkeypatch, cores):
+    """The day's scan goes batch by batch in another thread (with one core, the whole day in
+    one batch), each batch's texts joined: what a paper matches, and with what score, is what
+    it matches alone (capitals, camel case, prefix and author keys read their hits' positions
+    back from the joined text)."""
     from bot.matching import matcher as matcher_module
     monkeypatch.setattr(matcher_module, "SCAN_BATCH_PAPERS", 7)
+    monkeypatch.setattr(matcher_module, "usable_cores", lambda: cores)
     monkeypatch.setattr(automata_module, "GENERATION_KEYS", 5)
     papers = corpus_papers(120)
     matcher = compile_subscriptions([Subscription(f"s{n}", parse_query(text))
