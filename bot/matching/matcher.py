@@ -51,10 +51,11 @@ from __future__ import annotations
 import gc
 import os
 from collections import Counter, deque
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from itertools import chain, groupby, repeat
 from operator import itemgetter
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence, TypeVar
 
 import numpy as np
 
@@ -117,6 +118,7 @@ _REGION_FIELDS = ("title", "abstract", "authors")
 # Papers normalised before their scan starts in the other thread: small enough that the last
 # batch, whose scan nothing overlaps, is short; large enough that a batch's one scan call is long.
 SCAN_BATCH_PAPERS = 200
+T = TypeVar("T")
 
 # Hit is a tuple-backed record: `_new_record(Hit, fields)` builds one in C, without
 # the Python-level __new__ (spans of the hits a digest shows).
@@ -400,7 +402,11 @@ class CompiledMatcher:
         from the CPU caches (interleaved paper by paper, the scans took twice as long)."""
         scans = self._automata.scans()
         batch = SCAN_BATCH_PAPERS if usable_cores() > 1 else max(len(papers), 1)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="paperbot-scan") as scanner:
+        with ExitStack() as stack:
+            submit = _run_now   # one batch: nothing to overlap, no thread
+            if len(papers) > batch:
+                submit = stack.enter_context(ThreadPoolExecutor(
+                    max_workers=1, thread_name_prefix="paperbot-scan")).submit
             batches = []
             for first in range(0, len(papers), batch):
                 regions = []
@@ -411,7 +417,7 @@ class CompiledMatcher:
                         regions.extend(region for region in state.regions if region.stream)
                 if regions and scans:
                     texts = [region.stream for region in regions]
-                    batches.append((regions, scanner.submit(scan_together, scans, texts)))
+                    batches.append((regions, submit(scan_together, scans, texts)))
             for regions, scanned in batches:
                 hits_per_region, bases = scanned.result()
                 for region, hits, base in zip(regions, hits_per_region, bases):
@@ -709,6 +715,13 @@ class CompiledMatcher:
         score = self._scored_hits(state, compiled.positives_in(hit))[1] if matched else 0.0
         return Explanation(subscription_id, paper.id, query.describe(), matched, score,
                            tuple(reports), tuple(reasons), texts)
+
+
+def _run_now(function: Callable[..., T], *args) -> Future[T]:
+    """`function(*args)` run here, as a finished Future (an executor's submit, without one)."""
+    future: Future[T] = Future()
+    future.set_result(function(*args))
+    return future
 
 
 def usable_cores() -> int:
