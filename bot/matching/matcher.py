@@ -55,7 +55,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from itertools import chain, groupby, repeat
 from operator import itemgetter
-from typing import Callable, Iterable, Sequence, TypeVar
+from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 import numpy as np
 
@@ -541,23 +541,20 @@ class CompiledMatcher:
         self._add_category_terms(state)
         return hit
 
-    def _category_term_scores(self, state: PaperState) -> dict[int, float]:
-        """The category terms (`cat:`, `primary:`) this paper's categories satisfy, with their
-        scores."""
-        found: dict[int, float] = {}
+    def _category_term_ids(self, state: PaperState) -> Iterator[int]:
+        """The category terms (`cat:`, `primary:`) this paper's categories satisfy (a term
+        satisfied by several of them comes once for each)."""
         for key in state.category_keys:
-            for term_id in self._category_terms.get(key, ()):
-                if term_id not in found:
-                    found[term_id] = self._term_hits(state, term_id)[1]
-        return found
+            yield from self._category_terms.get(key, ())
+
+    def _category_term_scores(self, state: PaperState) -> dict[int, float]:
+        """The category terms this paper's categories satisfy, with their scores."""
+        return {term_id: self._term_hits(state, term_id)[1]
+                for term_id in self._category_term_ids(state)}
 
     def _add_category_terms(self, state: PaperState) -> None:
-        """The category terms (`cat:`, `primary:`) this paper's categories satisfy, into its hits."""
-        category_terms = self._category_terms
-        for key in state.category_keys:
-            term_ids = category_terms.get(key)
-            if term_ids:
-                state.hit.update(term_ids)
+        """The category terms this paper's categories satisfy, into its hits."""
+        state.hit.update(self._category_term_ids(state))
 
     def _occurrences(self, state: PaperState, region_index: int, pid: int, term_id: int,
                      check: tuple | None, near_misses: dict | None = None,

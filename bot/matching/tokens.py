@@ -73,6 +73,7 @@ def _as_ascii(plain: str) -> str | None:
         return None
     return _NON_ASCII_RE.sub(" ", plain)
 
+
 # --- Greek letters: names, whichever way they are written ---------------------------------------
 
 _GREEK_NAMES = ("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron "
@@ -364,7 +365,7 @@ def _argument_free_macro_text(name: str) -> str | None:
         return None
     if name in _FORMATTING:
         return None
-    pieces = _parsed_pieces(f"${chr(92)}{name}$")
+    pieces = _parsed_pieces("$\\" + name + "$")
     if len(pieces) != 3:
         return None
     return pieces[1][2]
